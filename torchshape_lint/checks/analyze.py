@@ -1,0 +1,121 @@
+"""One file's analysis: find where models get built, evaluate each build on its input, collect findings.
+
+Models come from: module-level code as it runs (including usage such as `model(torch.randn(...))`),
+module-level names bound to modules, functions that run on their defaults (builders such as
+torchvision's `vgg16()`), and `nn.Module` classes whose constructor needs no arguments. Each build is
+run on its input: a pragma's shape, else the run-wide default, else symbolic sizes.
+"""
+
+from __future__ import annotations
+
+import ast
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from torchshape_lint.checks.finding import Finding
+from torchshape_lint.checks.rules import all_rules
+from torchshape_lint.source.reader import SourceFile, imports_torch
+
+# Beyond this many evaluation steps in one file, the remaining builds are skipped (and counted).
+FILE_STEP_BUDGET = 3_000_000
+
+
+@dataclass
+class Check:
+    """A declared size compared with what arrives, kept for --verbose."""
+
+    model: str
+    label: str
+    line: int
+    declared: Any
+    arriving: str
+    agrees: bool
+
+
+@dataclass
+class Report:
+    path: str
+    findings: list = field(default_factory=list)
+    models: list = field(default_factory=list)
+    checks: list = field(default_factory=list)
+    layers_checked: int = 0
+    layers_unknown: int = 0
+    skipped: list = field(default_factory=list)  # (model, reason)
+
+
+def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = None,
+                   input_shape: tuple | None = None) -> Report:
+    """Analyse one file. Never raises: an internal error becomes a TSL900 finding."""
+    report = Report(path)
+    try:
+        if "torch" not in text:
+            return report
+        source = SourceFile(text, path, tree)
+        if not imports_torch(source.tree):
+            return report
+        _analyze(source, input_shape, report)
+    except SyntaxError:
+        return report  # not Python: flake8 reports E999 itself
+    except RecursionError:
+        report.skipped.append(("<file>", "nesting too deep"))
+    except Exception as error:  # a linter never crashes its host: one diagnostic instead
+        detail = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+        report.findings = [Finding("TSL900", "internal-error", path, 1, 0, 1, 0,
+                                   all_rules()["internal-error"].message(_Detail(detail)),
+                                   trace=traceback.format_exc().splitlines()[-6:])]
+    return report
+
+
+class _Detail:
+    def __init__(self, error: str) -> None:
+        self.detail = {"error": error}
+
+
+def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> None:
+    from torchshape_lint.checks.models import Builds
+
+    builds = Builds(source, input_shape)
+    found: dict = {}
+    for model, collector, origin in builds.run():
+        report.models.append(model)
+        report.layers_checked += collector.layers_checked
+        report.layers_unknown += collector.layers_unknown
+        for check in collector.checks:
+            report.checks.append(Check(model, check.label, _line(check.where), check.declared,
+                                       str(check.arriving), check.agrees))
+        for violation in collector.violations:
+            finding = _finding(source, violation, model, origin)
+            if finding is None:
+                continue
+            key = (finding.code, finding.line, finding.column)
+            if key in found:
+                earlier = found[key]
+                if model not in earlier.model.split(", "):
+                    earlier.builds += 1
+                    earlier.model += f", {model}"
+                continue
+            found[key] = finding
+    report.skipped.extend(builds.skipped)
+    report.findings = sorted(found.values(), key=lambda f: (f.line, f.column, f.code))
+
+
+def _line(where: Any) -> int:
+    if where is None:
+        return 0
+    unit, node = where
+    return unit.span(node).line
+
+
+def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Finding | None:
+    rule = all_rules().get(violation.kind)
+    if rule is None or violation.where is None:
+        return None
+    unit, node = violation.where
+    span = unit.span(node)
+    from torchshape_lint.checks.derivation import trace_lines
+
+    trace = trace_lines(violation.tensor) if violation.tensor is not None else []
+    return Finding(rule.code, rule.name, source.path, span.line, span.column, span.end_line, span.end_column,
+                   rule.message(violation), violation.suggestion, trace, model,
+                   getattr(violation.tensor, "origin", origin) if violation.tensor is not None else origin)

@@ -1,0 +1,50 @@
+"""The arithmetic behind an arriving size, in words: what went in, what changed it, what came out."""
+
+from __future__ import annotations
+
+from torchshape_lint.shapes import dims
+from torchshape_lint.shapes.tensor import Tensor, show_shape
+
+
+def spatial(shape: tuple | None) -> tuple | None:
+    return tuple(shape[2:]) if shape is not None and len(shape) >= 3 else None
+
+
+def show_sizes(sizes: tuple) -> str:
+    return "x".join(dims.show(d) for d in sizes)
+
+
+def summary(x: Tensor) -> str:
+    """`input (1, 3, 32, 32); 32x32 → 16x16 → ... (5 MaxPool2d); (1, 512, 1, 1)`."""
+    steps = [s for s in x.trace if s.before is not None or s.after is not None]
+    start = next((s.before for s in steps if s.before is not None), x.shape)
+    parts = [f"input {show_shape(start)}" if start is not None else "the input"]
+    chain, labels = [], []
+    for step in steps:
+        before, after = spatial(step.before), spatial(step.after)
+        if before is not None and after is not None and before != after and len(before) == len(after):
+            if not chain:
+                chain.append(show_sizes(before))
+            chain.append(show_sizes(after))
+            labels.append(step.label)
+    if chain:
+        counted = ", ".join(f"{labels.count(label)} {label}" for label in dict.fromkeys(labels))
+        parts.append(f"{' → '.join(chain)} through {counted}")
+    shaped = [s for s in steps if s.after is not None]
+    if x.flat_parts and len(x.flat_parts) > 1:
+        total = x.last_dim()
+        parts.append(f"flattened {'*'.join(dims.show(d) for d in x.flat_parts)} = {dims.show(total)}")
+    elif shaped:
+        parts.append(f"then {show_shape(shaped[-1].after)}")
+    return "; ".join(parts)
+
+
+def trace_lines(x: Tensor) -> list[str]:
+    """Each step on its own line, with its formula where one applies (for JSON and explanations)."""
+    lines = []
+    for step in x.trace:
+        line = f"{step.label}: {show_shape(step.before)} → {show_shape(step.after)}"
+        if step.formula:
+            line += f"  [{step.formula}]"
+        lines.append(line)
+    return lines

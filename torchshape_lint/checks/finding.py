@@ -1,0 +1,33 @@
+"""A finding: one proven problem at one place. Every output (flake8, text, JSON, SARIF) is a view of it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Finding:
+    code: str
+    name: str
+    path: str
+    line: int  # 1-based
+    column: int  # 0-based, as flake8 expects from plugins
+    end_line: int
+    end_column: int
+    message: str  # one line, without the code
+    suggestion: str | None = None
+    trace: list = field(default_factory=list)
+    model: str = ""
+    origin: str = ""  # where the input shape came from: pragma, usage, option, symbolic
+    builds: int = 1
+
+    @property
+    def text(self) -> str:
+        """The one-line message as flake8 and the CLI print it: code first."""
+        shared = f" [in {self.builds} builds]" if self.builds > 1 else ""
+        return f"{self.code} {self.message}{shared}"
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["message"] = self.text
+        return data

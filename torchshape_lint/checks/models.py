@@ -1,0 +1,102 @@
+"""Where models get built in a file, and running each build on its input."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Iterator
+
+from torchshape_lint.evaluate.interpreter import Abort, Interpreter, LazyFunction
+from torchshape_lint.evaluate.values import ClassV, Function, is_module_value
+from torchshape_lint.shapes.tensor import model_input
+from torchshape_lint.shapes.violations import Collector
+from torchshape_lint.source.pragmas import input_pragma
+from torchshape_lint.source.reader import SourceFile
+
+
+class Builds:
+    def __init__(self, source: SourceFile, input_shape: tuple | None) -> None:
+        self.source = source
+        self.input_shape = input_shape
+        self.interp = Interpreter(source)
+        self.skipped: list = []
+        self.pragmas = source.pragmas()
+
+    def run(self) -> Iterator[tuple[str, Collector, str]]:
+        from torchshape_lint.checks.analyze import FILE_STEP_BUDGET
+
+        interp = self.interp
+        interp.check = Collector()
+        interp.run_module()  # module-level code, usage included
+        yield "<module>", interp.check, "usage"
+        spent = interp.steps
+        for name, top, make in self.candidates():
+            if spent > FILE_STEP_BUDGET:
+                self.skipped.append((name, "file step budget"))
+                continue
+            interp.steps = 0
+            interp.check = Collector()
+            try:
+                model = make()
+                if is_module_value(model):
+                    x = self.input_for(top)
+                    interp.apply_model(model, x)
+            except Abort as stop:
+                self.skipped.append((name, str(stop)))
+            spent += interp.steps
+            yield name, interp.check, "model"
+
+    def candidates(self) -> Iterator[tuple[str, Any, Any]]:
+        """(name, top-level statement, a thunk that builds the model) for each place a model is built."""
+        interp = self.interp
+        for top in self.source.statements():
+            node = top.node
+            if isinstance(node, ast.ClassDef):
+                cls = interp.globals.vars.get(node.name)
+                if isinstance(cls, ClassV) and cls.is_module():
+                    yield node.name, top, lambda cls=cls: self.build_class(cls)
+            elif isinstance(node, ast.FunctionDef) and self.runs_on_defaults(node):
+                function = interp.globals.vars.get(node.name)
+                if isinstance(function, LazyFunction):
+                    yield f"{node.name}()", top, lambda f=function: self.call_builder(f)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Name) and is_module_value(interp.globals.vars.get(target.id)):
+                        yield target.id, top, lambda name=target.id: interp.globals.vars.get(name)
+
+    @staticmethod
+    def runs_on_defaults(node: ast.FunctionDef) -> bool:
+        args = node.args
+        positional = args.posonlyargs + args.args
+        return len(args.defaults) == len(positional) and all(d is not None for d in args.kw_defaults)
+
+    def build_class(self, cls: ClassV) -> Any:
+        interp = self.interp
+        init = interp.find_method(cls, "__init__")
+        if init is not None and not self.callable_without_arguments(init):
+            return None
+        return interp.instantiate(cls, [], {}, None)
+
+    def callable_without_arguments(self, init: Function) -> bool:
+        params = init.node.params
+        positional = list(params.posonly_params) + list(params.params)
+        return all(p.default is not None for p in positional[1:]) and all(
+            p.default is not None for p in params.kwonly_params)
+
+    def call_builder(self, function: LazyFunction) -> Any:
+        resolved = function.resolve()
+        return self.interp.call_function(resolved, [], {}) if isinstance(resolved, Function) else None
+
+    def input_for(self, top: Any):
+        """A pragma just above the statement (or its decorators), else the run-wide default, else symbolic."""
+        node = top.node
+        lines = {top.unit.start - 1, node.lineno - 1}
+        for line in sorted(lines):
+            pragma = self.pragmas.get(line)
+            if pragma is not None:
+                shape = input_pragma(pragma.text)
+                if shape is not None:
+                    return model_input(shape, exact=True, origin="pragma")
+        if self.input_shape is not None:
+            return model_input(tuple(self.input_shape), exact=False, origin="option")
+        return model_input()

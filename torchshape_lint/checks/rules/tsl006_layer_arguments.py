@@ -1,0 +1,24 @@
+from torchshape_lint.checks.rules import Rule
+
+
+class LayerArguments(Rule):
+    """Layer arguments that PyTorch rejects whatever the input: `groups` not dividing the channels,
+    `num_groups` not dividing `num_channels`, pool padding above half the kernel, `padding='same'`
+    with a stride."""
+
+    code = "TSL006"
+    name = "layer-arguments"
+    summary = "layer arguments PyTorch rejects for every input"
+    why = "These raise when the model is built or first run, whatever the data."
+    fix = "Choose arguments that divide evenly (or the padding the layer allows)."
+    bad = '''
+import torch.nn as nn
+
+block = nn.Sequential(
+    nn.Conv2d(30, 64, kernel_size=3, groups=4),
+)
+'''
+    good = bad.replace("nn.Conv2d(30, 64", "nn.Conv2d(32, 64")
+
+    def message(self, v) -> str:
+        return f"{v.label}: {v.detail['problem']}"

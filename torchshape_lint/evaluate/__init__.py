@@ -1,0 +1,1 @@
+"""A bounded evaluator over the Python subset that model code uses."""

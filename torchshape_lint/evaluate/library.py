@@ -1,0 +1,804 @@
+"""What the evaluator knows of code outside the file: builtins, `torch`, `torch.nn`, `torch.nn.functional`,
+tensor methods, and the methods of lists, dicts and containers. Anything not here is UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import libcst as cst
+
+from torchshape_lint.evaluate.values import (
+    BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, Super, readable,
+)
+from torchshape_lint.shapes import dims, layers
+from torchshape_lint.shapes.tensor import Tensor, concrete_input, settle
+from torchshape_lint.shapes.violations import Violation
+from torchshape_lint.unknown import UNKNOWN, Unknown
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+
+
+@dataclass(eq=False)
+class Method:
+    receiver: Any
+    name: str
+
+
+@dataclass(eq=False)
+class Partial:
+    func: Any
+    args: tuple
+    kwargs: dict
+
+
+BUILTIN_NAMES = frozenset(
+    "len range int float bool str list tuple dict set min max sum abs round enumerate zip reversed sorted "
+    "isinstance issubclass hasattr getattr setattr print super any all divmod pow object repr".split())
+
+
+def builtin(name: str) -> Any:
+    return Builtin(name) if name in BUILTIN_NAMES else UNKNOWN
+
+
+def method(receiver: Any, name: str) -> Any:
+    return Method(receiver, name)
+
+
+def int_like(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# ---- dispatch ---------------------------------------------------------------------------------------
+
+
+def call(interp: Any, func: Any, args: list, kwargs: dict, where: Any) -> Any:
+    if isinstance(func, Builtin):
+        handler = BUILTINS.get(func.name)
+        return handler(interp, args, kwargs, where) if handler else interp.call_unknown(args, kwargs)
+    if isinstance(func, Method):
+        return call_method(interp, func.receiver, func.name, args, kwargs, where)
+    if isinstance(func, Partial):
+        return interp.call(func.func, list(func.args) + list(args), {**func.kwargs, **kwargs}, where)
+    return call_external(interp, func.name, args, kwargs, where)
+
+
+def call_external(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    if name in EXTERNALS:
+        return EXTERNALS[name](interp, args, kwargs, where)
+    parts = name.split(".")
+    if name.startswith("torch.nn.") and not name.startswith(("torch.nn.functional.", "torch.nn.init.")):
+        leaf = parts[-1]
+        if leaf in ("Sequential", "ModuleList", "ModuleDict"):
+            return make_container(interp, leaf, args, kwargs, where)
+        spec = layers.spec_for(leaf)
+        if spec is not None:
+            return make_layer(interp, spec, args, kwargs, where)
+        return interp.call_unknown(args, kwargs)
+    if name.startswith("torch.nn.functional."):
+        return functional(interp, parts[-1], args, kwargs, where)
+    if name.startswith("torch.") and len(parts) == 2:
+        return torch_function(interp, parts[-1], args, kwargs, where)
+    return interp.call_unknown(args, kwargs)
+
+
+def make_layer(interp: Any, spec: layers.LayerSpec, args: list, kwargs: dict, where: Any) -> Any:
+    bound = layers.bind(spec, tuple(args), kwargs)
+    if bound is None:
+        return UNKNOWN
+    layer = layers.Layer(spec, {k: readable(v) for k, v in bound.items()}, where)
+    if spec.validate is not None:
+        spec.validate(layer, interp.check)
+    return layer
+
+
+def make_container(interp: Any, kind: str, args: list, kwargs: dict, where: Any) -> Any:
+    if kwargs or len(args) > 1 and kind != "Sequential":
+        return UNKNOWN
+    container = Container(kind, [], where)
+    if kind == "Sequential" and len(args) == 1 and isinstance(readable(args[0]), dict):
+        args = [readable(args[0])]
+    elif kind == "Sequential":
+        container.children = [(str(i), m) for i, m in enumerate(args)]
+        return container
+    if not args:
+        return container
+    source = readable(args[0])
+    if isinstance(source, dict):
+        container.children = [(str(k), v) for k, v in source.items()]
+        return container
+    items = interp.iterate(source)
+    if items is UNKNOWN:
+        container.opaque = True
+    elif kind == "ModuleDict":
+        pairs = [interp.iterate(p) for p in items]
+        if any(p is UNKNOWN or len(p) != 2 for p in pairs):
+            container.opaque = True
+        else:
+            container.children = [(str(k), v) for k, v in pairs]
+    else:
+        container.children = [(str(i), m) for i, m in enumerate(items)]
+    return container
+
+
+def container_from_base(interp: Any, cls: ClassV, args: list, kwargs: dict, where: Any) -> Any:
+    """A class that subclasses nn.Sequential without its own __init__ is built like one."""
+    for base in cls.external_bases():
+        if isinstance(base, External) and base.name.split(".")[-1] in ("Sequential", "ModuleList", "ModuleDict"):
+            return make_container(interp, base.name.split(".")[-1], args, kwargs, where)
+    return None
+
+
+def container_item(container: Container, key: Any) -> Any:
+    if container.opaque:
+        return UNKNOWN
+    if isinstance(key, str):
+        return next((m for name, m in container.children if name == key), UNKNOWN)
+    if isinstance(key, slice):
+        if any(b is not None and not int_like(b) for b in (key.start, key.stop, key.step)):
+            return UNKNOWN
+        return Container(container.kind, container.children[key], container.where)
+    if int_like(key) and -len(container.children) <= key < len(container.children):
+        return container.children[key][1]
+    return UNKNOWN
+
+
+# ---- builtins ---------------------------------------------------------------------------------------
+
+
+def _len(interp, args, kwargs, where):
+    value = readable(args[0]) if len(args) == 1 else UNKNOWN
+    if isinstance(value, (ListV, tuple, str, dict, set)):
+        return len(value)
+    if isinstance(value, Container) and not value.opaque:
+        return len(value.children)
+    return UNKNOWN
+
+
+def _range(interp, args, kwargs, where):
+    if kwargs or not args or not all(int_like(a) for a in args) or (len(args) == 3 and args[2] == 0):
+        return UNKNOWN
+    result = range(*args)
+    if len(result) > 100_000:
+        return UNKNOWN
+    return tuple(result)
+
+
+def _convert(kind):
+    def convert(interp, args, kwargs, where):
+        if kwargs or len(args) > 1:
+            return UNKNOWN
+        if not args:
+            return kind()
+        value = readable(args[0])
+        if isinstance(value, dims.Sym) and kind is int:
+            return value
+        if kind in (int, float, bool, str) and isinstance(value, (int, float, bool, str)):
+            try:
+                return kind(value)
+            except (TypeError, ValueError, OverflowError):
+                return UNKNOWN
+        items = interp.iterate(value)
+        if items is UNKNOWN:
+            return UNKNOWN
+        if kind is list:
+            return ListV(items)
+        if kind is tuple:
+            return tuple(items)
+        return UNKNOWN
+
+    return convert
+
+
+def _dict(interp, args, kwargs, where):
+    result = DictV()
+    if args:
+        source = readable(args[0])
+        if isinstance(source, dict):
+            result.update(source)
+        else:
+            pairs = interp.iterate(source)
+            if pairs is UNKNOWN:
+                return UNKNOWN
+            for pair in pairs:
+                pair = interp.iterate(pair)
+                if pair is UNKNOWN or len(pair) != 2 or not interp_hashable(pair[0]):
+                    return UNKNOWN
+                result[pair[0]] = pair[1]
+    result.update(kwargs)
+    return result
+
+
+def interp_hashable(value: Any) -> bool:
+    from torchshape_lint.evaluate.interpreter import is_hashable
+
+    return is_hashable(value)
+
+
+def _numeric(fn):
+    def apply(interp, args, kwargs, where):
+        if kwargs:
+            return UNKNOWN
+        values = args
+        if len(args) == 1:
+            values = interp.iterate(args[0])
+            if values is UNKNOWN:
+                return UNKNOWN
+        if not values or not all(isinstance(v, (int, float)) for v in values):
+            return UNKNOWN
+        return fn(values)
+
+    return apply
+
+
+def _abs(interp, args, kwargs, where):
+    return abs(args[0]) if len(args) == 1 and isinstance(args[0], (int, float)) else UNKNOWN
+
+
+def _round(interp, args, kwargs, where):
+    if 1 <= len(args) <= 2 and isinstance(args[0], (int, float)) and all(int_like(a) for a in args[1:]):
+        return round(*args)
+    return UNKNOWN
+
+
+def _enumerate(interp, args, kwargs, where):
+    items = interp.iterate(args[0]) if args else UNKNOWN
+    start = args[1] if len(args) > 1 else kwargs.get("start", 0)
+    if items is UNKNOWN or not int_like(start):
+        return UNKNOWN
+    return tuple((start + i, v) for i, v in enumerate(items))
+
+
+def _zip(interp, args, kwargs, where):
+    lists = [interp.iterate(a) for a in args]
+    if any(items is UNKNOWN for items in lists) or kwargs:
+        return UNKNOWN
+    return tuple(zip(*lists))
+
+
+def _reversed(interp, args, kwargs, where):
+    items = interp.iterate(args[0]) if len(args) == 1 else UNKNOWN
+    return UNKNOWN if items is UNKNOWN else tuple(reversed(items))
+
+
+def _sorted(interp, args, kwargs, where):
+    items = interp.iterate(args[0]) if len(args) == 1 and not kwargs else UNKNOWN
+    if items is UNKNOWN or not all(isinstance(v, (int, float, str)) for v in items):
+        return UNKNOWN
+    try:
+        return ListV(sorted(items))
+    except TypeError:
+        return UNKNOWN
+
+
+def _isinstance(interp, args, kwargs, where):
+    if len(args) != 2:
+        return UNKNOWN
+    value, kinds = readable(args[0]), args[1]
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    answers = [instance_of(value, kind) for kind in kinds]
+    if any(a is True for a in answers):
+        return True
+    return False if all(a is False for a in answers) else UNKNOWN
+
+
+PYTHON_TYPES = {"int": int, "float": float, "bool": bool, "str": str, "list": ListV, "tuple": tuple, "dict": dict}
+
+
+def instance_of(value: Any, kind: Any) -> Any:
+    if value is UNKNOWN:
+        return UNKNOWN
+    if isinstance(kind, Builtin) and kind.name in PYTHON_TYPES:
+        if isinstance(value, (int, float, bool, str, ListV, tuple, dict, type(None))):
+            return isinstance(value, PYTHON_TYPES[kind.name])
+        return False if isinstance(value, (layers.Layer, Container, Instance, Tensor)) else UNKNOWN
+    if isinstance(kind, ClassV):
+        if isinstance(value, Instance):
+            return kind in value.cls.mro() or (UNKNOWN if value.cls.external_bases() else False)
+        return False if isinstance(value, (int, float, bool, str, ListV, tuple, dict, type(None))) else UNKNOWN
+    if isinstance(kind, External) and kind.name.startswith("torch.nn.") and isinstance(value, layers.Layer):
+        return value.spec.name == kind.name.split(".")[-1] or (False if layers.spec_for(kind.name.split(".")[-1]) else UNKNOWN)
+    return UNKNOWN
+
+
+def _hasattr(interp, args, kwargs, where):
+    if len(args) != 2 or not isinstance(args[1], str):
+        return UNKNOWN
+    obj = readable(args[0])
+    if isinstance(obj, Instance) and args[1] in obj.attrs:
+        return True
+    return UNKNOWN
+
+
+def _getattr(interp, args, kwargs, where):
+    if len(args) not in (2, 3) or not isinstance(args[1], str):
+        return UNKNOWN
+    value = interp.get_attribute(args[0], args[1])
+    if value is UNKNOWN and len(args) == 3 and isinstance(readable(args[0]), Instance) and not args[0].opaque \
+            and args[1] not in args[0].attrs and interp.class_attribute(args[0].cls, args[1]) is UNKNOWN \
+            and not args[0].cls.external_bases():
+        return args[2]
+    return value
+
+
+def _setattr(interp, args, kwargs, where):
+    if len(args) == 3 and isinstance(args[1], str):
+        interp.set_attribute(args[0], args[1], args[2])
+    elif len(args) == 3 and isinstance(args[0], Instance):
+        args[0].opaque = True
+    return None
+
+
+def _super(interp, args, kwargs, where):
+    frame_function = interp.current_function()
+    if len(args) == 2 and isinstance(args[0], ClassV):
+        return Super(args[0], args[1])
+    if not args and frame_function is not None and frame_function.owner is not None and interp.current_self() is not None:
+        return Super(frame_function.owner, interp.current_self())
+    return UNKNOWN
+
+
+def _print(interp, args, kwargs, where):
+    return None
+
+
+BUILTINS = {
+    "len": _len, "range": _range, "int": _convert(int), "float": _convert(float), "bool": _convert(bool),
+    "str": _convert(str), "list": _convert(list), "tuple": _convert(tuple), "dict": _dict,
+    "min": _numeric(min), "max": _numeric(max), "sum": _numeric(sum), "abs": _abs, "round": _round,
+    "enumerate": _enumerate, "zip": _zip, "reversed": _reversed, "sorted": _sorted, "isinstance": _isinstance,
+    "hasattr": _hasattr, "getattr": _getattr, "setattr": _setattr, "super": _super, "print": _print,
+}
+
+
+# ---- methods of values ------------------------------------------------------------------------------
+
+
+def call_method(interp: Any, receiver: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    receiver_value = readable(receiver)
+    if isinstance(receiver, Super):
+        return super_call(interp, receiver, name, args, kwargs, where)
+    if isinstance(receiver, Tensor):
+        return tensor_method(interp, receiver, name, args, kwargs, where)
+    if isinstance(receiver, ListV):
+        return list_method(interp, receiver, name, args, kwargs)
+    if isinstance(receiver, DictV):
+        return dict_method(interp, receiver, name, args, kwargs)
+    if isinstance(receiver, Container):
+        return container_method(interp, receiver, name, args, kwargs, where)
+    if isinstance(receiver, Instance):
+        return instance_method(interp, receiver, name, args, kwargs, where)
+    if isinstance(receiver_value, str) and name in ("format", "join", "lower", "upper", "replace", "strip", "split",
+                                                    "startswith", "endswith"):
+        if all(isinstance(a, (str, int, float)) for a in args) and not kwargs:
+            try:
+                return getattr(receiver_value, name)(*args)
+            except (TypeError, ValueError, IndexError, KeyError):
+                return UNKNOWN
+    return interp.call_unknown(args, kwargs)
+
+
+def list_method(interp, items: ListV, name, args, kwargs):
+    if items.opaque:
+        return interp.call_unknown(args, kwargs)
+    if name == "append" and len(args) == 1:
+        interp.grow(items, [args[0]])
+        return None
+    if name == "extend" and len(args) == 1:
+        more = interp.iterate(args[0])
+        if more is UNKNOWN:
+            items.opaque = True
+        else:
+            interp.grow(items, more)
+        return None
+    if name == "insert" and len(args) == 2 and int_like(args[0]):
+        items.insert(args[0], args[1])
+        return None
+    if name == "pop" and len(args) <= 1 and (not args or int_like(args[0])) and items:
+        return items.pop(*args)
+    if name == "copy" and not args:
+        return ListV(items)
+    items.opaque = True
+    return UNKNOWN
+
+
+def dict_method(interp, mapping: DictV, name, args, kwargs):
+    if mapping.opaque:
+        return interp.call_unknown(args, kwargs)
+    from torchshape_lint.evaluate.interpreter import is_hashable
+
+    if name == "get" and 1 <= len(args) <= 2 and is_hashable(args[0]):
+        return mapping.get(args[0], args[1] if len(args) == 2 else None)
+    if name == "items":
+        return tuple(mapping.items())
+    if name == "keys":
+        return tuple(mapping.keys())
+    if name == "values":
+        return tuple(mapping.values())
+    if name == "copy":
+        return DictV(mapping)
+    if name == "pop" and 1 <= len(args) <= 2 and is_hashable(args[0]):
+        if args[0] in mapping:
+            return mapping.pop(args[0])
+        return args[1] if len(args) == 2 else UNKNOWN
+    if name == "setdefault" and 1 <= len(args) <= 2 and is_hashable(args[0]):
+        return mapping.setdefault(args[0], args[1] if len(args) == 2 else None)
+    if name == "update" and len(args) <= 1:
+        source = readable(args[0]) if args else {}
+        if not isinstance(source, dict):
+            mapping.opaque = True
+            return None
+        mapping.update(source)
+        mapping.update(kwargs)
+        return None
+    mapping.opaque = True
+    return UNKNOWN
+
+
+def container_method(interp, container: Container, name, args, kwargs, where):
+    if container.opaque:
+        return interp.call_unknown(args, kwargs)
+    if name == "append" and len(args) == 1:
+        container.children.append((str(len(container.children)), args[0]))
+        return container
+    if name == "extend" and len(args) == 1:
+        more = interp.iterate(args[0])
+        if more is UNKNOWN:
+            container.opaque = True
+        else:
+            container.children.extend((str(len(container.children) + i), m) for i, m in enumerate(more))
+        return container
+    if name == "insert" and len(args) == 2 and int_like(args[0]):
+        container.children.insert(args[0], (str(args[0]), args[1]))
+        container.children = [(str(i), m) if n.isdigit() else (n, m) for i, (n, m) in enumerate(container.children)]
+        return None
+    if name in ("add_module", "register_module") and len(args) == 2 and isinstance(args[0], str):
+        container.children = [(n, m) for n, m in container.children if n != args[0]] + [(args[0], args[1])]
+        return None
+    if name == "forward" and container.kind == "Sequential":
+        return interp.apply_module(container, args, kwargs, where)
+    if container.kind == "ModuleDict" and name in ("items", "keys", "values"):
+        if name == "items":
+            return tuple(container.children)
+        return tuple(n for n, _ in container.children) if name == "keys" else tuple(container.modules())
+    if name in ("to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"):
+        return container
+    return interp.call_unknown(args, kwargs)
+
+
+def instance_method(interp, instance: Instance, name, args, kwargs, where):
+    if name in ("add_module", "register_module") and len(args) == 2 and isinstance(args[0], str):
+        instance.attrs[args[0]] = args[1]
+        return None
+    if name == "forward" and instance.cls.is_module():
+        return interp.apply_module(instance, args, kwargs, where)
+    if name in ("to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_") and \
+            instance.cls.is_module():
+        return instance
+    return interp.call_unknown(args, kwargs)
+
+
+def super_method(sup: Super, name: str) -> Any:
+    """`super().__init__(...)` of torch.nn.Module does nothing the analysis needs; of nn.Sequential it
+    takes the children."""
+    return Method(sup, name)
+
+
+def super_call(interp, sup: Super, name, args, kwargs, where):
+    if name == "__init__":
+        container = container_from_base(interp, sup.cls, args, kwargs, where)
+        if container is not None and isinstance(sup.receiver, Instance):
+            sup.receiver.attrs["__container__"] = container
+        return None
+    return interp.call_unknown(args, kwargs)
+
+
+# ---- torch and torch.nn.functional ------------------------------------------------------------------
+
+TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
+SAME_SHAPE = frozenset(
+    "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softmax log_softmax "
+    "softmin softplus softsign hardswish hardsigmoid hardtanh logsigmoid tanhshrink softshrink hardshrink "
+    "dropout dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm instance_norm "
+    "group_norm layer_norm local_response_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
+    "contiguous float double half bfloat16 long int bool detach clone cpu cuda to type_as requires_grad_ "
+    "sigmoid_ tanh_ exp_ mul_ add_ zero_ fill_ clamp_ masked_fill".split())
+
+FUNCTIONAL_LAYERS = {}
+for _nd in (1, 2, 3):
+    FUNCTIONAL_LAYERS[f"max_pool{_nd}d"] = (f"MaxPool{_nd}d", ("kernel_size", "stride", "padding", "dilation",
+                                                               "ceil_mode", "return_indices"))
+    FUNCTIONAL_LAYERS[f"avg_pool{_nd}d"] = (f"AvgPool{_nd}d", ("kernel_size", "stride", "padding", "ceil_mode",
+                                                               "count_include_pad") + (("divisor_override",) if _nd > 1 else ()))
+    FUNCTIONAL_LAYERS[f"adaptive_avg_pool{_nd}d"] = (f"AdaptiveAvgPool{_nd}d", ("output_size",))
+    FUNCTIONAL_LAYERS[f"adaptive_max_pool{_nd}d"] = (f"AdaptiveMaxPool{_nd}d", ("output_size", "return_indices"))
+FUNCTIONAL_LAYERS["interpolate"] = ("Upsample", ("size", "scale_factor", "mode", "align_corners",
+                                                 "recompute_scale_factor", "antialias"))
+FUNCTIONAL_LAYERS["upsample"] = ("Upsample", ("size", "scale_factor", "mode", "align_corners"))
+FUNCTIONAL_LAYERS["pixel_shuffle"] = ("PixelShuffle", ("upscale_factor",))
+FUNCTIONAL_LAYERS["pixel_unshuffle"] = ("PixelUnshuffle", ("downscale_factor",))
+
+
+def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    x = args[0] if args else kwargs.get("input", UNKNOWN)
+    if not isinstance(x, Tensor):
+        return UNKNOWN
+    if name in SAME_SHAPE:
+        return settle(x)
+    if name in FUNCTIONAL_LAYERS:
+        layer_name, params = FUNCTIONAL_LAYERS[name]
+        spec = layers.spec_for(layer_name)
+        positional = dict(zip(params, args[1:]))
+        if len(args) - 1 > len(params) or any(k in positional for k in kwargs):
+            return UNKNOWN
+        supplied = {**positional, **{k: v for k, v in kwargs.items() if k != "input"}}
+        bound = layers.bind(spec, (), {k: v for k, v in supplied.items() if k in dict(spec.params or ())})
+        if bound is None:
+            return UNKNOWN
+        layer = layers.Layer(spec, bound, where)
+        if spec.validate is not None:
+            spec.validate(layer, interp.check)
+        return layer(x, interp.check)
+    if name == "pad":
+        return functional_pad(x, args[1] if len(args) > 1 else kwargs.get("pad", UNKNOWN), where)
+    return UNKNOWN
+
+
+def functional_pad(x: Tensor, amounts: Any, where: Any) -> Any:
+    x = settle(x)
+    if x.shape is None or not isinstance(amounts, (tuple, ListV)) or len(amounts) % 2 or len(amounts) // 2 > len(x.shape):
+        return UNKNOWN
+    if not all(int_like(a) for a in amounts):
+        return UNKNOWN
+    shape = list(x.shape)
+    for i in range(len(amounts) // 2):
+        index = len(shape) - 1 - i
+        shape[index] = dims.apply_formula(shape[index], lambda s, a=amounts[2 * i], b=amounts[2 * i + 1]: s + a + b, "pad")
+    return x.then("pad", where, tuple(shape))
+
+
+def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    if name in TENSOR_FACTORIES:
+        return tensor_factory(name, args, kwargs)
+    if name == "flatten" and args and isinstance(args[0], Tensor):
+        start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
+        end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
+        return layers.flatten(settle(args[0]), start, end, "torch.flatten", where)
+    if name in ("cat", "concat", "concatenate") and args:
+        return concatenate(interp, args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0), where)
+    if name in SAME_SHAPE and args and isinstance(args[0], Tensor):
+        return settle(args[0])
+    if name in ("reshape",) and args and isinstance(args[0], Tensor):
+        return reshape(interp, settle(args[0]), args[1:], where, "reshape")
+    if name == "Size" and len(args) == 1:
+        items = interp.iterate(args[0])
+        return UNKNOWN if items is UNKNOWN else tuple(items)
+    return interp.call_unknown(args, kwargs)
+
+
+def tensor_factory(name: str, args: list, kwargs: dict) -> Any:
+    """torch.randn(1, 3, 32, 32) / torch.zeros((1, 3, 32, 32)) / torch.ones(size=(...)): a usage input."""
+    sizes = args
+    if name == "randint":
+        sizes = [kwargs["size"]] if "size" in kwargs else args[-1:] if len(args) >= 2 else []
+    elif name == "full":
+        sizes = args[:1] if args else [kwargs.get("size", UNKNOWN)]
+    elif not sizes and "size" in kwargs:
+        sizes = [kwargs["size"]]
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, ListV)):
+        sizes = list(sizes[0])
+    if not sizes or not all(int_like(s) and s >= 0 for s in sizes):
+        return UNKNOWN
+    return concrete_input(tuple(sizes), "usage")
+
+
+def concatenate(interp: Any, tensors: Any, dim: Any, where: Any) -> Any:
+    items = interp.iterate(tensors)
+    if items is UNKNOWN or not items or not int_like(dim) or not all(isinstance(t, Tensor) for t in items):
+        return UNKNOWN
+    items = [settle(t) for t in items]
+    if any(t.shape is None for t in items) or len({len(t.shape) for t in items}) != 1:
+        return UNKNOWN
+    rank = len(items[0].shape)
+    if not -rank <= dim < rank:
+        return UNKNOWN
+    dim %= rank
+    total: Any = 0
+    for t in items:
+        total = dims.multiply(1, t.shape[dim]) if total == 0 else add_dims(total, t.shape[dim])
+    shape = []
+    for i in range(rank):
+        if i == dim:
+            shape.append(total)
+            continue
+        column = {t.shape[i] for t in items if isinstance(t.shape[i], int)}
+        shape.append(items[0].shape[i] if len(column) <= 1 and all(t.shape[i] == items[0].shape[i] for t in items)
+                     else (column.pop() if len(column) == 1 and all(isinstance(t.shape[i], int) for t in items) else UNKNOWN))
+    return items[0].then("torch.cat", where, tuple(shape))
+
+
+def add_dims(a: Any, b: Any) -> Any:
+    return a + b if isinstance(a, int) and isinstance(b, int) else UNKNOWN
+
+
+# ---- tensors ----------------------------------------------------------------------------------------
+
+
+def tensor_attribute(x: Tensor, name: str, where: Any) -> Any:
+    if name == "shape":
+        x = settle(x)
+        return tuple(x.shape) if x.shape is not None else UNKNOWN
+    if name == "ndim":
+        x = settle(x)
+        return len(x.shape) if x.shape is not None else UNKNOWN
+    if name in ("T", "mT", "data", "real"):
+        return UNKNOWN if name != "data" else x
+    return Method(x, name)
+
+
+def tensor_index(x: Tensor, key: Any) -> Any:
+    """Indexing a tensor with integers and full slices drops or keeps dimensions; anything else is unknown."""
+    x = settle(x)
+    if x.shape is None:
+        return UNKNOWN
+    keys = key if isinstance(key, tuple) else (key,)
+    shape, position = [], 0
+    for k in keys:
+        if position >= len(x.shape):
+            return UNKNOWN
+        if int_like(k):
+            position += 1
+        elif isinstance(k, slice) and k == slice(None):
+            shape.append(x.shape[position])
+            position += 1
+        elif k is None:
+            shape.append(1)
+        else:
+            return UNKNOWN
+    return x.then("index", None, tuple(shape) + tuple(x.shape[position:]))
+
+
+def size_of(x: Tensor, args: list) -> Any:
+    x = settle(x)
+    if x.shape is None:
+        return UNKNOWN
+    if not args:
+        return tuple(x.shape)
+    if len(args) == 1 and int_like(args[0]) and -len(x.shape) <= args[0] < len(x.shape):
+        return x.shape[args[0]]
+    return UNKNOWN
+
+
+def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    if name in SAME_SHAPE:
+        return x
+    if name == "size":
+        return size_of(x, args) if not kwargs else UNKNOWN
+    if name == "dim" and not args:
+        x = settle(x)
+        return len(x.shape) if x.shape is not None else UNKNOWN
+    if name == "numel" and not args:
+        x = settle(x)
+        return dims.product(x.shape) if x.shape is not None else UNKNOWN
+    if name in ("view", "reshape") and not kwargs:
+        return reshape(interp, settle(x), args, where, name)
+    if name == "flatten":
+        start = args[0] if args else kwargs.get("start_dim", 0)
+        end = args[1] if len(args) > 1 else kwargs.get("end_dim", -1)
+        return layers.flatten(settle(x), start, end, "flatten", where)
+    if name in ("unsqueeze", "squeeze", "permute", "transpose", "mean", "sum") and not kwargs:
+        return reorder(settle(x), name, args, where)
+    return UNKNOWN
+
+
+def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
+    """view / reshape: exact when the sizes are known; a wrong hard-coded feature count is a violation."""
+    sizes = list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, ListV)) else list(args)
+    if x.shape is None or not sizes or not all(isinstance(s, (int, dims.Sym)) and not isinstance(s, bool) for s in sizes):
+        if sizes and all(int_like(s) for s in sizes) and sizes.count(-1) == 0:
+            return Tensor(shape=tuple(sizes), trace=x.trace, origin=x.origin)
+        return UNKNOWN
+    total = dims.product(x.shape)
+    wildcard = [i for i, s in enumerate(sizes) if isinstance(s, int) and s == -1]
+    if len(wildcard) > 1:
+        return UNKNOWN
+    known_sizes = [s for s in sizes if not (isinstance(s, int) and s == -1)]
+    rest = dims.product(known_sizes)
+    if wildcard == [0] and len(x.shape) >= 2 and len(sizes) >= 2:
+        # x.view(-1, 400): the -1 is meant as the batch; the rest must be one sample's size
+        per_sample = dims.product(x.shape[1:])
+        if isinstance(rest, int) and dims.can_equal(per_sample, rest) is False:
+            interp.check.report(Violation("view-size", where, f"{label}(-1, {', '.join(map(str, sizes[1:]))})", x,
+                                          rest, per_sample, suggestion=suggest_view(x, sizes)))
+            return x.then(label, where, (x.shape[0],) + tuple(sizes[1:]))
+    if wildcard:
+        inferred = dims.divide(total, rest)
+        if isinstance(total, int) and isinstance(rest, int) and rest and total % rest:
+            interp.check.report(Violation("view-size", where, f"{label}{tuple(sizes)}", x, rest, total))
+            return UNKNOWN
+        shape = tuple(inferred if i == wildcard[0] else s for i, s in enumerate(sizes))
+    else:
+        if isinstance(total, int) and isinstance(rest, int) and total != rest:
+            interp.check.report(Violation("view-size", where, f"{label}{tuple(sizes)}", x, rest, total))
+            return UNKNOWN
+        shape = tuple(sizes)
+    parts = tuple(x.shape[1:]) if len(shape) == 2 and shape[1] == dims.product(x.shape[1:]) else None
+    return x.then(label, where, shape, flat_parts=parts)
+
+
+def suggest_view(x: Tensor, sizes: list) -> str | None:
+    per_sample = x.shape[1:]
+    if len(sizes) == 2 and all(isinstance(d, int) for d in per_sample):
+        return " * ".join(str(d) for d in per_sample) if len(per_sample) > 1 else str(per_sample[0])
+    return None
+
+
+def reorder(x: Tensor, name: str, args: list, where: Any) -> Any:
+    if x.shape is None or not all(int_like(a) for a in args):
+        return UNKNOWN
+    shape, rank = list(x.shape), len(x.shape)
+    if name == "unsqueeze" and len(args) == 1 and -rank - 1 <= args[0] <= rank:
+        shape.insert(args[0] % (rank + 1), 1)
+    elif name == "squeeze" and len(args) <= 1:
+        if not args:
+            if any(not isinstance(d, int) for d in shape):
+                return UNKNOWN
+            shape = [d for d in shape if d != 1]
+        elif -rank <= args[0] < rank:
+            d = shape[args[0]]
+            if d == 1:
+                del shape[args[0]]
+            elif not isinstance(d, int):
+                return UNKNOWN
+    elif name == "permute" and sorted(a % rank for a in args) == list(range(rank)) and len(args) == rank:
+        shape = [x.shape[a] for a in args]
+    elif name == "transpose" and len(args) == 2 and all(-rank <= a < rank for a in args):
+        i, j = args
+        shape[i], shape[j] = shape[j], shape[i]
+    elif name in ("mean", "sum") and len(args) == 1 and -rank <= args[0] < rank:
+        del shape[args[0]]
+    else:
+        return UNKNOWN
+    return x.then(name, where, tuple(shape))
+
+
+def tensor_binary(op: Any, left: Any, right: Any) -> Any:
+    """Element-wise arithmetic with broadcasting; a scalar keeps the tensor's shape."""
+    if op is cst.MatrixMultiply:
+        return UNKNOWN
+    if not isinstance(left, Tensor):
+        left, right = right, left
+    if isinstance(right, (int, float)) and not isinstance(right, bool):
+        return left
+    if not isinstance(right, Tensor):
+        return UNKNOWN
+    a, b = settle(left), settle(right)
+    if a.shape is None or b.shape is None:
+        return UNKNOWN
+    out = []
+    for i in range(1, max(len(a.shape), len(b.shape)) + 1):
+        da = a.shape[-i] if i <= len(a.shape) else 1
+        db = b.shape[-i] if i <= len(b.shape) else 1
+        if da == db or db == 1:
+            out.append(da)
+        elif da == 1:
+            out.append(db)
+        else:
+            return UNKNOWN
+    return a.then("broadcast", None, tuple(reversed(out)))
+
+
+EXTERNALS = {
+    "typing.cast": lambda interp, args, kwargs, where: args[1] if len(args) == 2 else UNKNOWN,
+    "collections.OrderedDict": lambda interp, args, kwargs, where: _dict(interp, args, kwargs, where),
+    "functools.partial": lambda interp, args, kwargs, where: Partial(args[0], tuple(args[1:]), kwargs) if args else UNKNOWN,
+    "math.floor": lambda interp, args, kwargs, where: math.floor(args[0]) if len(args) == 1 and isinstance(args[0], (int, float)) else UNKNOWN,
+    "math.ceil": lambda interp, args, kwargs, where: math.ceil(args[0]) if len(args) == 1 and isinstance(args[0], (int, float)) else UNKNOWN,
+    "math.sqrt": lambda interp, args, kwargs, where: math.sqrt(args[0]) if len(args) == 1 and isinstance(args[0], (int, float)) and args[0] >= 0 else UNKNOWN,
+    "math.prod": _numeric(math.prod),
+}

@@ -1,0 +1,1 @@
+"""Dimensions, PyTorch's shape formulas, and the table of layers."""

@@ -1,0 +1,175 @@
+"""Tensor dimensions: a known int, a symbolic function of the input's sizes, or unknown.
+
+A symbolic dimension is `coef * f1(S1) * f2(S2) * ...` where each `S` is one of the input's free sizes
+(batch N, height H, width W, …) and each `f` is a chain of PyTorch's shape formulas applied to it. Every
+formula in the chain is a monotone non-decreasing integer function, which makes "can this dimension
+ever equal 25088?" decidable by enumerating each size upwards until the value passes the target.
+Sizes are independent: H and W are never assumed equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Union
+
+from torchshape_lint.unknown import UNKNOWN, Unknown
+
+# Input sizes are searched up to this bound; what only a larger input could make right is not claimed.
+SEARCH_LIMIT = 1 << 31
+# Targets above this are not factored: the question stays unknown and makes no finding.
+MAX_DECIDED = 10**9
+
+
+@dataclass(frozen=True)
+class Step:
+    """One formula applied to a symbolic size; `label` names the layer for explanations."""
+
+    fn: Callable[[int], int]
+    label: str
+
+
+@dataclass(frozen=True)
+class Factor:
+    symbol: str
+    steps: tuple = ()
+
+    def at(self, size: int) -> int:
+        """The value for an input size; 0 where some layer on the way gets a size below 1."""
+        value = size
+        for step in self.steps:
+            value = step.fn(value)
+            if value < 1:
+                return 0
+        return value
+
+    def first_size_reaching(self, value: int) -> int | None:
+        """The smallest input size whose value is at least `value` (binary search: the chain is monotone)."""
+        if self.at(SEARCH_LIMIT) < value:
+            return None
+        low, high = 1, SEARCH_LIMIT
+        while low < high:
+            middle = (low + high) // 2
+            if self.at(middle) >= value:
+                high = middle
+            else:
+                low = middle + 1
+        return low
+
+    def sizes_giving(self, value: int) -> range:
+        """The input sizes for which this factor equals `value` (a range, empty if none)."""
+        first = self.first_size_reaching(value)
+        if first is None or self.at(first) != value:
+            return range(0)
+        after = self.first_size_reaching(value + 1)
+        return range(first, after if after is not None else SEARCH_LIMIT + 1)
+
+    def __str__(self) -> str:
+        return self.symbol if not self.steps else f"{self.symbol.lower()}'"
+
+
+@dataclass(frozen=True)
+class Sym:
+    coef: int
+    factors: tuple
+
+    def __str__(self) -> str:
+        parts = [str(f) for f in self.factors]
+        if self.coef != 1 or not parts:
+            parts.insert(0, str(self.coef))
+        return "*".join(parts)
+
+
+Dim = Union[int, Sym, Unknown]
+
+
+def symbol(name: str) -> Sym:
+    return Sym(1, (Factor(name),))
+
+
+def is_known(dim: Dim) -> bool:
+    return isinstance(dim, int)
+
+
+def apply_formula(dim: Dim, fn: Callable[[int], int], label: str) -> Dim:
+    """Apply a size formula to one dimension: exact for ints, recorded for a single symbolic size."""
+    if isinstance(dim, int):
+        return fn(dim)
+    if isinstance(dim, Sym) and dim.coef == 1 and len(dim.factors) == 1:
+        factor = dim.factors[0]
+        return Sym(1, (Factor(factor.symbol, factor.steps + (Step(fn, label),)),))
+    return UNKNOWN
+
+
+def multiply(a: Dim, b: Dim) -> Dim:
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return UNKNOWN
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    if isinstance(a, int):
+        a, b = b, a
+    if isinstance(b, int):
+        return Sym(a.coef * b, a.factors) if b else 0
+    return Sym(a.coef * b.coef, a.factors + b.factors)
+
+
+def product(dims: Iterable[Dim]) -> Dim:
+    result: Dim = 1
+    for dim in dims:
+        result = multiply(result, dim)
+    return result
+
+
+def divide(a: Dim, b: Dim) -> Dim:
+    """Exact division, or unknown where the quotient is not an expressible dimension."""
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return UNKNOWN
+    if isinstance(b, int):
+        if b == 0:
+            return UNKNOWN
+        if isinstance(a, int):
+            return a // b if a % b == 0 else UNKNOWN
+        return Sym(a.coef // b, a.factors) if a.coef % b == 0 else UNKNOWN
+    if isinstance(a, int) or a.coef % b.coef:
+        return UNKNOWN
+    rest = list(a.factors)
+    for factor in b.factors:
+        if factor not in rest:
+            return UNKNOWN
+        rest.remove(factor)
+    coef = a.coef // b.coef
+    if not rest:
+        return coef
+    return Sym(coef, tuple(rest))
+
+
+def can_equal(dim: Dim, target: int) -> bool | None:
+    """True/False when decided for every input size, None when it cannot be decided."""
+    if isinstance(dim, Unknown) or not isinstance(target, int) or isinstance(target, bool):
+        return None
+    if isinstance(dim, int):
+        return dim == target
+    if target < 1 or target % dim.coef:
+        return False
+    rest = target // dim.coef
+    if rest > MAX_DECIDED:
+        return None
+    divisors = _divisors(rest)
+    candidate_sets = [{d for d in divisors if factor.sizes_giving(d)} for factor in dim.factors]
+    return _splits(rest, candidate_sets)
+
+
+def _divisors(n: int) -> list[int]:
+    small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
+
+
+def _splits(target: int, candidate_sets: list) -> bool:
+    """Whether target is a product of one value from each set."""
+    if not candidate_sets:
+        return target == 1
+    first, others = candidate_sets[0], candidate_sets[1:]
+    return any(target % v == 0 and _splits(target // v, others) for v in first)
+
+
+def show(dim: Dim) -> str:
+    return str(dim)

@@ -1,0 +1,42 @@
+"""PyTorch's output-size formulas, one function each, as the PyTorch docs and ATen write them.
+
+Each returns the output size for one spatial dimension; a result below 1 means PyTorch rejects the input.
+Every one is monotone non-decreasing in the input size (tests check it), which `dims` relies on.
+"""
+
+from __future__ import annotations
+
+
+def conv(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    """Conv{1,2,3}d: floor((L + 2p - d(k-1) - 1) / s) + 1."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def conv_transpose(size: int, kernel: int, stride: int, padding: int, dilation: int, output_padding: int) -> int:
+    """ConvTranspose{1,2,3}d: (L - 1)s - 2p + d(k-1) + output_padding + 1."""
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+def pool(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
+    """Max/Avg pooling (ATen's pooling_output_shape): with ceil_mode the last window must start
+    inside the input or its left padding."""
+    numerator = size + 2 * padding - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)
+    out = numerator // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def scale(size: int, factor: float) -> int:
+    """Upsample / interpolate with scale_factor: floor(L * scale)."""
+    return int(size * factor // 1)
+
+
+def pad(size: int, before: int, after: int) -> int:
+    """Padding layers: L + left + right."""
+    return size + before + after
+
+
+def multiply_by(size: int, factor: int) -> int:
+    """PixelShuffle's spatial growth: L * r."""
+    return size * factor

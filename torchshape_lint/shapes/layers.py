@@ -1,0 +1,528 @@
+"""The table of `torch.nn` layers: each one's signature (as its `__init__` in PyTorch) and shape function.
+
+Adding a layer touches one entry here. Shape functions take the bound arguments and the arriving
+tensor, report what they prove wrong to the collector, and return the output tensor, or UNKNOWN when
+it cannot be known. After a mismatch they go on as if the layer got what it declares, so that one
+mistake does not hide the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Callable
+
+from torchshape_lint.shapes import dims, formulas
+from torchshape_lint.shapes.tensor import Tensor, materialize, settle
+from torchshape_lint.shapes.violations import Collector, Violation
+from torchshape_lint.unknown import UNKNOWN, Unknown
+
+REQUIRED = object()
+FACTORY = ("device", None), ("dtype", None)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str
+    params: tuple  # ((name, default), ...) in PyTorch's order; None: any arguments (shape-preserving layers)
+    shape: Callable[["Layer", Tensor, Collector], Any]
+    validate: Callable[["Layer", Collector], None] | None = None
+    declares: str | None = None  # the argument that states the size of the input it expects
+    spatial: int = 0  # N for layers that read (N, C, *N sizes) and so fix a pending input's rank themselves
+
+
+@dataclass(eq=False)
+class Layer:
+    """A layer built by the code under analysis: its spec, bound arguments and constructor call."""
+
+    spec: LayerSpec
+    args: dict
+    where: Any = field(default=None, repr=False)
+
+    def label(self) -> str:
+        shown = [f"{k}={v!r}" for k, v in self.args.items() if k == self.spec.declares]
+        return f"{self.spec.name}({', '.join(shown)})"
+
+    def __call__(self, x: Tensor, check: Collector) -> Any:
+        if not isinstance(x, Tensor):
+            return UNKNOWN
+        if not self.spec.spatial:
+            x = settle(x)
+        return self.spec.shape(self, x, check)
+
+
+def bind(spec: LayerSpec, args: tuple, kwargs: dict) -> dict | None:
+    """Bind constructor arguments as Python does; None when they cannot bind (PyTorch would raise)."""
+    if spec.params is None:
+        return {}
+    names = [name for name, _ in spec.params]
+    if len(args) > len(names) or any(k not in names for k in kwargs):
+        return None
+    bound = dict(zip(names, args))
+    for key, value in kwargs.items():
+        if key in bound:
+            return None
+        bound[key] = value
+    for name, default in spec.params:
+        if name not in bound:
+            if default is REQUIRED:
+                return None
+            bound[name] = default
+    return bound
+
+
+# ---- argument helpers -------------------------------------------------------------------------------
+
+
+def as_int(value: Any) -> Any:
+    return value if isinstance(value, int) and not isinstance(value, bool) else UNKNOWN
+
+
+def ntuple(value: Any, n: int) -> tuple:
+    """kernel_size=3 → (3, 3); (3, 5) stays; anything unknown → unknown entries."""
+    if isinstance(value, (tuple, list)):
+        if len(value) == n:
+            return tuple(as_int(v) for v in value)
+        return (UNKNOWN,) * n
+    return (as_int(value),) * n
+
+
+def known(*values: Any) -> bool:
+    return not any(isinstance(v, Unknown) for v in values)
+
+
+def fmt(values: tuple) -> str:
+    return str(values[0]) if len(set(map(repr, values))) == 1 else str(tuple(values))
+
+
+# ---- shared shape pieces ----------------------------------------------------------------------------
+
+
+def spatial_input(layer: Layer, x: Tensor, check: Collector, nd: int, channels: Any) -> Tensor | None:
+    """The tensor an N-d layer reads, with its rank checked: (N, C, *spatial) or unbatched (C, *spatial)."""
+    if x.pending:
+        settled = materialize(x, nd, channels)
+        if settled is None:
+            check.report(Violation("input-rank", layer.where, layer.spec.name, x, f"{nd + 1}-D or {nd + 2}-D",
+                                   len(x.hint), detail={"origin": x.origin}))
+            return None
+        x = settled
+    if x.shape is None:
+        return None
+    if len(x.shape) not in (nd + 1, nd + 2):
+        check.report(Violation("input-rank", layer.where, layer.spec.name, x, f"{nd + 1}-D or {nd + 2}-D", len(x.shape)))
+        return None
+    return x
+
+
+def spatial_output(layer: Layer, x: Tensor, check: Collector, nd: int, channels: Any,
+                   size_fns: list, formula_text: list) -> Any:
+    """Apply one size function per spatial dimension; report sizes that PyTorch rejects."""
+    lead = x.shape[: len(x.shape) - nd - 1]
+    sizes = []
+    for dim, fn, text in zip(x.shape[-nd:], size_fns, formula_text):
+        out = dims.apply_formula(dim, fn, layer.spec.name) if fn is not None else UNKNOWN
+        if isinstance(out, int) and out < 1:
+            check.report(Violation("output-too-small", layer.where, layer.spec.name, x, None, out,
+                                   detail={"formula": text.format(L=dim), "size": dim}))
+            return UNKNOWN
+        sizes.append(out)
+    shape = lead + (channels,) + tuple(sizes)
+    formula = "; ".join(text.format(L=d) + f" = {o}" for d, o, text in zip(x.shape[-nd:], sizes, formula_text)
+                        if isinstance(d, int) and isinstance(o, int))
+    return x.then(layer.spec.name, layer.where, shape, formula=formula)
+
+
+def channel_check(layer: Layer, x: Tensor, check: Collector, declared: Any, index: int) -> None:
+    if known(declared):
+        check.size("channel-mismatch", layer.where, layer.label(), x, declared, x.shape[index])
+
+
+# ---- convolutions -----------------------------------------------------------------------------------
+
+
+def conv_shape(nd: int, transposed: bool):
+    def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+        a = layer.args
+        in_channels, out_channels = as_int(a["in_channels"]), as_int(a["out_channels"])
+        x = spatial_input(layer, x, check, nd, in_channels)
+        if x is None:
+            return UNKNOWN
+        channel_check(layer, x, check, in_channels, len(x.shape) - nd - 1)
+        kernel, stride, dilation = (ntuple(a[k], nd) for k in ("kernel_size", "stride", "dilation"))
+        padding = a["padding"]
+        fns, texts = [], []
+        for i in range(nd):
+            k, s, d = kernel[i], stride[i], dilation[i]
+            if transposed:
+                p, op = ntuple(padding, nd)[i], ntuple(a["output_padding"], nd)[i]
+                ok = known(k, s, d, p, op)
+                fns.append(partial(formulas.conv_transpose, kernel=k, stride=s, padding=p, dilation=d,
+                                   output_padding=op) if ok else None)
+                texts.append(f"({{L}} - 1)*{s} - 2*{p} + {d}*({k}-1) + {op} + 1")
+            elif padding == "same":
+                fns.append(lambda size: size)
+                texts.append("{L} (padding='same')")
+            else:
+                p = 0 if padding == "valid" else ntuple(padding, nd)[i]
+                ok = known(k, s, d, p)
+                fns.append(partial(formulas.conv, kernel=k, stride=s, padding=p, dilation=d) if ok else None)
+                texts.append(f"floor(({{L}} + 2*{p} - {d}*({k}-1) - 1) / {s}) + 1")
+        return spatial_output(layer, x, check, nd, out_channels, fns, texts)
+
+    return shape
+
+
+def conv_validate(layer: Layer, check: Collector) -> None:
+    a = layer.args
+    groups, cin, cout = as_int(a["groups"]), as_int(a.get("in_channels")), as_int(a["out_channels"])
+    for name, value in (("in_channels", cin), ("out_channels", cout)):
+        if known(groups, value) and groups > 0 and value % groups:
+            check.report(Violation("layer-arguments", layer.where, layer.spec.name, None, groups, value,
+                                   detail={"problem": f"{name}={value} is not divisible by groups={groups}"}))
+    strides = a["stride"] if isinstance(a["stride"], (tuple, list)) else (a["stride"],)
+    if a["padding"] == "same" and any(known(s) and s != 1 for s in strides):
+        check.report(Violation("layer-arguments", layer.where, layer.spec.name, None, None, None,
+                               detail={"problem": "padding='same' is not supported for strided convolutions"}))
+
+
+def conv_params(transposed: bool) -> tuple:
+    head = (("in_channels", REQUIRED), ("out_channels", REQUIRED), ("kernel_size", REQUIRED),
+            ("stride", 1), ("padding", 0))
+    if transposed:
+        return head + (("output_padding", 0), ("groups", 1), ("bias", True), ("dilation", 1),
+                       ("padding_mode", "zeros")) + FACTORY
+    return head + (("dilation", 1), ("groups", 1), ("bias", True), ("padding_mode", "zeros")) + FACTORY
+
+
+# ---- pooling ----------------------------------------------------------------------------------------
+
+
+def pool_shape(nd: int, dilated: bool):
+    def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+        a = layer.args
+        x = spatial_input(layer, x, check, nd, UNKNOWN)
+        if x is None:
+            return UNKNOWN
+        kernel = ntuple(a["kernel_size"], nd)
+        stride = kernel if a["stride"] is None or a["stride"] == [] or a["stride"] == () else ntuple(a["stride"], nd)
+        padding = ntuple(a["padding"], nd)
+        dilation = ntuple(a["dilation"], nd) if dilated else (1,) * nd
+        ceil_mode = a["ceil_mode"]
+        fns, texts = [], []
+        for k, s, p, d in zip(kernel, stride, padding, dilation):
+            ok = known(k, s, p, d, ceil_mode) and isinstance(ceil_mode, bool)
+            fns.append(partial(formulas.pool, kernel=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
+                       if ok else None)
+            rounding = "ceil" if ceil_mode is True else "floor"
+            texts.append(f"{rounding}(({{L}} + 2*{p} - {d}*({k}-1) - 1) / {s}) + 1")
+        channels = x.shape[len(x.shape) - nd - 1]
+        return spatial_output(layer, x, check, nd, channels, fns, texts)
+
+    return shape
+
+
+def pool_validate(nd: int):
+    def validate(layer: Layer, check: Collector) -> None:
+        kernel, padding = ntuple(layer.args["kernel_size"], nd), ntuple(layer.args["padding"], nd)
+        for k, p in zip(kernel, padding):
+            if known(k, p) and p > k // 2:
+                check.report(Violation("layer-arguments", layer.where, layer.spec.name, None, None, None, detail={
+                    "problem": f"padding={p} is more than half of kernel_size={k}"}))
+                return
+
+    return validate
+
+
+def adaptive_shape(nd: int):
+    def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+        x = spatial_input(layer, x, check, nd, UNKNOWN)
+        if x is None:
+            return UNKNOWN
+        size = layer.args["output_size"]
+        wanted = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nd
+        if len(wanted) != nd:
+            return UNKNOWN
+        spatial = tuple(d if w is None else as_int(w) for w, d in zip(wanted, x.shape[-nd:]))
+        channels = x.shape[len(x.shape) - nd - 1]
+        return x.then(layer.spec.name, layer.where, x.shape[: len(x.shape) - nd - 1] + (channels,) + spatial)
+
+    return shape
+
+
+# ---- normalization ----------------------------------------------------------------------------------
+
+
+def batch_norm_shape(nd: int):
+    """BatchNorm1d takes (N, C) or (N, C, L); 2d takes (N, C, H, W); 3d (N, C, D, H, W); channels at 1."""
+    ranks = {1: (2, 3), 2: (4,), 3: (5,)}[nd]
+
+    def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+        declared = as_int(layer.args["num_features"])
+        if x.pending and nd > 1:
+            x = materialize(x, nd, declared) or UNKNOWN
+            if x is UNKNOWN:
+                return UNKNOWN
+        if x.shape is None:
+            return x if not x.pending else UNKNOWN
+        if len(x.shape) not in ranks:
+            check.report(Violation("input-rank", layer.where, layer.spec.name, x, " or ".join(f"{r}-D" for r in ranks),
+                                   len(x.shape)))
+            return UNKNOWN
+        channel_check(layer, x, check, declared, 1)
+        return x.then(layer.spec.name, layer.where, x.shape[:1] + (declared if known(declared) else x.shape[1],) + x.shape[2:])
+
+    return shape
+
+
+def instance_norm_shape(nd: int):
+    """InstanceNorm checks its channels only when it has per-channel parameters (affine or running stats)."""
+    def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+        a = layer.args
+        x = spatial_input(layer, x, check, nd, as_int(a["num_features"]))
+        if x is None:
+            return UNKNOWN
+        if a["affine"] is True or a["track_running_stats"] is True:
+            channel_check(layer, x, check, as_int(a["num_features"]), len(x.shape) - nd - 1)
+        return x.then(layer.spec.name, layer.where, x.shape)
+
+    return shape
+
+
+def group_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    if x.shape is None:
+        return x if not x.pending else UNKNOWN
+    if len(x.shape) < 2:
+        return UNKNOWN
+    channel_check(layer, x, check, as_int(layer.args["num_channels"]), 1)
+    return x.then(layer.spec.name, layer.where, x.shape)
+
+
+def group_norm_validate(layer: Layer, check: Collector) -> None:
+    groups, channels = as_int(layer.args["num_groups"]), as_int(layer.args["num_channels"])
+    if known(groups, channels) and groups > 0 and channels % groups:
+        check.report(Violation("layer-arguments", layer.where, layer.spec.name, None, groups, channels, detail={
+            "problem": f"num_channels={channels} is not divisible by num_groups={groups}"}))
+
+
+def layer_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    normalized = layer.args["normalized_shape"]
+    normalized = tuple(normalized) if isinstance(normalized, (tuple, list)) else (normalized,)
+    normalized = tuple(as_int(n) for n in normalized)
+    if x.shape is None:
+        if len(normalized) == 1 and known(normalized[0]) and not x.pending:
+            check.size("channel-mismatch", layer.where, layer.label(), x, normalized[0], x.last)
+        return x
+    if len(x.shape) < len(normalized):
+        return UNKNOWN
+    for declared, dim in zip(normalized, x.shape[-len(normalized):]):
+        if known(declared):
+            check.size("channel-mismatch", layer.where, layer.label(), x, declared, dim)
+    return x.then(layer.spec.name, layer.where, x.shape)
+
+
+# ---- linear, flatten, embedding ---------------------------------------------------------------------
+
+
+def linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    declared, out = as_int(layer.args["in_features"]), as_int(layer.args["out_features"])
+    if x.pending:  # the model's input: the first Linear defines what it takes
+        return x.then(layer.spec.name, layer.where, None, last=out)
+    if x.shape is not None and not x.shape:
+        return UNKNOWN
+    arriving = x.last_dim()
+    if known(declared):
+        check.size("linear-in-features", layer.where, layer.label(), x, declared, arriving,
+                   suggestion=suggest_features(x))
+    if x.shape is None:
+        return x.then(layer.spec.name, layer.where, None, last=out)
+    return x.then(layer.spec.name, layer.where, x.shape[:-1] + (out,))
+
+
+def suggest_features(x: Tensor) -> str | None:
+    """The right in_features as an expression in the user's terms: channels * height * width."""
+    arriving = x.last_dim()
+    if not isinstance(arriving, int):
+        return None
+    if x.flat_parts and len(x.flat_parts) > 1 and all(isinstance(d, int) for d in x.flat_parts):
+        return " * ".join(str(d) for d in x.flat_parts)
+    return str(arriving)
+
+
+def lazy_linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    out = as_int(layer.args["out_features"])
+    if x.shape is None:
+        return x.then(layer.spec.name, layer.where, None, last=out) if not x.pending else UNKNOWN
+    return x.then(layer.spec.name, layer.where, x.shape[:-1] + (out,)) if x.shape else UNKNOWN
+
+
+def flatten(x: Tensor, start: Any, end: Any, label: str, where: Any) -> Any:
+    """torch.flatten / nn.Flatten / x.flatten: multiply dims start..end into one."""
+    if x.shape is None or not known(start, end) or not isinstance(start, int) or not isinstance(end, int):
+        return UNKNOWN
+    rank = len(x.shape)
+    if rank == 0:
+        return x.then(label, where, (1,))
+    first, last = start % rank if -rank <= start < rank else None, end % rank if -rank <= end < rank else None
+    if first is None or last is None or first > last:
+        return UNKNOWN
+    parts = x.shape[first: last + 1]
+    shape = x.shape[:first] + (dims.product(parts),) + x.shape[last + 1:]
+    return x.then(label, where, shape, flat_parts=tuple(parts) if last == rank - 1 else None)
+
+
+def flatten_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    return flatten(x, layer.args["start_dim"], layer.args["end_dim"], "Flatten", layer.where)
+
+
+def unflatten_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    dim, sizes = as_int(layer.args["dim"]), layer.args["unflattened_size"]
+    if x.shape is None or not known(dim) or not isinstance(sizes, (tuple, list)):
+        return UNKNOWN
+    rank = len(x.shape)
+    if not -rank <= dim < rank:
+        return UNKNOWN
+    dim %= rank
+    sizes = tuple(as_int(s) for s in sizes)
+    if sizes.count(-1) == 1 and all(known(s) for s in sizes):
+        rest = dims.product(s for s in sizes if s != -1)
+        sizes = tuple(dims.divide(x.shape[dim], rest) if s == -1 else s for s in sizes)
+    return x.then("Unflatten", layer.where, x.shape[:dim] + sizes + x.shape[dim + 1:])
+
+
+def embedding_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    width = as_int(layer.args["embedding_dim"])
+    if x.pending or x.shape is None:
+        return x.then(layer.spec.name, layer.where, None, last=width)
+    return x.then(layer.spec.name, layer.where, x.shape + (width,))
+
+
+def same_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    return x
+
+
+# ---- resampling and padding -------------------------------------------------------------------------
+
+
+def upsample_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    if x.pending or x.shape is None or len(x.shape) < 3:
+        return UNKNOWN
+    nd = len(x.shape) - 2
+    size, factor = layer.args["size"], layer.args["scale_factor"]
+    if size is not None:
+        wanted = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nd
+        if len(wanted) != nd:
+            return UNKNOWN
+        return x.then(layer.spec.name, layer.where, x.shape[:2] + tuple(as_int(w) for w in wanted))
+    factors = tuple(factor) if isinstance(factor, (tuple, list)) else (factor,) * nd
+    if len(factors) != nd or not all(isinstance(f, (int, float)) and not isinstance(f, bool) and f > 0 for f in factors):
+        return UNKNOWN
+    spatial = tuple(dims.apply_formula(d, partial(formulas.scale, factor=f), layer.spec.name)
+                    for d, f in zip(x.shape[2:], factors))
+    return x.then(layer.spec.name, layer.where, x.shape[:2] + spatial)
+
+
+def padding_shape(nd: int):
+    def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+        if x.shape is None or len(x.shape) < nd + 1:
+            return UNKNOWN
+        amount = layer.args["padding"]
+        amounts = tuple(as_int(v) for v in amount) if isinstance(amount, (tuple, list)) else (as_int(amount),) * (2 * nd)
+        if len(amounts) != 2 * nd or not known(*amounts):
+            return UNKNOWN
+        # PyTorch's padding tuples run from the last dimension backwards: (left, right, top, bottom, ...)
+        shape = list(x.shape)
+        for i in range(nd):
+            index = len(shape) - 1 - i
+            shape[index] = dims.apply_formula(shape[index], partial(formulas.pad, before=amounts[2 * i],
+                                                                     after=amounts[2 * i + 1]), layer.spec.name)
+        return x.then(layer.spec.name, layer.where, tuple(shape))
+
+    return shape
+
+
+def pixel_shuffle_shape(down: bool):
+    def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+        factor = as_int(layer.args["downscale_factor" if down else "upscale_factor"])
+        if x.shape is None or len(x.shape) < 3 or not known(factor) or factor < 1:
+            return UNKNOWN
+        c, h, w = x.shape[-3:]
+        if down:
+            c = dims.multiply(c, factor * factor)
+            h, w = dims.divide(h, factor), dims.divide(w, factor)
+        else:
+            c = dims.divide(c, factor * factor)
+            grow = partial(formulas.multiply_by, factor=factor)
+            h, w = (dims.apply_formula(d, grow, layer.spec.name) for d in (h, w))
+        return x.then(layer.spec.name, layer.where, x.shape[:-3] + (c, h, w))
+
+    return shape
+
+
+# ---- the table --------------------------------------------------------------------------------------
+
+ELEMENTWISE = (
+    "Identity ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Softmax Softmin "
+    "LogSoftmax Softmax2d Softplus Softsign Softshrink Hardshrink Tanhshrink Hardswish Hardsigmoid Hardtanh "
+    "LogSigmoid Threshold Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout "
+    "LocalResponseNorm"
+).split()
+
+
+def _build_table() -> dict:
+    table = {}
+
+    def add(name: str, params: Any, shape: Callable, validate: Callable | None = None, declares: str | None = None,
+            spatial: int = 0):
+        table[name] = LayerSpec(name, params, shape, validate, declares, spatial)
+
+    for nd in (1, 2, 3):
+        add(f"Conv{nd}d", conv_params(False), conv_shape(nd, False), conv_validate, "in_channels", spatial=nd)
+        add(f"ConvTranspose{nd}d", conv_params(True), conv_shape(nd, True), conv_validate, "in_channels", spatial=nd)
+        add(f"MaxPool{nd}d", (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
+                              ("return_indices", False), ("ceil_mode", False)), pool_shape(nd, True), pool_validate(nd), spatial=nd)
+        avg = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
+               ("count_include_pad", True)) + ((("divisor_override", None),) if nd > 1 else ())
+        add(f"AvgPool{nd}d", avg, pool_shape(nd, False), pool_validate(nd), spatial=nd)
+        add(f"AdaptiveAvgPool{nd}d", (("output_size", REQUIRED),), adaptive_shape(nd), spatial=nd)
+        add(f"AdaptiveMaxPool{nd}d", (("output_size", REQUIRED), ("return_indices", False)), adaptive_shape(nd), spatial=nd)
+        add(f"BatchNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", True),
+                                ("track_running_stats", True)) + FACTORY, batch_norm_shape(nd), declares="num_features", spatial=nd)
+        add(f"InstanceNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", False),
+                                   ("track_running_stats", False)) + FACTORY, instance_norm_shape(nd),
+            declares="num_features", spatial=nd)
+        for kind in ("Reflection", "Replication", "Circular", "Zero"):
+            if kind == "Zero" and nd == 1:
+                continue
+            add(f"{kind}Pad{nd}d", (("padding", REQUIRED),), padding_shape(nd))
+        add(f"ConstantPad{nd}d", (("padding", REQUIRED), ("value", REQUIRED)), padding_shape(nd))
+    add("ZeroPad1d", (("padding", REQUIRED),), padding_shape(1))
+    add("Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True)) + FACTORY, linear_shape,
+        declares="in_features")
+    add("LazyLinear", (("out_features", REQUIRED), ("bias", True)) + FACTORY, lazy_linear_shape)
+    add("GroupNorm", (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True)) + FACTORY,
+        group_norm_shape, group_norm_validate, "num_channels")
+    add("LayerNorm", (("normalized_shape", REQUIRED), ("eps", 1e-5), ("elementwise_affine", True), ("bias", True))
+        + FACTORY, layer_norm_shape, declares="normalized_shape")
+    add("Flatten", (("start_dim", 1), ("end_dim", -1)), flatten_shape)
+    add("Unflatten", (("dim", REQUIRED), ("unflattened_size", REQUIRED)), unflatten_shape)
+    add("Embedding", (("num_embeddings", REQUIRED), ("embedding_dim", REQUIRED), ("padding_idx", None),
+                      ("max_norm", None), ("norm_type", 2.0), ("scale_grad_by_freq", False), ("sparse", False),
+                      ("_weight", None), ("_freeze", False)) + FACTORY, embedding_shape)
+    upsample = (("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None),
+                ("recompute_scale_factor", None))
+    add("Upsample", upsample, upsample_shape)
+    add("UpsamplingNearest2d", (("size", None), ("scale_factor", None)), upsample_shape)
+    add("UpsamplingBilinear2d", (("size", None), ("scale_factor", None)), upsample_shape)
+    add("PixelShuffle", (("upscale_factor", REQUIRED),), pixel_shuffle_shape(False))
+    add("PixelUnshuffle", (("downscale_factor", REQUIRED),), pixel_shuffle_shape(True))
+    for name in ELEMENTWISE:
+        add(name, None, same_shape)
+    return table
+
+
+LAYERS = _build_table()
+
+
+def spec_for(name: str) -> LayerSpec | None:
+    return LAYERS.get(name)

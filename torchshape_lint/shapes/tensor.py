@@ -1,0 +1,95 @@
+"""An abstract tensor: its shape (or only its last dimension), and the steps that produced it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from torchshape_lint.shapes import dims
+from torchshape_lint.shapes.dims import Dim
+from torchshape_lint.unknown import UNKNOWN
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One operation a tensor went through: what it was, where, and the shapes before and after."""
+
+    label: str
+    where: Any = field(repr=False)  # an evaluator node reference (unit, node) or None
+    before: tuple | None
+    after: tuple | None
+    formula: str = ""
+
+
+@dataclass(frozen=True)
+class Tensor:
+    shape: tuple | None  # None: the rank is not known
+    last: Dim = UNKNOWN  # the last dimension when only it is known
+    trace: tuple = ()
+    flat_parts: tuple | None = None  # the dimensions a flatten multiplied into the last one
+    pending: bool = False  # the model's input, before a layer fixed its rank
+    hint: tuple | None = None  # the shape a pending input takes once its rank is known (see model_input)
+    exact: bool = False  # the hint is the whole shape (pragma, usage), not a run-wide default
+    origin: str = "symbolic"  # where the input came from: pragma, usage, option, symbolic
+
+    @property
+    def rank(self) -> int | None:
+        return None if self.shape is None else len(self.shape)
+
+    def last_dim(self) -> Dim:
+        if self.shape is None:
+            return self.last
+        return self.shape[-1] if self.shape else UNKNOWN
+
+    def then(self, label: str, where: Any, shape: tuple | None, *, last: Dim = UNKNOWN,
+             flat_parts: tuple | None = None, formula: str = "") -> "Tensor":
+        step = TraceStep(label, where, self.shape, shape, formula)
+        return replace(self, shape=shape, last=last if shape is None else UNKNOWN, trace=self.trace + (step,),
+                       flat_parts=flat_parts, pending=False, hint=None)
+
+
+def model_input(hint: tuple | None = None, exact: bool = False, origin: str = "symbolic") -> Tensor:
+    """A model's input before a layer fixes its rank.
+
+    `hint` is a shape from a pragma or usage (`exact`: taken as written, the batch may be left out) or a
+    run-wide default (batch and sizes only: each model's first layer gives its channels).
+    """
+    return Tensor(shape=None, pending=True, hint=hint, exact=exact, origin=origin)
+
+
+def concrete_input(shape: tuple, origin: str) -> Tensor:
+    """An input of a given shape; a None entry (the batch left out of a pragma) becomes the symbol N."""
+    return Tensor(shape=tuple(dims.symbol("N") if d is None else d for d in shape), origin=origin)
+
+
+def settle(x: Tensor) -> Tensor:
+    """A pending input with an exact shape becomes that shape; any other tensor stays as it is."""
+    if x.pending and x.exact and x.hint is not None:
+        return concrete_input(x.hint, x.origin)
+    return x
+
+
+SPATIAL_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def materialize(x: Tensor, spatial: int, channels: Dim) -> Tensor | None:
+    """Give a pending input the rank a layer with `spatial` dimensions reads: (N, C, *spatial).
+
+    None when an exact shape cannot be read by such a layer (the caller reports the rank).
+    """
+    rank = spatial + 2
+    hint = x.hint
+    if hint is not None and x.exact:
+        if len(hint) == rank - 1:
+            hint = (None,) + tuple(hint)
+        return concrete_input(tuple(hint), x.origin) if len(hint) == rank else None
+    if hint is not None and len(hint) == rank:
+        return Tensor(shape=(hint[0], channels) + tuple(hint[2:]), origin=x.origin)
+    shape = (dims.symbol("N"), channels) + tuple(dims.symbol(s) for s in SPATIAL_SYMBOLS[spatial])
+    return Tensor(shape=shape, origin="symbolic")
+
+
+def show_shape(shape: tuple | None, last: Dim = UNKNOWN) -> str:
+    if shape is None:
+        return f"(..., {dims.show(last)})"
+    return "(" + ", ".join(dims.show(d) for d in shape) + ")"

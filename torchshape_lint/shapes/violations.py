@@ -1,0 +1,63 @@
+"""What a shape function proves wrong, and the collector it reports to.
+
+A violation names its kind (the kebab-case name of the rule that reports it); the rules in
+`checks/rules/` turn violations into findings with messages. Only proofs are recorded: a dimension
+that is unknown, or symbolic and able to fit, records nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from torchshape_lint.shapes import dims
+from torchshape_lint.shapes.dims import Dim
+
+
+@dataclass
+class Violation:
+    kind: str
+    where: Any = field(repr=False)  # (unit, node) of the call to blame: the layer's constructor, or the functional call
+    label: str  # the layer or operation, e.g. "Linear(in_features=25088)"
+    tensor: Any = None  # the Tensor that arrived, with its trace
+    declared: Any = None
+    arriving: Any = None
+    suggestion: str | None = None
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass
+class SizeCheck:
+    """A declared size compared with a decided arriving one (for --verbose)."""
+
+    where: Any
+    label: str
+    declared: Any
+    arriving: Any
+    agrees: bool
+
+
+class Collector:
+    """Receives violations, and the checks that were decided, during one model's evaluation."""
+
+    def __init__(self) -> None:
+        self.violations: list[Violation] = []
+        self.checks: list[SizeCheck] = []
+        self.layers_checked = 0
+        self.layers_unknown = 0
+
+    def report(self, violation: Violation) -> None:
+        self.violations.append(violation)
+
+    def size(self, kind: str, where: Any, label: str, tensor: Any, declared: Any, arriving: Dim,
+             suggestion: str | None = None, **detail: Any) -> bool:
+        """Record a violation when `arriving` can never equal `declared`; say whether the check was decided."""
+        verdict = dims.can_equal(arriving, declared)
+        if verdict is None:
+            self.layers_unknown += 1
+            return False
+        self.layers_checked += 1
+        self.checks.append(SizeCheck(where, label, declared, arriving, verdict))
+        if verdict is False:
+            self.report(Violation(kind, where, label, tensor, declared, arriving, suggestion, detail))
+        return True

@@ -1,0 +1,123 @@
+"""A source file as the analysis reads it.
+
+Python's `ast` (which flake8 hands over for free) gives the map of top-level statements; libcst parses
+a statement only when the evaluator needs it, so a file pays for libcst only where models are built.
+Positions are computed only for the nodes a finding points at.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from typing import Any
+
+PRAGMA = re.compile(r"#\s*torchshape:\s*(?P<body>.*)$")
+
+
+@dataclass(frozen=True)
+class Span:
+    line: int  # 1-based
+    column: int  # 0-based
+    end_line: int
+    end_column: int
+
+
+@dataclass
+class Pragma:
+    line: int
+    text: str
+
+
+class Unit:
+    """One top-level statement (or a group sharing lines), parsed by libcst on first use."""
+
+    def __init__(self, source: "SourceFile", start: int, end: int) -> None:
+        self.source, self.start, self.end = source, start, end
+        self._module = None
+        self._positions = None
+
+    @property
+    def module(self):
+        if self._module is None:
+            import libcst  # only files that build models pay for libcst
+
+            self._module = libcst.parse_module("".join(self.source.lines[self.start - 1: self.end]))
+        return self._module
+
+    def span(self, node: Any) -> Span:
+        if self._positions is None:
+            from libcst.metadata import MetadataWrapper, PositionProvider
+
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        where = self._positions[node]
+        offset = self.start - 1
+        return Span(where.start.line + offset, where.start.column, where.end.line + offset, where.end.column)
+
+    def code(self, node: Any) -> str:
+        return self.module.code_for_node(node)
+
+
+@dataclass
+class TopLevel:
+    node: ast.stmt
+    unit: Unit
+
+
+class SourceFile:
+    def __init__(self, text: str, path: str = "<string>", tree: ast.Module | None = None) -> None:
+        self.text = text
+        self.path = path
+        self.lines = text.splitlines(keepends=True)
+        self.tree = tree if tree is not None else ast.parse(text)
+        self._statements: list[TopLevel] | None = None
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: str) -> "SourceFile":
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return cls(data.decode(encoding), path)
+
+    def statements(self) -> list[TopLevel]:
+        """Top-level statements in order, each with the unit that holds it."""
+        if self._statements is None:
+            result: list[TopLevel] = []
+            last: Unit | None = None
+            for node in self.tree.body:
+                start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+                end = node.end_lineno or node.lineno
+                if last is not None and start <= last.end:  # statements sharing a line share a unit
+                    last.end = max(last.end, end)
+                    result.append(TopLevel(node, last))
+                    continue
+                last = Unit(self, start, end)
+                result.append(TopLevel(node, last))
+            self._statements = result
+        return self._statements
+
+    def pragmas(self) -> dict[int, Pragma]:
+        """`# torchshape: ...` comments by line number (cheap: a substring test first)."""
+        found = {}
+        if "torchshape:" not in self.text:
+            return found
+        for number, line in enumerate(self.lines, start=1):
+            if "torchshape:" in line:
+                match = PRAGMA.search(line)
+                if match:
+                    found[number] = Pragma(number, match.group("body").strip())
+        return found
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+
+def imports_torch(tree: ast.Module) -> bool:
+    """The cheap pre-filter: only a file that imports torch can build a model."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "torch" for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "torch" and not node.level:
+            return True
+    return False
