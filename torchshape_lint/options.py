@@ -17,7 +17,7 @@ def parse_input_shape(text: Any, where: str = "--input-shape") -> tuple | None:
     if isinstance(text, (list, tuple)):
         parts = list(text)
     else:
-        parts = [p for p in str(text).strip().strip("()[]").replace("x", ",").split(",") if p.strip()]
+        parts = [p for p in str(text).strip().strip("()[]").split(",") if p.strip()]
     try:
         shape = tuple(int(str(p).strip()) for p in parts)
     except ValueError:

@@ -88,7 +88,7 @@ def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> N
             finding = _finding(source, violation, model, origin)
             if finding is None:
                 continue
-            key = (finding.code, finding.line, finding.column)
+            key = (finding.code, finding.line, finding.column, finding.message)
             if key in found:
                 earlier = found[key]
                 if model not in earlier.model.split(", "):

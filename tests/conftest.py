@@ -1,0 +1,33 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+def run(args, cwd=ROOT, stdin=None):
+    return subprocess.run(args, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=300)
+
+
+def flake8(*args, cwd=ROOT, stdin=None):
+    return run([sys.executable, "-m", "flake8", "--select", "TSL", *args], cwd=cwd, stdin=stdin)
+
+
+def cli(*args, cwd=ROOT):
+    return run([sys.executable, "-m", "torchshape_lint.report.cli", *args], cwd=cwd)
+
+
+def locate(path, needle, occurrence=0):
+    """(line, 1-based column) of the n-th line containing `needle`: where a user sees the call."""
+    hits = [(number, line.index(needle) + 1) for number, line in enumerate(Path(path).read_text().splitlines(), 1)
+            if needle in line]
+    return hits[occurrence]
+
+
+@pytest.fixture
+def fixtures_dir():
+    return FIXTURES
