@@ -51,12 +51,13 @@ def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = 
     try:
         if "torch" not in text:
             return report
-        source = SourceFile(text, path, tree)
+        try:
+            source = SourceFile(text, path, tree)
+        except (SyntaxError, ValueError):  # not Python (flake8 reports E999 itself), or not encodable text
+            return report
         if not imports_torch(source.tree):
             return report
         _analyze(source, input_shape, report)
-    except SyntaxError:
-        return report  # not Python: flake8 reports E999 itself
     except RecursionError:
         report.skipped.append(("<file>", "nesting too deep"))
     except Exception as error:  # a linter never crashes its host: one diagnostic instead
@@ -97,7 +98,13 @@ def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> N
                 continue
             found[key] = finding
     report.skipped.extend(builds.skipped)
-    report.findings = sorted(found.values(), key=lambda f: (f.line, f.column, f.code))
+    report.findings = sorted(_prefer_concrete(found.values()), key=lambda f: (f.line, f.column, f.code))
+
+
+def _prefer_concrete(findings: Any) -> list:
+    """Where a concrete input and symbolic sizes prove the same problem at one place, show the concrete one."""
+    concrete = {(f.code, f.line, f.column) for f in findings if f.origin != "symbolic"}
+    return [f for f in findings if f.origin != "symbolic" or (f.code, f.line, f.column) not in concrete]
 
 
 def _line(where: Any) -> int:

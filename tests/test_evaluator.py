@@ -1,0 +1,110 @@
+"""The evaluator: idioms it must follow, things it must not guess, inputs that must not hang it."""
+
+import time
+
+from torchshape_lint.checks.analyze import analyze_source
+
+
+def codes(source, **kwargs):
+    return [f.code for f in analyze_source(source, "m.py", **kwargs).findings]
+
+
+HEAD = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+
+
+def test_unknown_branch_stays_silent():
+    source = HEAD + """
+import sys
+use_big = len(sys.argv) > 1
+
+# torchshape: input=(1, 3, 32, 32)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        features = 8 * 32 * 32
+        if use_big:
+            features = 8 * 16 * 16
+            self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(features, 10)
+
+    def forward(self, x):
+        x = self.conv(x)
+        if use_big:
+            x = self.pool(x)
+        return self.fc(torch.flatten(x, 1))
+"""
+    assert codes(source) == []
+
+
+def test_list_given_to_unknown_code_is_not_trusted():
+    source = HEAD + """
+from mylib import add_blocks
+
+def build():
+    layers = [nn.Conv2d(3, 8, 3, padding=1)]
+    add_blocks(layers)
+    layers += [nn.Flatten(), nn.Linear(8 * 32 * 32, 10)]
+    return nn.Sequential(*layers)
+
+model = build()
+model(torch.zeros(1, 3, 32, 32))
+"""
+    assert codes(source) == []
+
+
+def test_dataclass_config_is_not_read_from_class_defaults():
+    source = HEAD + """
+from dataclasses import dataclass
+
+@dataclass
+class Config:
+    hidden: int = 128
+
+def build(cfg):
+    return nn.Sequential(nn.Linear(64, cfg.hidden), nn.Linear(256, 10))
+
+model = build(Config(hidden=256))
+"""
+    assert codes(source) == []
+
+
+def test_channel_mismatch_and_view_rebatch():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3)
+        self.conv2 = nn.Conv2d(64, 64, 3)
+        self.fc = nn.Linear(400, 10)
+
+    def forward(self, x):
+        x = self.conv2(self.conv1(x))
+        x = x.view(-1, 400)
+        return self.fc(x)
+
+Net()(torch.randn(8, 1, 8, 8))
+"""
+    # conv1 gives 32 channels, conv2 declares 64; then 64 * 4 * 4 = 1024 values per sample, not 400
+    assert codes(source) == ["TSL002", "TSL005"]
+
+
+def test_pathological_inputs_end_quickly():
+    cases = [
+        HEAD + "cfg = [64] * 100000\nlayers = []\nfor v in cfg:\n    layers.append(nn.Conv2d(v, v, 3))\nm = nn.Sequential(*layers)\n",
+        HEAD + "def f(n=1):\n    while True:\n        n += 1\n    return n\nx = f()\n",
+        HEAD + "def f(n=0):\n    return g(n)\ndef g(n=0):\n    return f(n)\nx = f()\n",
+        HEAD + "x = 2 ** 10 ** 10\ny = 'a' * 10 ** 12\n",
+        HEAD + "x = " + "(" * 80 + "1" + ")" * 80 + "\n",
+        HEAD + "def f():\n    yield nn.Linear(3, 4)\nm = nn.Sequential(*f())\n",
+    ]
+    for source in cases:
+        start = time.monotonic()
+        result = codes(source)
+        assert result == [], (source[:80], result)
+        assert time.monotonic() - start < 20
+
+
+def test_not_python_and_bad_bytes_give_no_traceback():
+    assert codes("import torch\nthis is not python(\n") == []
+    assert codes("import torch\nx = '\udcff'\n") == []
