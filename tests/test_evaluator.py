@@ -108,3 +108,22 @@ def test_pathological_inputs_end_quickly():
 def test_not_python_and_bad_bytes_give_no_traceback():
     assert codes("import torch\nthis is not python(\n") == []
     assert codes("import torch\nx = '\udcff'\n") == []
+
+
+CLEAN_USER_MODELS = ["clean_seq_view.py", "clean_tencrop.py", "clean_pragma_flatten.py", "clean_option_vs_usage.py"]
+
+
+def test_correct_user_idioms_are_not_flagged():
+    """Each of these runs in torch on its input (tests/test_fixtures_in_torch.py); none may be flagged,
+    with or without a run-wide default input."""
+    from conftest import FIXTURES
+
+    for name in CLEAN_USER_MODELS:
+        text = (FIXTURES / name).read_text()
+        assert codes(text) == [], name
+        assert codes(text, input_shape=(1, 3, 224, 224)) == [], name
+
+
+def test_leading_minus_one_that_splits_a_sample_evenly_is_not_flagged():
+    source = HEAD + "m = nn.Linear(10, 800)\ny = m(torch.zeros(4, 10)).view(-1, 400)\n"
+    assert codes(source) == []

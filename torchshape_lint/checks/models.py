@@ -38,8 +38,7 @@ class Builds:
             try:
                 model = make()
                 if is_module_value(model):
-                    x = self.input_for(top)
-                    interp.apply_model(model, x)
+                    interp.apply_model(model, self.input_for(top, self.used_in_file(model)))
             except Abort as stop:
                 self.skipped.append((name, str(stop)))
             spent += interp.steps
@@ -87,8 +86,13 @@ class Builds:
         resolved = function.resolve()
         return self.interp.call_function(resolved, [], {}) if isinstance(resolved, Function) else None
 
-    def input_for(self, top: Any):
-        """A pragma just above the statement (or its decorators), else the run-wide default, else symbolic."""
+    def used_in_file(self, model: Any) -> bool:
+        key = id(model.cls) if hasattr(model, "cls") else id(model)
+        return key in self.interp.used_with_input
+
+    def input_for(self, top: Any, used: bool):
+        """A pragma just above the statement (or its decorators); else, unless the file runs the model on an
+        input of its own (usage wins over the default), the run-wide default; else symbolic sizes."""
         node = top.node
         lines = {top.unit.start - 1, node.lineno - 1}
         for line in sorted(lines):
@@ -97,6 +101,6 @@ class Builds:
                 shape = input_pragma(pragma.text)
                 if shape is not None:
                     return model_input(shape, exact=True, origin="pragma")
-        if self.input_shape is not None:
+        if self.input_shape is not None and not used:
             return model_input(tuple(self.input_shape), exact=False, origin="option")
         return model_input()

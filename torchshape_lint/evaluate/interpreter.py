@@ -108,6 +108,7 @@ class Interpreter:
         self.depth = 0
         self.check = Collector()
         self.frames: list[Frame] = []
+        self.used_with_input: set = set()  # classes and containers the file itself runs on a concrete input
 
     # ---- budget ---------------------------------------------------------------------------------------
 
@@ -827,6 +828,8 @@ class Interpreter:
 
     def apply_module(self, module: Any, args: list, kwargs: dict, where: Any) -> Any:
         """`module(x)`: a layer's shape function, a container's children in turn, or an instance's forward."""
+        if args and isinstance(args[0], Tensor) and not args[0].pending:
+            self.used_with_input.add(id(module.cls) if isinstance(module, Instance) else id(module))
         if isinstance(module, Instance):
             if module.opaque:
                 return UNKNOWN

@@ -709,13 +709,17 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
         return UNKNOWN
     known_sizes = [s for s in sizes if not (isinstance(s, int) and s == -1)]
     rest = dims.product(known_sizes)
-    if wildcard == [0] and len(x.shape) >= 2 and len(sizes) >= 2:
-        # x.view(-1, 400): the -1 is meant as the batch; the rest must be one sample's size
+    if wildcard == [0] and len(x.shape) >= 2 and len(sizes) >= 2 and isinstance(rest, int):
+        # x.view(-1, 400): the -1 is meant as the batch, unless the sizes after it are the tensor's own
+        # trailing dimensions (merging leading ones: (B, T, 5).view(-1, 5)) or divide one sample evenly
+        # (a deliberate split). Otherwise one sample's size is wrong: it fails or silently re-batches.
         per_sample = dims.product(x.shape[1:])
-        if isinstance(rest, int) and dims.can_equal(per_sample, rest) is False:
+        suffixes = [dims.product(x.shape[k:]) for k in range(1, len(x.shape))]
+        merges = any(dims.can_equal(s, rest) is not False for s in suffixes)
+        if not merges and isinstance(per_sample, int) and per_sample % rest and rest % per_sample:
             interp.check.report(Violation("view-size", where, f"{label}(-1, {', '.join(map(str, sizes[1:]))})", x,
                                           rest, per_sample, suggestion=suggest_view(x, sizes)))
-            return x.then(label, where, (x.shape[0],) + tuple(sizes[1:]))
+            return UNKNOWN
     if wildcard:
         inferred = dims.divide(total, rest)
         if isinstance(total, int) and isinstance(rest, int) and rest and total % rest:

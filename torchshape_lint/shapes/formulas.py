@@ -27,6 +27,11 @@ def pool(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_
     return out
 
 
+def avg_pool3d(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    """AvgPool3d: as `pool`, but ATen's avg_pool3d also rejects an input smaller than the kernel, padding aside."""
+    return pool(size, kernel, stride, padding, 1, ceil_mode) if size >= kernel else 0
+
+
 def scale(size: int, factor: float) -> int:
     """Upsample / interpolate with scale_factor: floor(L * scale)."""
     return int(size * factor // 1)

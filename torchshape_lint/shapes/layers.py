@@ -19,6 +19,7 @@ from torchshape_lint.unknown import UNKNOWN, Unknown
 
 REQUIRED = object()
 FACTORY = ("device", None), ("dtype", None)
+NORM_BIAS = (("bias", True),)  # keyword-only after the factory arguments in BatchNorm, InstanceNorm, GroupNorm
 
 
 @dataclass(frozen=True)
@@ -212,10 +213,15 @@ def pool_shape(nd: int, dilated: bool):
         fns, texts = [], []
         for k, s, p, d in zip(kernel, stride, padding, dilation):
             ok = known(k, s, p, d, ceil_mode) and isinstance(ceil_mode, bool)
-            fns.append(partial(formulas.pool, kernel=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
-                       if ok else None)
             rounding = "ceil" if ceil_mode is True else "floor"
             texts.append(f"{rounding}(({{L}} + 2*{p} - {d}*({k}-1) - 1) / {s}) + 1")
+            if nd == 3 and not dilated:  # avg_pool3d also needs an input at least as large as the kernel
+                fns.append(partial(formulas.avg_pool3d, kernel=k, stride=s, padding=p, ceil_mode=ceil_mode)
+                           if ok else None)
+                texts[-1] += f" if {{L}} >= {k} else 0"
+                continue
+            fns.append(partial(formulas.pool, kernel=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
+                       if ok else None)
         channels = x.shape[len(x.shape) - nd - 1]
         return spatial_output(layer, x, check, nd, channels, fns, texts)
 
@@ -269,6 +275,8 @@ def batch_norm_shape(nd: int):
             check.report(Violation("input-rank", layer.where, layer.spec.name, x, " or ".join(f"{r}-D" for r in ranks),
                                    len(x.shape)))
             return UNKNOWN
+        if layer.args["affine"] is not True and layer.args["track_running_stats"] is not True:
+            return x.then(layer.spec.name, layer.where, x.shape)  # no per-channel state: any channel count
         channel_check(layer, x, check, declared, 1)
         return x.then(layer.spec.name, layer.where, x.shape[:1] + (declared if known(declared) else x.shape[1],) + x.shape[2:])
 
@@ -294,6 +302,11 @@ def group_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         return x if not x.pending else UNKNOWN
     if len(x.shape) < 2:
         return UNKNOWN
+    if layer.args["affine"] is not True:  # no per-channel parameters: the channels need only split into the groups
+        groups = as_int(layer.args["num_groups"])
+        if isinstance(x.shape[1], int) and known(groups) and groups > 0 and x.shape[1] % groups:
+            return UNKNOWN
+        return x.then(layer.spec.name, layer.where, x.shape)
     channel_check(layer, x, check, as_int(layer.args["num_channels"]), 1)
     return x.then(layer.spec.name, layer.where, x.shape)
 
@@ -361,8 +374,8 @@ def flatten(x: Tensor, start: Any, end: Any, label: str, where: Any) -> Any:
     if x.shape is None or not known(start, end) or not isinstance(start, int) or not isinstance(end, int):
         return UNKNOWN
     rank = len(x.shape)
-    if rank == 0:
-        return x.then(label, where, (1,))
+    if rank == 0:  # a scalar flattens as if it had one dimension
+        return x.then(label, where, (1,)) if start in (0, -1) and end in (0, -1) else UNKNOWN
     first, last = start % rank if -rank <= start < rank else None, end % rank if -rank <= end < rank else None
     if first is None or last is None or first > last:
         return UNKNOWN
@@ -387,6 +400,9 @@ def unflatten_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     if sizes.count(-1) == 1 and all(known(s) for s in sizes):
         rest = dims.product(s for s in sizes if s != -1)
         sizes = tuple(dims.divide(x.shape[dim], rest) if s == -1 else s for s in sizes)
+    elif isinstance(x.shape[dim], int) and all(isinstance(s, int) for s in sizes):
+        if x.shape[dim] != dims.product(sizes):
+            return UNKNOWN  # PyTorch raises: the sizes do not multiply to the dimension
     return x.then("Unflatten", layer.where, x.shape[:dim] + sizes + x.shape[dim + 1:])
 
 
@@ -419,6 +435,11 @@ def upsample_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         return UNKNOWN
     spatial = tuple(dims.apply_formula(d, partial(formulas.scale, factor=f), layer.spec.name)
                     for d, f in zip(x.shape[2:], factors))
+    for d, f, out in zip(x.shape[2:], factors, spatial):
+        if isinstance(out, int) and out < 1:  # PyTorch: "Input and output sizes should be greater than 0"
+            check.report(Violation("output-too-small", layer.where, layer.spec.name, x, None, out,
+                                   detail={"formula": f"floor({d} * {f})", "size": d}))
+            return UNKNOWN
     return x.then(layer.spec.name, layer.where, x.shape[:2] + spatial)
 
 
@@ -434,8 +455,14 @@ def padding_shape(nd: int):
         shape = list(x.shape)
         for i in range(nd):
             index = len(shape) - 1 - i
-            shape[index] = dims.apply_formula(shape[index], partial(formulas.pad, before=amounts[2 * i],
-                                                                     after=amounts[2 * i + 1]), layer.spec.name)
+            size, before, after = shape[index], amounts[2 * i], amounts[2 * i + 1]
+            cropped = -min(before, 0) - min(after, 0)  # PyTorch crops by negative padding first, to 0 at most
+            if isinstance(size, int) and size < cropped:
+                check.report(Violation("output-too-small", layer.where, layer.spec.name, x, None, size - cropped,
+                                       detail={"formula": f"{size} - {cropped}", "size": size}))
+                return UNKNOWN
+            shape[index] = dims.apply_formula(size, partial(formulas.pad, before=before, after=after),
+                                              layer.spec.name)
         return x.then(layer.spec.name, layer.where, tuple(shape))
 
     return shape
@@ -487,9 +514,10 @@ def _build_table() -> dict:
         add(f"AdaptiveAvgPool{nd}d", (("output_size", REQUIRED),), adaptive_shape(nd), spatial=nd)
         add(f"AdaptiveMaxPool{nd}d", (("output_size", REQUIRED), ("return_indices", False)), adaptive_shape(nd), spatial=nd)
         add(f"BatchNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", True),
-                                ("track_running_stats", True)) + FACTORY, batch_norm_shape(nd), declares="num_features", spatial=nd)
+                                ("track_running_stats", True)) + FACTORY + NORM_BIAS, batch_norm_shape(nd),
+            declares="num_features", spatial=nd)
         add(f"InstanceNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", False),
-                                   ("track_running_stats", False)) + FACTORY, instance_norm_shape(nd),
+                                   ("track_running_stats", False)) + FACTORY + NORM_BIAS, instance_norm_shape(nd),
             declares="num_features", spatial=nd)
         for kind in ("Reflection", "Replication", "Circular", "Zero"):
             if kind == "Zero" and nd == 1:
@@ -500,8 +528,8 @@ def _build_table() -> dict:
     add("Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True)) + FACTORY, linear_shape,
         declares="in_features")
     add("LazyLinear", (("out_features", REQUIRED), ("bias", True)) + FACTORY, lazy_linear_shape)
-    add("GroupNorm", (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True)) + FACTORY,
-        group_norm_shape, group_norm_validate, "num_channels")
+    add("GroupNorm", (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True)) + FACTORY
+        + NORM_BIAS, group_norm_shape, group_norm_validate, "num_channels")
     add("LayerNorm", (("normalized_shape", REQUIRED), ("eps", 1e-5), ("elementwise_affine", True), ("bias", True))
         + FACTORY, layer_norm_shape, declares="normalized_shape")
     add("Flatten", (("start_dim", 1), ("end_dim", -1)), flatten_shape)

@@ -63,8 +63,12 @@ def concrete_input(shape: tuple, origin: str) -> Tensor:
 
 
 def settle(x: Tensor) -> Tensor:
-    """A pending input with an exact shape becomes that shape; any other tensor stays as it is."""
-    if x.pending and x.exact and x.hint is not None:
+    """A pending input with an exact shape of rank 4 or more becomes that shape; any other tensor stays as it is.
+
+    A shorter exact shape may have left the batch out — (C, H, W) — or not — (N, C, L): only a layer that
+    reads a known rank (`materialize`) can tell, so until one does the input stays pending.
+    """
+    if x.pending and x.exact and x.hint is not None and len(x.hint) >= 4:
         return concrete_input(x.hint, x.origin)
     return x
 
