@@ -34,10 +34,33 @@ class Check:
 
 
 @dataclass
+class Step:
+    """One layer or op of a build, with its static shapes (None where unknown) — for explain and confirm."""
+
+    line: int
+    column: int
+    label: str
+    before: tuple | None
+    after: tuple | None
+    formula: str = ""
+
+
+@dataclass
+class Build:
+    """One place a model was built and run: its name, where its input came from, and every step."""
+
+    name: str
+    origin: str
+    input: tuple | None
+    steps: list = field(default_factory=list)
+
+
+@dataclass
 class Report:
     path: str
     findings: list = field(default_factory=list)
     models: list = field(default_factory=list)
+    builds: list = field(default_factory=list)
     checks: list = field(default_factory=list)
     layers_checked: int = 0
     layers_unknown: int = 0
@@ -80,6 +103,7 @@ def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> N
     found: dict = {}
     for model, collector, origin in builds.run():
         report.models.append(model)
+        report.builds.append(_build(model, collector))
         report.layers_checked += collector.layers_checked
         report.layers_unknown += collector.layers_unknown
         for check in collector.checks:
@@ -105,6 +129,24 @@ def _prefer_concrete(findings: Any) -> list:
     """Where a concrete input and symbolic sizes prove the same problem at one place, show the concrete one."""
     concrete = {(f.code, f.line, f.column) for f in findings if f.origin != "symbolic"}
     return [f for f in findings if f.origin != "symbolic" or (f.code, f.line, f.column) not in concrete]
+
+
+def _build(model: str, collector: Any) -> Build:
+    from torchshape_lint.shapes.tensor import Tensor
+
+    def shape(x: Any) -> tuple | None:
+        return tuple(x.shape) if isinstance(x, Tensor) and x.shape is not None else None
+
+    steps = []
+    for app in collector.applications:
+        if app.where is None:
+            continue
+        span = app.where[0].span(app.where[1])
+        formula = app.after.trace[-1].formula if isinstance(app.after, Tensor) and app.after.trace else ""
+        steps.append(Step(span.line, span.column, app.label, shape(app.before), shape(app.after), formula))
+    first = collector.applications[0].before if collector.applications else None
+    origin = getattr(first, "origin", "symbolic")
+    return Build(model, origin, shape(first), steps)
 
 
 def _line(where: Any) -> int:

@@ -364,7 +364,10 @@ def call_method(interp: Any, receiver: Any, name: str, args: list, kwargs: dict,
     if isinstance(receiver, Super):
         return super_call(interp, receiver, name, args, kwargs, where)
     if isinstance(receiver, Tensor):
-        return tensor_method(interp, receiver, name, args, kwargs, where)
+        out = tensor_method(interp, receiver, name, args, kwargs, where)
+        if name in RESHAPING_METHODS:
+            interp.check.applied(where, f".{name}", receiver, out)
+        return out
     if isinstance(receiver, ListV):
         return list_method(interp, receiver, name, args, kwargs)
     if isinstance(receiver, DictV):
@@ -500,6 +503,7 @@ def super_call(interp, sup: Super, name, args, kwargs, where):
 
 # ---- torch and torch.nn.functional ------------------------------------------------------------------
 
+RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum".split())
 TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
 SAME_SHAPE = frozenset(
     "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softmax log_softmax "
@@ -568,9 +572,13 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
     if name == "flatten" and args and isinstance(args[0], Tensor):
         start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
         end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
-        return layers.flatten(settle(args[0]), start, end, "torch.flatten", where)
+        out = layers.flatten(settle(args[0]), start, end, "torch.flatten", where)
+        interp.check.applied(where, "torch.flatten", args[0], out)
+        return out
     if name in ("cat", "concat", "concatenate") and args:
-        return concatenate(interp, args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0), where)
+        out = concatenate(interp, args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0), where)
+        interp.check.applied(where, "torch.cat", None, out)
+        return out
     if name in SAME_SHAPE and args and isinstance(args[0], Tensor):
         return settle(args[0])
     if name in ("reshape",) and args and isinstance(args[0], Tensor):

@@ -66,6 +66,8 @@ class Factor:
     def __str__(self) -> str:
         return self.symbol if not self.steps else f"{self.symbol.lower()}'"
 
+    __repr__ = __str__
+
 
 @dataclass(frozen=True)
 class Sym:
@@ -77,6 +79,8 @@ class Sym:
         if self.coef != 1 or not parts:
             parts.insert(0, str(self.coef))
         return "*".join(parts)
+
+    __repr__ = __str__
 
 
 Dim = Union[int, Sym, Unknown]

@@ -49,7 +49,9 @@ class Layer:
             return UNKNOWN
         if not self.spec.spatial:
             x = settle(x)
-        return self.spec.shape(self, x, check)
+        out = self.spec.shape(self, x, check)
+        check.applied(self.where, self.spec.name, x, out)
+        return out
 
 
 def bind(spec: LayerSpec, args: tuple, kwargs: dict) -> dict | None:
@@ -240,14 +242,18 @@ def pool_validate(nd: int):
     return validate
 
 
-def adaptive_shape(nd: int):
+def adaptive_shape(nd: int, average: bool):
     def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
-        x = spatial_input(layer, x, check, nd, UNKNOWN)
-        if x is None:
-            return UNKNOWN
         size = layer.args["output_size"]
         wanted = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nd
         if len(wanted) != nd:
+            return UNKNOWN
+        if (average and nd > 1 and not x.pending and x.shape is not None and len(x.shape) >= nd + (None in wanted)
+                and all((d if w is None else w) == 1 for w, d in zip(wanted, x.shape[-nd:]))):
+            # ATen takes adaptive_avg_pool{2,3}d to size 1 as a mean over the last dims: any rank works
+            return x.then(layer.spec.name, layer.where, x.shape[: len(x.shape) - nd] + (1,) * nd)
+        x = spatial_input(layer, x, check, nd, UNKNOWN)
+        if x is None:
             return UNKNOWN
         spatial = tuple(d if w is None else as_int(w) for w, d in zip(wanted, x.shape[-nd:]))
         channels = x.shape[len(x.shape) - nd - 1]
@@ -443,9 +449,11 @@ def upsample_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     return x.then(layer.spec.name, layer.where, x.shape[:2] + spatial)
 
 
-def padding_shape(nd: int):
+def padding_shape(nd: int, constant: bool):
+    """Constant (and zero) padding takes any rank from nd up; reflection, replication and circular take
+    (C, *nd sizes) or (N, C, *nd sizes)."""
     def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
-        if x.shape is None or len(x.shape) < nd + 1:
+        if x.shape is None or (len(x.shape) < nd if constant else len(x.shape) not in (nd + 1, nd + 2)):
             return UNKNOWN
         amount = layer.args["padding"]
         amounts = tuple(as_int(v) for v in amount) if isinstance(amount, (tuple, list)) else (as_int(amount),) * (2 * nd)
@@ -511,8 +519,9 @@ def _build_table() -> dict:
         avg = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
                ("count_include_pad", True)) + ((("divisor_override", None),) if nd > 1 else ())
         add(f"AvgPool{nd}d", avg, pool_shape(nd, False), pool_validate(nd), spatial=nd)
-        add(f"AdaptiveAvgPool{nd}d", (("output_size", REQUIRED),), adaptive_shape(nd), spatial=nd)
-        add(f"AdaptiveMaxPool{nd}d", (("output_size", REQUIRED), ("return_indices", False)), adaptive_shape(nd), spatial=nd)
+        add(f"AdaptiveAvgPool{nd}d", (("output_size", REQUIRED),), adaptive_shape(nd, True), spatial=nd)
+        add(f"AdaptiveMaxPool{nd}d", (("output_size", REQUIRED), ("return_indices", False)), adaptive_shape(nd, False),
+            spatial=nd)
         add(f"BatchNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", True),
                                 ("track_running_stats", True)) + FACTORY + NORM_BIAS, batch_norm_shape(nd),
             declares="num_features", spatial=nd)
@@ -522,9 +531,9 @@ def _build_table() -> dict:
         for kind in ("Reflection", "Replication", "Circular", "Zero"):
             if kind == "Zero" and nd == 1:
                 continue
-            add(f"{kind}Pad{nd}d", (("padding", REQUIRED),), padding_shape(nd))
-        add(f"ConstantPad{nd}d", (("padding", REQUIRED), ("value", REQUIRED)), padding_shape(nd))
-    add("ZeroPad1d", (("padding", REQUIRED),), padding_shape(1))
+            add(f"{kind}Pad{nd}d", (("padding", REQUIRED),), padding_shape(nd, kind == "Zero"))
+        add(f"ConstantPad{nd}d", (("padding", REQUIRED), ("value", REQUIRED)), padding_shape(nd, True))
+    add("ZeroPad1d", (("padding", REQUIRED),), padding_shape(1, True))
     add("Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True)) + FACTORY, linear_shape,
         declares="in_features")
     add("LazyLinear", (("out_features", REQUIRED), ("bias", True)) + FACTORY, lazy_linear_shape)

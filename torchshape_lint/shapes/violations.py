@@ -37,17 +37,31 @@ class SizeCheck:
     agrees: bool
 
 
+@dataclass
+class Application:
+    """One layer or functional op applied to a tensor, with the static shapes before and after."""
+
+    where: Any = field(repr=False)
+    label: str
+    before: Any
+    after: Any  # a Tensor, or UNKNOWN when the output could not be known
+
+
 class Collector:
-    """Receives violations, and the checks that were decided, during one model's evaluation."""
+    """Receives violations, the checks that were decided, and every layer application, during one build."""
 
     def __init__(self) -> None:
         self.violations: list[Violation] = []
         self.checks: list[SizeCheck] = []
+        self.applications: list[Application] = []
         self.layers_checked = 0
         self.layers_unknown = 0
 
     def report(self, violation: Violation) -> None:
         self.violations.append(violation)
+
+    def applied(self, where: Any, label: str, before: Any, after: Any) -> None:
+        self.applications.append(Application(where, label, before, after))
 
     def size(self, kind: str, where: Any, label: str, tensor: Any, declared: Any, arriving: Dim,
              suggestion: str | None = None, **detail: Any) -> bool:
