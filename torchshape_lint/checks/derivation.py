@@ -25,7 +25,8 @@ def summary(x: Tensor) -> str:
         if before is not None and after is not None and before != after and len(before) == len(after):
             if not chain:
                 chain.append(show_sizes(before))
-            chain.append(show_sizes(after))
+            if show_sizes(after) != chain[-1]:  # symbolic sizes print alike: show each once
+                chain.append(show_sizes(after))
             labels.append(step.label)
     if chain:
         counted = ", ".join(f"{labels.count(label)} {label}" for label in dict.fromkeys(labels))

@@ -899,7 +899,7 @@ class Interpreter:
                 self.ready(klass)
                 if name in klass.attrs:
                     return klass.attrs[name]
-        return UNKNOWN
+        return library.inherited_attribute(cls, name)
 
     def get_item(self, obj: Any, key: Any) -> Any:
         obj = readable(obj)

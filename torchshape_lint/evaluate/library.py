@@ -486,6 +486,22 @@ def instance_method(interp, instance: Instance, name, args, kwargs, where):
     return interp.call_unknown(args, kwargs)
 
 
+def inherited_attribute(cls: ClassV, name: str) -> Any:
+    """What a class of the file inherits from a known library base: torchvision's `WeightsEnum.verify`
+    returns None for None, which is how builders such as `vgg16(weights=None)` start."""
+    for base in cls.external_bases():
+        if isinstance(base, External) and base.name.split(".")[-1] == "WeightsEnum" and name == "verify":
+            return Builtin("weights_verify")
+    return UNKNOWN
+
+
+def _weights_verify(interp, args, kwargs, where):
+    return None if args and args[-1] is None else UNKNOWN
+
+
+BUILTINS["weights_verify"] = _weights_verify
+
+
 def super_method(sup: Super, name: str) -> Any:
     """`super().__init__(...)` of torch.nn.Module does nothing the analysis needs; of nn.Sequential it
     takes the children."""

@@ -9,7 +9,8 @@ Sizes are independent: H and W are never assumed equal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Iterable, Union
 
 from torchshape_lint.unknown import UNKNOWN, Unknown
@@ -22,10 +23,16 @@ MAX_DECIDED = 10**9
 
 @dataclass(frozen=True)
 class Step:
-    """One formula applied to a symbolic size; `label` names the layer for explanations."""
+    """One formula applied to a symbolic size; `label` names the layer for explanations.
 
-    fn: Callable[[int], int]
-    label: str
+    Steps compare by `key`, the formula's canonical form (formulas.canonical), so that two paths
+    computing the same function of the input (a stride-2 3x3 conv with padding 1 and a stride-2 1x1
+    conv, as in a residual block) give equal dimensions.
+    """
+
+    fn: Callable[[int], int] = field(compare=False)
+    label: str = field(compare=False)
+    key: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -98,10 +105,21 @@ def apply_formula(dim: Dim, fn: Callable[[int], int], label: str) -> Dim:
     """Apply a size formula to one dimension: exact for ints, recorded for a single symbolic size."""
     if isinstance(dim, int):
         return fn(dim)
-    if isinstance(dim, Sym) and dim.coef == 1 and len(dim.factors) == 1:
-        factor = dim.factors[0]
-        return Sym(1, (Factor(factor.symbol, factor.steps + (Step(fn, label),)),))
-    return UNKNOWN
+    if not (isinstance(dim, Sym) and dim.coef == 1 and len(dim.factors) == 1):
+        return UNKNOWN
+    from torchshape_lint.shapes.formulas import canonical, pad
+
+    factor = dim.factors[0]
+    steps = factor.steps
+    key = canonical(fn) or ("call", id(fn))
+    if key[0] == "add":  # L + n: merged with an addition before it, dropped when it adds nothing
+        if steps and steps[-1].key[0] == "add":
+            key = ("add", steps[-1].key[1] + key[1])
+            steps = steps[:-1]
+        if key[1] == 0:
+            return Sym(1, (Factor(factor.symbol, steps),))
+        fn = partial(pad, before=key[1], after=0)
+    return Sym(1, (Factor(factor.symbol, steps + (Step(fn, label, key),)),))
 
 
 def multiply(a: Dim, b: Dim) -> Dim:

@@ -6,6 +6,9 @@ Every one is monotone non-decreasing in the input size (tests check it), which `
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Callable
+
 
 def conv(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
     """Conv{1,2,3}d: floor((L + 2p - d(k-1) - 1) / s) + 1."""
@@ -45,3 +48,19 @@ def pad(size: int, before: int, after: int) -> int:
 def multiply_by(size: int, factor: int) -> int:
     """PixelShuffle's spatial growth: L * r."""
     return size * factor
+
+
+def canonical(fn: Callable[[int], int]) -> tuple | None:
+    """A formula's canonical form, equal for formulas that compute the same function of the size.
+
+    floor((L + c) / s) + 1 covers convs, floor-mode pools and padding; with s = 1 it is L + (c + 1).
+    """
+    if not isinstance(fn, partial):
+        return None
+    k = fn.keywords
+    if fn.func is conv or (fn.func is pool and k["ceil_mode"] is False):
+        c, s = 2 * k["padding"] - k["dilation"] * (k["kernel"] - 1) - 1, k["stride"]
+        return ("add", c + 1) if s == 1 else ("floor", c, s)
+    if fn.func is pad:
+        return ("add", k["before"] + k["after"])
+    return (fn.func.__name__,) + tuple(sorted(k.items()))
