@@ -6,6 +6,9 @@ from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.tensor import Tensor, show_shape
 
 
+SPATIAL_WORDS = ("Conv", "Pool", "pool", "Upsample", "Upsampling", "interpolate", "Pad", "pad", "Shuffle")
+
+
 def spatial(shape: tuple | None) -> tuple | None:
     return tuple(shape[2:]) if shape is not None and len(shape) >= 3 else None
 
@@ -22,6 +25,8 @@ def summary(x: Tensor) -> str:
     chain, labels = [], []
     for step in steps:
         before, after = spatial(step.before), spatial(step.after)
+        if not any(word in step.label for word in SPATIAL_WORDS):
+            continue
         if before is not None and after is not None and before != after and len(before) == len(after):
             if not chain:
                 chain.append(show_sizes(before))
@@ -35,9 +40,14 @@ def summary(x: Tensor) -> str:
     if x.flat_parts and len(x.flat_parts) > 1:
         total = x.last_dim()
         parts.append(f"flattened {'*'.join(dims.show(d) for d in x.flat_parts)} = {dims.show(total)}")
+    elif shaped and not chain:
+        parts.append(" → ".join(f"{s.label} {show_shape(s.after)}" for s in shaped[-RECENT_STEPS:]))
     elif shaped:
         parts.append(f"then {show_shape(shaped[-1].after)}")
     return "; ".join(parts)
+
+
+RECENT_STEPS = 4  # without a spatial chain to show, the last few steps say where the size came from
 
 
 def trace_lines(x: Tensor) -> list[str]:

@@ -151,9 +151,8 @@ class Interpreter:
             members.update(assigned_names_ast(stmt))
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 members.add(stmt.name)
-        cls = ClassV(node.name, None, top.unit, self.globals, bases, {}, frozenset(members))
-        cls.decorated = bool(node.decorator_list)
-        return cls
+        decorators = [self.resolve_ast_name(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list]
+        return ClassV(node.name, None, top.unit, self.globals, bases, {}, frozenset(members), decorators=decorators)
 
     def resolve_ast_name(self, node: ast.expr) -> Any:
         """A base class as written (`nn.Module`, `Block`), resolved without parsing the class."""
@@ -332,8 +331,9 @@ class Interpreter:
 
     def stmt_ClassDef(self, stmt: cst.ClassDef, frame: Frame) -> None:
         bases = [self.eval(arg.value, frame) for arg in stmt.bases if not arg.keyword]
-        cls = ClassV(stmt.name.value, stmt, frame.unit, frame.scope, bases)
-        cls.decorated = bool(stmt.decorators)
+        decorators = [self.eval(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator, frame)
+                      for d in stmt.decorators]
+        cls = ClassV(stmt.name.value, stmt, frame.unit, frame.scope, bases, decorators=decorators)
         scope = Scope(frame.scope)
         inner = Frame(scope, frame.unit)
         for item in stmt.body.body:
@@ -789,13 +789,31 @@ class Interpreter:
         init = self.find_method(cls, "__init__")
         if init is not None:
             self.call_function(init, [instance] + list(args), kwargs)
-        elif cls.external_bases() and not cls.is_module() or getattr(cls, "decorated", False):
-            instance.opaque = True  # a dataclass, NamedTuple or Enum: its fields come from code not followed
+        elif cls.is_dataclass() and not cls.bases:
+            self.init_dataclass(cls, instance, args, kwargs)
+        elif cls.external_bases() and not cls.is_module() or cls.decorators:
+            instance.opaque = True  # a NamedTuple, an Enum, a decorated class: its fields come from code not followed
         else:
             container = library.container_from_base(self, cls, args, kwargs, where)
             if container is not None:
                 instance.attrs["__container__"] = container
         return instance
+
+    def init_dataclass(self, cls: ClassV, instance: Instance, args: list, kwargs: dict) -> None:
+        """@dataclass's generated __init__: the annotated fields in order, each from the call or its default."""
+        fields = [stmt.body[0].target.value for stmt in cls.node.body.body
+                  if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.AnnAssign)
+                  and isinstance(stmt.body[0].target, cst.Name)] if cls.node is not None else []
+        if len(args) > len(fields) or any(k not in fields for k in kwargs) or OPAQUE_KWARGS in kwargs:
+            instance.opaque = True
+            return
+        for i, name in enumerate(fields):
+            if i < len(args):
+                instance.attrs[name] = args[i]
+            elif name in kwargs:
+                instance.attrs[name] = kwargs[name]
+            else:
+                instance.attrs[name] = cls.attrs.get(name, UNKNOWN)
 
     def current_function(self) -> Function | None:
         return self.frames[-1].function if self.frames else None

@@ -519,7 +519,7 @@ def super_call(interp, sup: Super, name, args, kwargs, where):
 
 # ---- torch and torch.nn.functional ------------------------------------------------------------------
 
-RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum".split())
+RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum amax amin".split())
 TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
 SAME_SHAPE = frozenset(
     "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softmax log_softmax "
@@ -595,6 +595,9 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
         out = concatenate(interp, args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0), where)
         interp.check.applied(where, "torch.cat", None, out)
         return out
+    if name in REDUCTIONS and args and isinstance(args[0], Tensor):
+        return reduce(settle(args[0]), name, args[1] if len(args) > 1 else kwargs.get("dim"),
+                      args[2] if len(args) > 2 else kwargs.get("keepdim", False), where)
     if name in SAME_SHAPE and args and isinstance(args[0], Tensor):
         return settle(args[0])
     if name in ("reshape",) and args and isinstance(args[0], Tensor):
@@ -715,7 +718,10 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
         start = args[0] if args else kwargs.get("start_dim", 0)
         end = args[1] if len(args) > 1 else kwargs.get("end_dim", -1)
         return layers.flatten(settle(x), start, end, "flatten", where)
-    if name in ("unsqueeze", "squeeze", "permute", "transpose", "mean", "sum") and not kwargs:
+    if name in REDUCTIONS:
+        return reduce(settle(x), name, args[0] if args else kwargs.get("dim"),
+                      args[1] if len(args) > 1 else kwargs.get("keepdim", False), where)
+    if name in ("unsqueeze", "squeeze", "permute", "transpose") and not kwargs:
         return reorder(settle(x), name, args, where)
     return UNKNOWN
 
@@ -766,6 +772,22 @@ def suggest_view(x: Tensor, sizes: list) -> str | None:
     return None
 
 
+REDUCTIONS = frozenset("mean sum amax amin prod std var logsumexp".split())
+
+
+def reduce(x: Tensor, name: str, dim: Any, keepdim: Any, where: Any) -> Any:
+    """x.mean(dim=(2, 3)), torch.sum(x, 1, keepdim=True): the reduced dimensions go (or become 1)."""
+    if x.shape is None or dim is None or not isinstance(keepdim, bool):
+        return UNKNOWN
+    rank = len(x.shape)
+    wanted = dim if isinstance(dim, (tuple, ListV)) else (dim,)
+    if not wanted or not all(int_like(d) and -rank <= d < rank for d in wanted):
+        return UNKNOWN
+    reduced = {d % rank for d in wanted}
+    shape = tuple(1 if i in reduced else d for i, d in enumerate(x.shape) if keepdim or i not in reduced)
+    return x.then(name, where, shape)
+
+
 def reorder(x: Tensor, name: str, args: list, where: Any) -> Any:
     if x.shape is None or not all(int_like(a) for a in args):
         return UNKNOWN
@@ -788,8 +810,6 @@ def reorder(x: Tensor, name: str, args: list, where: Any) -> Any:
     elif name == "transpose" and len(args) == 2 and all(-rank <= a < rank for a in args):
         i, j = args
         shape[i], shape[j] = shape[j], shape[i]
-    elif name in ("mean", "sum") and len(args) == 1 and -rank <= args[0] < rank:
-        del shape[args[0]]
     else:
         return UNKNOWN
     return x.then(name, where, tuple(shape))
@@ -821,7 +841,19 @@ def tensor_binary(op: Any, left: Any, right: Any) -> Any:
     return a.then("broadcast", None, tuple(reversed(out)))
 
 
+def _summary(interp, args, kwargs, where):
+    """torchinfo.summary(model, (1, 3, 32, 32)) / torchsummary.summary(model, (3, 32, 32)): a usage input."""
+    from torchshape_lint.shapes.tensor import model_input
+
+    size = args[1] if len(args) > 1 else kwargs.get("input_size")
+    if args and isinstance(size, (tuple, ListV)) and size and all(int_like(d) and d > 0 for d in size):
+        interp.apply_model(args[0], model_input(tuple(size), exact=True, origin="usage"))
+    return UNKNOWN
+
+
 EXTERNALS = {
+    "torchinfo.summary": _summary,
+    "torchsummary.summary": _summary,
     "typing.cast": lambda interp, args, kwargs, where: args[1] if len(args) == 2 else UNKNOWN,
     "collections.OrderedDict": lambda interp, args, kwargs, where: _dict(interp, args, kwargs, where),
     "functools.partial": lambda interp, args, kwargs, where: Partial(args[0], tuple(args[1:]), kwargs) if args else UNKNOWN,

@@ -57,6 +57,11 @@ class ClassV:
     attrs: dict = field(default_factory=dict)
     member_names: frozenset = frozenset()  # names the class body binds, from ast, before parsing it
     ready: bool = False
+    decorators: list = field(default_factory=list)  # the decorators' values, e.g. External("dataclasses.dataclass")
+
+    def is_dataclass(self) -> bool:
+        return len(self.decorators) == 1 and isinstance(self.decorators[0], External) and \
+            self.decorators[0].name in ("dataclasses.dataclass", "dataclass")
 
     def mro(self) -> list:
         order, todo = [], [self]
