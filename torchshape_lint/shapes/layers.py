@@ -248,7 +248,8 @@ def adaptive_shape(nd: int, average: bool):
         wanted = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nd
         if len(wanted) != nd:
             return UNKNOWN
-        if (average and nd > 1 and not x.pending and x.shape is not None and len(x.shape) >= nd + (None in wanted)
+        if (average and nd > 1 and not x.pending and x.shape is not None
+                and len(x.shape) >= nd + isinstance(size, (tuple, list))  # a tuple needs one more dim, as nn.functional
                 and all((d if w is None else w) == 1 for w, d in zip(wanted, x.shape[-nd:]))):
             # ATen takes adaptive_avg_pool{2,3}d to size 1 as a mean over the last dims: any rank works
             return x.then(layer.spec.name, layer.where, x.shape[: len(x.shape) - nd] + (1,) * nd)
@@ -419,6 +420,25 @@ def embedding_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     return x.then(layer.spec.name, layer.where, x.shape + (width,))
 
 
+def recurrent_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    """RNN/LSTM/GRU: (L, N, input_size) or batch_first (N, L, input_size) or unbatched (L, input_size) →
+    the same with D * hidden (proj_size for an LSTM that has one); the hidden state is not followed."""
+    a = layer.args
+    declared, hidden = as_int(a["input_size"]), as_int(a.get("proj_size", 0) or a["hidden_size"])
+    directions = 2 if a["bidirectional"] is True else 1 if a["bidirectional"] is False else UNKNOWN
+    width = dims.multiply(directions, hidden) if known(directions, hidden) else UNKNOWN
+    if x.pending or x.shape is None:
+        if not x.pending and known(declared):
+            check.size("channel-mismatch", layer.where, layer.label(), x, declared, x.last)
+        return (x.then(layer.spec.name, layer.where, None, last=width), UNKNOWN)
+    if len(x.shape) not in (2, 3):
+        check.report(Violation("input-rank", layer.where, layer.spec.name, x, "2-D or 3-D", len(x.shape)))
+        return UNKNOWN
+    if known(declared):
+        check.size("channel-mismatch", layer.where, layer.label(), x, declared, x.shape[-1])
+    return (x.then(layer.spec.name, layer.where, x.shape[:-1] + (width,)), UNKNOWN)
+
+
 def same_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     return x
 
@@ -551,6 +571,12 @@ def _build_table() -> dict:
     add("Upsample", upsample, upsample_shape)
     add("UpsamplingNearest2d", (("size", None), ("scale_factor", None)), upsample_shape)
     add("UpsamplingBilinear2d", (("size", None), ("scale_factor", None)), upsample_shape)
+    recurrent = (("input_size", REQUIRED), ("hidden_size", REQUIRED), ("num_layers", 1))
+    recurrent_tail = (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False))
+    add("RNN", recurrent + (("nonlinearity", "tanh"),) + recurrent_tail + FACTORY, recurrent_shape,
+        declares="input_size")
+    add("GRU", recurrent + recurrent_tail + FACTORY, recurrent_shape, declares="input_size")
+    add("LSTM", recurrent + recurrent_tail + (("proj_size", 0),) + FACTORY, recurrent_shape, declares="input_size")
     add("PixelShuffle", (("upscale_factor", REQUIRED),), pixel_shuffle_shape(False))
     add("PixelUnshuffle", (("downscale_factor", REQUIRED),), pixel_shuffle_shape(True))
     for name in ELEMENTWISE:
