@@ -1,170 +1,164 @@
-"""The standalone command: `torchshape-lint PATH...`. Exit 0: clean, 1: findings, 2: usage or internal error."""
+"""The standalone command. `torchshape-lint PATH...` checks files (the `check` command, named or not); the other
+commands are listed in COMMANDS. Exit 0: clean, 1: findings, 2: usage or internal error."""
 
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import os
-import re
 import sys
-from typing import Any
+from dataclasses import dataclass
+from typing import Callable
 
 from torchshape_lint import __version__
-from torchshape_lint.options import OPTIONS, OptionError
+from torchshape_lint.options import OPTIONS, OptionError, Settings, find_pyproject, load_pyproject, parse_values
+from torchshape_lint.report.formats import FORMATS
 
-NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="torchshape-lint", description="Find tensor shape mismatches in PyTorch "
-                                     "model code without running it.")
+def check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", help="files or folders to check")
     for option in OPTIONS:
-        parser.add_argument(option.cli_flag, dest=option.dest, metavar=option.metavar, help=option.help)
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+        parser.add_argument(option.cli_flag, dest=option.dest, metavar=option.metavar, help=option.help,
+                            action="append" if option.repeatable else "store")
+    parser.add_argument("--format", choices=tuple(FORMATS), default="text",
+                        help="text (default), json, github (Actions annotations) or sarif (code scanning)")
     parser.add_argument("--verbose", action="store_true",
                         help="also list every decided check (declared vs arriving) and the counts per file")
-    parser.add_argument("--select", default="", help="comma-separated code prefixes to report (default: all)")
-    parser.add_argument("--ignore", default="", help="comma-separated code prefixes not to report")
-    parser.add_argument("--rule", metavar="CODE", help="print the documentation of a rule and exit")
+    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                        help="check files in N processes (0: one per CPU; default 1)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    parser.add_argument("--fix", action="store_true", help="write the suggested value into the argument of each "
+                        "finding proven on a known input (unsafe: the layers before may be what is wrong)")
+    parser.add_argument("--diff", action="store_true", help="print what --fix would change as a unified diff, "
+                        "and nothing else; write nothing")
+    parser.add_argument("--rule", metavar="CODE", help="print the documentation of a rule and exit "
+                        "(as `torchshape-lint rule CODE`)")
     parser.add_argument("--version", action="version", version=f"torchshape-lint {__version__}")
-    return parser
 
 
-def main(argv: list | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def check(args: argparse.Namespace) -> int:
     if args.rule:
-        return print_rule(args.rule)
+        return rule(argparse.Namespace(codes=[args.rule], format="text"))
     try:
         settings = configured(args)
     except OptionError as error:
-        print(f"torchshape-lint: {error}", file=sys.stderr)
-        return 2
+        return usage_error(str(error))
     if not args.paths:
-        print("torchshape-lint: no paths given", file=sys.stderr)
-        return 2
+        return usage_error("no paths given")
+    from torchshape_lint.report.runner import check_files, python_files
+
     files, missing = python_files(args.paths)
-    for path in missing:
-        print(f"torchshape-lint: {path}: no such file or directory", file=sys.stderr)
     if missing:
-        return 2
-    from torchshape_lint.checks.analyze import analyze_source
-    from torchshape_lint.source.reader import SourceFile
+        return usage_error(*(f"{path}: no such file or directory" for path in missing))
+    jobs = args.jobs if args.jobs > 0 else os.cpu_count() or 1
+    counts = {"findings": 0, "errors": 0}
 
-    select = [c.strip() for c in args.select.split(",") if c.strip()]
-    ignore = [c.strip() for c in args.ignore.split(",") if c.strip()]
-    shown, errors, results = 0, 0, []
-    for path in files:
-        try:
-            with open(path, "rb") as handle:
-                source_text = SourceFile.from_bytes(handle.read(), path).text
-        except (OSError, UnicodeDecodeError, SyntaxError) as error:
-            print(f"{path}:1:1: TSL900 torchshape-lint could not read this file: {error}", file=sys.stderr)
-            errors += 1
-            continue
-        report = analyze_source(source_text, path, None, settings["input_shape"])
-        lines = source_text.splitlines()
-        for finding in report.findings:
-            if not wanted(finding.code, select, ignore) or suppressed(finding, lines):
+    def shown():
+        for result in check_files(files, settings, jobs, use_cache=not args.no_cache):
+            if result.error is not None:
+                print(f"{result.path}:1:1: TSL900 torchshape-lint could not read this file: {result.error}",
+                      file=sys.stderr)
+                counts["errors"] += 1
                 continue
-            shown += 1
-            errors += finding.code == "TSL900"
-            results.append(finding)
-            if args.format == "text":
-                print(f"{finding.path}:{finding.line}:{finding.column + 1}: {finding.text}")
-        if args.verbose and args.format == "text":
-            print_verbose(report)
-    if args.format == "json":
-        print(json.dumps([f.as_dict() for f in results], indent=2))
-    if errors:
-        return 2
-    return 1 if shown else 0
+            result.findings = [f for f in result.findings if settings.wanted(f.code)]
+            if args.fix or args.diff:
+                from torchshape_lint.report.fix import fix_result
+
+                result = fix_result(result, settings, write=args.fix)
+            counts["findings"] += len(result.findings)
+            counts["errors"] += sum(f.code == "TSL900" for f in result.findings)
+            yield result
+
+    for chunk in FORMATS[args.format](shown(), args.verbose):
+        if not args.diff:
+            sys.stdout.write(chunk)
+    sys.stdout.flush()
+    return 2 if counts["errors"] else 1 if counts["findings"] else 0
 
 
-def configured(args: argparse.Namespace) -> dict:
-    """Command-line values, else [tool.torchshape-lint] in ./pyproject.toml."""
-    table = pyproject_table("pyproject.toml")
-    settings = {}
-    for option in OPTIONS:
-        value = getattr(args, option.dest)
-        if value is not None:
-            settings[option.dest] = option.parse(value, option.cli_flag)
-        else:
-            settings[option.dest] = option.parse(table.get(option.name), f"pyproject.toml [tool.torchshape-lint] {option.name}")
-    return settings
+def configured(args: argparse.Namespace) -> Settings:
+    """[tool.torchshape-lint] of the nearest pyproject.toml, overridden by the command line."""
+    from_file = load_pyproject(find_pyproject(os.getcwd()))
+    given = {option.name: getattr(args, option.dest) for option in OPTIONS if getattr(args, option.dest) is not None}
+    return dataclasses.replace(from_file, **parse_values(given, lambda key: f"--{key}"))
 
 
-def pyproject_table(path: str) -> dict:
-    if not os.path.exists(path):
-        return {}
-    import tomllib
-
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle).get("tool", {}).get("torchshape-lint", {})
-    except tomllib.TOMLDecodeError as error:
-        raise OptionError(f"{path}: {error}") from None
+def rule_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("codes", nargs="*", metavar="CODE", help="rule codes (default: every rule)")
+    parser.add_argument("--format", choices=("text", "markdown"), default="text",
+                        help="markdown gives docs/rules.md (with every rule) or the rules' sections")
 
 
-def python_files(paths: list) -> tuple[list, list]:
-    files, missing = [], []
-    for path in paths:
-        if os.path.isdir(path):
-            for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files.extend(os.path.join(root, n) for n in sorted(names) if n.endswith(".py"))
-        elif os.path.isfile(path):
-            files.append(path)
-        else:
-            missing.append(path)
-    return files, missing
+def rule(args: argparse.Namespace) -> int:
+    from torchshape_lint.report import rule_docs
 
-
-def wanted(code: str, select: list, ignore: list) -> bool:
-    if select and not any(code.startswith(s) for s in select):
-        return False
-    return not any(code.startswith(i) for i in ignore)
-
-
-def suppressed(finding: Any, lines: list) -> bool:
-    """`# noqa` or `# noqa: TSL001` on the finding's line, as flake8 reads it."""
-    line = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
-    match = NOQA.search(line)
-    if match is None:
-        return False
-    codes = match.group("codes")
-    return codes is None or any(finding.code.startswith(c) for c in re.split(r"[,\s]+", codes.upper()))
-
-
-def print_verbose(report: Any) -> None:
-    for check in report.checks:
-        verdict = "agrees" if check.agrees else "DIFFERS"
-        print(f"{report.path}:{check.line}: checked {check.label}: {check.arriving} arrive in {check.model} — {verdict}")
-    for model, reason in report.skipped:
-        print(f"{report.path}: skipped {model}: {reason}")
-    print(f"{report.path}: {len(report.models)} builds, {report.layers_checked} layer checks decided, "
-          f"{report.layers_unknown} left unknown")
-
-
-def print_rule(code: str) -> int:
-    from torchshape_lint.checks.rules import by_code
-
-    rule = by_code().get(code.upper())
-    if rule is None:
-        print(f"torchshape-lint: no rule {code}", file=sys.stderr)
-        return 2
-    print(rule_text(rule))
+    if not args.codes and args.format == "markdown":
+        sys.stdout.write(rule_docs.rules_markdown())
+        return 0
+    known = {r.code: r for r in rule_docs.rules()}
+    unknown = [code for code in args.codes if code.upper() not in known]
+    if unknown:
+        return usage_error(*(f"no rule {code}" for code in unknown))
+    chosen = [known[code.upper()] for code in args.codes] or list(known.values())
+    render = rule_docs.rule_markdown if args.format == "markdown" else rule_docs.rule_text
+    print("\n\n".join(render(r) for r in chosen))
     return 0
 
 
-def rule_text(rule: Any) -> str:
-    import inspect
+def lsp_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default, and the only way)")
 
-    parts = [f"{rule.code} ({rule.name}): {rule.summary}", "", "What it does: " + inspect.getdoc(rule),
-             "", "Why: " + rule.why, "", "Fix: " + rule.fix, "", "Fix safety: " + rule.fix_safety]
-    if rule.bad:
-        parts += ["", "Example (flagged):", rule.bad.strip("\n"), "", "Instead:", rule.good.strip("\n")]
-    return "\n".join(parts)
+
+def lsp(args: argparse.Namespace) -> int:
+    try:
+        from torchshape_lint.report.lsp import serve
+    except ImportError as error:
+        return usage_error(f"the language server needs pygls: pip install 'torchshape-lint[lsp]' ({error})")
+    serve()
+    return 0
+
+
+COMMANDS = {
+    "check": Command("check files (the default: `torchshape-lint PATH...`)", check_arguments, check),
+    "rule": Command("print rule documentation (`--format markdown` gives docs/rules.md)", rule_arguments, rule),
+    "lsp": Command("run the language server over stdio (needs the [lsp] extra)", lsp_arguments, lsp),
+}
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    others = "; ".join(f"torchshape-lint {n}: {c.help}" for n, c in COMMANDS.items() if n != "check")
+    parser = argparse.ArgumentParser(
+        prog="torchshape-lint" if name == "check" else f"torchshape-lint {name}",
+        description="Find tensor shape mismatches in PyTorch model code without running it."
+        if name == "check" else COMMANDS[name].help,
+        epilog=f"Other commands: {others}." if name == "check" else None)
+    COMMANDS[name].arguments(parser)
+    return parser
+
+
+def usage_error(*messages: str) -> int:
+    for message in messages:
+        print(f"torchshape-lint: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    name = argv.pop(0) if argv and argv[0] in COMMANDS else "check"
+    args = command_parser(name).parse_args(argv)
+    try:
+        return COMMANDS[name].run(args)
+    except Exception:  # a crash must not exit 1, which means "findings"
+        import traceback
+
+        return usage_error(f"internal error, please report it:\n{traceback.format_exc()}")
 
 
 if __name__ == "__main__":  # pragma: no cover

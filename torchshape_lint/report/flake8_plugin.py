@@ -3,36 +3,39 @@
 from __future__ import annotations
 
 import ast
+import os
+import sys
 from typing import Any, Iterator
 
 from torchshape_lint import __version__
-from torchshape_lint.options import OPTIONS, OptionError
+from torchshape_lint.options import OPTIONS, OptionError, Settings, parse_values
+
+# select, ignore and extend-select are flake8's own: flake8 applies them to the plugin's codes itself.
+PLUGIN_OPTIONS = tuple(option for option in OPTIONS if not option.flake8_own)
 
 
 class TorchShapePlugin:
     name = "torchshape-lint"
     version = __version__
-    settings: dict = {}
+    settings = Settings()
 
     def __init__(self, tree: ast.AST, filename: str = "<stdin>", lines: list | None = None) -> None:
         self.tree, self.filename, self.lines = tree, filename, lines
 
     @classmethod
     def add_options(cls, manager: Any) -> None:
-        for option in OPTIONS:
+        for option in PLUGIN_OPTIONS:
             manager.add_option(option.flake8_flag, default=None, parse_from_config=True, metavar=option.metavar,
                                help=option.help, dest=f"torchshape_{option.dest}")
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
-        settings = {}
-        for option in OPTIONS:
-            try:
-                settings[option.dest] = option.parse(getattr(options, f"torchshape_{option.dest}", None),
-                                                     option.flake8_flag)
-            except OptionError as error:
-                raise SystemExit(f"flake8: {error}") from None
-        cls.settings = settings
+        given = {option.name: getattr(options, f"torchshape_{option.dest}", None) for option in PLUGIN_OPTIONS}
+        try:
+            cls.settings = Settings(**parse_values(given, source_of))
+        except OptionError as error:
+            print(f"flake8: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
 
     def run(self) -> Iterator[tuple]:
         text = "".join(self.lines) if self.lines is not None else None
@@ -47,6 +50,19 @@ class TorchShapePlugin:
         from torchshape_lint.checks.analyze import analyze_source
 
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        report = analyze_source(text, self.filename, tree, self.settings.get("input_shape"))
+        report = analyze_source(text, self.filename, tree, self.settings.input_shape_for(self.filename))
         for finding in report.findings:
             yield finding.line, finding.column, finding.text, type(self)
+
+
+def source_of(key: str) -> str:
+    """Where a bad value came from, for the error message: the flag, or the key in flake8's config file."""
+    if any(arg.startswith(f"--torchshape-{key}") for arg in sys.argv):
+        return f"--torchshape-{key}"
+    try:  # only on the error path; flake8 does not tell plugins which file it read
+        from flake8.options.config import _find_config_file
+
+        found = _find_config_file(".")
+    except Exception:
+        found = None
+    return f"{os.path.relpath(found) if found else 'flake8 configuration'} [flake8] torchshape-{key}"

@@ -1,0 +1,72 @@
+"""The result cache: one JSON file per (file content, options, tool) in the user's cache folder.
+
+The key hashes the file's bytes, the options that change the analysis (the input shape in force for it)
+and the tool itself: its version and the size and modification time of each of its own modules, so a
+changed checkout never reads results of older code. Writes are atomic (a temporary file, then a rename),
+so parallel workers and interrupted runs never leave a half-written entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from torchshape_lint import __version__
+
+PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def cache_dir() -> Path:
+    """$XDG_CACHE_HOME/torchshape-lint, else the platform's user cache folder."""
+    if os.environ.get("XDG_CACHE_HOME"):
+        root = Path(os.environ["XDG_CACHE_HOME"])
+    elif sys.platform == "win32":
+        root = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        root = Path.home() / "Library" / "Caches"
+    else:
+        root = Path.home() / ".cache"
+    return root / "torchshape-lint"
+
+
+@lru_cache(maxsize=1)
+def tool_fingerprint() -> str:
+    digest = hashlib.sha256(__version__.encode())
+    for module in sorted(PACKAGE.rglob("*.py")):
+        stat = module.stat()
+        digest.update(f"{module.relative_to(PACKAGE)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def key(data: bytes, options: dict) -> str:
+    digest = hashlib.sha256(tool_fingerprint().encode())
+    digest.update(json.dumps(options, sort_keys=True).encode())
+    digest.update(b"\0")
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def load(entry: str) -> dict | None:
+    try:
+        with open(cache_dir() / entry[:2] / f"{entry}.json", encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def store(entry: str, value: dict) -> None:
+    """Best effort: a cache that cannot be written (read-only home, full disk) only costs speed."""
+    folder = cache_dir() / entry[:2]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(value, out)
+        os.replace(temporary, folder / f"{entry}.json")
+    except OSError:
+        pass

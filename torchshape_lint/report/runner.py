@@ -1,0 +1,101 @@
+"""Checking files for the command line and the language server: which files, each one's analysis with noqa
+applied, the result cache, and `-j N` worker processes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Iterator
+
+from torchshape_lint.checks.finding import Finding
+from torchshape_lint.options import Settings
+from torchshape_lint.report import cache
+
+
+@dataclass
+class FileResult:
+    """One file's findings (noqa applied, select/ignore not yet), its --verbose lines, or why it was not read."""
+
+    path: str
+    findings: list = field(default_factory=list)
+    verbose: list = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"findings": [asdict(f) for f in self.findings], "verbose": self.verbose, "error": self.error}
+
+    @classmethod
+    def from_dict(cls, path: str, data: dict) -> "FileResult":
+        return cls(path, [Finding(**f) for f in data["findings"]], data["verbose"], data["error"])
+
+
+def python_files(paths: list) -> tuple[list, list]:
+    """The .py files under the given paths (hidden folders skipped), and the paths that do not exist."""
+    files, missing = [], []
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                files.extend(os.path.join(root, n) for n in sorted(names) if n.endswith(".py"))
+        elif os.path.isfile(path):
+            files.append(path)
+        else:
+            missing.append(path)
+    return files, missing
+
+
+def check_text(text: str, path: str, input_shape: tuple | None, tree=None) -> FileResult:
+    from torchshape_lint.checks.analyze import analyze_source
+    from torchshape_lint.report.noqa import unsilenced
+
+    report = analyze_source(text, path, tree, input_shape)
+    return FileResult(path, unsilenced(report.findings, text, path), verbose_lines(report))
+
+
+def check_file(job: tuple) -> FileResult:
+    """(path, input shape, use the cache) → the file's result; a worker's unit of work."""
+    path, input_shape, use_cache = job
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        return FileResult(path, error=str(error))
+    entry = cache.key(data, {"path": path, "input_shape": input_shape}) if use_cache else None
+    cached = cache.load(entry) if entry else None
+    if cached is not None:
+        return FileResult.from_dict(path, cached)
+    from torchshape_lint.source.reader import SourceFile
+
+    try:
+        source = SourceFile.from_bytes(data, path)
+    except (UnicodeDecodeError, SyntaxError, ValueError) as error:
+        result = FileResult(path, error=str(error))
+    else:
+        result = check_text(source.text, path, input_shape, source.tree)
+    if entry:
+        cache.store(entry, result.as_dict())
+    return result
+
+
+def check_files(files: list, settings: Settings, jobs: int = 1, use_cache: bool = True) -> Iterator[FileResult]:
+    """Each file's result, in the order given; with jobs > 1, files are checked in that many processes."""
+    work = [(path, settings.input_shape_for(path), use_cache) for path in files]
+    if jobs <= 1 or len(work) <= 1:
+        yield from map(check_file, work)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
+        yield from pool.map(check_file, work, chunksize=max(1, len(work) // (jobs * 4)))
+
+
+def verbose_lines(report) -> list:
+    lines = []
+    for check in report.checks:
+        verdict = "agrees" if check.agrees else "DIFFERS"
+        lines.append(f"{report.path}:{check.line}: checked {check.label}: {check.arriving} arrive in {check.model}"
+                     f" — {verdict}")
+    lines.extend(f"{report.path}: skipped {model}: {reason}" for model, reason in report.skipped)
+    lines.append(f"{report.path}: {len(report.models)} builds, {report.layers_checked} layer checks decided, "
+                 f"{report.layers_unknown} left unknown")
+    return lines

@@ -1,0 +1,68 @@
+"""SARIF 2.1.0, as GitHub code scanning reads it: one run, the rules from the rule classes, a result per finding."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+from torchshape_lint import __version__
+from torchshape_lint.report import rule_docs
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def rule_descriptor(rule) -> dict:
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule_docs.what(rule)},
+        "help": {"text": rule_docs.rule_text(rule), "markdown": rule_docs.rule_markdown(rule)},
+        "helpUri": rule_docs.help_uri(rule),
+        "defaultConfiguration": {"level": "error"},
+    }
+
+
+def artifact_location(path: str) -> dict:
+    """Relative to the current folder (the repository root in CI), with forward slashes; else absolute."""
+    relative = os.path.relpath(path)
+    if relative.startswith(".."):
+        return {"uri": Path(path).resolve().as_uri()}
+    return {"uri": Path(relative).as_posix(), "uriBaseId": "%SRCROOT%"}
+
+
+def region(finding) -> dict:
+    """SARIF lines and columns are 1-based; endColumn is one past the last character."""
+    return {"startLine": finding.line, "startColumn": finding.column + 1,
+            "endLine": finding.end_line, "endColumn": finding.end_column + 1}
+
+
+def result(finding, index: dict) -> dict:
+    location = {"artifactLocation": artifact_location(finding.path)}
+    return {
+        "ruleId": finding.code,
+        "ruleIndex": index[finding.code],
+        "level": "error",
+        "message": {"text": finding.message},
+        "locations": [{"physicalLocation": {**location, "region": region(finding)}}],
+        "properties": {"suggestion": finding.suggestion, "trace": finding.trace, "model": finding.model,
+                       "inputOrigin": finding.origin, "builds": finding.builds},
+    }
+
+
+def sarif_log(findings: Iterable) -> dict:
+    rules = rule_docs.rules()
+    index = {rule.code: number for number, rule in enumerate(rules)}
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "torchshape-lint", "version": __version__,
+                                "informationUri": rule_docs.REPOSITORY,
+                                "rules": [rule_descriptor(rule) for rule in rules]}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
+            "columnKind": "unicodeCodePoints",
+            "results": [result(finding, index) for finding in findings],
+        }],
+    }
