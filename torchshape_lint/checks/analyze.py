@@ -27,10 +27,16 @@ class Check:
 
     model: str
     label: str
-    line: int
+    where: Any = field(repr=False)
     declared: Any
     arriving: str
     agrees: bool
+
+    @property
+    def line(self) -> int:
+        """Computed on demand: positions cost a libcst metadata pass, paid only by those who ask."""
+        unit, node = self.where
+        return unit.span(node).line
 
 
 @dataclass
@@ -52,7 +58,12 @@ class Build:
     name: str
     origin: str
     input: tuple | None
-    steps: list = field(default_factory=list)
+    applications: list = field(default_factory=list, repr=False)
+
+    @property
+    def steps(self) -> list:
+        """Each layer or op with its position and static shapes (positions computed on demand)."""
+        return [_step(app) for app in self.applications if app.where is not None]
 
 
 @dataclass
@@ -97,6 +108,15 @@ class _Detail:
 
 
 def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> None:
+    from torchshape_lint.evaluate.interpreter import forget_syntax
+
+    try:
+        _collect(source, input_shape, report)
+    finally:
+        forget_syntax()
+
+
+def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> None:
     from torchshape_lint.checks.models import Builds
 
     builds = Builds(source, input_shape)
@@ -107,7 +127,7 @@ def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> N
         report.layers_checked += collector.layers_checked
         report.layers_unknown += collector.layers_unknown
         for check in collector.checks:
-            report.checks.append(Check(model, check.label, _line(check.where), check.declared,
+            report.checks.append(Check(model, check.label, check.where, check.declared,
                                        str(check.arriving), check.agrees))
         for violation in collector.violations:
             finding = _finding(source, violation, model, origin)
@@ -132,28 +152,22 @@ def _prefer_concrete(findings: Any) -> list:
 
 
 def _build(model: str, collector: Any) -> Build:
+    first = collector.applications[0].before if collector.applications else None
+    return Build(model, getattr(first, "origin", "symbolic"), _shape(first), collector.applications)
+
+
+def _shape(x: Any) -> tuple | None:
     from torchshape_lint.shapes.tensor import Tensor
 
-    def shape(x: Any) -> tuple | None:
-        return tuple(x.shape) if isinstance(x, Tensor) and x.shape is not None else None
-
-    steps = []
-    for app in collector.applications:
-        if app.where is None:
-            continue
-        span = app.where[0].span(app.where[1])
-        formula = app.after.trace[-1].formula if isinstance(app.after, Tensor) and app.after.trace else ""
-        steps.append(Step(span.line, span.column, app.label, shape(app.before), shape(app.after), formula))
-    first = collector.applications[0].before if collector.applications else None
-    origin = getattr(first, "origin", "symbolic")
-    return Build(model, origin, shape(first), steps)
+    return tuple(x.shape) if isinstance(x, Tensor) and x.shape is not None else None
 
 
-def _line(where: Any) -> int:
-    if where is None:
-        return 0
-    unit, node = where
-    return unit.span(node).line
+def _step(app: Any) -> Step:
+    from torchshape_lint.shapes.tensor import Tensor
+
+    span = app.where[0].span(app.where[1])
+    formula = app.after.trace[-1].formula if isinstance(app.after, Tensor) and app.after.trace else ""
+    return Step(span.line, span.column, app.label, _shape(app.before), _shape(app.after), formula)
 
 
 def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Finding | None:

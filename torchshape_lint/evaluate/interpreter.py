@@ -398,8 +398,7 @@ class Interpreter:
 
     def havoc(self, node: Any, frame: Frame) -> None:
         """Whatever `node` may write becomes unknown: it runs on a path the evaluator cannot decide."""
-        collector = WriteCollector()
-        node.visit(collector)
+        collector = writes_of(node)
         for name in collector.names:
             frame.scope.assign(name, UNKNOWN)
         for base, attr in collector.attributes:
@@ -449,10 +448,10 @@ class Interpreter:
         return value.resolve() if isinstance(value, LazyFunction) else value
 
     def expr_Integer(self, node: cst.Integer, frame: Frame) -> Any:
-        return node.evaluated_value
+        return int(node.value.replace("_", ""), 0)  # libcst's evaluated_value compiles each literal
 
     def expr_Float(self, node: cst.Float, frame: Frame) -> Any:
-        return node.evaluated_value
+        return float(node.value.replace("_", ""))
 
     def expr_SimpleString(self, node: cst.SimpleString, frame: Frame) -> Any:
         try:
@@ -1049,10 +1048,41 @@ def assigned_names_ast(node: ast.stmt) -> set:
     return names
 
 
+SYNTAX_CACHES: list = []
+
+
+def forget_syntax() -> None:
+    """Drop the memoised facts of a finished file (their nodes are kept alive by the caches)."""
+    for cache in SYNTAX_CACHES:
+        cache.clear()
+
+
+def syntactic(fn):
+    """Memoise a syntactic fact about a libcst node: nodes are immutable, and walking them is costly."""
+    cache: dict = {}
+    SYNTAX_CACHES.append(cache)
+
+    def cached(node: Any) -> Any:
+        key = id(node)
+        if key not in cache:
+            cache[key] = (node, fn(node))  # holding the node keeps its id from being reused
+        return cache[key][1]
+
+    return cached
+
+
+@syntactic
 def contains_yield(node: cst.FunctionDef) -> bool:
     finder = YieldFinder()
     node.body.visit(finder)
     return finder.found
+
+
+@syntactic
+def writes_of(node: Any) -> "WriteCollector":
+    collector = WriteCollector()
+    node.visit(collector)
+    return collector
 
 
 class YieldFinder(cst.CSTVisitor):
@@ -1153,8 +1183,7 @@ def self_writes(method: Function) -> set:
     params = method.node.params.params if isinstance(method.node, cst.FunctionDef) else ()
     if not params:
         return set()
-    collector = WriteCollector()
-    method.node.body.visit(collector)
+    collector = writes_of(method.node.body)
     me = params[0].name.value
     return {attr for base, attr in collector.attributes if isinstance(base, cst.Name) and base.value == me}
 
