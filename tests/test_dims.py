@@ -46,3 +46,17 @@ def test_divide_removes_the_batch_symbol():
     total = dims.multiply(n, 400)
     assert dims.divide(total, n) == 400
     assert dims.divide(total, 3) is dims.UNKNOWN
+
+
+def test_fitting_sizes_name_the_inputs_that_work():
+    # LeNet: floor((floor((H-4)/2) - 4)/2) = 5 needs floor((H-4)/2) in 14..15, so H-4 in 28..31: H in 32..35
+    def lenet():
+        dim = dims.symbol("H")
+        for fn in (lambda s: formulas.conv(s, 5, 1, 0, 1), lambda s: formulas.pool(s, 2, 2, 0, 1, False)) * 2:
+            dim = dims.apply_formula(dim, fn, "layer")
+        return dim.factors[0]
+
+    height, width = lenet(), dims.Factor("W", lenet().steps)
+    assert [lenet().at(h) for h in (31, 32, 35, 36)] == [4, 5, 5, 6]
+    text = dims.fitting_sizes(dims.Sym(16, (height, width)), 16 * 5 * 5)
+    assert text.startswith("H in 32..35, W in 32..35")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from torchshape_lint.checks.finding import Finding
+from torchshape_lint.shapes import dims
 from torchshape_lint.checks.rules import all_rules
 from torchshape_lint.source.reader import SourceFile, imports_torch
 
@@ -127,8 +128,10 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
         report.layers_checked += collector.layers_checked
         report.layers_unknown += collector.layers_unknown
         for check in collector.checks:
+            fits = dims.fitting_sizes(check.arriving, check.declared) if check.agrees else ""
             report.checks.append(Check(model, check.label, check.where, check.declared,
-                                       str(check.arriving), check.agrees))
+                                       f"{check.arriving} (for {fits})" if fits else str(check.arriving),
+                                       check.agrees))
         for violation in collector.violations:
             finding = _finding(source, violation, model, origin)
             if finding is None:

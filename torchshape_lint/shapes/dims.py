@@ -180,6 +180,25 @@ def can_equal(dim: Dim, target: int) -> bool | None:
     return _splits(rest, candidate_sets)
 
 
+def fitting_sizes(dim: Dim, target: int, most: int = 3) -> str:
+    """Which input sizes make a symbolic dimension equal `target`, in words: "H in 32..35, W in 32..35"."""
+    if not isinstance(dim, Sym) or target % dim.coef or target // dim.coef > MAX_DECIDED:
+        return ""
+    rest = target // dim.coef
+    shaped = [f for f in dim.factors if f.steps]
+    if len(shaped) != len(dim.factors) or not 1 <= len(shaped) <= 2:
+        return ""  # a bare batch symbol fits anything; more than two sizes is too much to say in a line
+    ways = []
+    for value in sorted(_divisors(rest), key=lambda v: abs(v - rest // v)):  # the squarest inputs first
+        other = rest // value
+        sizes = [shaped[0].sizes_giving(value)] + ([shaped[1].sizes_giving(other)] if len(shaped) == 2 else [])
+        if (len(shaped) == 1 and other != 1) or not all(sizes):
+            continue
+        ways.append(", ".join(f"{f.symbol} in {r.start}..{r.stop - 1}" for f, r in zip(shaped, sizes)))
+    shown = "; or ".join(ways[:most])
+    return shown + ("; or …" if len(ways) > most else "")
+
+
 def _divisors(n: int) -> list[int]:
     small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
     return sorted(set(small + [n // d for d in small]))
