@@ -860,7 +860,10 @@ class Interpreter:
             return UNKNOWN
         x = args[0]
         if isinstance(module, Layer):
-            return module(x, self.check) if isinstance(x, Tensor) else UNKNOWN
+            if isinstance(x, Tensor):
+                return module(x, self.check)
+            self.check.layers_unknown += 1  # reached, but what arrives is unknown: counted for coverage
+            return UNKNOWN
         if isinstance(module, Container):
             if module.kind != "Sequential" or module.opaque:
                 return UNKNOWN
