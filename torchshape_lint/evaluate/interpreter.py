@@ -33,6 +33,10 @@ MAX_ITEMS = 100_000
 MAX_INT_BITS = 4096
 
 
+class YieldReached(Exception):
+    """A `yield` ran: the function was a generator, which a call does not run."""
+
+
 class Abort(Exception):
     """The evaluation of this model ends: a budget ran out, or the code raises on a known path."""
 
@@ -616,6 +620,9 @@ class Interpreter:
         self.bind(node.target, value, frame)
         return value
 
+    def expr_Yield(self, node: Any, frame: Frame) -> Any:
+        raise YieldReached()
+
     def expr_Lambda(self, node: cst.Lambda, frame: Frame) -> Any:
         return Function(node, frame.unit, frame.scope, "<lambda>")
 
@@ -726,9 +733,13 @@ class Interpreter:
         try:
             if isinstance(func.node, cst.Lambda):
                 return self.eval(func.node.body, frame)
-            if func.node.asynchronous is not None or contains_yield(func.node):
+            owner = func.owner.name if func.owner is not None else ""
+            if func.node.asynchronous is not None or (owner, func.name) in self.source.generators():
                 return UNKNOWN
-            flow = self.exec_body(func.node.body, frame)
+            try:
+                flow = self.exec_body(func.node.body, frame)
+            except YieldReached:  # a nested generator function: not worth a walk of every function's body
+                return UNKNOWN
         finally:
             self.depth -= 1
             self.frames.pop()
@@ -1075,32 +1086,10 @@ def syntactic(fn):
 
 
 @syntactic
-def contains_yield(node: cst.FunctionDef) -> bool:
-    finder = YieldFinder()
-    node.body.visit(finder)
-    return finder.found
-
-
-@syntactic
 def writes_of(node: Any) -> "WriteCollector":
     collector = WriteCollector()
     node.visit(collector)
     return collector
-
-
-class YieldFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found = False
-
-    def visit_Yield(self, node: cst.Yield) -> bool:
-        self.found = True
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
 
 
 MUTATING_METHODS = frozenset(

@@ -74,6 +74,7 @@ class SourceFile:
         self.lines = text.splitlines(keepends=True)
         self.tree = tree if tree is not None else ast.parse(text)
         self._statements: list[TopLevel] | None = None
+        self._generators: frozenset | None = None
 
     @classmethod
     def from_bytes(cls, data: bytes, path: str) -> "SourceFile":
@@ -97,6 +98,19 @@ class SourceFile:
             self._statements = result
         return self._statements
 
+    def generators(self) -> frozenset:
+        """(class name or "", function name) of the top-level functions and methods that yield, read from
+        the ast: calling one only creates a generator, so its body must not be run as a call."""
+        if self._generators is None:
+            found = set()
+            for node in self.tree.body:
+                owner, functions = ("", [node]) if not isinstance(node, ast.ClassDef) else (node.name, node.body)
+                for function in functions:
+                    if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and _yields(function):
+                        found.add((owner, function.name))
+            self._generators = frozenset(found)
+        return self._generators
+
     def pragmas(self) -> dict[int, Pragma]:
         """`# torchshape: ...` comments by line number (cheap: a substring test first)."""
         found = {}
@@ -111,6 +125,17 @@ class SourceFile:
 
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
+
+
+def _yields(function: ast.AST) -> bool:
+    todo = list(function.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def imports_torch(tree: ast.Module) -> bool:
