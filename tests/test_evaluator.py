@@ -127,3 +127,16 @@ def test_correct_user_idioms_are_not_flagged():
 def test_leading_minus_one_that_splits_a_sample_evenly_is_not_flagged():
     source = HEAD + "m = nn.Linear(10, 800)\ny = m(torch.zeros(4, 10)).view(-1, 400)\n"
     assert codes(source) == []
+
+
+def test_pragma_reaches_a_first_linear():
+    source = HEAD + """
+# torchshape: input=(64, 784)
+good = nn.Sequential(nn.Linear(28 * 28, 256), nn.ReLU(), nn.Linear(256, 10))
+
+# torchshape: input=(64, 3072)
+bad = nn.Sequential(nn.Linear(28 * 28, 256), nn.ReLU(), nn.Linear(256, 10))
+"""
+    found = analyze_source(source, "m.py").findings
+    assert [(f.code, f.line) for f in found] == [("TSL001", 9)]
+    assert "but 3072 features arrive: input (64, 3072)" in found[0].message

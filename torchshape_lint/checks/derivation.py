@@ -20,7 +20,7 @@ def show_sizes(sizes: tuple) -> str:
 def summary(x: Tensor) -> str:
     """`input (1, 3, 32, 32); 32x32 → 16x16 → ... (5 MaxPool2d); (1, 512, 1, 1)`."""
     steps = [s for s in x.trace if s.before is not None or s.after is not None]
-    start = next((s.before for s in steps if s.before is not None), x.shape)
+    start = next((s.before for s in steps if s.before is not None), x.shape if x.shape is not None else x.hint)
     parts = [f"input {show_shape(start)}" if start is not None else "the input"]
     chain, labels = [], []
     for step in steps:

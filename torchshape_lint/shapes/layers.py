@@ -346,7 +346,9 @@ def layer_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
 
 def linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     declared, out = as_int(layer.args["in_features"]), as_int(layer.args["out_features"])
-    if x.pending:  # the model's input: the first Linear defines what it takes
+    if x.pending:  # the model's input: the first Linear defines what it takes, unless a pragma or usage says
+        if x.exact and x.hint and known(declared):  # the last size is the features, batch left out or not
+            check.size("linear-in-features", layer.where, layer.label(), x, declared, x.hint[-1])
         return x.then(layer.spec.name, layer.where, None, last=out)
     if x.shape is not None and not x.shape:
         return UNKNOWN
