@@ -55,7 +55,7 @@ def parse_per_path_input_shapes(value: Any, where: str = "--per-path-input-shape
             if not colon or not glob.strip():
                 raise OptionError(f"{where}: {line!r} is not GLOB:SHAPE such as mnist/*.py:1,1,28,28")
             pairs.append((glob.strip(), shape))
-    return tuple((str(glob), parse_input_shape(shape, f"{where} {glob}")) for glob, shape in pairs)
+    return tuple((str(glob), parse_input_shape(shape, f"{where}: {glob}")) for glob, shape in pairs)
 
 
 def parse_codes(value: Any, where: str = "--select") -> tuple:

@@ -206,11 +206,11 @@ class Interpreter:
         self.tick()
         if isinstance(stmt, cst.SimpleStatementLine):
             return self.exec_block(stmt.body, frame)
-        method = getattr(self, "stmt_" + type(stmt).__name__, None)
+        method = STATEMENTS.get(type(stmt))
         if method is None:
             self.havoc(stmt, frame)
             return None
-        return method(stmt, frame)
+        return method(self, stmt, frame)
 
     def stmt_Expr(self, stmt: cst.Expr, frame: Frame) -> None:
         self.eval(stmt.value, frame)
@@ -439,11 +439,11 @@ class Interpreter:
     # ---- expressions ----------------------------------------------------------------------------------
 
     def eval(self, node: Any, frame: Frame) -> Any:
-        self.tick()
-        method = getattr(self, "expr_" + type(node).__name__, None)
-        if method is None:
-            return UNKNOWN
-        return method(node, frame)
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise Abort("step budget")
+        method = EXPRESSIONS.get(type(node))
+        return UNKNOWN if method is None else method(self, node, frame)
 
     def expr_Name(self, node: cst.Name, frame: Frame) -> Any:
         if node.value in CONSTANTS:
@@ -1028,6 +1028,15 @@ class Interpreter:
             return UNKNOWN
         return result
 
+
+def _dispatch(prefix: str) -> dict:
+    """libcst node class → the Interpreter method for it (`expr_Name`, `stmt_If`, …), looked up once."""
+    return {getattr(cst, name[len(prefix):]): method for name, method in vars(Interpreter).items()
+            if name.startswith(prefix) and hasattr(cst, name[len(prefix):])}
+
+
+EXPRESSIONS = _dispatch("expr_")
+STATEMENTS = _dispatch("stmt_")
 
 OPAQUE_KWARGS = "\0opaque"  # a `**kwargs` whose contents are unknown: every unnamed parameter is unknown
 

@@ -155,6 +155,9 @@ def main(argv: list | None = None) -> int:
     args = command_parser(name).parse_args(argv)
     try:
         return COMMANDS[name].run(args)
+    except BrokenPipeError:  # `torchshape-lint ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception:  # a crash must not exit 1, which means "findings"
         import traceback
 

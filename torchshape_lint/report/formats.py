@@ -38,7 +38,7 @@ def escape(value: str, is_property: bool) -> str:
 def sarif(results: Iterable, verbose: bool) -> Iterator[str]:
     from torchshape_lint.report.sarif import sarif_log
 
-    yield json.dumps(sarif_log(f for result in results for f in result.findings), indent=2) + "\n"
+    yield json.dumps(sarif_log(results), indent=2) + "\n"
 
 
 FORMATS = {"text": text, "json": json_list, "github": github, "sarif": sarif}

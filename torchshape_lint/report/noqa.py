@@ -1,6 +1,6 @@
 """`# noqa` in standalone mode, decided by flake8's own code so that it behaves exactly as under flake8:
-`# flake8: noqa` skips the file, and a `# noqa[: codes]` anywhere in the logical line of a finding
-(a statement over several lines counts as one) silences it."""
+`# flake8: noqa` skips the file, and `# noqa` or `# noqa: CODES` (prefixes too) on the finding's line silences it
+(lines joined by a multi-line string count as one)."""
 
 from __future__ import annotations
 

@@ -14,19 +14,26 @@ from torchshape_lint.report import cache
 
 @dataclass
 class FileResult:
-    """One file's findings (noqa applied, select/ignore not yet), its --verbose lines, or why it was not read."""
+    """One file's findings (noqa applied, select/ignore not yet), its --verbose lines, or why it was not read;
+    `fixes` holds the edit `--fix` would make for a finding, by `fix_key(finding)`."""
 
     path: str
     findings: list = field(default_factory=list)
     verbose: list = field(default_factory=list)
     error: str | None = None
+    fixes: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"findings": [asdict(f) for f in self.findings], "verbose": self.verbose, "error": self.error}
+        return {"findings": [asdict(f) for f in self.findings], "verbose": self.verbose, "error": self.error,
+                "fixes": self.fixes}
 
     @classmethod
     def from_dict(cls, path: str, data: dict) -> "FileResult":
-        return cls(path, [Finding(**f) for f in data["findings"]], data["verbose"], data["error"])
+        return cls(path, [Finding(**f) for f in data["findings"]], data["verbose"], data["error"], data["fixes"])
+
+
+def fix_key(finding) -> str:
+    return f"{finding.code}:{finding.line}:{finding.column}"
 
 
 def python_files(paths: list) -> tuple[list, list]:
@@ -46,10 +53,14 @@ def python_files(paths: list) -> tuple[list, list]:
 
 def check_text(text: str, path: str, input_shape: tuple | None, tree=None) -> FileResult:
     from torchshape_lint.checks.analyze import analyze_source
+    from torchshape_lint.report.fix import fix_edits
     from torchshape_lint.report.noqa import unsilenced
 
     report = analyze_source(text, path, tree, input_shape)
-    return FileResult(path, unsilenced(report.findings, text, path), verbose_lines(report))
+    findings = unsilenced(report.findings, text, path)
+    fixes = {fix_key(edit.finding): {"start": list(edit.start), "end": list(edit.end), "replacement": edit.replacement}
+             for edit in fix_edits(text, report, findings)}
+    return FileResult(path, findings, verbose_lines(report), fixes=fixes)
 
 
 def check_file(job: tuple) -> FileResult:

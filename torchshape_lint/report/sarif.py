@@ -38,20 +38,38 @@ def region(finding) -> dict:
             "endLine": finding.end_line, "endColumn": finding.end_column + 1}
 
 
-def result(finding, index: dict) -> dict:
+def fixes(finding, edit: dict | None) -> dict:
+    """The edit `--fix` makes (start and end: 1-based line, 0-based column), as a SARIF fix."""
+    if edit is None:
+        return {}
+    (line, column), (end_line, end_column) = edit["start"], edit["end"]
+    deleted = {"startLine": line, "startColumn": column + 1, "endLine": end_line, "endColumn": end_column + 1}
+    return {"fixes": [{
+        "description": {"text": f"Write {edit['replacement']} (unsafe: the layers before may be what is wrong)"},
+        "artifactChanges": [{"artifactLocation": artifact_location(finding.path),
+                             "replacements": [{"deletedRegion": deleted,
+                                               "insertedContent": {"text": edit["replacement"]}}]}],
+    }]}
+
+
+def result(finding, index: dict, edit: dict | None) -> dict:
     location = {"artifactLocation": artifact_location(finding.path)}
     return {
         "ruleId": finding.code,
         "ruleIndex": index[finding.code],
         "level": "error",
-        "message": {"text": finding.message},
+        "message": {"text": finding.text},
         "locations": [{"physicalLocation": {**location, "region": region(finding)}}],
         "properties": {"suggestion": finding.suggestion, "trace": finding.trace, "model": finding.model,
                        "inputOrigin": finding.origin, "builds": finding.builds},
+        **fixes(finding, edit),
     }
 
 
-def sarif_log(findings: Iterable) -> dict:
+def sarif_log(results: Iterable) -> dict:
+    """The log of the files' results (runner.FileResult)."""
+    from torchshape_lint.report.runner import fix_key
+
     rules = rule_docs.rules()
     index = {rule.code: number for number, rule in enumerate(rules)}
     return {
@@ -63,6 +81,7 @@ def sarif_log(findings: Iterable) -> dict:
                                 "rules": [rule_descriptor(rule) for rule in rules]}},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
             "columnKind": "unicodeCodePoints",
-            "results": [result(finding, index) for finding in findings],
+            "results": [result(finding, index, checked.fixes.get(fix_key(finding)))
+                        for checked in results for finding in checked.findings],
         }],
     }
