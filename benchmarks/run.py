@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""The speed benchmark: every figure of the speed budget, measured side by side in one run, as a Markdown table.
+
+    python benchmarks/run.py                    # median of 3 runs; about 5 minutes on 2 cores
+    python benchmarks/run.py --repeat 5 --default-jobs --update-readme
+
+Each command runs as its own process (process start counted), stdout and stderr to files, timed from start to exit;
+its peak memory is the process's max RSS (os.wait4). Commands run interleaved (one round of every command, then
+the next round), so a change in the machine's load touches all of them alike; each figure is the median of the rounds.
+"Without the plugin" is a second virtualenv, made once under the user's cache folder, that holds the same flake8,
+pyflakes, pycodestyle and mccabe versions and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+README_BEGIN, README_END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
+VGG_FILE = ROOT / "fixtures" / "vgg.py"
+# A fixed slice of the standard library, about as many lines as torchvision's models/, with no PyTorch code in it.
+STDLIB_PACKAGES = ("asyncio", "concurrent", "email", "json")
+# What a user does today to learn whether the shapes fit: build the model and run it.
+RUNTIME_CHECK = "import torch, torchvision; torchvision.models.vgg16()(torch.zeros(1, 3, 224, 224))"
+FLAKE8_DISTRIBUTIONS = ("flake8", "pyflakes", "pycodestyle", "mccabe")
+CLI = [sys.executable, "-m", "torchshape_lint.report.cli"]
+FLAKE8 = ["-m", "flake8", "--isolated"]  # after the interpreter; --isolated: no project config changes the work
+
+# The budget (issue 8). A ratio is the first command's median time over the second's.
+PLUGIN_OVERHEAD_TORCH = 1.3  # flake8 with / without the plugin on torchvision's models/: at most
+PLUGIN_OVERHEAD_PLAIN = 1.05  # the same on code without PyTorch: at most
+STATIC_SPEEDUP = 15.0  # running VGG16 / the static check of a VGG16 file: at least
+CACHE_SPEEDUP = 10.0  # a cold CLI run / a warm-cache re-run of an unchanged tree: at least
+
+
+@dataclass(frozen=True)
+class Tree:
+    name: str
+    paths: tuple
+    files: int
+    lines: int
+
+    @classmethod
+    def of(cls, name: str, paths: list) -> "Tree":
+        files = [f for p in paths for f in python_files(p)]
+        lines = sum(len(Path(f).read_bytes().splitlines()) for f in files)
+        return cls(name, tuple(str(p) for p in paths), len(files), lines)
+
+
+def python_files(folder: Path) -> list:
+    """The files flake8 and the CLI check in a folder: *.py, hidden folders skipped."""
+    folder = Path(folder)
+    return sorted(str(p) for p in folder.rglob("*.py")
+                  if not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def torchvision_models() -> Tree | None:
+    """torchvision's installed models/ package, found without importing torch."""
+    spec = importlib.util.find_spec("torchvision")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Tree.of("torchvision models/", [Path(spec.submodule_search_locations[0]) / "models"])
+
+
+def stdlib_subset() -> Tree:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    return Tree.of(f"stdlib {'+'.join(STDLIB_PACKAGES)}", [stdlib / name for name in STDLIB_PACKAGES])
+
+
+def has_torch() -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in ("torch", "torchvision"))
+
+
+def plain_flake8_python(cache: Path | None = None) -> str:
+    """The interpreter of a virtualenv with this environment's flake8 (and its checkers, same versions) and no
+    torchshape-lint; made once, then reused."""
+    pins = [f"{name}=={importlib.metadata.version(name)}" for name in FLAKE8_DISTRIBUTIONS]
+    cache = cache or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "torchshape-lint-bench"
+    venv = cache / ("py" + platform.python_version() + "-" + "-".join(pin.replace("==", "") for pin in pins))
+    python = venv / "bin" / "python"
+    if not python.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix="venv-", dir=cache))
+        # Built under a temporary name, then renamed into place: an interrupted build never leaves a half-made
+        # venv, and a concurrent one just loses the race. Only bin/python is used, which a rename keeps working.
+        subprocess.run([sys.executable, "-m", "venv", str(building)], check=True, capture_output=True)
+        subprocess.run([str(building / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                        *pins], check=True, capture_output=True, text=True)
+        try:
+            building.rename(venv)
+        except OSError:
+            shutil.rmtree(building, ignore_errors=True)
+        if not python.exists():
+            raise RuntimeError(f"could not make {venv}")
+    return str(python)
+
+
+def flake8_plugins(python: str) -> str:
+    # From a neutral folder: `python -m` puts the current folder on sys.path, and a checkout's *.egg-info there
+    # would register the plugin.
+    return subprocess.run([python, *FLAKE8, "--version"], capture_output=True, text=True, check=True,
+                          cwd=tempfile.gettempdir()).stdout
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss: int  # bytes
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_once(argv: list, cwd: str | None = None, env: dict | None = None) -> Run:
+    """Run a command to its end; wall time from spawn to exit and the process's peak resident memory."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        rss_unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is KiB on Linux, bytes on macOS
+        return Run(seconds, usage.ru_maxrss * rss_unit, process.returncode,
+                   out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+
+
+def failure(run: Run) -> str | None:
+    """Why a linter run is not a valid measurement: a crash or a usage error. Findings (exit 1) are results, and so
+    are per-file internal errors (TSL900, exit 2 from the CLI): they are counted, not hidden."""
+    if "Traceback" in run.stderr:
+        return run.stderr[-2000:]
+    if run.returncode in (0, 1) or (run.returncode == 2 and "TSL900" in run.stdout):
+        return None
+    return f"exit {run.returncode}: {run.stderr[-2000:]}"
+
+
+@dataclass
+class Command:
+    key: str
+    label: str
+    argv: list
+    tree: Tree | None = None
+    runs: list = field(default_factory=list)
+    memory: bool = True  # False where the work is spread over child processes that wait4 does not see
+
+    def measure(self, cwd: str, env: dict) -> Run:
+        run = run_once(self.argv, cwd, env)
+        problem = failure(run)
+        if problem:
+            raise SystemExit(f"benchmark: {self.label} failed: {' '.join(self.argv)}\n{problem}")
+        self.runs.append(run)
+        return run
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def max_rss(self) -> int:
+        return max(r.max_rss for r in self.runs)
+
+    @property
+    def internal_errors(self) -> int:
+        return max(len(re.findall(r"\bTSL900\b", r.stdout)) for r in self.runs)
+
+
+@dataclass(frozen=True)
+class Budget:
+    title: str
+    slower: str  # key of the command expected to take longer
+    faster: str
+    limit: float
+    at_most: bool  # True: slower/faster ≤ limit (an overhead); False: ≥ limit (a speed-up)
+
+
+BUDGETS = [
+    Budget("flake8 -j1 with / without the plugin, torchvision models/", "flake8-tv-with", "flake8-tv-without",
+           PLUGIN_OVERHEAD_TORCH, True),
+    Budget("flake8 -j1 with / without the plugin, stdlib (no PyTorch)", "flake8-std-with", "flake8-std-without",
+           PLUGIN_OVERHEAD_PLAIN, True),
+    Budget("runtime check / static check of VGG16", "vgg-runtime", "vgg-static", STATIC_SPEEDUP, False),
+    Budget("CLI cold / warm-cache re-run, torchvision models/", "cli-tv-cold", "cli-tv-warm", CACHE_SPEEDUP, False),
+    Budget("CLI cold / warm-cache re-run, stdlib (no PyTorch)", "cli-std-cold", "cli-std-warm", CACHE_SPEEDUP, False),
+]
+
+
+def verdict(budget: Budget, ratio: float) -> str:
+    """Met or not, and by how much: the factor of headroom, or the factor the faster side must still gain."""
+    sign = "≤" if budget.at_most else "≥"
+    if budget.at_most:
+        met, factor = ratio <= budget.limit, (budget.limit / ratio if ratio <= budget.limit else ratio / budget.limit)
+    else:
+        met, factor = ratio >= budget.limit, (ratio / budget.limit if ratio >= budget.limit else budget.limit / ratio)
+    if met:
+        return f"met ({factor:.2f}× headroom)"
+    need = "with-plugin run" if budget.at_most else "faster side"
+    return f"**not met**: {ratio:.2f}× vs {sign} {budget.limit:g}×, the {need} must get {factor:.2f}× faster"
+
+
+def cache_flag() -> bool:
+    """Whether the CLI has a result cache yet (it is switched off with --no-cache)."""
+    usage = subprocess.run([*CLI, "--help"], capture_output=True, text=True)
+    if usage.returncode != 0:
+        raise SystemExit(f"benchmark: torchshape-lint --help failed:\n{usage.stderr[-2000:]}")
+    return "--no-cache" in usage.stdout
+
+
+def plan(trees: list, plain_python: str, cached: bool, torch_present: bool, default_jobs: bool) -> list:
+    commands = []
+    for short, tree in trees:
+        for jobs in (["-j", "1"], []) if default_jobs else (["-j", "1"],):
+            suffix = "" if jobs else "-jdefault"
+            shown = "-j1" if jobs else "default -j"
+            commands += [
+                Command(f"flake8-{short}-without{suffix}", f"flake8 {shown}, without plugin, {tree.name}",
+                        [plain_python, *FLAKE8, *jobs, *tree.paths], tree, memory=bool(jobs)),
+                Command(f"flake8-{short}-with{suffix}", f"flake8 {shown}, with plugin, {tree.name}",
+                        [sys.executable, *FLAKE8, *jobs, *tree.paths], tree, memory=bool(jobs)),
+            ]
+        commands.append(Command(f"cli-{short}-cold", f"torchshape-lint, cold{' (--no-cache)' if cached else ''}, "
+                                f"{tree.name}", [*CLI, *(["--no-cache"] if cached else []), *tree.paths], tree))
+        if cached:
+            commands.append(Command(f"cli-{short}-warm", f"torchshape-lint, warm cache, {tree.name}",
+                                    [*CLI, *tree.paths], tree))
+    vgg = Tree("fixtures/vgg.py", (str(VGG_FILE),), 1, len(VGG_FILE.read_bytes().splitlines()))
+    commands.append(Command("vgg-static", f"static check: torchshape-lint{' --no-cache' if cached else ''} "
+                            "fixtures/vgg.py", [*CLI, *(["--no-cache"] if cached else []), str(VGG_FILE)], vgg))
+    if torch_present:
+        commands.append(Command("vgg-runtime", "runtime check: python -c 'import torch, torchvision; "
+                                "vgg16()(zeros(1, 3, 224, 224))' on the CPU", [sys.executable, "-c", RUNTIME_CHECK]))
+    return commands
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        names = re.findall(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+        cpu = names[0].strip() if names else cpu
+        memory = int(re.search(r"^MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text(), re.MULTILINE).group(1))
+        ram = f", {memory / 2 ** 20:.0f} GiB RAM"
+    except (OSError, AttributeError):
+        ram = ""
+    return f"{cpu}, {os.cpu_count()} cores{ram}, {platform.system()} {platform.release()}"
+
+
+def versions() -> str:
+    names = ["flake8", "libcst", "torch", "torchvision", "torchshape-lint"]
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    # The checkout the measured code comes from (PYTHONPATH may point at a clean clone of a commit).
+    package = Path(importlib.util.find_spec("torchshape_lint").origin).parent.parent
+    commit = subprocess.run(["git", "-C", str(package), "describe", "--always", "--dirty"], capture_output=True,
+                            text=True).stdout.strip()
+    return f"Python {platform.python_version()}; " + ", ".join(found) + (f" (commit {commit})" if commit else "")
+
+
+def report(commands: list, repeat: int, started: datetime.datetime, cached: bool, torch_present: bool) -> str:
+    by_key = {c.key: c for c in commands}
+    lines = [f"Measured {started:%Y-%m-%d %H:%M} UTC on {machine()}; {versions()}. "
+             f"Median of {repeat} interleaved runs; each a fresh process, start-up included; "
+             f"peak memory is the largest max RSS of the runs.", "",
+             "| command | files (lines) | median time | lines/s | peak memory |", "|---|---|---|---|---|"]
+    for c in commands:
+        size = f"{c.tree.files} ({c.tree.lines:,})" if c.tree else "—"
+        speed = f"{c.tree.lines / c.seconds:,.0f}" if c.tree else "—"
+        memory = f"{c.max_rss / 2 ** 20:.0f} MiB" if c.memory else "— (worker processes)"
+        lines.append(f"| {c.label} | {size} | {c.seconds:.2f} s | {speed} | {memory} |")
+    lines += ["", "| budget | measured | limit | verdict |", "|---|---|---|---|"]
+    for b in BUDGETS:
+        sign = "≤" if b.at_most else "≥"
+        if b.slower in by_key and b.faster in by_key:
+            ratio = by_key[b.slower].seconds / by_key[b.faster].seconds
+            lines.append(f"| {b.title} | {ratio:.2f}× | {sign} {b.limit:g}× | {verdict(b, ratio)} |")
+        else:
+            why = ("pending: the CLI has no result cache (--no-cache) yet" if not cached and "cli" in b.slower
+                   else "not measured: torch or torchvision is not installed")
+            lines.append(f"| {b.title} | — | {sign} {b.limit:g}× | {why} |")
+    errors = [c for c in commands if c.internal_errors]
+    if errors:
+        lines += [""] + [f"Note: {c.label} reported TSL900 (internal error) {c.internal_errors} times." for c in errors]
+    return "\n".join(lines)
+
+
+def update_readme(table: str) -> None:
+    text = README.read_text()
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if begin < 0 or end < begin:
+        raise SystemExit(f"benchmark: {README} has no {README_BEGIN} … {README_END} section")
+    README.write_text(text[:begin + len(README_BEGIN)] + "\n" + table + "\n" + text[end:])
+
+
+def main(argv: list | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each command; the median is reported")
+    parser.add_argument("--default-jobs", action="store_true", help="also time flake8 with its default -j")
+    parser.add_argument("--update-readme", action="store_true", help="write the table into README.md")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    plain_python = plain_flake8_python()
+    if "torchshape-lint" not in flake8_plugins(sys.executable) or "torchshape-lint" in flake8_plugins(plain_python):
+        raise SystemExit("benchmark: the plugin must be installed here and absent from " + plain_python)
+    cached, torch_present = cache_flag(), has_torch()
+    trees = [("std", stdlib_subset())]
+    models = torchvision_models()
+    if models:
+        trees.insert(0, ("tv", models))
+    commands = plan(trees, plain_python, cached, torch_present, args.default_jobs)
+
+    with tempfile.TemporaryDirectory(prefix="torchshape-bench-") as scratch:
+        # A neutral folder and a private cache home: no project config, and no cache left by an earlier run.
+        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(scratch, "cache"))
+        for command in commands:
+            if command.tree:  # compiles the bytecode and reads the modules into the page cache
+                run_once([*command.argv[:-len(command.tree.paths)], str(VGG_FILE)], scratch, env)
+            if command.key.endswith("-warm"):
+                command.measure(scratch, env)
+                command.runs.clear()  # this run fills the cache; only the re-runs count
+        for round_number in range(1, args.repeat + 1):
+            for command in commands:
+                run = command.measure(scratch, env)
+                print(f"[{round_number}/{args.repeat}] {run.seconds:7.2f} s  {command.label}", file=sys.stderr)
+    table = report(commands, args.repeat, started, cached, torch_present)
+    print(table)
+    if args.update_readme:
+        update_readme(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
