@@ -16,6 +16,7 @@ CASES = {
     "torchinfo_summary.py": (["TSL001"], (1, 3, 32, 32), 16 * 15 * 15),
     "global_mean_pool.py": (["TSL001"], (2, 3, 17, 23), 128),  # wrong for every input: mean leaves 128 channels
     "residual_symbolic.py": (["TSL001"], (2, 3, 32, 32), 256),  # 128 * 2 after the last block, any input
+    "method_decorators.py": (["TSL001"], None, 16 * 4 * 4),  # @staticmethod, @classmethod, @property
 }
 
 

@@ -182,7 +182,7 @@ class Interpreter:
         try:
             for stmt in node.body.body:
                 if isinstance(stmt, cst.FunctionDef):
-                    scope.vars[stmt.name.value] = Function(stmt, cls.unit, cls.scope, stmt.name.value, cls)
+                    scope.vars[stmt.name.value] = method_of(cls, stmt, cls.unit, cls.scope)
                 else:
                     self.exec_statement(stmt, frame)
         except Abort:
@@ -342,7 +342,7 @@ class Interpreter:
         inner = Frame(scope, frame.unit)
         for item in stmt.body.body:
             if isinstance(item, cst.FunctionDef):
-                scope.vars[item.name.value] = Function(item, frame.unit, frame.scope, item.name.value, cls)
+                scope.vars[item.name.value] = method_of(cls, item, frame.unit, frame.scope)
             else:
                 self.exec_statement(item, inner)
         cls.attrs.update(scope.vars)
@@ -898,7 +898,7 @@ class Interpreter:
                 return UNKNOWN
             value = self.class_attribute(obj.cls, name)
             if isinstance(value, Function):
-                return BoundMethod(value, obj)
+                return self.method_for(value, obj)
             if value is not UNKNOWN:
                 return value
             container = obj.attrs.get("__container__")
@@ -923,6 +923,16 @@ class Interpreter:
         if obj is UNKNOWN:
             return UNKNOWN
         return library.method(obj, name)
+
+    def method_for(self, function: Function, instance: Instance) -> Any:
+        """A method read from an instance, as its decorator makes it."""
+        if function.kind == "static":
+            return function
+        if function.kind == "class":
+            return BoundMethod(function, instance.cls)
+        if function.kind == "property":
+            return self.call_function(function, [instance], {})
+        return BoundMethod(function, instance)
 
     def class_attribute(self, cls: ClassV, name: str) -> Any:
         for klass in cls.mro():
@@ -1027,6 +1037,20 @@ class Interpreter:
         if isinstance(result, (tuple, str)) and len(result) > MAX_ITEMS:
             return UNKNOWN
         return result
+
+
+METHOD_KINDS = {"staticmethod": "static", "classmethod": "class", "property": "property",
+                "cached_property": "property"}
+
+
+def method_of(cls: ClassV, node: cst.FunctionDef, unit: Any, scope: Any) -> Function:
+    """A method of a class body; @staticmethod, @classmethod and @property change how it binds."""
+    kind = "method"
+    for decorator in node.decorators:
+        name = decorator.decorator
+        name = name.attr.value if isinstance(name, cst.Attribute) else name.value if isinstance(name, cst.Name) else ""
+        kind = METHOD_KINDS.get(name, kind)
+    return Function(node, unit, scope, node.name.value, cls, kind)
 
 
 def _dispatch(prefix: str) -> dict:
