@@ -70,6 +70,34 @@ def parse_codes(value: Any, where: str = "--select") -> tuple:
     return codes
 
 
+def parse_flag(value: Any, where: str = "--confirm") -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        raise OptionError(f"{where}: {value!r} is not true or false")
+    return text in ("true", "1", "yes", "on")
+
+
+DEVICES = ("cuda", "cpu", "meta")
+
+
+def parse_device(value: Any, where: str = "--device") -> str:
+    if str(value) not in DEVICES:
+        raise OptionError(f"{where}: {value!r} is not one of {', '.join(DEVICES)}")
+    return str(value)
+
+
+def parse_seconds(value: Any, where: str = "--confirm-timeout") -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if not seconds > 0:
+        raise OptionError(f"{where}: {value!r} is not a positive number of seconds")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Option:
     name: str  # the key in [tool.torchshape-lint]; the CLI flag is --NAME, flake8's --torchshape-NAME
@@ -78,6 +106,7 @@ class Option:
     metavar: str = ""
     repeatable: bool = False  # on the command line, the flag may be given several times
     flake8_own: bool = False  # flake8 has this option itself, under the same key
+    flag: bool = False  # a switch without a value on the command line (`true` in a config file)
 
     @property
     def cli_flag(self) -> str:
@@ -103,6 +132,12 @@ OPTIONS = (
     Option("extend-select", "codes or prefixes to report in addition to select", parse_codes, "CODES",
            flake8_own=True),
     Option("ignore", "codes or prefixes not to report", parse_codes, "CODES", flake8_own=True),
+    Option("confirm", "run each model in PyTorch (in a child process) and mark every finding confirmed or not "
+           "reproduced; needs the [confirm] extra", parse_flag, flag=True),
+    Option("device", "device for --confirm: cuda (the default when available), cpu, or meta (no memory)",
+           parse_device, "DEVICE"),
+    Option("confirm-timeout", "seconds --confirm allows each model: import, build and run (default 60)",
+           parse_seconds, "SECONDS"),
 )
 BY_NAME = {option.name: option for option in OPTIONS}
 
@@ -116,6 +151,9 @@ class Settings:
     select: tuple = ()
     extend_select: tuple = ()
     ignore: tuple = ()
+    confirm: bool = False
+    device: str | None = None
+    confirm_timeout: float | None = None
     base: str = "."
 
     def input_shape_for(self, path: str) -> tuple | None:

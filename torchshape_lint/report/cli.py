@@ -26,6 +26,9 @@ def check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", help="files or folders to check")
     for option in OPTIONS:
         parser.add_argument(option.cli_flag, dest=option.dest, metavar=option.metavar, help=option.help,
+        if option.flag:
+            parser.add_argument(option.cli_flag, dest=option.dest, action="store_const", const=True, help=option.help)
+            continue
                             action="append" if option.repeatable else "store")
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
                         help="text (default), json, github (Actions annotations) or sarif (code scanning)")
@@ -76,9 +79,15 @@ def check(args: argparse.Namespace) -> int:
             counts["errors"] += sum(f.code == "TSL900" for f in result.findings)
             yield result
 
-    for chunk in FORMATS[args.format](shown(), args.verbose):
-        if not args.diff:
-            sys.stdout.write(chunk)
+    from torchshape_lint.report.confirm import ConfirmError
+
+    try:
+        for chunk in FORMATS[args.format](shown(), args.verbose):
+            if not args.diff:
+                sys.stdout.write(chunk)
+    except ConfirmError as error:  # --confirm cannot run at all: no torch, or no CUDA for --device cuda
+        sys.stdout.flush()
+        return usage_error(str(error))
     sys.stdout.flush()
     return 2 if counts["errors"] else 1 if counts["findings"] else 0
 

@@ -25,8 +25,9 @@ class TorchShapePlugin:
     @classmethod
     def add_options(cls, manager: Any) -> None:
         for option in PLUGIN_OPTIONS:
-            manager.add_option(option.flake8_flag, default=None, parse_from_config=True, metavar=option.metavar,
-                               help=option.help, dest=f"torchshape_{option.dest}")
+            shape = {"action": "store_true"} if option.flag else {"metavar": option.metavar}
+            manager.add_option(option.flake8_flag, default=None, parse_from_config=True, help=option.help,
+                               dest=f"torchshape_{option.dest}", **shape)
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
@@ -51,6 +52,10 @@ class TorchShapePlugin:
 
         tree = self.tree if isinstance(self.tree, ast.Module) else None
         report = analyze_source(text, self.filename, tree, self.settings.input_shape_for(self.filename))
+        if self.settings.confirm:
+            from torchshape_lint.report.confirm import confirm_in_flake8
+
+            confirm_in_flake8(report, text, self.settings)
         for finding in report.findings:
             yield finding.line, finding.column, finding.text, type(self)
 

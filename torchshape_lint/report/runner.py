@@ -51,21 +51,28 @@ def python_files(paths: list) -> tuple[list, list]:
     return files, missing
 
 
-def check_text(text: str, path: str, input_shape: tuple | None, tree=None) -> FileResult:
+def check_text(text: str, path: str, input_shape: tuple | None, tree=None, confirm: tuple | None = None) -> FileResult:
+    """`confirm`: (device, time limit) to run the models in PyTorch (see report/confirm.py), or None."""
     from torchshape_lint.checks.analyze import analyze_source
     from torchshape_lint.report.fix import fix_edits
     from torchshape_lint.report.noqa import unsilenced
 
     report = analyze_source(text, path, tree, input_shape)
+    confirmed = []
+    if confirm is not None:
+        from torchshape_lint.report.confirm import confirm_report
+
+        confirmed = [f"{path}: {result.line()}" for result in confirm_report(report, text, *confirm, input_shape)]
     findings = unsilenced(report.findings, text, path)
     fixes = {fix_key(edit.finding): {"start": list(edit.start), "end": list(edit.end), "replacement": edit.replacement}
              for edit in fix_edits(text, report, findings)}
-    return FileResult(path, findings, verbose_lines(report), fixes=fixes)
+    return FileResult(path, findings, verbose_lines(report) + confirmed, fixes=fixes)
 
 
 def check_file(job: tuple) -> FileResult:
-    """(path, input shape, use the cache) → the file's result; a worker's unit of work."""
-    path, input_shape, use_cache = job
+    """(path, input shape, use the cache, confirm) → the file's result; a worker's unit of work."""
+    path, input_shape, use_cache, confirm = job
+    use_cache = use_cache and confirm is None  # a confirmation runs the user's code: never from the cache
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -82,7 +89,7 @@ def check_file(job: tuple) -> FileResult:
     except (UnicodeDecodeError, SyntaxError, ValueError) as error:
         result = FileResult(path, error=str(error))
     else:
-        result = check_text(source.text, path, input_shape, source.tree)
+        result = check_text(source.text, path, input_shape, source.tree, confirm)
     if entry:
         cache.store(entry, result.as_dict())
     return result
@@ -90,7 +97,8 @@ def check_file(job: tuple) -> FileResult:
 
 def check_files(files: list, settings: Settings, jobs: int = 1, use_cache: bool = True) -> Iterator[FileResult]:
     """Each file's result, in the order given; with jobs > 1, files are checked in that many processes."""
-    work = [(path, settings.input_shape_for(path), use_cache) for path in files]
+    confirm = (settings.device, settings.confirm_timeout) if settings.confirm else None
+    work = [(path, settings.input_shape_for(path), use_cache, confirm) for path in files]
     if jobs <= 1 or len(work) <= 1:
         yield from map(check_file, work)
         return

@@ -1,0 +1,408 @@
+"""Confirm mode: run each model the static pass analysed in PyTorch, in a child process, and compare.
+
+Every layer's real shapes are compared with the static ones at the same line:column. A static finding gets
+its verdict in its message (`[confirmed on meta]`, `[not reproduced on cpu]`), so every output carries it;
+shapes PyTorch contradicts are TSL901, a PyTorch error the static pass did not predict TSL902, and a model
+that could not be tried at all (import error, exception while building, time limit, memory) TSL903.
+The linter process never imports torch: the user's code runs only in `confirm_worker`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
+from typing import Any
+
+from torchshape_lint.checks.finding import Finding
+from torchshape_lint.checks.rules import all_rules
+from torchshape_lint.shapes import dims
+from torchshape_lint.shapes.tensor import materialize, settle
+
+DEFAULT_TIMEOUT = 60.0  # seconds for one build: importing the file, building the model and running it
+STARTUP_TIMEOUT = 120.0  # importing torch in the child
+INSTALL_HINT = "pip install 'torchshape-lint[confirm]'"
+# Rules whose problem PyTorch may let pass without raising: torch doing what the static pass says reproduces it.
+SILENT_RULES = {"view-size"}
+
+
+class ConfirmError(Exception):
+    """Confirm mode cannot run at all (no torch, no CUDA for `--device cuda`): a usage error, exit 2."""
+
+
+@dataclass
+class BuildResult:
+    """One build's confirmation, for --verbose: how many layers agree, or why it was not tried."""
+
+    name: str
+    device: str = ""
+    compared: int = 0
+    agreeing: int = 0
+    unknown: int = 0  # static steps with no shape to compare
+    seconds: float = 0.0
+    note: str = ""  # why it was not run
+    failure: str = ""  # why it stopped
+
+    def line(self) -> str:
+        if self.note:
+            return f"confirm {self.name}: {self.note}"
+        if self.failure:
+            return f"confirm {self.name} on {self.device}: {self.failure}; {self.agreeing}/{self.compared} layers agree"
+        return (f"confirm {self.name} on {self.device}: {self.agreeing}/{self.compared} layers agree "
+                f"({self.unknown} unknown statically), {self.seconds:.3f} s")
+
+
+def confirm_report(report: Any, text: str, device: str | None = None, timeout: float | None = None,
+                   input_shape: tuple | None = None) -> list[BuildResult]:
+    """Run the report's builds in PyTorch; put verdicts into its findings and add TSL901-903 findings.
+    `device` None: CUDA when available, else CPU. Raises ConfirmError when confirming cannot run at all."""
+    plans, results, added = plan(report, text, input_shape), [], {}
+    verdicts: dict = {(f.line, f.column, f.code): {} for f in report.findings}
+    chosen = session().device(device) if any(p.template is not None for p in plans) else ""
+    for p in plans:
+        own = findings_of(report, p.build.name)
+        if p.template is None:
+            results.append(BuildResult(p.build.name, note=p.reason))
+            for finding in own:
+                verdicts[(finding.line, finding.column, finding.code)][p.build.name] = ("not confirmed", p.reason)
+            continue
+        request = {"path": report.path, "device": chosen, "build": p.build.name, "input": p.template,
+                   "first": p.first, "main": p.main}
+        reply = session().ask(request, DEFAULT_TIMEOUT if timeout is None else timeout)
+        result = BuildResult(p.build.name, chosen, seconds=reply.get("seconds", 0.0))
+        judge(report, p, reply, chosen, own, verdicts, added, result)
+        results.append(result)
+    apply_verdicts(report, verdicts, chosen)
+    report.findings = sorted(report.findings + list(added.values()), key=lambda f: (f.line, f.column, f.code))
+    return results
+
+
+# ---- what to run -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    build: Any
+    template: list | None = None  # the input shape; a None entry: the first layer's declared channels
+    first: list | None = None  # [line, column] of the first step, whose layer gives those channels
+    main: bool = False  # run the file as __main__: its own usage is a build
+    reason: str = ""  # why it is not run
+
+
+def plan(report: Any, text: str, input_shape: tuple | None) -> list[Plan]:
+    """Each build with an input to run it on; `<module>` when the file's own code runs a model.
+    A build with symbolic sizes and no finding is left out quietly; with a finding, it says why."""
+    from torchshape_lint.checks.models import Builds
+    from torchshape_lint.source.reader import SourceFile
+
+    module = next((b for b in report.builds if b.name == "<module>"), None)
+    main = bool(module and module.steps)
+    builds, plans = None, []
+    for build in report.builds:
+        if build.name == "<module>":
+            if main:
+                plans.append(Plan(build, [], main=True))
+            continue
+        if builds is None:
+            builds = Builds(SourceFile(text, report.path), input_shape)
+        template = input_of(build, builds)
+        if template is not None:
+            first = [build.steps[0].line, build.steps[0].column] if build.steps else None
+            plans.append(Plan(build, template, first, main))
+        elif findings_of(report, build.name):
+            plans.append(Plan(build, reason="no input to confirm with (give one with a pragma or --input-shape)"))
+    return plans
+
+
+def input_of(build: Any, builds: Any) -> list | None:
+    """The concrete input the static pass ran the build on, as the first layer read it: a pragma's batch left
+    out becomes 1; a run-wide default's channels are left to the first layer (None). A build the static pass
+    could not finish (its constructor raises, a loop it does not bound) still runs on its pragma's shape."""
+    if build.input is not None:
+        return list(build.input) if all(isinstance(d, int) for d in build.input) else None
+    top = next((t for t in builds.source.statements() if defines(t.node, build.name.removesuffix("()"))), None)
+    if top is None:
+        return None
+    pending = builds.input_for(top, used=build.origin not in ("option", "symbolic"))
+    first = build.steps[0].after if build.steps else None
+    settled = settle(pending)
+    if settled.pending and first is not None and 3 <= len(first) <= 5:  # a conv, pool or norm fixed the rank
+        settled = materialize(pending, len(first) - 2, None)
+    elif settled.pending and pending.exact and build.steps and build.steps[0].label == "Linear":
+        return list(pending.hint)  # a Linear reads any rank: the pragma's shape as written
+    if settled is None or settled.pending or settled.shape is None or settled.origin == "symbolic":
+        return None
+    shape = [1 if d == dims.symbol("N") else d for d in settled.shape]
+    return shape if all(d is None or isinstance(d, int) for d in shape) else None
+
+
+def defines(node: Any, name: str) -> bool:
+    import ast
+
+    if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+        return node.name == name
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return any(isinstance(t, ast.Name) and t.id == name for t in targets)
+
+
+def findings_of(report: Any, name: str) -> list:
+    return [f for f in report.findings if name in f.model.split(", ")]
+
+
+# ---- comparing ---------------------------------------------------------------------------------------------
+
+
+def judge(report: Any, p: Plan, reply: dict, device: str, own: list, verdicts: dict, added: dict,
+          result: BuildResult) -> None:
+    """Compare one build's real calls with its static steps; verdicts for its findings; new findings."""
+    name, failure = p.build.name, reply.get("failure")
+    if failure:
+        result.failure = f"stopped at line {failure['line']}: {failure['message']}" if failure["line"] else failure["message"]
+    real = defaultdict(list)
+    for line, column, label, before, after in reply.get("calls", []):
+        real[(line, column)].append((label, before, after))
+    reproduced = set()
+    for (line, column), steps, calls in matched(p.build.steps, real):
+        for step, (label, before, after) in zip(steps, calls):
+            outcome = [agree(step.before, before), agree(step.after, after)]
+            if None in outcome and not any(outcome):
+                continue
+            result.compared += 1
+            if False in outcome:
+                detail = {"device": device, "label": step.label, "static": f"{show(step.before)} → {show(step.after)}",
+                          "real": f"{show(before)} → {show(after)}"}
+                add(added, report, "confirm-mismatch", line, column, name, detail)
+            else:
+                result.agreeing += 1
+                reproduced.add((line, column))
+    result.unknown = sum(1 for s in p.build.steps if s.before is None and s.after is None)
+    failed_at = (failure["line"], failure["column"]) if failure and failure.get("line") else None
+    for finding in own:
+        key, where = (finding.line, finding.column, finding.code), (finding.line, finding.column)
+        if where == failed_at or finding.name in SILENT_RULES and where in reproduced:
+            verdicts[key][name] = ("confirmed", "")
+        elif failure and failure["unavailable"]:
+            verdicts[key][name] = ("not confirmed", failure["message"])
+        elif failure and where not in real:
+            verdicts[key][name] = ("not confirmed", f"PyTorch stopped before it (line {failure['line']})")
+        else:
+            verdicts[key][name] = ("not reproduced", "")
+    if failure and failed_at not in {(f.line, f.column) for f in own}:
+        unexpected(report, p, failure, device, added)
+
+
+def matched(steps: list, real: dict) -> list:
+    """(position, static steps, real calls) per position, the calls of the same operation in order."""
+    by_site = defaultdict(list)
+    for step in steps:
+        by_site[(step.line, step.column)].append(step)
+    out = []
+    for site, group in by_site.items():
+        calls = real.get(site, [])
+        same = [c for c in calls if op_key(c[0]) in {op_key(s.label) for s in group}]
+        out.append((site, group, same if same or len(calls) != len(group) else calls))
+    return out
+
+
+def op_key(label: str) -> str:
+    """`MaxPool2d`, `F.max_pool2d`, `_max_pool2d` → `maxpool2d`; `.view`, `torch.flatten` → `view`, `flatten`."""
+    return label.rsplit(".", 1)[-1].replace("_", "").lower().removesuffix("withindices")
+
+
+def agree(static: tuple | None, real: list | None) -> bool | None:
+    """None: nothing to compare; every known static size must be PyTorch's."""
+    if static is None or real is None:
+        return None
+    return len(static) == len(real) and all(s == r for s, r in zip(static, real) if isinstance(s, int))
+
+
+def show(shape: Any) -> str:
+    return "?" if shape is None else "(" + ", ".join(dims.show(d) if not isinstance(d, int) else str(d)
+                                                      for d in shape) + ")"
+
+
+def unexpected(report: Any, p: Plan, failure: dict, device: str, added: dict) -> None:
+    """A failure no static finding predicted: at a layer or while running, a runtime error (TSL902);
+    while importing or building, or not the model's fault, the model could not be tried (TSL903)."""
+    line, column = failure.get("line"), failure.get("column")
+    if line is None:
+        line, column = definition_line(report, p.build.name), 0
+    detail = {"device": device, "label": failure.get("label") or "", "message": failure["message"],
+              "phase": failure["phase"], "raised": failure["raised"]}
+    runtime = not failure["unavailable"] and (failure["at_layer"] or failure["phase"] == "run")
+    add(added, report, "confirm-runtime-error" if runtime else "confirm-failed", line, column or 0,
+        p.build.name, detail)
+
+
+def definition_line(report: Any, name: str) -> int:
+    import ast
+
+    try:
+        with open(report.path, "rb") as handle:
+            tree = ast.parse(handle.read())
+    except (OSError, SyntaxError, ValueError):
+        return 1
+    return next((node.lineno for node in tree.body if defines(node, name.removesuffix("()"))), 1)
+
+
+def add(added: dict, report: Any, kind: str, line: int, column: int, model: str, detail: dict) -> None:
+    rule = all_rules()[kind]
+    message = rule.message(SimpleNamespace(detail=detail))
+    key = (rule.code, line, column, message)
+    if key in added:
+        added[key].model += f", {model}"
+        added[key].builds += 1
+        return
+    added[key] = Finding(rule.code, rule.name, report.path, line, column, line, column, message, model=model,
+                         origin="confirm")
+
+
+def apply_verdicts(report: Any, verdicts: dict, device: str) -> None:
+    """`[confirmed on meta]`, `[not reproduced on cpu]`; per build where the builds differ."""
+    findings = []
+    for finding in report.findings:
+        per_build = verdicts.get((finding.line, finding.column, finding.code), {})
+        if not per_build:
+            findings.append(finding)
+            continue
+        kinds = {v for v, _ in per_build.values()}
+        if len(kinds) == 1 and kinds != {"not confirmed"}:
+            text = f"{kinds.pop()} on {device}"
+        else:
+            parts = defaultdict(list)
+            for name, (kind, why) in per_build.items():
+                parts[(kind, why)].append(name)
+            text = "; ".join(f"{kind}{' on ' + device if device and kind != 'not confirmed' else ''}"
+                             f"{' in ' + ', '.join(names) if len(per_build) > 1 else ''}{': ' + why if why else ''}"
+                             for (kind, why), names in parts.items())
+        findings.append(replace(finding, message=f"{finding.message} [{text}]"))
+    report.findings = findings
+
+
+# ---- the child process -------------------------------------------------------------------------------------
+
+
+class Worker:
+    """The child process that runs the user's code, restarted after a hang or a crash. One per run (and per
+    flake8 process), reused across files: torch is imported once."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.cuda = False
+        self.buffer = b""
+
+    def device(self, wanted: str | None) -> str:
+        self.start()
+        if wanted == "cuda" and not self.cuda:
+            raise ConfirmError("--device cuda: CUDA is not available here (use --device cpu or meta)")
+        return wanted or ("cuda" if self.cuda else "cpu")
+
+    def start(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            return
+        if importlib.util.find_spec("torch") is None:
+            raise ConfirmError(f"confirm mode needs torch: {INSTALL_HINT}")
+        self.errors = tempfile.TemporaryFile()
+        self.process = subprocess.Popen([sys.executable, "-m", "torchshape_lint.report.confirm_worker"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
+                                        start_new_session=True)
+        self.buffer = b""
+        try:
+            ready = self.read(time.monotonic() + STARTUP_TIMEOUT)
+        except (TimeoutError, EOFError) as error:
+            self.close()
+            raise ConfirmError(f"confirm mode could not start its worker: {error}") from None
+        if ready.get("event") == "no-torch":
+            self.close()
+            raise ConfirmError(f"confirm mode needs torch ({ready['error']}): {INSTALL_HINT}")
+        self.cuda = ready.get("cuda", False)
+
+    def ask(self, request: dict, timeout: float) -> dict:
+        """The worker's reply for one build; a time limit or a crash becomes a failed reply and a new worker."""
+        self.start()
+        loaded = False
+        try:
+            self.process.stdin.write((json.dumps(request) + "\n").encode())
+            self.process.stdin.flush()
+            deadline = time.monotonic() + timeout
+            while True:
+                message = self.read(deadline)
+                if message.get("event") == "loaded":
+                    loaded = True
+                elif "build" in message:
+                    return message
+        except TimeoutError:
+            self.close()
+            what = f"building and running {request['build']}" if loaded else "importing the file"
+            return failed(f"{what} took longer than {timeout:g} s (stopped)")
+        except (EOFError, BrokenPipeError, OSError):
+            code = self.process.wait()
+            tail = self.stderr_tail()
+            self.close()
+            signal = f"signal {-code}" + (", out of memory?" if code == -9 else "") if code < 0 else f"exit {code}"
+            return failed(f"the confirm worker process ended ({signal}){': ' + tail if tail else ''}")
+
+    def read(self, deadline: float) -> dict:
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no answer in time")
+            if select.select([fd], [], [], left)[0]:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    raise EOFError("the worker ended")
+                self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return json.loads(line)
+
+    def stderr_tail(self) -> str:
+        self.errors.seek(0)
+        lines = self.errors.read().decode(errors="replace").strip().splitlines()
+        return lines[-1][:200] if lines else ""
+
+    def close(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+            for stream in (self.process.stdin, self.process.stdout):
+                stream.close()
+            self.process = None
+
+
+def failed(message: str) -> dict:
+    return {"status": "failed", "calls": [], "failure": {
+        "phase": "run", "at_layer": False, "line": None, "column": None, "label": None, "message": message,
+        "unavailable": True, "raised": False}}
+
+
+def confirm_in_flake8(report: Any, text: str, settings: Any) -> None:
+    """flake8 gets no traceback: when confirming cannot run at all, the file gets one TSL903 finding."""
+    try:
+        confirm_report(report, text, settings.device, settings.confirm_timeout, settings.input_shape_for(report.path))
+    except Exception as error:  # ConfirmError, or a bug here: the findings of the static pass stay
+        added: dict = {}
+        add(added, report, "confirm-failed", 1, 0, "<file>", {"device": settings.device or "", "phase": "run",
+                                                              "label": "", "message": str(error), "raised": False})
+        report.findings = report.findings + list(added.values())
+
+
+_WORKER: Worker | None = None
+
+
+def session() -> Worker:
+    global _WORKER
+    if _WORKER is None:
+        _WORKER = Worker()
+        atexit.register(_WORKER.close)
+    return _WORKER
