@@ -1,0 +1,218 @@
+"""`torchshape-lint explain FILE[::MODEL]`: each build's layers and ops in order, with static shapes.
+
+Like torchinfo's summary, without torch and without running anything, so it also works on broken models:
+each step shows its source line, the layer or op, the output shape and, for convs and pools, PyTorch's
+formula with the numbers filled in. The step where a finding of the same analysis sits is marked with it.
+Exit 0: nothing breaks, 1: some step breaks, 2: usage or internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from torchshape_lint.options import OPTIONS, OptionError
+from torchshape_lint.shapes.tensor import show_shape as tensor_shape
+from torchshape_lint.unknown import Unknown
+
+ORIGINS = {
+    "pragma": "from its `# torchshape: input=` pragma",
+    "usage": "from its use in the file",
+    "option": "from --input-shape (batch and sizes; the first layer gives the channels)",
+    "symbolic": "symbolic: any batch and size",
+}
+
+
+@dataclass
+class Row:
+    line: int
+    column: int
+    layer: str
+    output: tuple | None  # None: the rank is not known
+    formula: str
+    broken: list = field(default_factory=list)  # the findings that sit at this step
+
+
+@dataclass
+class Table:
+    path: str
+    model: str
+    origin: str
+    input: tuple | None
+    rows: list
+    elsewhere: list  # findings of this build that sit at no step (constructor arguments, ...)
+
+
+def tables(report: Any, model: str | None = None) -> list[Table]:
+    """One table per build of the report (only `model`'s when given: `vgg16` or `vgg16()`)."""
+    wanted = [b for b in report.builds if b.steps and (model is None or b.name in (model, f"{model}()"))]
+    return [table(report.path, build, [f for f in report.findings if build.name in f.model.split(", ")])
+            for build in wanted]
+
+
+def table(path: str, build: Any, findings: list) -> Table:
+    rows = [Row(step.line, step.column, step.label, step.after, formula(step)) for step in build.steps]
+    elsewhere = []
+    for finding in findings:
+        at = breaking_step(build.steps, finding)
+        (elsewhere if at is None else rows[at].broken).append(finding)
+    return Table(path, build.name, build.origin, build.input, rows, elsewhere)
+
+
+def breaking_step(steps: list, finding: Any) -> int | None:
+    """The step a finding sits at: same source position, and the shape it reports arriving.
+
+    One call site can run many times (the conv inside VGG's `make_layers` loop): the finding's trace ends
+    with the shape that reached the broken layer, which tells the runs apart.
+    """
+    at = [i for i, s in enumerate(steps) if (s.line, s.column) == (finding.line, finding.column)]
+    arrived = arriving_shape(finding.trace)
+    exact = [i for i in at if arrived is not None and show_shape(steps[i].before) == arrived]
+    return (exact or at or [None])[0]
+
+
+def arriving_shape(trace: list) -> str | None:
+    """The last shape of a finding's trace (`Label: (before) → (after)  [formula]`)."""
+    if not trace or " → " not in trace[-1]:
+        return None
+    return trace[-1].split("  [")[0].rsplit(" → ", 1)[1]
+
+
+def show_shape(shape: tuple | None) -> str:
+    return "?" if shape is None else tensor_shape(shape)
+
+
+def formula(step: Any) -> str:
+    """A conv's or pool's own formula (shown once when every spatial size has the same), or a flatten's product."""
+    if step.formula:
+        parts = step.formula.split("; ")
+        return parts[0] if len(set(parts)) == 1 else step.formula
+    return merge_formula(step.before, step.after)
+
+
+def merge_formula(before: tuple | None, after: tuple | None) -> str:
+    """A flatten or view that multiplies sizes into one: `512*7*7 = 25088`."""
+    if before is None or after is None or len(after) >= len(before):
+        return ""
+    lead = 0
+    while lead < len(after) and before[lead] == after[lead]:
+        lead += 1
+    trail = len(after) - lead - 1
+    merged = before[lead:len(before) - trail]
+    if len(merged) < 2 or before[len(before) - trail:] != after[lead + 1:]:
+        return ""
+    if not all(isinstance(d, int) for d in merged + (after[lead],)):
+        return ""
+    return "*".join(map(str, merged)) + f" = {after[lead]}"
+
+
+# ---- output formats -----------------------------------------------------------------------------------
+
+HEADER = ("line", "layer", "output", "formula")
+
+
+def heading(t: Table) -> str:
+    shape = f" {show_shape(t.input)}" if t.input is not None else ""
+    return f"input{shape} {ORIGINS.get(t.origin, t.origin)}"
+
+
+def as_text(items: list) -> str:
+    out = []
+    for t in items:
+        cells = [(str(r.line), r.layer, show_shape(r.output), r.formula) for r in t.rows]
+        widths = [max(len(c[i]) for c in cells + [HEADER]) for i in range(3)]
+        out += [f"{t.path}::{t.model}: {heading(t)}", fit(HEADER, widths)]
+        for row, cell in zip(t.rows, cells):
+            out.append(fit(cell, widths))
+            out += [" " * widths[0] + f"  ^ breaks here: {f.text}" for f in row.broken]
+        out += [f"also at line {f.line}: {f.text}" for f in t.elsewhere]
+        out.append("")
+    return "\n".join(out)
+
+
+def fit(cells: tuple, widths: list) -> str:
+    line, layer, output, formula = cells
+    return f"{line:>{widths[0]}}  {layer:<{widths[1]}}  {output:<{widths[2]}}  {formula}".rstrip()
+
+
+def as_markdown(items: list) -> str:
+    out = []
+    for t in items:
+        out += [f"### `{t.path}::{t.model}`", "", escape(heading(t)), "",
+                "| line | layer | output | formula |", "|---:|---|---|---|"]
+        for r in t.rows:
+            cell = [f"`{r.formula}`"] if r.formula else []
+            cell += [f"**breaks here:** {escape(f.text)}" for f in r.broken]
+            out.append(f"| {r.line} | {r.layer} | `{show_shape(r.output)}` | {'<br>'.join(cell)} |")
+        out += [""] + [f"- also at line {f.line}: {escape(f.text)}" for f in t.elsewhere] + [""] * bool(t.elsewhere)
+    return "\n".join(out)
+
+
+def escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def as_json(items: list) -> str:
+    """Shapes as lists: an int per known size, a string per symbolic one (`16*h'*w'`), null where unknown."""
+    def shape(value: tuple | None) -> list | None:
+        return None if value is None else [d if isinstance(d, int) else None if isinstance(d, Unknown) else str(d)
+                                           for d in value]
+
+    def finding(f: Any) -> dict:
+        return {"code": f.code, "line": f.line, "column": f.column, "message": f.text, "suggestion": f.suggestion}
+
+    return json.dumps([{"path": t.path, "model": t.model, "origin": t.origin, "input": shape(t.input),
+                        "steps": [{"line": r.line, "column": r.column, "layer": r.layer, "output": shape(r.output),
+                                   "formula": r.formula, "findings": [finding(f) for f in r.broken]}
+                                  for r in t.rows],
+                        "other_findings": [finding(f) for f in t.elsewhere]} for t in items],
+                      indent=2, ensure_ascii=False) + "\n"
+
+
+FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
+
+
+# ---- command line -------------------------------------------------------------------------------------
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("targets", nargs="+", metavar="FILE[::MODEL]",
+                        help="a file, optionally with the model to show (a class, or a builder such as vgg16)")
+    for option in OPTIONS:
+        parser.add_argument(option.cli_flag, dest=option.dest, metavar=option.metavar, help=option.help,
+                            action="append" if option.repeatable else "store")
+    parser.add_argument("--format", choices=tuple(FORMATS), default="text", help="text (default), markdown or json")
+
+
+def run(args: argparse.Namespace) -> int:
+    from torchshape_lint.checks.analyze import analyze_source
+    from torchshape_lint.report.cli import configured, usage_error
+    from torchshape_lint.source.reader import SourceFile
+
+    try:
+        settings = configured(args)
+    except OptionError as error:
+        return usage_error(str(error))
+    shown: list = []
+    for target in args.targets:
+        path, _, model = target.partition("::")
+        try:
+            with open(path, "rb") as handle:
+                text = SourceFile.from_bytes(handle.read(), path).text
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as error:
+            return usage_error(f"{path}: cannot read it: {error}")
+        report = analyze_source(text, path, None, settings.input_shape_for(path))
+        failed = [f for f in report.findings if f.code == "TSL900"]
+        if failed:
+            return usage_error(f"{path}:{failed[0].line}:{failed[0].column + 1}: {failed[0].text}")
+        found = tables(report, model or None)
+        if not found:
+            names = ", ".join(b.name for b in report.builds if b.steps) or "none"
+            return usage_error(f"{target}: no model {'named ' + model + ' ' if model else ''}with known steps "
+                               f"(models with steps: {names})")
+        shown += found
+    sys.stdout.write(FORMATS[args.format](shown))
+    return 1 if any(r.broken for t in shown for r in t.rows) or any(t.elsewhere for t in shown) else 0
