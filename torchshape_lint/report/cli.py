@@ -12,6 +12,7 @@ from typing import Callable
 
 from torchshape_lint import __version__
 from torchshape_lint.options import OPTIONS, OptionError, Settings, find_pyproject, load_pyproject, parse_values
+from torchshape_lint.report import explain
 from torchshape_lint.report.formats import FORMATS
 
 
@@ -22,14 +23,19 @@ class Command:
     run: Callable[[argparse.Namespace], int]
 
 
-def check_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", help="files or folders to check")
+def option_arguments(parser: argparse.ArgumentParser) -> None:
+    """The shared options (read back by `configured`), for every command that analyses files."""
     for option in OPTIONS:
-        parser.add_argument(option.cli_flag, dest=option.dest, metavar=option.metavar, help=option.help,
         if option.flag:
             parser.add_argument(option.cli_flag, dest=option.dest, action="store_const", const=True, help=option.help)
             continue
+        parser.add_argument(option.cli_flag, dest=option.dest, metavar=option.metavar, help=option.help,
                             action="append" if option.repeatable else "store")
+
+
+def check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", help="files or folders to check")
+    option_arguments(parser)
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
                         help="text (default), json, github (Actions annotations) or sarif (code scanning)")
     parser.add_argument("--verbose", action="store_true",
@@ -138,6 +144,8 @@ COMMANDS = {
     "check": Command("check files (the default: `torchshape-lint PATH...`)", check_arguments, check),
     "rule": Command("print rule documentation (`--format markdown` gives docs/rules.md)", rule_arguments, rule),
     "lsp": Command("run the language server over stdio (needs the [lsp] extra)", lsp_arguments, lsp),
+    "explain": Command("print each model's layers with static shapes and formulas: FILE[::MODEL]",
+                       explain.arguments, explain.run),
 }
 
 

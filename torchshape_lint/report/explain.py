@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from torchshape_lint.options import OPTIONS, OptionError
+from torchshape_lint.options import OptionError
 from torchshape_lint.shapes.tensor import show_shape as tensor_shape
 from torchshape_lint.unknown import Unknown
 
@@ -181,9 +181,9 @@ FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
 def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("targets", nargs="+", metavar="FILE[::MODEL]",
                         help="a file, optionally with the model to show (a class, or a builder such as vgg16)")
-    for option in OPTIONS:
-        parser.add_argument(option.cli_flag, dest=option.dest, metavar=option.metavar, help=option.help,
-                            action="append" if option.repeatable else "store")
+    from torchshape_lint.report.cli import option_arguments
+
+    option_arguments(parser)
     parser.add_argument("--format", choices=tuple(FORMATS), default="text", help="text (default), markdown or json")
 
 
@@ -208,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
         failed = [f for f in report.findings if f.code == "TSL900"]
         if failed:
             return usage_error(f"{path}:{failed[0].line}:{failed[0].column + 1}: {failed[0].text}")
+        report.findings = [f for f in report.findings if settings.wanted(f.code)]
         found = tables(report, model or None)
         if not found:
             names = ", ".join(b.name for b in report.builds if b.steps) or "none"
