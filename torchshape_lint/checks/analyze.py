@@ -175,8 +175,8 @@ def _step(app: Any) -> Step:
 
 def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Finding | None:
     rule = all_rules().get(violation.kind)
-    if rule is None or violation.where is None:
-        return None
+    if rule is None or violation.where is None or violation.where[0].source is not source:
+        return None  # a layer built in another file of the project is reported when that file is checked
     unit, node = violation.where
     span = unit.span(node)
     from torchshape_lint.checks.derivation import trace_lines

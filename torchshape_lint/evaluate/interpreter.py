@@ -15,7 +15,7 @@ from typing import Any
 
 import libcst as cst
 
-from torchshape_lint.evaluate import library
+from torchshape_lint.evaluate import library, project
 from torchshape_lint.evaluate.values import (
     BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, Super, readable,
 )
@@ -104,10 +104,10 @@ CONSTANTS = {"True": True, "False": False, "None": None}
 
 
 class Interpreter:
-    def __init__(self, source: SourceFile) -> None:
+    def __init__(self, source: SourceFile, module_name: str = "__main__") -> None:
         self.source = source
         self.globals = Scope()
-        self.globals.vars["__name__"] = "__main__"
+        self.globals.vars["__name__"] = module_name
         self.steps = 0
         self.depth = 0
         self.check = Collector()
@@ -162,7 +162,7 @@ class Interpreter:
         """A base class as written (`nn.Module`, `Block`), resolved without parsing the class."""
         if isinstance(node, ast.Name):
             value = self.globals.lookup(node.id)
-            return value.resolve() if isinstance(value, LazyFunction) else value
+            return value.resolve() if isinstance(value, Lazy) else value
         if isinstance(node, ast.Attribute):
             base = self.resolve_ast_name(node.value)
             return External(f"{base.name}.{node.attr}") if isinstance(base, External) else UNKNOWN
@@ -240,7 +240,11 @@ class Interpreter:
         for local, qualified in import_bindings(stmt).items():
             frame.scope.assign(local, External(qualified))
 
-    stmt_ImportFrom = stmt_Import
+    def stmt_ImportFrom(self, stmt: cst.ImportFrom, frame: Frame) -> None:
+        """Names from the project's own modules resolve to their values there, on first use."""
+        for local, qualified in import_bindings(stmt).items():
+            module, _, name = qualified.rpartition(".")
+            frame.scope.assign(local, LazyImport(self.source.path, module, name, qualified))
 
     def stmt_Del(self, stmt: cst.Del, frame: Frame) -> None:
         self.havoc(stmt, frame)
@@ -431,7 +435,8 @@ class Interpreter:
     def quiet_eval(self, node: Any, frame: Frame) -> Any:
         """Evaluate a plain name or attribute chain without calls (for havoc)."""
         if isinstance(node, cst.Name):
-            return frame.scope.lookup(node.value)
+            value = frame.scope.lookup(node.value)
+            return value.resolve() if isinstance(value, Lazy) else value
         if isinstance(node, cst.Attribute):
             return self.get_attribute(self.quiet_eval(node.value, frame), node.attr.value)
         return UNKNOWN
@@ -449,7 +454,7 @@ class Interpreter:
         if node.value in CONSTANTS:
             return CONSTANTS[node.value]
         value = frame.scope.lookup(node.value)
-        return value.resolve() if isinstance(value, LazyFunction) else value
+        return value.resolve() if isinstance(value, Lazy) else value
 
     def expr_Integer(self, node: cst.Integer, frame: Frame) -> Any:
         return int(node.value.replace("_", ""), 0)  # libcst's evaluated_value compiles each literal
@@ -734,7 +739,7 @@ class Interpreter:
             if isinstance(func.node, cst.Lambda):
                 return self.eval(func.node.body, frame)
             owner = func.owner.name if func.owner is not None else ""
-            if func.node.asynchronous is not None or (owner, func.name) in self.source.generators():
+            if func.node.asynchronous is not None or (owner, func.name) in func.unit.source.generators():
                 return UNKNOWN
             try:
                 flow = self.exec_body(func.node.body, frame)
@@ -907,6 +912,8 @@ class Interpreter:
             return library.method(obj, name)
         if isinstance(obj, ClassV):
             value = self.class_attribute(obj, name)
+            if isinstance(value, Function) and value.kind == "class":
+                return BoundMethod(value, obj)
             return value
         if isinstance(obj, Super):
             for klass in obj.cls.mro()[1:]:
@@ -1213,7 +1220,32 @@ def self_writes(method: Function) -> set:
     return {attr for base, attr in collector.attributes if isinstance(base, cst.Name) and base.value == me}
 
 
-class LazyFunction:
+class Lazy:
+    """A value worked out on first use."""
+
+    def resolve(self) -> Any:
+        raise NotImplementedError
+
+
+class LazyImport(Lazy):
+    """`from .blocks import ConvBlock`: the value in the project's module, or an External name."""
+
+    def __init__(self, importer: str, module: str, name: str, qualified: str) -> None:
+        self.importer, self.module, self.name, self.qualified = importer, module, name, qualified
+        self.value: Any = None
+
+    def resolve(self) -> Any:
+        if self.value is None:
+            self.value = External(self.qualified)
+            path = project.module_file(self.importer, self.module)
+            loaded = project.load(path) if path is not None else None
+            if loaded is not None and self.name in loaded.globals.vars:
+                found = loaded.globals.vars[self.name]
+                self.value = found.resolve() if isinstance(found, Lazy) else found
+        return self.value
+
+
+class LazyFunction(Lazy):
     """A top-level function, parsed by libcst the first time something calls or reads it."""
 
     def __init__(self, interpreter: Interpreter, top: Any) -> None:

@@ -1,0 +1,82 @@
+"""Blocks imported from the user's own modules are followed; findings stay with the file being checked."""
+
+import textwrap
+
+from conftest import flake8, locate
+
+BLOCKS = """
+import torch.nn as nn
+
+
+class ConvBlock(nn.Module):
+    def __init__(self, cin, cout, pool=True):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+        self.pool = nn.MaxPool2d(2) if pool else nn.Identity()
+
+    def forward(self, x):
+        return self.pool(self.conv(x).relu())
+
+
+WIDTH = 64
+"""
+
+NET = """
+import torch
+import torch.nn as nn
+
+from .blocks import WIDTH, ConvBlock
+
+
+class Net(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.features = nn.Sequential(ConvBlock(3, WIDTH), ConvBlock(WIDTH, 128))
+        self.fc = nn.Linear(128 * 7 * 7, num_classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.features(x), 1))
+
+
+if __name__ == "__main__":
+    Net()(torch.randn(2, 3, 32, 32))
+"""
+
+
+def write_project(root, blocks=BLOCKS, net=NET):
+    package = root / "models"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "blocks.py").write_text(textwrap.dedent(blocks))
+    (package / "net.py").write_text(textwrap.dedent(net))
+    return package
+
+
+def test_a_block_from_a_sibling_module_is_followed(tmp_path):
+    package = write_project(tmp_path)
+    line, col = locate(package / "net.py", "nn.Linear(128 * 7 * 7")
+    out = flake8("models/net.py", cwd=tmp_path).stdout
+    # 32 → 16 → 8 through the two blocks' pools: 128 * 8 * 8 = 8192
+    assert out.startswith(f"models/net.py:{line}:{col}: TSL001 Linear(in_features=6272) but 8192 features arrive")
+
+
+def test_absolute_import_of_the_project_package(tmp_path):
+    write_project(tmp_path, net=NET.replace("from .blocks import", "from models.blocks import"))
+    assert "but 8192 features arrive" in flake8("models/net.py", cwd=tmp_path).stdout
+
+
+def test_findings_inside_the_imported_module_are_reported_there_only(tmp_path):
+    broken = BLOCKS.replace("nn.Conv2d(cin, cout, 3, padding=1)", "nn.Conv2d(cin + 1, cout, 3, padding=1)")
+    write_project(tmp_path, blocks=broken, net=NET.replace("128 * 7 * 7", "128 * 8 * 8"))
+    out = flake8("models/net.py", cwd=tmp_path).stdout
+    assert out == ""  # the wrong in_channels lives in blocks.py, and blocks.py alone has no model to run
+
+
+def test_circular_and_missing_imports_stay_silent(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "a.py").write_text("import torch.nn as nn\nfrom .b import make\nmodel = make()\nWIDTH = 8\n")
+    (package / "b.py").write_text("import torch.nn as nn\nfrom .a import WIDTH\nfrom .nowhere import thing\n\n"
+                                  "def make():\n    return nn.Sequential(nn.Linear(WIDTH, 4), thing, nn.Linear(5, 2))\n")
+    result = flake8("pkg/a.py", "pkg/b.py", cwd=tmp_path)
+    assert result.stdout == "" and result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,84 @@
+"""Modules of the user's own project that a file imports (`from .blocks import ConvBlock`): read and run on
+first use, so that a block class defined in a sibling file is the same class here.
+
+Only files found beside the importing file (relative imports, or absolute ones under its folder or the few
+above it) are read; anything else stays an External name. What those files prove wrong is reported when
+they are checked themselves: findings are kept to the file being checked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from typing import Any
+
+MAX_LOADED = 64  # modules kept per process (a flake8 worker checks many files)
+SEARCH_UP = 3  # folders above the importing file searched for an absolute import's package
+OUTSIDE = frozenset({"torch", "torchvision", "typing", "collections", "functools", "math", "dataclasses", "os", "sys"})
+
+_loaded: "OrderedDict[tuple, Any]" = OrderedDict()
+_loading: set = set()
+
+
+def module_file(importer: str, module: str) -> str | None:
+    """The file a module name refers to, seen from the importing file; None when it is not in the project."""
+    name = module.lstrip(".")
+    level = len(module) - len(name)
+    parts = name.split(".") if name else []
+    here = os.path.dirname(os.path.abspath(importer))
+    if level:
+        for _ in range(level - 1):
+            here = os.path.dirname(here)
+        bases = [here]
+    elif not parts or parts[0] in OUTSIDE:
+        return None
+    else:
+        bases = [here]
+        for _ in range(SEARCH_UP):
+            here = os.path.dirname(here)
+            bases.append(here)
+    for base in bases:
+        path = os.path.join(base, *parts)
+        for candidate in (path + ".py", os.path.join(path, "__init__.py")):
+            if os.path.isfile(candidate):
+                return candidate
+    return None
+
+
+def load(path: str) -> Any:
+    """The interpreter that ran the module at `path` (its globals are the module's names), or None."""
+    try:
+        key = (os.path.abspath(path), os.path.getmtime(path))
+    except OSError:
+        return None
+    if key in _loaded:
+        _loaded.move_to_end(key)
+        return _loaded[key]
+    if key in _loading:  # a circular import: its names are unknown from here
+        return None
+    _loading.add(key)
+    try:
+        interpreter = _run(path)
+    finally:
+        _loading.discard(key)
+    _loaded[key] = interpreter
+    if len(_loaded) > MAX_LOADED:
+        _loaded.popitem(last=False)
+    return interpreter
+
+
+def _run(path: str) -> Any:
+    from torchshape_lint.evaluate.interpreter import Abort, Interpreter
+    from torchshape_lint.source.reader import SourceFile
+
+    try:
+        with open(path, "rb") as handle:
+            source = SourceFile.from_bytes(handle.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    interpreter = Interpreter(source, module_name=os.path.splitext(os.path.basename(path))[0])
+    try:
+        interpreter.run_module()
+    except (Abort, RecursionError):
+        return None
+    return interpreter
