@@ -41,6 +41,7 @@ RUNTIME_CHECK = "import torch, torchvision; torchvision.models.vgg16()(torch.zer
 FLAKE8_DISTRIBUTIONS = ("flake8", "pyflakes", "pycodestyle", "mccabe")
 CLI = [sys.executable, "-m", "torchshape_lint.report.cli"]
 FLAKE8 = ["-m", "flake8", "--isolated"]  # after the interpreter; --isolated: no project config changes the work
+WITH_PLUGIN = [sys.executable, *FLAKE8]
 
 # The budget (issue 8). A ratio is the first command's median time over the second's.
 PLUGIN_OVERHEAD_TORCH = 1.3  # flake8 with / without the plugin on torchvision's models/: at most
@@ -87,9 +88,10 @@ def has_torch() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("torch", "torchvision"))
 
 
-def plain_flake8_python(cache: Path | None = None) -> str:
-    """The interpreter of a virtualenv with this environment's flake8 (and its checkers, same versions) and no
-    torchshape-lint; made once, then reused."""
+def plain_flake8(cache: Path | None = None) -> list:
+    """flake8 from a virtualenv with this environment's flake8 (and its checkers, same versions) and no
+    torchshape-lint; made once, then reused. `-E`: a PYTHONPATH pointing at a checkout (whose *.egg-info registers
+    the plugin) must not reach it."""
     pins = [f"{name}=={importlib.metadata.version(name)}" for name in FLAKE8_DISTRIBUTIONS]
     cache = cache or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "torchshape-lint-bench"
     venv = cache / ("py" + platform.python_version() + "-" + "-".join(pin.replace("==", "") for pin in pins))
@@ -108,13 +110,13 @@ def plain_flake8_python(cache: Path | None = None) -> str:
             shutil.rmtree(building, ignore_errors=True)
         if not python.exists():
             raise RuntimeError(f"could not make {venv}")
-    return str(python)
+    return [str(python), "-E", *FLAKE8]
 
 
-def flake8_plugins(python: str) -> str:
+def flake8_plugins(flake8: list) -> str:
     # From a neutral folder: `python -m` puts the current folder on sys.path, and a checkout's *.egg-info there
     # would register the plugin.
-    return subprocess.run([python, *FLAKE8, "--version"], capture_output=True, text=True, check=True,
+    return subprocess.run([*flake8, "--version"], capture_output=True, text=True, check=True,
                           cwd=tempfile.gettempdir()).stdout
 
 
@@ -162,11 +164,22 @@ class Command:
     memory: bool = True  # False where the work is spread over child processes that wait4 does not see
 
     def measure(self, cwd: str, env: dict) -> Run:
-        run = run_once(self.argv, cwd, env)
+        run = self.checked(self.argv, cwd, env)
+        self.runs.append(run)
+        return run
+
+    def warm_up(self, cwd: str, env: dict) -> None:
+        """Compile the bytecode and read the modules into the page cache (on one small file); fill the result cache."""
+        if self.tree:
+            self.checked([*self.argv[:-len(self.tree.paths)], str(VGG_FILE)], cwd, env)
+        if self.key.endswith("-warm"):
+            self.checked(self.argv, cwd, env)
+
+    def checked(self, argv: list, cwd: str, env: dict) -> Run:
+        run = run_once(argv, cwd, env)
         problem = failure(run)
         if problem:
-            raise SystemExit(f"benchmark: {self.label} failed: {' '.join(self.argv)}\n{problem}")
-        self.runs.append(run)
+            raise SystemExit(f"benchmark: {self.label} failed: {' '.join(argv)}\n{problem}")
         return run
 
     @property
@@ -223,7 +236,7 @@ def cache_flag() -> bool:
     return "--no-cache" in usage.stdout
 
 
-def plan(trees: list, plain_python: str, cached: bool, torch_present: bool, default_jobs: bool) -> list:
+def plan(trees: list, plain: list, cached: bool, torch_present: bool, default_jobs: bool) -> list:
     commands = []
     for short, tree in trees:
         for jobs in (["-j", "1"], []) if default_jobs else (["-j", "1"],):
@@ -231,9 +244,9 @@ def plan(trees: list, plain_python: str, cached: bool, torch_present: bool, defa
             shown = "-j1" if jobs else "default -j"
             commands += [
                 Command(f"flake8-{short}-without{suffix}", f"flake8 {shown}, without plugin, {tree.name}",
-                        [plain_python, *FLAKE8, *jobs, *tree.paths], tree, memory=bool(jobs)),
+                        [*plain, *jobs, *tree.paths], tree, memory=bool(jobs)),
                 Command(f"flake8-{short}-with{suffix}", f"flake8 {shown}, with plugin, {tree.name}",
-                        [sys.executable, *FLAKE8, *jobs, *tree.paths], tree, memory=bool(jobs)),
+                        [*WITH_PLUGIN, *jobs, *tree.paths], tree, memory=bool(jobs)),
             ]
         commands.append(Command(f"cli-{short}-cold", f"torchshape-lint, cold{' (--no-cache)' if cached else ''}, "
                                 f"{tree.name}", [*CLI, *(["--no-cache"] if cached else []), *tree.paths], tree))
@@ -276,11 +289,13 @@ def versions() -> str:
     return f"Python {platform.python_version()}; " + ", ".join(found) + (f" (commit {commit})" if commit else "")
 
 
-def report(commands: list, repeat: int, started: datetime.datetime, cached: bool, torch_present: bool) -> str:
+def report(commands: list, repeat: int, started: datetime.datetime, load: tuple, cached: bool) -> str:
     by_key = {c.key: c for c in commands}
     lines = [f"Measured {started:%Y-%m-%d %H:%M} UTC on {machine()}; {versions()}. "
              f"Median of {repeat} interleaved runs; each a fresh process, start-up included; "
-             f"peak memory is the largest max RSS of the runs.", "",
+             f"peak memory is the largest max RSS of the runs. Load average (1 min) {load[0]:.1f} at the start, "
+             f"{os.getloadavg()[0]:.1f} at the end (other work slows the times; interleaving keeps the ratios "
+             "fair).", "",
              "| command | files (lines) | median time | lines/s | peak memory |", "|---|---|---|---|---|"]
     for c in commands:
         size = f"{c.tree.files} ({c.tree.lines:,})" if c.tree else "—"
@@ -320,31 +335,27 @@ def main(argv: list | None = None) -> int:
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 
-    started = datetime.datetime.now(datetime.timezone.utc)
-    plain_python = plain_flake8_python()
-    if "torchshape-lint" not in flake8_plugins(sys.executable) or "torchshape-lint" in flake8_plugins(plain_python):
-        raise SystemExit("benchmark: the plugin must be installed here and absent from " + plain_python)
+    started, load = datetime.datetime.now(datetime.timezone.utc), os.getloadavg()
+    plain = plain_flake8()
+    if "torchshape-lint" not in flake8_plugins(WITH_PLUGIN) or "torchshape-lint" in flake8_plugins(plain):
+        raise SystemExit("benchmark: the plugin must be installed here and absent from " + plain[0])
     cached, torch_present = cache_flag(), has_torch()
     trees = [("std", stdlib_subset())]
     models = torchvision_models()
     if models:
         trees.insert(0, ("tv", models))
-    commands = plan(trees, plain_python, cached, torch_present, args.default_jobs)
+    commands = plan(trees, plain, cached, torch_present, args.default_jobs)
 
     with tempfile.TemporaryDirectory(prefix="torchshape-bench-") as scratch:
         # A neutral folder and a private cache home: no project config, and no cache left by an earlier run.
         env = dict(os.environ, XDG_CACHE_HOME=os.path.join(scratch, "cache"))
         for command in commands:
-            if command.tree:  # compiles the bytecode and reads the modules into the page cache
-                run_once([*command.argv[:-len(command.tree.paths)], str(VGG_FILE)], scratch, env)
-            if command.key.endswith("-warm"):
-                command.measure(scratch, env)
-                command.runs.clear()  # this run fills the cache; only the re-runs count
+            command.warm_up(scratch, env)
         for round_number in range(1, args.repeat + 1):
             for command in commands:
                 run = command.measure(scratch, env)
                 print(f"[{round_number}/{args.repeat}] {run.seconds:7.2f} s  {command.label}", file=sys.stderr)
-    table = report(commands, args.repeat, started, cached, torch_present)
+    table = report(commands, args.repeat, started, load, cached)
     print(table)
     if args.update_readme:
         update_readme(table)
