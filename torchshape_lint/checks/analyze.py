@@ -155,8 +155,14 @@ def _prefer_concrete(findings: Any) -> list:
 
 
 def _build(model: str, collector: Any) -> Build:
-    first = collector.applications[0].before if collector.applications else None
-    return Build(model, getattr(first, "origin", "symbolic"), _shape(first), collector.applications)
+    from torchshape_lint.shapes.tensor import Tensor
+
+    first = collector.applications[0] if collector.applications else None
+    before = first.before if first is not None else None
+    shape = _shape(before)
+    if shape is None and first is not None and isinstance(first.after, Tensor) and first.after.trace:
+        shape = first.after.trace[0].before  # a pending input takes its shape in the first layer that reads it
+    return Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications)
 
 
 def _shape(x: Any) -> tuple | None:
