@@ -24,9 +24,7 @@ def rows(text):
 
 
 @pytest.mark.parametrize("args, golden, code", [
-    pytest.param(VGG16, "explain_vgg16_224.txt", 0, marks=pytest.mark.xfail(strict=True, reason=(
-        "checks/analyze.py _build gives shape-preserving steps (ReLU) the formula of the layer before, and no "
-        "input for a --input-shape build; fix proposed in the explain/fix report"))),
+    (VGG16, "explain_vgg16_224.txt", 0),
     (LENET, "explain_lenet_mnist.txt", 1),
     (LENET + ("--format", "markdown"), "explain_lenet_mnist.md", 1),
     (LENET + ("--format", "json"), "explain_lenet_mnist.json", 1),

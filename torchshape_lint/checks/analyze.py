@@ -175,7 +175,9 @@ def _step(app: Any) -> Step:
     from torchshape_lint.shapes.tensor import Tensor
 
     span = app.where[0].span(app.where[1])
-    formula = app.after.trace[-1].formula if isinstance(app.after, Tensor) and app.after.trace else ""
+    before_steps = len(app.before.trace) if isinstance(app.before, Tensor) else 0
+    added = isinstance(app.after, Tensor) and len(app.after.trace) > before_steps  # pass-through layers add none
+    formula = app.after.trace[-1].formula if added else ""
     return Step(span.line, span.column, app.label, _shape(app.before), _shape(app.after), formula)
 
 
