@@ -10,7 +10,9 @@ can hang it; running out ends the evaluation of that model without findings.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import operator
+from functools import lru_cache
 from typing import Any
 
 import libcst as cst
@@ -463,6 +465,10 @@ class Interpreter:
         return float(node.value.replace("_", ""))
 
     def expr_SimpleString(self, node: cst.SimpleString, frame: Frame) -> Any:
+        text, prefix = node.value, node.prefix.lower()
+        if "\\" not in text and prefix in ("", "r", "u"):  # libcst's evaluated_value compiles each literal
+            quote = 3 if text[len(prefix):].startswith(("\"\"\"", "\'\'\'")) else 1
+            return text[len(prefix) + quote: len(text) - quote]
         try:
             return node.evaluated_value
         except Exception:
@@ -1128,8 +1134,34 @@ def syntactic(fn):
 @syntactic
 def writes_of(node: Any) -> "WriteCollector":
     collector = WriteCollector()
-    node.visit(collector)
+    walk(node, collector)
     return collector
+
+
+FORMATTING = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines", "newline", "indent", "header",
+              "footer", "lines_after", "equal", "dot", "colon", "operator", "asynchronous", "star")
+
+
+@lru_cache(maxsize=None)
+def _child_fields(kind: type) -> tuple:
+    return tuple(f.name for f in dataclasses.fields(kind) if not any(word in f.name for word in FORMATTING))
+
+
+def walk(node: Any, visitor: Any) -> None:
+    """Visit a libcst tree without libcst's visitor machinery, which rebuilds every node it passes: call
+    `visitor.visit_<Node>` where it exists (False: skip the children), and descend."""
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        method = getattr(visitor, "visit_" + type(node).__name__, None)
+        if method is not None and method(node) is False:
+            continue
+        for name in _child_fields(type(node)):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                todo.append(value)
+            elif isinstance(value, (list, tuple)):
+                todo.extend(v for v in value if isinstance(v, cst.CSTNode))
 
 
 MUTATING_METHODS = frozenset(
@@ -1137,7 +1169,7 @@ MUTATING_METHODS = frozenset(
     "add discard __setitem__ __delitem__".split())
 
 
-class WriteCollector(cst.CSTVisitor):
+class WriteCollector:
     """What a block may write: names, object attributes, and containers changed through methods or items."""
 
     def __init__(self) -> None:

@@ -103,7 +103,7 @@ class SourceFile:
         the ast: calling one only creates a generator, so its body must not be run as a call."""
         if self._generators is None:
             found = set()
-            for node in self.tree.body:
+            for node in self.tree.body if "yield" in self.text else ():
                 owner, functions = ("", [node]) if not isinstance(node, ast.ClassDef) else (node.name, node.body)
                 for function in functions:
                     if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and _yields(function):
