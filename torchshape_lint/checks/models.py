@@ -8,8 +8,8 @@ from typing import Any, Iterator
 from torchshape_lint.evaluate.interpreter import Abort, Interpreter, LazyFunction
 from torchshape_lint.evaluate.values import ClassV, Function, is_module_value
 from torchshape_lint.shapes.tensor import model_input
-from torchshape_lint.shapes.violations import Collector
-from torchshape_lint.source.pragmas import input_pragma
+from torchshape_lint.shapes.violations import Collector, Violation
+from torchshape_lint.source.pragmas import PragmaPlace, comment_lines, input_pragma, read_input_pragma
 from torchshape_lint.source.reader import SourceFile
 
 
@@ -26,6 +26,7 @@ class Builds:
 
         interp = self.interp
         interp.check = Collector()
+        self.report_bad_pragmas(interp.check)
         interp.run_module()  # module-level code, usage included
         yield "<module>", interp.check, "usage"
         spent = interp.steps
@@ -43,6 +44,18 @@ class Builds:
                 self.skipped.append((name, str(stop)))
             spent += interp.steps
             yield name, interp.check, "model"
+
+    def report_bad_pragmas(self, check: Collector) -> None:
+        """A malformed pragma is ignored for the input, and reported at its own line."""
+        bad = {line: problem for line, pragma in self.pragmas.items()
+               if (problem := read_input_pragma(pragma.text)[1]) is not None}
+        comments = comment_lines(self.source.text) if bad else set()
+        for line, problem in bad.items():
+            pragma = self.pragmas[line]
+            if line in comments:
+                place = PragmaPlace.of(self.source, pragma.line)
+                check.report(Violation("bad-pragma", (place, None), "pragma",
+                                       detail={"text": pragma.text, "problem": problem}))
 
     def candidates(self) -> Iterator[tuple[str, Any, Any]]:
         """(name, top-level statement, a thunk that builds the model) for each place a model is built."""

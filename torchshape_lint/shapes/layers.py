@@ -168,7 +168,7 @@ def conv_shape(nd: int, transposed: bool):
                 texts.append("{L} (padding='same')")
             else:
                 p = 0 if padding == "valid" else ntuple(padding, nd)[i]
-                ok = known(k, s, d, p)
+                ok = known(k, s, d, p) and s > 0  # torch rejects a stride of 0 itself
                 fns.append(partial(formulas.conv, kernel=k, stride=s, padding=p, dilation=d) if ok else None)
                 texts.append(f"floor(({{L}} + 2*{p} - {d}*({k}-1) - 1) / {s}) + 1")
         return spatial_output(layer, x, check, nd, out_channels, fns, texts)
@@ -214,7 +214,7 @@ def pool_shape(nd: int, dilated: bool):
         ceil_mode = a["ceil_mode"]
         fns, texts = [], []
         for k, s, p, d in zip(kernel, stride, padding, dilation):
-            ok = known(k, s, p, d, ceil_mode) and isinstance(ceil_mode, bool)
+            ok = known(k, s, p, d, ceil_mode) and isinstance(ceil_mode, bool) and s > 0  # torch rejects stride 0
             rounding = "ceil" if ceil_mode is True else "floor"
             texts.append(f"{rounding}(({{L}} + 2*{p} - {d}*({k}-1) - 1) / {s}) + 1")
             if nd == 3 and not dilated:  # avg_pool3d also needs an input at least as large as the kernel
