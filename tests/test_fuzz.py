@@ -23,7 +23,7 @@ from torchshape_lint.checks.analyze import analyze_source  # noqa: E402
 
 SOURCES = sorted(p for p in FIXTURES.rglob("*.py"))
 TEXTS = [p.read_text() for p in SOURCES]
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 NUMBER = re.compile(r"(?<![\w.])\d+(?![\w.])")
 
