@@ -33,6 +33,8 @@ def summary(x: Tensor) -> str:
             if show_sizes(after) != chain[-1]:  # symbolic sizes print alike: show each once
                 chain.append(show_sizes(after))
             labels.append(step.label)
+    if len(chain) > MAX_CHAIN:
+        chain = chain[: MAX_CHAIN // 2] + ["…"] + chain[-(MAX_CHAIN // 2):]
     if chain:
         counted = ", ".join(f"{labels.count(label)} {label}" for label in dict.fromkeys(labels))
         parts.append(f"{' → '.join(chain)} through {counted}")
@@ -47,7 +49,8 @@ def summary(x: Tensor) -> str:
     return "; ".join(parts)
 
 
-RECENT_STEPS = 4  # without a spatial chain to show, the last few steps say where the size came from
+RECENT_STEPS = 4
+MAX_CHAIN = 10  # sizes shown in a message's chain; the middle of a longer one is elided  # without a spatial chain to show, the last few steps say where the size came from
 
 
 def trace_lines(x: Tensor) -> list[str]:

@@ -139,6 +139,8 @@ class Interpreter:
                 try:
                     statements = top.unit.module.body
                 except Exception:  # libcst cannot parse what ast could: the names it binds are unknown
+                    statements = ()
+                if not statements:
                     for name in assigned_names_ast(node):
                         self.globals.vars[name] = UNKNOWN
                     continue

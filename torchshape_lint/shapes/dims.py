@@ -19,6 +19,10 @@ from torchshape_lint.unknown import UNKNOWN, Unknown
 SEARCH_LIMIT = 1 << 31
 # Targets above this are not factored: the question stays unknown and makes no finding.
 MAX_DECIDED = 10**9
+# A size computed through more formulas than this is unknown (a very deep stack of layers).
+MAX_STEPS = 64
+# The most evaluations of formula chains one question may cost; past it the answer stays unknown.
+MAX_WORK = 400_000
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,11 @@ class Factor:
             else:
                 low = middle + 1
         return low
+
+    def reaches(self, value: int) -> bool:
+        """Whether some input size gives exactly `value`."""
+        first = self.first_size_reaching(value)
+        return first is not None and self.at(first) == value
 
     def sizes_giving(self, value: int) -> range:
         """The input sizes for which this factor equals `value` (a range, empty if none)."""
@@ -111,6 +120,8 @@ def apply_formula(dim: Dim, fn: Callable[[int], int], label: str) -> Dim:
 
     factor = dim.factors[0]
     steps = factor.steps
+    if len(steps) >= MAX_STEPS:
+        return UNKNOWN  # keeps every later comparison and search on this size cheap
     key = canonical(fn) or ("call", id(fn))
     if key[0] == "add":  # L + n: merged with an addition before it, dropped when it adds nothing
         if steps and steps[-1].key[0] == "add":
@@ -176,7 +187,10 @@ def can_equal(dim: Dim, target: int) -> bool | None:
     if rest > MAX_DECIDED:
         return None
     divisors = _divisors(rest)
-    candidate_sets = [{d for d in divisors if factor.sizes_giving(d)} for factor in dim.factors]
+    work = len(divisors) * sum(32 * max(len(f.steps), 1) for f in dim.factors)
+    if work > MAX_WORK:
+        return None
+    candidate_sets = [{d for d in divisors if factor.reaches(d)} for factor in dim.factors]
     return _splits(rest, candidate_sets)
 
 

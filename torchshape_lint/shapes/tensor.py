@@ -10,6 +10,9 @@ from torchshape_lint.shapes.dims import Dim
 from torchshape_lint.unknown import UNKNOWN
 
 
+MAX_TRACE = 256
+
+
 @dataclass(frozen=True)
 class TraceStep:
     """One operation a tensor went through: what it was, where, and the shapes before and after."""
@@ -44,7 +47,10 @@ class Tensor:
     def then(self, label: str, where: Any, shape: tuple | None, *, last: Dim = UNKNOWN,
              flat_parts: tuple | None = None, formula: str = "") -> "Tensor":
         step = TraceStep(label, where, self.shape, shape, formula)
-        return replace(self, shape=shape, last=last if shape is None else UNKNOWN, trace=self.trace + (step,),
+        trace = self.trace + (step,)
+        if len(trace) > MAX_TRACE:  # the input's step and the latest ones are what explanations show
+            trace = trace[:1] + trace[-(MAX_TRACE - 1):]
+        return replace(self, shape=shape, last=last if shape is None else UNKNOWN, trace=trace,
                        flat_parts=flat_parts, pending=False, hint=None)
 
 

@@ -14,6 +14,7 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_UNIT_CHARS = 200_000  # about 4 000 lines of model code: larger statements are data, not models
 PRAGMA = re.compile(r"#\s*torchshape:\s*(?P<body>.*)$")
 
 
@@ -41,10 +42,13 @@ class Unit:
 
     @property
     def module(self):
+        """The libcst module of this statement; an empty one for a statement too large to be worth reading
+        (a literal of 100 000 items), whose names then stay unknown."""
         if self._module is None:
             import libcst  # only files that build models pay for libcst
 
-            self._module = libcst.parse_module("".join(self.source.lines[self.start - 1: self.end]))
+            text = "".join(self.source.lines[self.start - 1: self.end])
+            self._module = libcst.parse_module(text if len(text) <= MAX_UNIT_CHARS else "")
         return self._module
 
     def span(self, node: Any) -> Span:
