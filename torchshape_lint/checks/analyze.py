@@ -109,8 +109,10 @@ class _Detail:
 
 
 def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> None:
+    from torchshape_lint.evaluate import project
     from torchshape_lint.evaluate.interpreter import forget_syntax
 
+    project.begin_file()
     try:
         _collect(source, input_shape, report)
     finally:

@@ -106,8 +106,9 @@ CONSTANTS = {"True": True, "False": False, "None": None}
 
 
 class Interpreter:
-    def __init__(self, source: SourceFile, module_name: str = "__main__") -> None:
+    def __init__(self, source: SourceFile, module_name: str = "__main__", max_steps: int = MAX_STEPS) -> None:
         self.source = source
+        self.max_steps = max_steps
         self.globals = Scope()
         self.globals.vars["__name__"] = module_name
         self.steps = 0
@@ -120,7 +121,7 @@ class Interpreter:
 
     def tick(self) -> None:
         self.steps += 1
-        if self.steps > MAX_STEPS:
+        if self.steps > self.max_steps:
             raise Abort("step budget")
 
     # ---- the module -----------------------------------------------------------------------------------
@@ -449,7 +450,7 @@ class Interpreter:
 
     def eval(self, node: Any, frame: Frame) -> Any:
         self.steps += 1
-        if self.steps > MAX_STEPS:
+        if self.steps > self.max_steps:
             raise Abort("step budget")
         method = EXPRESSIONS.get(type(node))
         return UNKNOWN if method is None else method(self, node, frame)

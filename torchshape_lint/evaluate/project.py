@@ -13,11 +13,20 @@ from collections import OrderedDict
 from typing import Any
 
 MAX_LOADED = 64  # modules kept per process (a flake8 worker checks many files)
+MAX_NEW_PER_FILE = 12  # modules read for one checked file: a file importing half a framework stays cheap
+MODULE_STEPS = 50_000  # evaluation steps for running an imported module's top level
 SEARCH_UP = 3  # folders above the importing file searched for an absolute import's package
 OUTSIDE = frozenset({"torch", "torchvision", "typing", "collections", "functools", "math", "dataclasses", "os", "sys"})
 
 _loaded: "OrderedDict[tuple, Any]" = OrderedDict()
 _loading: set = set()
+_new_this_file = 0
+
+
+def begin_file() -> None:
+    """Start the count of modules read for the next checked file."""
+    global _new_this_file
+    _new_this_file = 0
 
 
 def module_file(importer: str, module: str) -> str | None:
@@ -54,8 +63,10 @@ def load(path: str) -> Any:
     if key in _loaded:
         _loaded.move_to_end(key)
         return _loaded[key]
-    if key in _loading:  # a circular import: its names are unknown from here
+    global _new_this_file
+    if key in _loading or _new_this_file >= MAX_NEW_PER_FILE:  # a circular import, or enough read already
         return None
+    _new_this_file += 1
     _loading.add(key)
     try:
         interpreter = _run(path)
@@ -76,7 +87,7 @@ def _run(path: str) -> Any:
             source = SourceFile.from_bytes(handle.read(), path)
     except (OSError, SyntaxError, ValueError):
         return None
-    interpreter = Interpreter(source, module_name=os.path.splitext(os.path.basename(path))[0])
+    interpreter = Interpreter(source, module_name=os.path.splitext(os.path.basename(path))[0], max_steps=MODULE_STEPS)
     try:
         interpreter.run_module()
     except (Abort, RecursionError):
