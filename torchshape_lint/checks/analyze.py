@@ -60,6 +60,7 @@ class Build:
     origin: str
     input: tuple | None
     applications: list = field(default_factory=list, repr=False)
+    is_model: bool = False  # the build made a module (not `<module>`, nor a function that only uses one)
 
     @property
     def steps(self) -> list:
@@ -124,9 +125,9 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
 
     builds = Builds(source, input_shape)
     found: dict = {}
-    for model, collector, origin in builds.run():
+    for model, collector, origin, is_model in builds.run():
         report.models.append(model)
-        report.builds.append(_build(model, collector))
+        report.builds.append(_build(model, collector, is_model))
         report.layers_checked += collector.layers_checked
         report.layers_unknown += collector.layers_unknown
         for check in collector.checks:
@@ -156,7 +157,7 @@ def _prefer_concrete(findings: Any) -> list:
     return [f for f in findings if f.origin != "symbolic" or (f.code, f.line, f.column) not in concrete]
 
 
-def _build(model: str, collector: Any) -> Build:
+def _build(model: str, collector: Any, is_model: bool) -> Build:
     from torchshape_lint.shapes.tensor import Tensor
 
     first = collector.applications[0] if collector.applications else None
@@ -164,7 +165,7 @@ def _build(model: str, collector: Any) -> Build:
     shape = _shape(before)
     if shape is None and first is not None and isinstance(first.after, Tensor) and first.after.trace:
         shape = first.after.trace[0].before  # a pending input takes its shape in the first layer that reads it
-    return Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications)
+    return Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications, is_model)
 
 
 def _shape(x: Any) -> tuple | None:

@@ -33,11 +33,15 @@ def summary(x: Tensor) -> str:
             if show_sizes(after) != chain[-1]:  # symbolic sizes print alike: show each once
                 chain.append(show_sizes(after))
             labels.append(step.label)
+    if x.dropped and chain:  # the middle of the trace was not kept: show where it began, count no further
+        first = spatial(start)
+        chain = ([show_sizes(first)] if first is not None else []) + ["…"] + chain[1:]
     if len(chain) > MAX_CHAIN:
         chain = chain[: MAX_CHAIN // 2] + ["…"] + chain[-(MAX_CHAIN // 2):]
     if chain:
         counted = ", ".join(f"{labels.count(label)} {label}" for label in dict.fromkeys(labels))
-        parts.append(f"{' → '.join(chain)} through {counted}")
+        tail = f" (and {x.dropped} earlier steps)" if x.dropped else ""
+        parts.append(f"{' → '.join(chain)} through {counted}{tail}")
     shaped = [s for s in steps if s.after is not None]
     if x.flat_parts and len(x.flat_parts) > 1:
         total = x.last_dim()

@@ -21,14 +21,16 @@ class Builds:
         self.skipped: list = []
         self.pragmas = source.pragmas()
 
-    def run(self) -> Iterator[tuple[str, Collector, str]]:
+    def run(self) -> Iterator[tuple[str, Collector, str, bool]]:
+        """(build name, what its evaluation collected, origin, whether it built a module) for each build;
+        a function that runs on its defaults but returns no model still counts, for the usage inside it."""
         from torchshape_lint.checks.analyze import FILE_STEP_BUDGET
 
         interp = self.interp
         interp.check = Collector()
         self.report_bad_pragmas(interp.check)
         interp.run_module()  # module-level code, usage included
-        yield "<module>", interp.check, "usage"
+        yield "<module>", interp.check, "usage", False
         spent = interp.steps
         for name, top, make in self.candidates():
             if spent > FILE_STEP_BUDGET:
@@ -36,14 +38,16 @@ class Builds:
                 continue
             interp.steps = 0
             interp.check = Collector()
+            is_model = top.node.__class__ is ast.ClassDef  # an nn.Module class is a model even if its build stops
             try:
                 model = make()
-                if is_module_value(model):
+                is_model = is_model or is_module_value(model)
+                if is_model:
                     interp.apply_model(model, self.input_for(top, self.used_in_file(model)))
             except Abort as stop:
                 self.skipped.append((name, str(stop)))
             spent += interp.steps
-            yield name, interp.check, "model"
+            yield name, interp.check, "model", is_model
 
     def report_bad_pragmas(self, check: Collector) -> None:
         """A malformed pragma is ignored for the input, and reported at its own line."""

@@ -112,6 +112,8 @@ def plan(report: Any, text: str, input_shape: tuple | None) -> list[Plan]:
             if main:
                 plans.append(Plan(build, [], main=True))
             continue
+        if not build.is_model:  # `main()`, `_test()`: functions that use a model, already run as written
+            continue
         if builds is None:
             builds = Builds(SourceFile(text, report.path), input_shape)
         template = input_of(build, builds)
@@ -201,21 +203,32 @@ def judge(report: Any, p: Plan, reply: dict, device: str, own: list, verdicts: d
 
 
 def matched(steps: list, real: dict) -> list:
-    """(position, static steps, real calls) per position, the calls of the same operation in order."""
-    by_site = defaultdict(list)
+    """(position, static steps, real calls) per position and operation, paired in order — only where the
+    static pass saw as many calls of that operation there as PyTorch made: a call the static pass could not
+    follow (an unknown input, an undecided branch) would otherwise pair every later call with the wrong one."""
+    by_site = defaultdict(lambda: defaultdict(list))
     for step in steps:
-        by_site[(step.line, step.column)].append(step)
+        by_site[(step.line, step.column)][op_key(step.label)].append(step)
     out = []
-    for site, group in by_site.items():
-        calls = real.get(site, [])
-        same = [c for c in calls if op_key(c[0]) in {op_key(s.label) for s in group}]
-        out.append((site, group, same if same or len(calls) != len(group) else calls))
+    for site, groups in by_site.items():
+        calls = defaultdict(list)
+        for call in real.get(site, []):
+            calls[op_key(call[0])].append(call)
+        for key, group in groups.items():
+            if len(calls[key]) == len(group):
+                out.append((site, group, calls[key]))
     return out
 
 
 def op_key(label: str) -> str:
-    """`MaxPool2d`, `F.max_pool2d`, `_max_pool2d` → `maxpool2d`; `.view`, `torch.flatten` → `view`, `flatten`."""
-    return label.rsplit(".", 1)[-1].replace("_", "").lower().removesuffix("withindices")
+    """`MaxPool2d`, `F.max_pool2d`, `_max_pool2d` → `maxpool2d`; `.view`, `torch.flatten` → `view`, `flatten`;
+    `F.interpolate` and `nn.Upsample` are one operation."""
+    key = label.rsplit(".", 1)[-1].replace("_", "").lower().removesuffix("withindices")
+    return OP_ALIASES.get(key, key)
+
+
+OP_ALIASES = {"interpolate": "upsample", "upsamplenearest2d": "upsample", "upsamplingbilinear2d": "upsample",
+              "upsamplingnearest2d": "upsample"}
 
 
 def agree(static: tuple | None, real: list | None) -> bool | None:

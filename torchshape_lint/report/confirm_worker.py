@@ -199,19 +199,22 @@ class Runner:
                 if shape is None:
                     raise LookupError("no input to confirm with: the first layer's input size is not known")
                 phase = "run"
-                model(torch.zeros(shape, device=device))
+                with torch.no_grad():
+                    model(torch.zeros(shape, device=device))
         except BaseException as error:
             return {"status": "failed", "calls": recording.calls,
                     "failure": self.failure(error, recording, phase, device)}
         return {"status": "ok", "calls": recording.calls}
 
     def recorded(self, recording: Recording, device: str) -> Any:
+        """Record calls on the device. The file's own code runs as written (it may call `.backward()`);
+        the forward passes this worker makes itself run without autograd."""
         runner, torch = self, self.torch
 
         class Scope:
             def __enter__(self) -> None:
                 runner.recording = recording
-                self.stack = [torch.device(device), torch.no_grad(), runner.calls_mode()]
+                self.stack = [torch.device(device), runner.calls_mode()]
                 for context in self.stack:
                     context.__enter__()
 

@@ -29,6 +29,7 @@ class Tensor:
     shape: tuple | None  # None: the rank is not known
     last: Dim = UNKNOWN  # the last dimension when only it is known
     trace: tuple = ()
+    dropped: int = 0  # steps left out of `trace` (the middle of a very long one)
     flat_parts: tuple | None = None  # the dimensions a flatten multiplied into the last one
     pending: bool = False  # the model's input, before a layer fixed its rank
     hint: tuple | None = None  # the shape a pending input takes once its rank is known (see model_input)
@@ -47,10 +48,10 @@ class Tensor:
     def then(self, label: str, where: Any, shape: tuple | None, *, last: Dim = UNKNOWN,
              flat_parts: tuple | None = None, formula: str = "") -> "Tensor":
         step = TraceStep(label, where, self.shape, shape, formula)
-        trace = self.trace + (step,)
+        trace, dropped = self.trace + (step,), self.dropped
         if len(trace) > MAX_TRACE:  # the input's step and the latest ones are what explanations show
-            trace = trace[:1] + trace[-(MAX_TRACE - 1):]
-        return replace(self, shape=shape, last=last if shape is None else UNKNOWN, trace=trace,
+            trace, dropped = trace[:1] + trace[-(MAX_TRACE - 1):], dropped + len(trace) - MAX_TRACE
+        return replace(self, shape=shape, last=last if shape is None else UNKNOWN, trace=trace, dropped=dropped,
                        flat_parts=flat_parts, pending=False, hint=None)
 
 
