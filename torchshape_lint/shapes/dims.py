@@ -106,10 +106,6 @@ def symbol(name: str) -> Sym:
     return Sym(1, (Factor(name),))
 
 
-def is_known(dim: Dim) -> bool:
-    return isinstance(dim, int)
-
-
 def apply_formula(dim: Dim, fn: Callable[[int], int], label: str) -> Dim:
     """Apply a size formula to one dimension: exact for ints, recorded for a single symbolic size."""
     if isinstance(dim, int):
