@@ -56,10 +56,7 @@ def test_rule_docs():
 
 
 def test_verbose_shows_torchvision_vgg_classifier_checked():
-    torchvision = pytest.importorskip("torchvision")
-    import os
-
-    import torchvision.models.vgg as vgg
+    vgg = pytest.importorskip("torchvision.models.vgg")
 
     result = cli("--verbose", vgg.__file__)
     assert result.returncode == 0, result.stdout

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import FIXTURES, ROOT, cli, flake8, locate, run
+from conftest import FIXTURES, ROOT, cli, flake8, locate
 
 torch = pytest.importorskip("torch")
 

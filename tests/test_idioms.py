@@ -1,6 +1,5 @@
 """Idioms of real model code: each file is checked statically, and the verdict is checked against torch."""
 
-import runpy
 from pathlib import Path
 
 import pytest

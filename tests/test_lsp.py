@@ -3,11 +3,10 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, ROOT, locate
+from conftest import FIXTURES, locate
 
 pytest.importorskip("pygls")
 

@@ -19,7 +19,8 @@ import libcst as cst
 
 from torchshape_lint.evaluate import library, project
 from torchshape_lint.evaluate.values import (
-    BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, Super, readable,
+    PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, Super, is_hashable, is_plain,
+    readable,
 )
 from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.layers import Layer
@@ -27,7 +28,7 @@ from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.shapes.violations import Collector
 from torchshape_lint.source.imports import import_bindings
 from torchshape_lint.source.reader import SourceFile
-from torchshape_lint.unknown import UNKNOWN, Unknown
+from torchshape_lint.unknown import UNKNOWN
 
 MAX_STEPS = 400_000
 MAX_DEPTH = 40
@@ -101,7 +102,6 @@ COMPARE = {
     cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt, cst.LessThanEqual: operator.le,
     cst.GreaterThan: operator.gt, cst.GreaterThanEqual: operator.ge,
 }
-PLAIN = (int, float, bool, str, type(None))
 CONSTANTS = {"True": True, "False": False, "None": None}
 
 
@@ -1087,18 +1087,6 @@ def symbolic_arithmetic(op: Any, left: Any, right: Any) -> Any:
     if op is cst.FloorDivide and isinstance(right, int) and not isinstance(right, bool):
         return dims.divide(left, right)
     return UNKNOWN
-
-
-def is_plain(value: Any) -> bool:
-    if isinstance(value, PLAIN):
-        return True
-    if isinstance(value, tuple):
-        return all(is_plain(v) for v in value)
-    return False
-
-
-def is_hashable(value: Any) -> bool:
-    return is_plain(value) or isinstance(value, (External, ClassV, Function))
 
 
 def assigned_names_ast(node: ast.stmt) -> set:

@@ -11,12 +11,12 @@ from typing import Any
 import libcst as cst
 
 from torchshape_lint.evaluate.values import (
-    BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, Super, readable,
+    ClassV, Container, DictV, External, Instance, ListV, Super, is_hashable, readable,
 )
 from torchshape_lint.shapes import dims, layers
 from torchshape_lint.shapes.tensor import Tensor, concrete_input, settle
 from torchshape_lint.shapes.violations import Violation
-from torchshape_lint.unknown import UNKNOWN, Unknown
+from torchshape_lint.unknown import UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -207,17 +207,11 @@ def _dict(interp, args, kwargs, where):
                 return UNKNOWN
             for pair in pairs:
                 pair = interp.iterate(pair)
-                if pair is UNKNOWN or len(pair) != 2 or not interp_hashable(pair[0]):
+                if pair is UNKNOWN or len(pair) != 2 or not is_hashable(pair[0]):
                     return UNKNOWN
                 result[pair[0]] = pair[1]
     result.update(kwargs)
     return result
-
-
-def interp_hashable(value: Any) -> bool:
-    from torchshape_lint.evaluate.interpreter import is_hashable
-
-    return is_hashable(value)
 
 
 def _numeric(fn):
@@ -413,8 +407,6 @@ def list_method(interp, items: ListV, name, args, kwargs):
 def dict_method(interp, mapping: DictV, name, args, kwargs):
     if mapping.opaque:
         return interp.call_unknown(args, kwargs)
-    from torchshape_lint.evaluate.interpreter import is_hashable
-
     if name == "get" and 1 <= len(args) <= 2 and is_hashable(args[0]):
         return mapping.get(args[0], args[1] if len(args) == 2 else None)
     if name == "items":

@@ -108,6 +108,22 @@ class Super:
     receiver: Any
 
 
+PLAIN = (int, float, bool, str, type(None))
+
+
+def is_plain(value: Any) -> bool:
+    """A Python value the evaluator knows exactly (numbers, strings, None, tuples of them)."""
+    if isinstance(value, PLAIN):
+        return True
+    if isinstance(value, tuple):
+        return all(is_plain(v) for v in value)
+    return False
+
+
+def is_hashable(value: Any) -> bool:
+    return is_plain(value) or isinstance(value, (External, ClassV, Function))
+
+
 def is_module_value(value: Any) -> bool:
     from torchshape_lint.shapes.layers import Layer
 
@@ -117,4 +133,4 @@ def is_module_value(value: Any) -> bool:
 
 
 __all__ = ["UNKNOWN", "Unknown", "ListV", "DictV", "External", "Function", "BoundMethod", "ClassV", "Instance",
-           "Container", "Super", "readable", "is_module_value"]
+           "Container", "Super", "readable", "is_module_value", "is_plain", "is_hashable"]

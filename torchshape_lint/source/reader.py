@@ -11,7 +11,7 @@ import ast
 import io
 import re
 import tokenize
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 MAX_UNIT_CHARS = 200_000  # about 4 000 lines of model code: larger statements are data, not models
