@@ -16,6 +16,7 @@ CASES = {
     "global_mean_pool.py": (["TSL001"], (2, 3, 17, 23), 128),  # wrong for every input: mean leaves 128 channels
     "residual_symbolic.py": (["TSL001"], (2, 3, 32, 32), 256),  # 128 * 2 after the last block, any input
     "method_decorators.py": (["TSL001"], None, 16 * 4 * 4),  # @staticmethod, @classmethod, @property
+    "view_raw_input.py": (["TSL001"], (3, 784), 10 * 12 * 12),  # x.view(-1, 1, 28, 28) on the raw input
 }
 
 
