@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 from torchshape_lint.checks.analyze import analyze_source
 
 
@@ -140,3 +142,31 @@ bad = nn.Sequential(nn.Linear(28 * 28, 256), nn.ReLU(), nn.Linear(256, 10))
     found = analyze_source(source, "m.py").findings
     assert [(f.code, f.line) for f in found] == [("TSL001", 9)]
     assert "but 3072 features arrive: input (64, 3072)" in found[0].message
+
+
+def test_functional_pad_shares_the_padding_layers_rules():
+    source = HEAD + """
+# torchshape: input=(1, 3, 4, 4)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3 * 6 * 8, 10)
+
+    def forward(self, x):
+        x = F.pad(x, (2, 2, 1, 1))
+        x = F.pad(x, (0, 0, -3, -4))
+        return self.fc(x.flatten(1))
+"""
+    # the first pad makes 4x4 into 6x8; the second crops 7 rows from 6: PyTorch refuses
+    found = analyze_source(source, "m.py").findings
+    assert [(f.code, f.line) for f in found] == [("TSL003", 13)]
+
+
+def test_functional_pad_shapes_agree_with_torch():
+    torch = pytest.importorskip("torch")
+    source = HEAD + "x = F.pad(torch.zeros(1, 3, 4, 4), (2, 2, 1, 1))\n"
+    build = analyze_source(source, "m.py").builds[0]
+    assert [s.after for s in build.steps if s.label == "pad"] == [
+        tuple(torch.nn.functional.pad(torch.zeros(1, 3, 4, 4), (2, 2, 1, 1)).shape)]
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.pad(torch.zeros(1, 3, 6, 8), (0, 0, -3, -4))

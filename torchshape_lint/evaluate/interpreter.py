@@ -929,7 +929,7 @@ class Interpreter:
                 value = self.ready(klass).attrs.get(name)
                 if isinstance(value, Function):
                     return BoundMethod(value, obj.receiver)
-            return library.super_method(obj, name)
+            return library.method(obj, name)
         if isinstance(obj, Tensor):
             return library.tensor_attribute(obj, name, (frame.unit, node) if frame else None)
         if isinstance(obj, Layer):

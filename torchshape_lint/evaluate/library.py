@@ -494,13 +494,9 @@ def _weights_verify(interp, args, kwargs, where):
 BUILTINS["weights_verify"] = _weights_verify
 
 
-def super_method(sup: Super, name: str) -> Any:
-    """`super().__init__(...)` of torch.nn.Module does nothing the analysis needs; of nn.Sequential it
-    takes the children."""
-    return Method(sup, name)
-
-
 def super_call(interp, sup: Super, name, args, kwargs, where):
+    """A method of a library base: `super().__init__(...)` of torch.nn.Module does nothing the analysis
+    needs; of nn.Sequential it takes the children."""
     if name == "__init__":
         container = container_from_base(interp, sup.cls, args, kwargs, where)
         if container is not None and isinstance(sup.receiver, Instance):
@@ -557,21 +553,19 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
             spec.validate(layer, interp.check)
         return layer(x, interp.check)
     if name == "pad":
-        return functional_pad(x, args[1] if len(args) > 1 else kwargs.get("pad", UNKNOWN), where)
+        return functional_pad(interp, x, args[1] if len(args) > 1 else kwargs.get("pad", UNKNOWN), where)
     return UNKNOWN
 
 
-def functional_pad(x: Tensor, amounts: Any, where: Any) -> Any:
+def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
     x = settle(x)
     if x.shape is None or not isinstance(amounts, (tuple, ListV)) or len(amounts) % 2 or len(amounts) // 2 > len(x.shape):
         return UNKNOWN
     if not all(int_like(a) for a in amounts):
         return UNKNOWN
-    shape = list(x.shape)
-    for i in range(len(amounts) // 2):
-        index = len(shape) - 1 - i
-        shape[index] = dims.apply_formula(shape[index], lambda s, a=amounts[2 * i], b=amounts[2 * i + 1]: s + a + b, "pad")
-    return x.then("pad", where, tuple(shape))
+    out = layers.pad_last_dims(x, tuple(amounts), "pad", where, interp.check)
+    interp.check.applied(where, "pad", x, out)
+    return out
 
 
 def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
@@ -627,18 +621,13 @@ def concatenate(interp: Any, tensors: Any, dim: Any, where: Any) -> Any:
     if not -rank <= dim < rank:
         return UNKNOWN
     dim %= rank
-    total: Any = 0
-    for t in items:
-        total = dims.multiply(1, t.shape[dim]) if total == 0 else add_dims(total, t.shape[dim])
-    shape = []
-    for i in range(rank):
-        if i == dim:
-            shape.append(total)
-            continue
-        column = {t.shape[i] for t in items if isinstance(t.shape[i], int)}
-        shape.append(items[0].shape[i] if len(column) <= 1 and all(t.shape[i] == items[0].shape[i] for t in items)
-                     else (column.pop() if len(column) == 1 and all(isinstance(t.shape[i], int) for t in items) else UNKNOWN))
-    return items[0].then("torch.cat", where, tuple(shape))
+    total = items[0].shape[dim]
+    for t in items[1:]:
+        total = add_dims(total, t.shape[dim])
+    # the other dimensions must agree; where they cannot be shown to, they are unknown
+    shape = tuple(total if i == dim else items[0].shape[i] if all(t.shape[i] == items[0].shape[i] for t in items)
+                  else UNKNOWN for i in range(rank))
+    return items[0].then("torch.cat", where, shape)
 
 
 def add_dims(a: Any, b: Any) -> Any:

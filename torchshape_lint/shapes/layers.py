@@ -481,21 +481,25 @@ def padding_shape(nd: int, constant: bool):
         amounts = tuple(as_int(v) for v in amount) if isinstance(amount, (tuple, list)) else (as_int(amount),) * (2 * nd)
         if len(amounts) != 2 * nd or not known(*amounts):
             return UNKNOWN
-        # PyTorch's padding tuples run from the last dimension backwards: (left, right, top, bottom, ...)
-        shape = list(x.shape)
-        for i in range(nd):
-            index = len(shape) - 1 - i
-            size, before, after = shape[index], amounts[2 * i], amounts[2 * i + 1]
-            cropped = -min(before, 0) - min(after, 0)  # PyTorch crops by negative padding first, to 0 at most
-            if isinstance(size, int) and size < cropped:
-                check.report(Violation("output-too-small", layer.where, layer.spec.name, x, None, size - cropped,
-                                       detail={"formula": f"{size} - {cropped}", "size": size}))
-                return UNKNOWN
-            shape[index] = dims.apply_formula(size, partial(formulas.pad, before=before, after=after),
-                                              layer.spec.name)
-        return x.then(layer.spec.name, layer.where, tuple(shape))
+        return pad_last_dims(x, amounts, layer.spec.name, layer.where, check)
 
     return shape
+
+
+def pad_last_dims(x: Tensor, amounts: tuple, label: str, where: Any, check: Collector) -> Any:
+    """Pad the last len(amounts) / 2 dimensions; PyTorch's padding tuples run from the last dimension backwards:
+    (left, right, top, bottom, ...). Shared by the padding layers and F.pad."""
+    shape = list(x.shape)
+    for i in range(len(amounts) // 2):
+        index = len(shape) - 1 - i
+        size, before, after = shape[index], amounts[2 * i], amounts[2 * i + 1]
+        cropped = -min(before, 0) - min(after, 0)  # PyTorch crops by negative padding first, to 0 at most
+        if isinstance(size, int) and size < cropped:
+            check.report(Violation("output-too-small", where, label, x, None, size - cropped,
+                                   detail={"formula": f"{size} - {cropped}", "size": size}))
+            return UNKNOWN
+        shape[index] = dims.apply_formula(size, partial(formulas.pad, before=before, after=after), label)
+    return x.then(label, where, tuple(shape))
 
 
 def pixel_shuffle_shape(down: bool):
