@@ -12,8 +12,9 @@ torch = pytest.importorskip("torch")
 @pytest.mark.parametrize("name", ["clean_seq_view.py", "clean_tencrop.py", "clean_pragma_flatten.py",
                                   "clean_option_vs_usage.py", "vgg.py", "sequential_forms.py"])
 def test_clean_fixtures_run(name):
-    module = runpy.run_path(str(FIXTURES / name))  # their own usage, if any, runs here
-    assert module
+    namespace = runpy.run_path(str(FIXTURES / name), run_name="__main__")  # their own usage, if any, runs here
+    assert any(isinstance(v, type) and issubclass(v, torch.nn.Module) for v in namespace.values()) or any(
+        isinstance(v, torch.nn.Module) for v in namespace.values())  # it defines or builds a model
 
 
 def test_lenet_on_mnist_fails_and_256_is_right():
