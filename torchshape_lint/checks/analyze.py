@@ -18,9 +18,6 @@ from torchshape_lint.shapes import dims
 from torchshape_lint.checks.rules import all_rules
 from torchshape_lint.source.reader import SourceFile, imports_torch
 
-# Beyond this many evaluation steps in one file, the remaining builds are skipped (and counted).
-FILE_STEP_BUDGET = 3_000_000
-
 
 @dataclass
 class Check:
@@ -35,9 +32,9 @@ class Check:
 
     @property
     def line(self) -> int:
-        """Computed on demand: positions cost a libcst metadata pass, paid only by those who ask."""
-        unit, node = self.where
-        return unit.span(node).line
+        """Computed on demand, as positions are computed only for what is shown."""
+        place, node = self.where
+        return place.span(node).line
 
 
 @dataclass
@@ -111,7 +108,7 @@ class _Detail:
 
 def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> None:
     from torchshape_lint.evaluate import project
-    from torchshape_lint.evaluate.interpreter import forget_syntax
+    from torchshape_lint.source.writes import forget_syntax
 
     project.begin_file()
     try:
@@ -188,8 +185,8 @@ def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Fin
     rule = all_rules().get(violation.kind)
     if rule is None or violation.where is None or violation.where[0].source is not source:
         return None  # a layer built in another file of the project is reported when that file is checked
-    unit, node = violation.where
-    span = unit.span(node)
+    place, node = violation.where
+    span = place.span(node)
     from torchshape_lint.checks.derivation import trace_lines
 
     trace = trace_lines(violation.tensor) if violation.tensor is not None else []

@@ -5,12 +5,16 @@ from __future__ import annotations
 import ast
 from typing import Any, Iterator
 
-from torchshape_lint.evaluate.interpreter import Abort, Interpreter, LazyFunction
+from torchshape_lint.evaluate.frames import Abort, positional_parameters
+from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.evaluate.values import ClassV, Function, is_module_value
 from torchshape_lint.shapes.tensor import model_input
 from torchshape_lint.shapes.violations import Collector, Violation
 from torchshape_lint.source.pragmas import PragmaPlace, comment_lines, input_pragma, read_input_pragma
 from torchshape_lint.source.reader import SourceFile
+
+# Beyond this many evaluation steps in one file, the remaining builds are skipped (and counted).
+FILE_STEP_BUDGET = 3_000_000
 
 
 class Builds:
@@ -24,8 +28,6 @@ class Builds:
     def run(self) -> Iterator[tuple[str, Collector, str, bool]]:
         """(build name, what its evaluation collected, origin, whether it built a module) for each build;
         a function that runs on its defaults but returns no model still counts, for the usage inside it."""
-        from torchshape_lint.checks.analyze import FILE_STEP_BUDGET
-
         interp = self.interp
         interp.check = Collector()
         self.report_bad_pragmas(interp.check)
@@ -72,7 +74,7 @@ class Builds:
                     yield node.name, top, lambda cls=cls: self.build_class(cls)
             elif isinstance(node, ast.FunctionDef) and self.runs_on_defaults(node):
                 function = interp.globals.vars.get(node.name)
-                if isinstance(function, LazyFunction):
+                if isinstance(function, Function):
                     yield f"{node.name}()", top, lambda f=function: self.call_builder(f)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -94,14 +96,11 @@ class Builds:
         return interp.instantiate(cls, [], {}, None)
 
     def callable_without_arguments(self, init: Function) -> bool:
-        params = init.node.params
-        positional = list(params.posonly_params) + list(params.params)
-        return all(p.default is not None for p in positional[1:]) and all(
-            p.default is not None for p in params.kwonly_params)
+        return all(default is not None for _, default in positional_parameters(init.node)[1:]) and all(
+            default is not None for default in init.node.args.kw_defaults)
 
-    def call_builder(self, function: LazyFunction) -> Any:
-        resolved = function.resolve()
-        return self.interp.call_function(resolved, [], {}) if isinstance(resolved, Function) else None
+    def call_builder(self, function: Function) -> Any:
+        return self.interp.call_function(function, [], {})
 
     def used_in_file(self, model: Any) -> bool:
         key = id(model.cls) if hasattr(model, "cls") else id(model)
@@ -111,7 +110,7 @@ class Builds:
         """A pragma just above the statement (or its decorators); else, unless the file runs the model on an
         input of its own (usage wins over the default), the run-wide default; else symbolic sizes."""
         node = top.node
-        lines = {top.unit.start - 1, node.lineno - 1}
+        lines = {top.start - 1, node.lineno - 1}
         for line in sorted(lines):
             pragma = self.pragmas.get(line)
             if pragma is not None:

@@ -4,11 +4,10 @@ tensor methods, and the methods of lists, dicts and containers. Anything not her
 
 from __future__ import annotations
 
+import ast
 import math
 from dataclasses import dataclass
 from typing import Any
-
-import libcst as cst
 
 from torchshape_lint.evaluate.values import (
     ClassV, Container, DictV, External, Instance, ListV, Super, is_hashable, readable,
@@ -801,7 +800,7 @@ def reorder(x: Tensor, name: str, args: list, where: Any) -> Any:
 
 def tensor_binary(op: Any, left: Any, right: Any) -> Any:
     """Element-wise arithmetic with broadcasting; a scalar keeps the tensor's shape."""
-    if op is cst.MatrixMultiply:
+    if op is ast.MatMult:
         return UNKNOWN
     if not isinstance(left, Tensor):
         left, right = right, left
