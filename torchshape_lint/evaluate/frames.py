@@ -8,7 +8,7 @@ from typing import Any
 from torchshape_lint.evaluate import library
 from torchshape_lint.evaluate.values import Function
 
-MAX_STEPS = 400_000
+MAX_STEPS = 1_000_000
 MAX_DEPTH = 40
 MAX_ITEMS = 100_000
 MAX_INT_BITS = 4096

@@ -51,27 +51,46 @@ def fix_edits(text: str, report: Any, findings: list | None = None) -> list[Edit
     agreed = [f for f in findings if agreed_by_every_run(f, report.builds)]
     if not agreed:
         return []
-    import libcst as cst
-    from libcst.metadata import MetadataWrapper, PositionProvider
-
-    wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    calls = {}
-    for node, span in positions.items():
-        if isinstance(node, cst.Call):
-            calls[(span.start.line, span.start.column, span.end.line, span.end.column)] = node
     starts = line_offsets(text)
     edits = []
     for finding in agreed:
-        call = calls.get((finding.line, finding.column, finding.end_line, finding.end_column))
-        target = argument(call, *ARGUMENT[finding.code][:2]) if call is not None else None
-        if target is None:
+        call_start = starts[finding.line - 1] + finding.column
+        found = argument_span(text[call_start:starts[finding.end_line - 1] + finding.end_column],
+                              *ARGUMENT[finding.code][:2])
+        if found is None:
             continue
-        span = positions[target]
-        start, end = (span.start.line, span.start.column), (span.end.line, span.end.column)
-        edits.append(Edit(finding, start, end, starts[start[0] - 1] + start[1], starts[end[0] - 1] + end[1],
-                          finding.suggestion))
+        (start, start_offset), (end, end_offset) = ((position(finding, where), call_start + offset)
+                                                    for where, offset in found)
+        edits.append(Edit(finding, start, end, start_offset, end_offset, finding.suggestion))
     return edits
+
+
+def argument_span(call_text: str, keyword: str | None, index: int) -> tuple | None:
+    """Where the argument to rewrite is in the text of the call a finding points at (libcst parses only that
+    text): ((line, column) relative to the call, character offset in it) of its start and of its end."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    try:
+        module = cst.parse_module(call_text)
+    except cst.ParserSyntaxError:
+        return None
+    statement = module.body[0] if len(module.body) == 1 else None
+    call = statement.body[0].value if isinstance(statement, cst.SimpleStatementLine) and isinstance(
+        statement.body[0], cst.Expr) else None
+    target = argument(call, keyword, index) if isinstance(call, cst.Call) else None
+    if target is None:
+        return None
+    span = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)[target]
+    starts = line_offsets(call_text)
+    return tuple(((where.line, where.column), starts[where.line - 1] + where.column)
+                 for where in (span.start, span.end))
+
+
+def position(finding: Any, relative: tuple) -> tuple:
+    """A (line, column) relative to the start of a finding's call, in the file."""
+    line, column = relative
+    return finding.line + line - 1, column + (finding.column if line == 1 else 0)
 
 
 def agreed_by_every_run(finding: Any, builds: list) -> bool:
