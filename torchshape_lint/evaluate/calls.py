@@ -7,6 +7,8 @@ import ast
 from typing import Any
 
 from torchshape_lint.evaluate import library
+from torchshape_lint.evaluate.python_library import Builtin, Method, Partial
+from torchshape_lint.evaluate.torch_library import container_from_base
 from torchshape_lint.evaluate.frames import (
     MAX_DEPTH, OPAQUE_KWARGS, Abort, Flow, Frame, Scope, YieldReached, positional_parameters,
 )
@@ -30,7 +32,7 @@ class Calls:
             return self.instantiate(func, args, kwargs, where)
         if isinstance(func, (Layer, Container, Instance)):
             return self.apply_module(func, args, kwargs, where)
-        if isinstance(func, (External, library.Builtin, library.Method, library.Partial)):
+        if isinstance(func, (External, Builtin, Method, Partial)):
             if OPAQUE_KWARGS in kwargs:
                 return self.call_unknown(args, kwargs)
             return library.call(self, func, args, kwargs, where)
@@ -126,7 +128,7 @@ class Calls:
         elif cls.external_bases() and not cls.is_module() or cls.decorators:
             instance.opaque = True  # a NamedTuple, an Enum, a decorated class: its fields come from code not followed
         else:
-            container = library.container_from_base(self, cls, args, kwargs, where)
+            container = container_from_base(self, cls, args, kwargs, where)
             if container is not None:
                 instance.attrs["__container__"] = container
         return instance

@@ -6,10 +6,10 @@ import ast
 import operator
 from typing import Any
 
-from torchshape_lint.evaluate import library
 from torchshape_lint.evaluate.frames import (
     MAX_INT_BITS, MAX_ITEMS, OPAQUE_KWARGS, Abort, Frame, Scope, YieldReached, dispatch, resolved,
 )
+from torchshape_lint.evaluate.torch_library import tensor_binary
 from torchshape_lint.evaluate.values import (
     PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, is_hashable, is_plain, readable,
 )
@@ -305,7 +305,7 @@ class Expressions:
         if left is UNKNOWN or right is UNKNOWN or op is None:
             return UNKNOWN
         if isinstance(left, Tensor) or isinstance(right, Tensor):
-            return library.tensor_binary(op, left, right)
+            return tensor_binary(op, left, right)
         if isinstance(left, dims.Sym) or isinstance(right, dims.Sym):
             return symbolic_arithmetic(op, left, right)
         if isinstance(left, ListV) and isinstance(right, (ListV, list)) and op is ast.Add:

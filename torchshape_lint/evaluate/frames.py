@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from torchshape_lint.evaluate import library
+from torchshape_lint.evaluate.python_library import builtin
 from torchshape_lint.evaluate.values import Function
 
 MAX_STEPS = 1_000_000
@@ -56,7 +56,7 @@ class Scope:
             if name in scope.vars:
                 return scope.vars[name]
             scope = scope.parent
-        return library.builtin(name)
+        return builtin(name)
 
     def root(self) -> "Scope":
         scope = self

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from torchshape_lint.evaluate import library
+from torchshape_lint.evaluate import torch_library
+from torchshape_lint.evaluate.python_library import method
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope
 from torchshape_lint.evaluate.values import (
     BoundMethod, ClassV, Container, External, Function, Instance, ListV, Super, is_hashable, is_plain, readable,
@@ -46,8 +47,8 @@ class Objects:
                 return value
             container = obj.attrs.get("__container__")
             if container is not None:
-                return library.method(container, name)
-            return library.method(obj, name)
+                return method(container, name)
+            return method(obj, name)
         if isinstance(obj, ClassV):
             value = self.class_attribute(obj, name)
             if isinstance(value, Function) and value.kind == "class":
@@ -58,16 +59,16 @@ class Objects:
                 value = self.ready(klass).attrs.get(name)
                 if isinstance(value, Function):
                     return BoundMethod(value, obj.receiver)
-            return library.method(obj, name)
+            return method(obj, name)
         if isinstance(obj, Tensor):
-            return library.tensor_attribute(obj, name, (frame.source, node) if frame else None)
+            return torch_library.tensor_attribute(obj, name, (frame.source, node) if frame else None)
         if isinstance(obj, Layer):
             if name in obj.args:
                 return obj.args[name]
-            return library.method(obj, name)
+            return method(obj, name)
         if obj is UNKNOWN:
             return UNKNOWN
-        return library.method(obj, name)
+        return method(obj, name)
 
     def method_for(self, function: Function, instance: Instance) -> Any:
         """A method read from an instance, as its decorator makes it."""
@@ -85,18 +86,18 @@ class Objects:
                 self.ready(klass)
                 if name in klass.attrs:
                     return klass.attrs[name]
-        return library.inherited_attribute(cls, name)
+        return torch_library.inherited_attribute(cls, name)
 
     def get_item(self, obj: Any, key: Any) -> Any:
         obj = readable(obj)
         if key is UNKNOWN or obj is UNKNOWN:
             return UNKNOWN
         if isinstance(obj, Tensor):
-            return library.tensor_index(obj, key)
+            return torch_library.tensor_index(obj, key)
         if isinstance(obj, Container):
-            return library.container_item(obj, key)
+            return torch_library.container_item(obj, key)
         if isinstance(obj, Instance) and "__container__" in obj.attrs:
-            return library.container_item(obj.attrs["__container__"], key)
+            return torch_library.container_item(obj.attrs["__container__"], key)
         if isinstance(obj, (ListV, tuple, str)):
             if isinstance(key, slice):
                 if any(b is not None and not isinstance(b, int) for b in (key.start, key.stop, key.step)):
