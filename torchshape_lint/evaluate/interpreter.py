@@ -67,10 +67,9 @@ class Interpreter(Statements, Expressions, Calls, Objects):
     def declare_class(self, node: ast.ClassDef) -> ClassV:
         bases = [self.resolve_ast_name(b) for b in node.bases]
         members = set()
-        for stmt in node.body:
-            members.update(assigned_names(stmt))
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                members.add(stmt.name)
+        for stmt in node.body:  # a method binds its own name in the class, not what its body assigns
+            is_definition = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            members.update([stmt.name] if is_definition else assigned_names(stmt))
         decorators = [self.resolve_ast_name(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list]
         return ClassV(node.name, node, self.source, self.globals, bases, {}, frozenset(members), decorators=decorators)
 
