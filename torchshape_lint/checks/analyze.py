@@ -182,8 +182,9 @@ def _step(app: Any) -> Step:
     from torchshape_lint.shapes.tensor import Tensor
 
     span = app.where[0].span(app.where[1])
-    before_steps = len(app.before.trace) if isinstance(app.before, Tensor) else 0
-    added = isinstance(app.after, Tensor) and len(app.after.trace) > before_steps  # pass-through layers add none
+    made = len(app.before.trace) + app.before.dropped if isinstance(app.before, Tensor) else 0
+    # pass-through layers add no step; a trace past its length bound keeps its length, and counts what it dropped
+    added = isinstance(app.after, Tensor) and len(app.after.trace) + app.after.dropped > made
     formula = app.after.trace[-1].formula if added else ""
     return Step(span.line, span.column, app.label, _shape(app.before), _shape(app.after), formula)
 

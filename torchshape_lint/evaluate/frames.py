@@ -49,6 +49,7 @@ class Scope:
         self.vars: dict[str, Any] = {}
         self.parent = parent
         self.globals_: set[str] = set()
+        self.version = 0  # of a file's global names: bumped by each assignment (see evaluate/memo.py)
 
     def lookup(self, name: str) -> Any:
         scope = self
@@ -65,7 +66,10 @@ class Scope:
         return scope
 
     def assign(self, name: str, value: Any) -> None:
-        (self.root() if name in self.globals_ else self).vars[name] = value
+        scope = self.root() if name in self.globals_ else self
+        scope.vars[name] = value
+        if scope.parent is None:
+            scope.version += 1
 
 
 class Frame:

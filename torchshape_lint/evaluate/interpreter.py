@@ -20,6 +20,7 @@ from torchshape_lint.evaluate import project
 from torchshape_lint.evaluate.calls import Calls
 from torchshape_lint.evaluate.expressions import Expressions
 from torchshape_lint.evaluate.frames import MAX_STEPS, Abort, Frame, Lazy, Scope, resolved
+from torchshape_lint.evaluate.memo import Memo
 from torchshape_lint.evaluate.objects import Objects
 from torchshape_lint.evaluate.statements import Statements
 from torchshape_lint.evaluate.values import ClassV, External, Function
@@ -42,6 +43,7 @@ class Interpreter(Statements, Expressions, Calls, Objects):
         self.check = Collector()
         self.frames: list[Frame] = []
         self.used_with_input: set = set()  # classes and containers the file itself runs on a concrete input
+        self.memo = Memo()  # module applications, across the file's builds
 
     def tick(self) -> None:
         self.steps += 1
