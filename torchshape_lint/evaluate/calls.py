@@ -119,11 +119,17 @@ class Calls:
 
     def instantiate(self, cls: ClassV, args: list, kwargs: dict, where: Any) -> Any:
         self.ready(cls)
-        instance = Instance(cls, where=where)
         init = self.find_method(cls, "__init__")
         if init is not None:
-            self.call_function(init, [instance] + list(args), kwargs)
-        elif cls.is_dataclass() and not cls.bases:
+            key = self.memo.construction_key(cls, args, kwargs, self.globals.version)
+            rebuilt = self.memo.rebuilt(key, where, self) if key is not None else None
+            if rebuilt is not None:
+                return rebuilt
+            if key is not None:
+                return self.memo.construct(key, self, lambda: self.construct(cls, init, args, kwargs, where))
+            return self.construct(cls, init, args, kwargs, where)
+        instance = Instance(cls, where=where)
+        if cls.is_dataclass() and not cls.bases:
             self.init_dataclass(cls, instance, args, kwargs)
         elif cls.external_bases() and not cls.is_module() or cls.decorators:
             instance.opaque = True  # a NamedTuple, an Enum, a decorated class: its fields come from code not followed
@@ -131,6 +137,11 @@ class Calls:
             container = container_from_base(self, cls, args, kwargs, where)
             if container is not None:
                 instance.attrs["__container__"] = container
+        return instance
+
+    def construct(self, cls: ClassV, init: Function, args: list, kwargs: dict, where: Any) -> Instance:
+        instance = Instance(cls, where=where)
+        self.call_function(init, [instance] + list(args), kwargs)
         return instance
 
     def init_dataclass(self, cls: ClassV, instance: Instance, args: list, kwargs: dict) -> None:
