@@ -202,8 +202,8 @@ class Statements:
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
         if isinstance(obj, (Instance, ClassV)):
             obj.attrs[name] = value
-        if isinstance(obj, ClassV):  # what instances of it read changed, as if a global name had
-            obj.scope.root().version += 1
+        if isinstance(obj, ClassV):  # what its instances read changed (in this file or another): as if a global had
+            self.globals.version += 1
 
     def set_item(self, obj: Any, target: ast.Subscript, value: Any, frame: Frame) -> None:
         key = self.subscript_key(target, frame)
