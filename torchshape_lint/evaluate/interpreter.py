@@ -116,6 +116,7 @@ class Interpreter:
         self.check = Collector()
         self.frames: list[Frame] = []
         self.used_with_input: set = set()  # classes and containers the file itself runs on a concrete input
+        self.assigned: dict = {}  # id of a top-level assignment → the values it bound, as they were right after it
 
     # ---- budget ---------------------------------------------------------------------------------------
 
@@ -151,6 +152,8 @@ class Interpreter:
                 except Abort:
                     for name in assigned_names_ast(node):
                         self.globals.vars[name] = UNKNOWN
+                if isinstance(node, (ast.Assign, ast.AnnAssign)):  # a later `model = model.cuda()` rebinds the name
+                    self.assigned[id(node)] = {name: self.globals.vars.get(name) for name in assigned_names_ast(node)}
 
     def declare_class(self, top: Any) -> ClassV:
         node: ast.ClassDef = top.node
