@@ -58,7 +58,8 @@ class Classifier(nn.Module):
 
 @pytest.mark.parametrize("build", [
     "model = Classifier(nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.MaxPool2d(2)))\n",
-    'if __name__ == "__main__":\n    model = Classifier(nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.MaxPool2d(2)))\n',
+    'if __name__ == "__main__":\n'
+    "    model = Classifier(nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.MaxPool2d(2)))\n",
     "def small():\n    return Classifier(nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.MaxPool2d(2)))\n",
 ])
 def test_a_class_pragma_applies_to_every_build_of_it(tmp_path, build):

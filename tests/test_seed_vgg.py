@@ -43,7 +43,7 @@ def test_pragma_above_the_class_applies_to_every_builder_through_flake8_and_the_
     expected = (f"fixtures/vgg_classic.py:{line}:{col}: TSL001 Linear(in_features=25088) but 512 features arrive: "
                 "input (1, 3, 32, 32)")
     flaked = flake8("fixtures/vgg_classic.py")
-    assert [l.split(" [")[0][:len(expected)] for l in flaked.stdout.splitlines()] == [expected], flaked.stdout
+    assert [line.split(" [")[0][:len(expected)] for line in flaked.stdout.splitlines()] == [expected], flaked.stdout
     result = cli("--no-cache", "fixtures/vgg_classic.py")
     assert result.returncode == 1 and result.stdout.splitlines()[0].startswith(expected), result.stdout
     assert len(result.stdout.splitlines()) == 1 and "[in 8 builds]" in result.stdout
@@ -61,7 +61,8 @@ def test_at_224_it_is_clean_and_explain_shows_the_seed_arithmetic(tmp_path):
     assert (cli("--no-cache", "vgg.py", cwd=tmp_path).returncode, flake8("vgg.py", cwd=tmp_path).stdout) == (0, "")
     table = cli("explain", "vgg.py::vgg16", cwd=tmp_path)
     assert table.returncode == 0, table.stdout + table.stderr
-    assert table.stdout.splitlines()[0] == "vgg.py::vgg16(): input (1, 3, 224, 224) from its `# torchshape: input=` pragma"
+    assert table.stdout.splitlines()[0] == \
+        "vgg.py::vgg16(): input (1, 3, 224, 224) from its `# torchshape: input=` pragma"
     pooled = [re.search(r"\((\d+), (\d+), (\d+), (\d+)\)", row).group(3) for row in table.stdout.splitlines()
               if "MaxPool2d" in row]
     assert pooled == ["112", "56", "28", "14", "7"]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Iterator
 
-from torchshape_lint.evaluate.interpreter import Abort, Interpreter, LazyFunction
-from torchshape_lint.evaluate.interpreter import assigned_names_ast
+from torchshape_lint.evaluate.interpreter import Abort, Interpreter, LazyFunction, assigned_names_ast
 from torchshape_lint.evaluate.values import ClassV, Function, Instance, is_module_value
 from torchshape_lint.shapes.tensor import Tensor, model_input
 from torchshape_lint.shapes.violations import Collector, Violation
@@ -62,13 +61,12 @@ class Builds:
             if isinstance(node, ast.FunctionDef) and not self.runs_on_defaults(node) and \
                     self.pragmas.shape_above(node) is not None:
                 line = next(line for line in sorted(pragma_lines(node)) if line in self.pragmas.written)
-                problems.append((line, "", "misplaced-pragma", (
+                problems.append((line, self.pragmas.comments[line][0], "misplaced-pragma", (
                     f"{node.name}() needs arguments, so it builds nothing on its own; put the pragma above the "
                     "class it builds")))
-        for line, _, kind, problem in sorted(problems):
-            place = PragmaPlace.of(self.source, line)
-            comment = self.source.line(line)[place.column:].rstrip()
-            check.report(Violation(kind, (place, None), "pragma", detail={"comment": comment, "problem": problem}))
+        for line, comment, kind, problem in sorted(problems):
+            check.report(Violation(kind, (PragmaPlace.of(self.source, line), None), "pragma",
+                                   detail={"comment": comment, "problem": problem}))
 
     def candidates(self) -> Iterator[tuple[str, Any, Any]]:
         """(name, top-level statement, a thunk that builds the model) for each place a model is built."""
@@ -139,9 +137,10 @@ class Builds:
     def class_pragma(cls: ClassV) -> tuple | None:
         """The input the pragma above a class's definition gives, in whichever file of the project it is."""
         source = cls.unit.source
-        top = next((t for t in source.statements() if t.unit is cls.unit and isinstance(t.node, ast.ClassDef)
-                    and t.node.name == cls.name), None)
-        return Pragmas.of(source).shape_above(top.node) if top is not None else None
+        for top in source.statements():
+            if top.unit is cls.unit and isinstance(top.node, ast.ClassDef) and top.node.name == cls.name:
+                return Pragmas.of(source).shape_above(top.node)
+        return None
 
 
 NEEDS_ARGUMENTS = object()  # a class whose constructor has required parameters: not a model on its own

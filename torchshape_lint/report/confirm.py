@@ -208,8 +208,9 @@ def names_on_import(source: Any) -> set:
 def is_main_guard(node: Any) -> bool:
     import ast
 
-    return isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and any(
-        isinstance(side, ast.Constant) and side.value == "__main__" for side in node.test.comparators + [node.test.left])
+    test = node.test if isinstance(node, ast.If) else None
+    return isinstance(test, ast.Compare) and any(
+        isinstance(side, ast.Constant) and side.value == "__main__" for side in [test.left] + test.comparators)
 
 
 def input_of(build: Any, builds: Any) -> list | None:

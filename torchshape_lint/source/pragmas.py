@@ -126,7 +126,8 @@ class Pragmas:
         for line, (comment, alone) in sorted(self.comments.items()):
             pragma = self.written.get(line)
             if pragma is None:
-                yield line, comment, "bad-pragma", "a pragma needs a colon after `torchshape`: `# torchshape: input=(...)`"
+                yield line, comment, "bad-pragma", "a pragma needs a colon after `torchshape`: " \
+                                                   "`# torchshape: input=(...)`"
                 continue
             problem = read_input_pragma(pragma.text)[1]
             if problem is not None:
