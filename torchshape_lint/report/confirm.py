@@ -111,6 +111,8 @@ def plan(report: Any, text: str, input_shape: tuple | None) -> list[Plan]:
     from torchshape_lint.checks.models import Builds
     from torchshape_lint.source.reader import SourceFile
 
+    if not report.builds:  # not a model file
+        return []
     builds = Builds(SourceFile(text, report.path), input_shape)
     builds.interp.run_module()  # the static run as the analysis made it: the values its builds and usages hold
     plans = []
