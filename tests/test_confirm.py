@@ -21,7 +21,7 @@ from torchshape_lint.report.confirm import confirm_report, judge, Plan, BuildRes
 WITH_FINDINGS = [("lenet_mnist.py", None), ("sequential_forms.py", None), ("noqa.py", None),
                  ("vgg_no_avgpool.py", (1, 3, 32, 32)), ("vgg_linear_7x6.py", (1, 3, 224, 224)),
                  ("vgg_pool_removed.py", (1, 3, 224, 224)), ("mnist_training_script.py", None),
-                 ("vgg_classic.py", (1, 3, 32, 32))]  # its pragma gives the input; the default keeps it off the CPU list
+                 ("vgg_classic.py", (1, 3, 32, 32))]  # its pragma gives the input; a default keeps it off the CPU list
 CLEAN = [("clean_option_vs_usage.py", None), ("clean_seq_view.py", None), ("clean_tencrop.py", None),
          ("vgg.py", (1, 3, 224, 224)), ("sequential_forms.py", None)]
 CONFIRM_CODES = ("TSL901", "TSL902", "TSL903")
