@@ -31,6 +31,8 @@ class Calls:
         if isinstance(func, ClassV):
             return self.instantiate(func, args, kwargs, where)
         if isinstance(func, (Layer, Container, Instance)):
+            if not self.frames and len(args) == 1 and isinstance(args[0], Tensor) and not args[0].pending:
+                self.usages.append((func, args[0], where))  # confirm builds it again, never running the script
             return self.apply_module(func, args, kwargs, where)
         if isinstance(func, (External, Builtin, Method, Partial)):
             if OPAQUE_KWARGS in kwargs:
@@ -124,11 +126,12 @@ class Calls:
             key = self.memo.construction_key(cls, args, kwargs, self.globals.version)
             rebuilt = self.memo.rebuilt(key, where, self) if key is not None else None
             if rebuilt is not None:
+                rebuilt.built_with = (tuple(args), dict(kwargs))
                 return rebuilt
             if key is not None:
                 return self.memo.construct(key, self, lambda: self.construct(cls, init, args, kwargs, where))
             return self.construct(cls, init, args, kwargs, where)
-        instance = Instance(cls, where=where)
+        instance = Instance(cls, where=where, built_with=(tuple(args), dict(kwargs)))
         if cls.is_dataclass() and not cls.bases:
             self.init_dataclass(cls, instance, args, kwargs)
         elif cls.external_bases() and not cls.is_module() or cls.decorators:
@@ -140,7 +143,7 @@ class Calls:
         return instance
 
     def construct(self, cls: ClassV, init: Function, args: list, kwargs: dict, where: Any) -> Instance:
-        instance = Instance(cls, where=where)
+        instance = Instance(cls, where=where, built_with=(tuple(args), dict(kwargs)))
         self.call_function(init, [instance] + list(args), kwargs)
         return instance
 

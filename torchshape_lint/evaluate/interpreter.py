@@ -44,6 +44,8 @@ class Interpreter(Statements, Expressions, Calls, Objects):
         self.frames: list[Frame] = []
         self.used_with_input: set = set()  # classes and containers the file itself runs on a concrete input
         self.memo = Memo()  # module applications, across the file's builds
+        self.assigned: dict = {}  # id of a top-level assignment → the values it bound, as they were right after it
+        self.usages: list = []  # (model, input, call) where the file's top-level code runs a model on a tensor
 
     def tick(self) -> None:
         self.steps += 1
@@ -65,6 +67,8 @@ class Interpreter(Statements, Expressions, Calls, Objects):
                 except Abort:
                     for name in assigned_names(node):
                         self.globals.vars[name] = UNKNOWN
+                if isinstance(node, (ast.Assign, ast.AnnAssign)):  # a later `model = model.cuda()` rebinds the name
+                    self.assigned[id(node)] = {name: self.globals.vars.get(name) for name in assigned_names(node)}
 
     def declare_class(self, node: ast.ClassDef) -> ClassV:
         bases = [self.resolve_ast_name(b) for b in node.bases]

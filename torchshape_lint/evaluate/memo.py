@@ -72,7 +72,8 @@ def duplicate(value: Any, copies: dict) -> Any:
     if isinstance(value, tuple):
         return tuple(duplicate(v, copies) for v in value)
     if isinstance(value, Instance):
-        copy = copies[id(value)] = Instance(value.cls, opaque=value.opaque, where=value.where)
+        copy = copies[id(value)] = Instance(value.cls, opaque=value.opaque, where=value.where,
+                                            built_with=value.built_with)
         copy.attrs = {k: duplicate(v, copies) for k, v in value.attrs.items()}
     elif isinstance(value, Container):
         copy = copies[id(value)] = Container(value.kind, [], value.where, value.opaque)
