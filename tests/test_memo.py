@@ -13,10 +13,10 @@ RESNET = FIXTURES / "users" / "u08_residual.py"
 
 
 def everything(report):
-    return ([f.as_dict() for f in report.findings], [(c.model, c.label, c.line, str(c.declared), c.arriving, c.agrees)
-                                                    for c in report.checks],
-            [(b.name, b.origin, b.input, [vars(s) for s in b.steps]) for b in report.builds],
-            report.layers_checked, report.layers_unknown, report.skipped)
+    checks = [(c.model, c.label, c.line, str(c.declared), c.arriving, c.agrees) for c in report.checks]
+    builds = [(b.name, b.origin, b.input, [vars(s) for s in b.steps]) for b in report.builds]
+    return ([f.as_dict() for f in report.findings], checks, builds, report.layers_checked, report.layers_unknown,
+            report.skipped)
 
 
 def analysed(path, monkeypatch, memoised, input_shape=None):

@@ -292,7 +292,8 @@ class Expressions:
         if isinstance(value, Container):
             return bool(value.children) if not value.opaque else UNKNOWN
         if isinstance(value, Instance):
-            return UNKNOWN if self.find_method(value.cls, "__len__") or self.find_method(value.cls, "__bool__") else True
+            sized = self.find_method(value.cls, "__len__") or self.find_method(value.cls, "__bool__")
+            return UNKNOWN if sized else True
         if isinstance(value, (Layer, Function, BoundMethod, ClassV)):
             return True
         if isinstance(value, (ListV, tuple, DictV, str, int, float, bool, type(None), set)):

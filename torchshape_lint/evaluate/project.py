@@ -76,4 +76,3 @@ def load(path: str, run: Callable[[str], Any]) -> Any:
     if len(_loaded) > MAX_LOADED:
         _loaded.popitem(last=False)
     return interpreter
-

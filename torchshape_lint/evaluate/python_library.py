@@ -198,7 +198,8 @@ def instance_of(value: Any, kind: Any) -> Any:
             return kind in value.cls.mro() or (UNKNOWN if value.cls.external_bases() else False)
         return False if isinstance(value, (int, float, bool, str, ListV, tuple, dict, type(None))) else UNKNOWN
     if isinstance(kind, External) and kind.name.startswith("torch.nn.") and isinstance(value, layers.Layer):
-        return value.spec.name == kind.name.split(".")[-1] or (False if layers.spec_for(kind.name.split(".")[-1]) else UNKNOWN)
+        leaf = kind.name.split(".")[-1]
+        return value.spec.name == leaf or (False if layers.spec_for(leaf) else UNKNOWN)
     return UNKNOWN
 
 
@@ -234,7 +235,8 @@ def _super(interp, args, kwargs, where):
     frame_function = interp.current_function()
     if len(args) == 2 and isinstance(args[0], ClassV):
         return Super(args[0], args[1])
-    if not args and frame_function is not None and frame_function.owner is not None and interp.current_self() is not None:
+    if not args and frame_function is not None and frame_function.owner is not None and \
+            interp.current_self() is not None:
         return Super(frame_function.owner, interp.current_self())
     return UNKNOWN
 
@@ -319,12 +321,28 @@ def dict_method(interp, mapping: DictV, name, args, kwargs):
     return UNKNOWN
 
 
+def _math(fn, defined=lambda number: True):
+    def apply(interp, args, kwargs, where):
+        known = len(args) == 1 and isinstance(args[0], (int, float)) and defined(args[0])
+        return fn(args[0]) if known else UNKNOWN
+
+    return apply
+
+
+def _cast(interp, args, kwargs, where):
+    return args[1] if len(args) == 2 else UNKNOWN
+
+
+def _partial(interp, args, kwargs, where):
+    return Partial(args[0], tuple(args[1:]), kwargs) if args else UNKNOWN
+
+
 PYTHON_EXTERNALS = {
-    "typing.cast": lambda interp, args, kwargs, where: args[1] if len(args) == 2 else UNKNOWN,
-    "collections.OrderedDict": lambda interp, args, kwargs, where: _dict(interp, args, kwargs, where),
-    "functools.partial": lambda interp, args, kwargs, where: Partial(args[0], tuple(args[1:]), kwargs) if args else UNKNOWN,
-    "math.floor": lambda interp, args, kwargs, where: math.floor(args[0]) if len(args) == 1 and isinstance(args[0], (int, float)) else UNKNOWN,
-    "math.ceil": lambda interp, args, kwargs, where: math.ceil(args[0]) if len(args) == 1 and isinstance(args[0], (int, float)) else UNKNOWN,
-    "math.sqrt": lambda interp, args, kwargs, where: math.sqrt(args[0]) if len(args) == 1 and isinstance(args[0], (int, float)) and args[0] >= 0 else UNKNOWN,
+    "typing.cast": _cast,
+    "collections.OrderedDict": _dict,
+    "functools.partial": _partial,
+    "math.floor": _math(math.floor),
+    "math.ceil": _math(math.ceil),
+    "math.sqrt": _math(math.sqrt, lambda number: number >= 0),
     "math.prod": _numeric(math.prod),
 }

@@ -186,7 +186,8 @@ class Statements:
     def unpack(self, elements: list, value: Any, frame: Frame) -> None:
         items = self.iterate(value)
         starred = [i for i, e in enumerate(elements) if isinstance(e, ast.Starred)]
-        if items is UNKNOWN or (not starred and len(items) != len(elements)) or (starred and len(items) < len(elements) - 1):
+        fits = items is not UNKNOWN and (len(items) >= len(elements) - 1 if starred else len(items) == len(elements))
+        if not fits:
             for element in elements:
                 self.bind(element, UNKNOWN, frame)
             return

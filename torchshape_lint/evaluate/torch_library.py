@@ -163,7 +163,8 @@ for _nd in (1, 2, 3):
     FUNCTIONAL_LAYERS[f"max_pool{_nd}d"] = (f"MaxPool{_nd}d", ("kernel_size", "stride", "padding", "dilation",
                                                                "ceil_mode", "return_indices"))
     FUNCTIONAL_LAYERS[f"avg_pool{_nd}d"] = (f"AvgPool{_nd}d", ("kernel_size", "stride", "padding", "ceil_mode",
-                                                               "count_include_pad") + (("divisor_override",) if _nd > 1 else ()))
+                                                               "count_include_pad")
+                                            + (("divisor_override",) if _nd > 1 else ()))
     FUNCTIONAL_LAYERS[f"adaptive_avg_pool{_nd}d"] = (f"AdaptiveAvgPool{_nd}d", ("output_size",))
     FUNCTIONAL_LAYERS[f"adaptive_max_pool{_nd}d"] = (f"AdaptiveMaxPool{_nd}d", ("output_size", "return_indices"))
 FUNCTIONAL_LAYERS["interpolate"] = ("Upsample", ("size", "scale_factor", "mode", "align_corners",
@@ -200,7 +201,8 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
 
 def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
     x = settle(x)
-    if x.shape is None or not isinstance(amounts, (tuple, ListV)) or len(amounts) % 2 or len(amounts) // 2 > len(x.shape):
+    if x.shape is None or not isinstance(amounts, (tuple, ListV)) or len(amounts) % 2 or \
+            len(amounts) // 2 > len(x.shape):
         return UNKNOWN
     if not all(int_like(a) for a in amounts):
         return UNKNOWN
@@ -351,7 +353,8 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
 def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
     """view / reshape: exact when the sizes are known; a wrong hard-coded feature count is a violation."""
     sizes = list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, ListV)) else list(args)
-    if x.shape is None or not sizes or not all(isinstance(s, (int, dims.Sym)) and not isinstance(s, bool) for s in sizes):
+    if x.shape is None or not sizes or not all(
+            isinstance(s, (int, dims.Sym)) and not isinstance(s, bool) for s in sizes):
         if sizes and all(int_like(s) for s in sizes) and sizes.count(-1) == 0:
             return Tensor(shape=tuple(sizes), trace=x.trace, origin=x.origin)
         if len(sizes) > 1 and sizes[0] == -1 and all(int_like(s) and s > 0 for s in sizes[1:]):

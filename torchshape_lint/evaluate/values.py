@@ -38,8 +38,8 @@ class Function:
     source: Any = field(repr=False)  # the SourceFile it is in
     scope: Any = field(repr=False)  # the Scope it was defined in (globals, or an enclosing function's locals)
     name: str
-    owner: Any = field(default=None, repr=False)
-    kind: str = "function"  # or, in a class body: method, static, class, property  # the ClassV it was defined in, for super()
+    owner: Any = field(default=None, repr=False)  # the ClassV it was defined in, for super()
+    kind: str = "function"  # or, in a class body: method, static, class, property
 
 
 @dataclass(eq=False)
