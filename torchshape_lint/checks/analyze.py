@@ -9,7 +9,6 @@ run on its input: a pragma's shape, else the run-wide default, else symbolic siz
 from __future__ import annotations
 
 import ast
-import gc
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from torchshape_lint.checks.finding import Finding
 from torchshape_lint.shapes import dims
 from torchshape_lint.checks.rules import all_rules
-from torchshape_lint.source.reader import SourceFile, imports_torch
+from torchshape_lint.source.reader import SourceFile, imports_torch, without_cyclic_gc
 
 
 @dataclass
@@ -112,16 +111,11 @@ def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> N
     from torchshape_lint.source.writes import forget_syntax
 
     project.begin_file()
-    # The evaluation makes many short-lived objects and few cycles; Python's cyclic collector, run as it goes,
-    # walks the file's whole tree each time (a fifth to a third of the time). The host's setting comes back after.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        _collect(source, input_shape, report)
+        with without_cyclic_gc():
+            _collect(source, input_shape, report)
     finally:
         forget_syntax()
-        if collecting:
-            gc.enable()
 
 
 def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> None:

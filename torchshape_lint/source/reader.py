@@ -8,13 +8,30 @@ the nodes a finding or a step points at.
 from __future__ import annotations
 
 import ast
+import gc
 import io
 import re
 import tokenize
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 PRAGMA = re.compile(r"#\s*torchshape:\s*(?P<body>.*)$")
 LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # lines as Python's tokenizer ends them (not at \f)
+
+
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Parsing and evaluating make many objects and few cycles; Python's cyclic collector, run as they go, walks
+    every tree node made so far each time (up to a third of the time, and more on a large file). The host's
+    setting comes back after."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -42,7 +59,10 @@ class SourceFile:
         self.text = text
         self.path = path
         self.lines = LINE.findall(text)
-        self.tree = tree if tree is not None else ast.parse(text)
+        if tree is None:
+            with without_cyclic_gc():
+                tree = ast.parse(text)
+        self.tree = tree
         self._generators: frozenset | None = None
 
     @classmethod
