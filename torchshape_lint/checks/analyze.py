@@ -78,6 +78,7 @@ class Report:
     layers_checked: int = 0
     layers_unknown: int = 0
     skipped: list = field(default_factory=list)  # (model, reason)
+    read: list = field(default_factory=list)  # project.ProjectFile: each project file the analysis looked for
 
 
 def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = None,
@@ -117,6 +118,7 @@ def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> N
     try:
         _collect(source, input_shape, report)
     finally:
+        report.read = project.files_read(source.path)
         forget_syntax()
 
 
