@@ -101,8 +101,9 @@ def test_a_module_imported_through_a_sibling_is_covered_too(tmp_path, project):
     cache = tmp_path / "cache"
     (project / "layers.py").write_text("import torch.nn as nn\n\n\ndef pool():\n"
                                        "    return nn.MaxPool2d(kernel_size=2, stride=2)\n")
-    (project / "blocks.py").write_text(textwrap.dedent(BLOCKS).replace(
-        "import torch.nn as nn\n", "import torch.nn as nn\n\nfrom layers import pool\n").replace(WRONG_POOL[0], "pool()"))
+    blocks = textwrap.dedent(BLOCKS).replace("import torch.nn as nn\n",
+                                             "import torch.nn as nn\n\nfrom layers import pool\n")
+    (project / "blocks.py").write_text(blocks.replace(WRONG_POOL[0], "pool()"))
     assert cli_in(cache, project, "model.py").returncode == 0
     (project / "layers.py").write_text((project / "layers.py").read_text().replace(*WRONG_POOL))
     result = cli_in(cache, project, "model.py")
