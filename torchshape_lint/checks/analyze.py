@@ -180,10 +180,13 @@ def _step(app: Any) -> Step:
     from torchshape_lint.shapes.tensor import Tensor
 
     span = app.where[0].span(app.where[1])
+    # A layer that returns a tuple (an RNN's output and hidden state) is shown by its first tensor, its output,
+    # as torch's forward hooks and torchinfo show it.
+    after = app.after[0] if isinstance(app.after, tuple) and app.after else app.after
     before_steps = len(app.before.trace) if isinstance(app.before, Tensor) else 0
-    added = isinstance(app.after, Tensor) and len(app.after.trace) > before_steps  # pass-through layers add none
-    formula = app.after.trace[-1].formula if added else ""
-    return Step(span.line, span.column, app.label, _shape(app.before), _shape(app.after), formula)
+    added = isinstance(after, Tensor) and len(after.trace) > before_steps  # pass-through layers add none
+    formula = after.trace[-1].formula if added else ""
+    return Step(span.line, span.column, app.label, _shape(app.before), _shape(after), formula)
 
 
 def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Finding | None:
