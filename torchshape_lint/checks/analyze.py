@@ -16,7 +16,7 @@ from typing import Any
 from torchshape_lint.checks.finding import Finding
 from torchshape_lint.shapes import dims
 from torchshape_lint.checks.rules import all_rules
-from torchshape_lint.source.reader import SourceFile, imports_torch
+from torchshape_lint.source.reader import UNREADABLE, SourceFile, imports_torch
 
 # Beyond this many evaluation steps in one file, the remaining builds are skipped (and counted).
 FILE_STEP_BUDGET = 3_000_000
@@ -90,7 +90,7 @@ def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = 
             return report
         try:
             source = SourceFile(text, path, tree)
-        except (SyntaxError, ValueError):  # not Python (flake8 reports E999 itself), or not encodable text
+        except UNREADABLE:  # not Python: flake8 reports E999 itself, the command line TSL906 (unreadable_file)
             return report
         if not imports_torch(source.tree):
             return report
@@ -108,6 +108,23 @@ def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = 
 class _Detail:
     def __init__(self, error: str) -> None:
         self.detail = {"error": error}
+
+
+def unreadable_file(path: str, error: BaseException) -> Finding:
+    """TSL906 for a file that cannot be read as Python (`error`: an OSError or one of reader.UNREADABLE), at the
+    place Python names: a syntax error's line and column, the line of a byte that is not text, else line 1."""
+    line, column, reason = 1, 0, str(error)
+    if isinstance(error, SyntaxError):
+        line, column, reason = error.lineno or 1, max((error.offset or 1) - 1, 0), error.msg
+    elif isinstance(error, UnicodeDecodeError):
+        line = error.object[:error.start].count(b"\n") + 1
+    elif isinstance(error, OSError):
+        reason = error.strerror or reason
+    elif isinstance(error, (RecursionError, MemoryError)):  # what CPython's parser raises on deep nesting
+        reason = "nested too deeply for Python's parser"
+    detail = f"{type(error).__name__}: {reason}" if reason else type(error).__name__
+    return Finding("TSL906", "unreadable-file", path, line, column, line, column,
+                   all_rules()["unreadable-file"].message(_Detail(detail)))
 
 
 def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> None:

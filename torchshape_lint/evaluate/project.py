@@ -122,12 +122,12 @@ def load(path: str) -> Any:
 
 def _run(path: str) -> Any:
     from torchshape_lint.evaluate.interpreter import Abort, Interpreter
-    from torchshape_lint.source.reader import SourceFile
+    from torchshape_lint.source.reader import UNREADABLE, SourceFile
 
     try:
         with open(path, "rb") as handle:
             source = SourceFile.from_bytes(handle.read(), path)
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, *UNREADABLE):
         return None
     interpreter = Interpreter(source, module_name=os.path.splitext(os.path.basename(path))[0], max_steps=MODULE_STEPS)
     try:

@@ -190,9 +190,9 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from torchshape_lint.checks.analyze import analyze_source
+    from torchshape_lint.checks.analyze import analyze_source, unreadable_file
     from torchshape_lint.report.cli import configured, usage_error
-    from torchshape_lint.source.reader import SourceFile
+    from torchshape_lint.source.reader import UNREADABLE, SourceFile
 
     try:
         settings = configured(args)
@@ -204,8 +204,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             with open(path, "rb") as handle:
                 text = SourceFile.from_bytes(handle.read(), path).text
-        except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as error:
-            return usage_error(f"{path}: cannot read it: {error}")
+        except (OSError, *UNREADABLE) as error:  # no table to show: as for a file that is not there
+            finding = unreadable_file(path, error)
+            return usage_error(f"{path}:{finding.line}:{finding.column + 1}: {finding.text}")
         report = analyze_source(text, path, None, settings.input_shape_for(path))
         failed = [f for f in report.findings if f.code == "TSL900"]
         if failed:
