@@ -16,8 +16,8 @@ from torchshape_lint.report import cache
 @dataclass
 class FileResult:
     """One file's findings (noqa applied, select/ignore not yet; a file that is not Python has its TSL906) and its
-    --verbose lines; `fixes` holds the edit `--fix` would make for a finding, by `fix_key(finding)`; `read`, the other project
-    files the analysis depended on (a cached result is used only while they are unchanged)."""
+    --verbose lines; `fixes` holds the edit `--fix` would make for a finding, by `fix_key(finding)`; `read`, the
+    other project files the analysis depended on (a cached result is used only while they are unchanged)."""
 
     path: str
     findings: list = field(default_factory=list)
