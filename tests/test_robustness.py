@@ -241,3 +241,14 @@ def test_missing_path_is_named_and_nothing_is_checked(tmp_path):
     (tmp_path / "m.py").write_text("import torch.nn as nn\nm = nn.Sequential(nn.Linear(4, 3), nn.Linear(5, 2))\n")
     result = cli("--no-cache", "m.py", "nothere.py", cwd=tmp_path)
     assert result.returncode == 2 and "nothere.py: no such file or directory" in result.stderr
+
+
+def test_the_plugin_reading_the_file_itself_leaves_a_bad_file_to_flake8(tmp_path):
+    """Without the lines flake8 hands over, the plugin reads the file: one that is not Python gives nothing."""
+    from torchshape_lint.report.flake8_plugin import TorchShapePlugin
+
+    (tmp_path / "bad_coding.py").write_bytes(b"# -*- coding: uft-8 -*-\nimport torch\n")
+    (tmp_path / "model.py").write_text(HEAD + MODEL_LINE + "\n")
+    assert list(TorchShapePlugin(None, str(tmp_path / "bad_coding.py")).run()) == []
+    assert list(TorchShapePlugin(None, str(tmp_path / "nowhere.py")).run()) == []
+    assert [item[2].split()[0] for item in TorchShapePlugin(None, str(tmp_path / "model.py")).run()] == ["TSL001"]
