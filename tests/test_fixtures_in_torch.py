@@ -51,7 +51,8 @@ def test_lenet_on_mnist_fails_and_256_is_right():
     net = net_class()
     with pytest.raises(RuntimeError, match="mat1 and mat2"):
         net(torch.randn(64, 1, 28, 28))
-    x = torch.nn.functional.max_pool2d(net.conv2(torch.nn.functional.max_pool2d(net.conv1(torch.zeros(1, 1, 28, 28)), 2)), 2)
+    pool = torch.nn.functional.max_pool2d
+    x = pool(net.conv2(pool(net.conv1(torch.zeros(1, 1, 28, 28)), 2)), 2)
     assert x.flatten(1).shape[1] == 16 * 4 * 4
 
 

@@ -79,8 +79,9 @@ PATHOLOGICAL = {
     "Net()(torch.zeros(2, 4))\n",
     "builders recursing into each other": HEAD + "def a(n=3):\n    return nn.Sequential(nn.Linear(n, n), b(n + 1))\n"
     "def b(n=3):\n    return nn.Sequential(nn.Linear(n, n), a(n + 1))\n",
-    "classes constructing each other": HEAD + "class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
-    "        self.b = B()\nclass B(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = A()\n",
+    "classes constructing each other": HEAD + "class A(nn.Module):\n    def __init__(self):\n"
+    "        super().__init__()\n        self.b = B()\nclass B(nn.Module):\n    def __init__(self):\n"
+    "        super().__init__()\n        self.a = A()\n",
     "deeply nested blocks": HEAD + "def f(x=1):\n" + "".join("    " * (i + 1) + "if x:\n" for i in range(90))
     + "    " * 91 + "return nn.Linear(3, 4)\nm = f()\n",
     "deeply nested calls": HEAD + "m = " + "nn.Sequential(" * 180 + "nn.Linear(3, 4)" + ")" * 180 + "\n",
