@@ -25,7 +25,7 @@ from torchshape_lint.evaluate.objects import Objects
 from torchshape_lint.evaluate.statements import Statements
 from torchshape_lint.evaluate.values import ClassV, External, Function
 from torchshape_lint.shapes.violations import Collector
-from torchshape_lint.source.reader import SourceFile
+from torchshape_lint.source.reader import UNREADABLE, SourceFile
 from torchshape_lint.source.writes import assigned_names
 from torchshape_lint.unknown import UNKNOWN
 
@@ -114,7 +114,7 @@ def run_imported_module(path: str) -> Interpreter | None:
     try:
         with open(path, "rb") as handle:
             source = SourceFile.from_bytes(handle.read(), path)
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, *UNREADABLE):
         return None
     interpreter = Interpreter(source, module_name=os.path.splitext(os.path.basename(path))[0], max_steps=MODULE_STEPS)
     try:

@@ -16,6 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
+# What reading a source as Python raises: a syntax error or a bad encoding declaration (SyntaxError), bytes that
+# are not text in its encoding or NUL bytes (ValueError), nesting deeper than the parser holds (RecursionError,
+# MemoryError).
+UNREADABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
 PRAGMA = re.compile(r"#\s*torchshape:\s*(?P<body>.*)$")
 LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # lines as Python's tokenizer ends them (not at \f)
 
@@ -67,6 +71,7 @@ class SourceFile:
 
     @classmethod
     def from_bytes(cls, data: bytes, path: str) -> "SourceFile":
+        """The file's text in its declared encoding, parsed; raises one of UNREADABLE when it is not Python."""
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         return cls(data.decode(encoding), path)
 
