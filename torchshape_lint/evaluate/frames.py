@@ -8,7 +8,7 @@ from typing import Any
 from torchshape_lint.evaluate.python_library import builtin
 from torchshape_lint.evaluate.values import Function
 
-MAX_STEPS = 1_000_000
+MAX_STEPS = 500_000  # a build; a 20 000-entry cfg through make_layers takes 400 000
 MAX_DEPTH = 40
 MAX_ITEMS = 100_000
 MAX_INT_BITS = 4096

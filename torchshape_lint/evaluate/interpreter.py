@@ -47,8 +47,8 @@ class Interpreter(Statements, Expressions, Calls, Objects):
         self.assigned: dict = {}  # id of a top-level assignment → the values it bound, as they were right after it
         self.usages: list = []  # (model, input, call) where the file's top-level code runs a model on a tensor
 
-    def tick(self) -> None:
-        self.steps += 1
+    def tick(self, steps: int = 1) -> None:
+        self.steps += steps
         if self.steps > self.max_steps:
             raise Abort("step budget")
 

@@ -224,6 +224,8 @@ class Statements:
     def havoc(self, node: Any, frame: Frame) -> None:
         """Whatever `node` may write becomes unknown: it runs on a path the evaluator cannot decide."""
         collector = writes_of(node)
+        # each write is looked up again every time: counted as evaluation steps, so the step budget bounds it too
+        self.tick(len(collector.names) + len(collector.attributes) + len(collector.mutated) + len(collector.calls))
         for name in collector.names:
             frame.scope.assign(name, UNKNOWN)
         for base, attr in collector.attributes:
