@@ -2,8 +2,9 @@
 
 Adding a layer touches one entry here. Shape functions take the bound arguments and the arriving
 tensor, report what they prove wrong to the collector, and return the output tensor, or UNKNOWN when
-it cannot be known. After a mismatch they go on as if the layer got what it declares, so that one
-mistake does not hide the next.
+it cannot be known. After a mismatch they go on as if the layer were fixed the way the finding says: a
+norm layer passes its input's shape through, a Linear or Conv gives its declared output. So one mistake
+gives one finding, and does not hide the next.
 """
 
 from __future__ import annotations
@@ -285,7 +286,7 @@ def batch_norm_shape(nd: int):
         if layer.args["affine"] is not True and layer.args["track_running_stats"] is not True:
             return x.then(layer.spec.name, layer.where, x.shape)  # no per-channel state: any channel count
         channel_check(layer, x, check, declared, 1)
-        return x.then(layer.spec.name, layer.where, x.shape[:1] + (declared if known(declared) else x.shape[1],) + x.shape[2:])
+        return x.then(layer.spec.name, layer.where, x.shape)
 
     return shape
 
