@@ -379,33 +379,37 @@ def lazy_linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     return x.then(layer.spec.name, layer.where, x.shape[:-1] + (out,)) if x.shape else UNKNOWN
 
 
-def flatten(x: Tensor, start: Any, end: Any, label: str, where: Any) -> Any:
-    """torch.flatten / nn.Flatten / x.flatten: multiply dims start..end into one."""
+def flatten(x: Tensor, start: Any, end: Any, label: str, where: Any, check: Collector) -> Any:
+    """torch.flatten / nn.Flatten / x.flatten: multiply dims start..end into one (a scalar flattens as rank 1)."""
     if x.shape is None or not known(start, end) or not isinstance(start, int) or not isinstance(end, int):
         return UNKNOWN
     rank = len(x.shape)
-    if rank == 0:  # a scalar flattens as if it had one dimension
-        return x.then(label, where, (1,)) if start in (0, -1) and end in (0, -1) else UNKNOWN
-    first, last = start % rank if -rank <= start < rank else None, end % rank if -rank <= end < rank else None
-    if first is None or last is None or first > last:
+    wrapped = check.wrap_dims(where, label, x, (start, end), rank)
+    if wrapped is None:
         return UNKNOWN
+    first, last = wrapped
+    if first > last:
+        check.dim_problem(where, label, x, "flatten() has invalid args: start_dim cannot come after end_dim")
+        return UNKNOWN
+    if rank == 0:
+        return x.then(label, where, (1,))
     parts = x.shape[first: last + 1]
     shape = x.shape[:first] + (dims.product(parts),) + x.shape[last + 1:]
     return x.then(label, where, shape, flat_parts=tuple(parts) if last == rank - 1 else None)
 
 
 def flatten_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
-    return flatten(x, layer.args["start_dim"], layer.args["end_dim"], "Flatten", layer.where)
+    return flatten(x, layer.args["start_dim"], layer.args["end_dim"], "Flatten", layer.where, check)
 
 
 def unflatten_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     dim, sizes = as_int(layer.args["dim"]), layer.args["unflattened_size"]
-    if x.shape is None or not known(dim) or not isinstance(sizes, (tuple, list)):
+    if x.shape is None or not known(dim) or not isinstance(sizes, (tuple, list)) or not x.shape:
         return UNKNOWN
-    rank = len(x.shape)
-    if not -rank <= dim < rank:
+    wrapped = check.wrap_dims(layer.where, "Unflatten", x, (dim,), len(x.shape))
+    if wrapped is None:
         return UNKNOWN
-    dim %= rank
+    dim, = wrapped
     sizes = tuple(as_int(s) for s in sizes)
     if sizes.count(-1) == 1 and all(known(s) for s in sizes):
         rest = dims.product(s for s in sizes if s != -1)
@@ -414,6 +418,18 @@ def unflatten_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         if x.shape[dim] != dims.product(sizes):
             return UNKNOWN  # PyTorch raises: the sizes do not multiply to the dimension
     return x.then("Unflatten", layer.where, x.shape[:dim] + sizes + x.shape[dim + 1:])
+
+
+def softmax(x: Tensor, dim: Any, label: str, where: Any, check: Collector) -> Any:
+    """softmax / log_softmax / softmin along `dim` (None: PyTorch picks one): the shape stays."""
+    if x.shape is not None and isinstance(dim, int) and not isinstance(dim, bool):
+        if check.wrap_dims(where, label, x, (dim,), len(x.shape)) is None:
+            return UNKNOWN
+    return x
+
+
+def softmax_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    return softmax(x, layer.args["dim"], f"{layer.spec.name}(dim={layer.args['dim']!r})", layer.where, check)
 
 
 def embedding_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
@@ -524,8 +540,7 @@ def pixel_shuffle_shape(down: bool):
 # ---- the table --------------------------------------------------------------------------------------
 
 ELEMENTWISE = (
-    "Identity ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Softmax Softmin "
-    "LogSoftmax Softmax2d Softplus Softsign Softshrink Hardshrink Tanhshrink Hardswish Hardsigmoid Hardtanh "
+    "Identity ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Softmax2d Softplus Softsign Softshrink Hardshrink Tanhshrink Hardswish Hardsigmoid Hardtanh "
     "LogSigmoid Threshold Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout "
     "LocalResponseNorm"
 ).split()
@@ -586,6 +601,8 @@ def _build_table() -> dict:
     add("LSTM", recurrent + recurrent_tail + (("proj_size", 0),) + FACTORY, recurrent_shape, declares="input_size")
     add("PixelShuffle", (("upscale_factor", REQUIRED),), pixel_shuffle_shape(False))
     add("PixelUnshuffle", (("downscale_factor", REQUIRED),), pixel_shuffle_shape(True))
+    for name in ("Softmax", "Softmin", "LogSoftmax"):
+        add(name, (("dim", None),), softmax_shape)
     for name in ELEMENTWISE:
         add(name, None, same_shape)
     return table

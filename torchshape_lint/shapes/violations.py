@@ -63,6 +63,22 @@ class Collector:
     def applied(self, where: Any, label: str, before: Any, after: Any) -> None:
         self.applications.append(Application(where, label, before, after))
 
+    def wrap_dims(self, where: Any, label: str, tensor: Any, wanted: Any, rank: int) -> tuple | None:
+        """The indexes the dims in `wanted` name in a tensor of `rank` dimensions (dims.wrap_dim); at the first one
+        out of range, a violation and None, as PyTorch raises at the first."""
+        indexes = []
+        for dim in wanted:
+            index = dims.wrap_dim(dim, rank)
+            if index is None:
+                self.dim_problem(where, label, tensor, dims.dim_out_of_range(dim, rank))
+                return None
+            indexes.append(index)
+        return tuple(indexes)
+
+    def dim_problem(self, where: Any, label: str, tensor: Any, problem: str) -> None:
+        """Dims PyTorch rejects for the rank that arrives, in PyTorch's words."""
+        self.report(Violation("dim-out-of-range", where, label, tensor, detail={"problem": problem}))
+
     def size(self, kind: str, where: Any, label: str, tensor: Any, declared: Any, arriving: Dim,
              suggestion: str | None = None, **detail: Any) -> bool:
         """Record a violation when `arriving` can never equal `declared`; say whether the check was decided."""
