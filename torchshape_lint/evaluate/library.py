@@ -92,8 +92,7 @@ def make_layer(interp: Any, spec: layers.LayerSpec, args: list, kwargs: dict, wh
     if bound is None:
         return UNKNOWN
     layer = layers.Layer(spec, {k: readable(v) for k, v in bound.items()}, where)
-    if spec.validate is not None:
-        spec.validate(layer, interp.check)
+    layers.validate(layer, interp.check)
     return layer
 
 
@@ -552,8 +551,7 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
         if bound is None:
             return UNKNOWN
         layer = layers.Layer(spec, bound, where)
-        if spec.validate is not None:
-            spec.validate(layer, interp.check)
+        layers.validate(layer, interp.check)
         return layer(x, interp.check)
     if name == "pad":
         return functional_pad(interp, x, args[1] if len(args) > 1 else kwargs.get("pad", UNKNOWN), where)

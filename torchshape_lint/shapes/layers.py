@@ -31,6 +31,7 @@ class LayerSpec:
     validate: Callable[["Layer", Collector], None] | None = None
     declares: str | None = None  # the argument that states the size of the input it expects
     spatial: int = 0  # N for layers that read (N, C, *N sizes) and so fix a pending input's rank themselves
+    integers: tuple = ()  # the arguments PyTorch needs as ints (or tuples of ints) to build the layer's tensors
 
 
 @dataclass(eq=False)
@@ -53,6 +54,35 @@ class Layer:
         out = self.spec.shape(self, x, check)
         check.applied(self.where, self.spec.name, x, out)
         return out
+
+
+def validate(layer: Layer, check: Collector) -> None:
+    """What PyTorch rejects in a layer's arguments whatever the input: a float where it needs an int, then the
+    layer's own rules."""
+    floats = [(name, layer.args[name]) for name in layer.spec.integers if is_float(layer.args[name])]
+    if floats and has_channel_state(layer) and not check.build_failed:
+        # PyTorch stops at this layer: those built after it (often from the same computed size) are never reached
+        check.build_failed = True
+        name, value = floats[0]
+        check.report(Violation("layer-arguments", layer.where, layer.spec.name, None, None, value, detail={
+            "problem": f"{name}={value!r} is a float: building the layer raises TypeError, PyTorch needs an "
+                       "int here (write // rather than /, or int(...))"}))
+    if layer.spec.validate is not None:
+        layer.spec.validate(layer, check)
+
+
+def is_float(value: Any) -> bool:
+    return isinstance(value, float) or isinstance(value, (tuple, list)) and any(isinstance(v, float) for v in value)
+
+
+STATE_FLAGS = ("affine", "track_running_stats", "elementwise_affine")
+
+
+def has_channel_state(layer: Layer) -> bool:
+    """Whether the layer holds tensors sized by its arguments: always, except a norm layer without affine
+    parameters and running statistics, which then takes any channel count."""
+    flags = [layer.args[name] for name in STATE_FLAGS if name in layer.args]
+    return not flags or any(flag is True for flag in flags)
 
 
 def bind(spec: LayerSpec, args: tuple, kwargs: dict) -> dict | None:
@@ -283,8 +313,8 @@ def batch_norm_shape(nd: int):
             check.report(Violation("input-rank", layer.where, layer.spec.name, x, " or ".join(f"{r}-D" for r in ranks),
                                    len(x.shape)))
             return UNKNOWN
-        if layer.args["affine"] is not True and layer.args["track_running_stats"] is not True:
-            return x.then(layer.spec.name, layer.where, x.shape)  # no per-channel state: any channel count
+        if not has_channel_state(layer):
+            return x.then(layer.spec.name, layer.where, x.shape)
         channel_check(layer, x, check, declared, 1)
         return x.then(layer.spec.name, layer.where, x.shape)
 
@@ -298,7 +328,7 @@ def instance_norm_shape(nd: int):
         x = spatial_input(layer, x, check, nd, as_int(a["num_features"]))
         if x is None:
             return UNKNOWN
-        if a["affine"] is True or a["track_running_stats"] is True:
+        if has_channel_state(layer):
             channel_check(layer, x, check, as_int(a["num_features"]), len(x.shape) - nd - 1)
         return x.then(layer.spec.name, layer.where, x.shape)
 
@@ -310,7 +340,7 @@ def group_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         return x if not x.pending else UNKNOWN
     if len(x.shape) < 2:
         return UNKNOWN
-    if layer.args["affine"] is not True:  # no per-channel parameters: the channels need only split into the groups
+    if not has_channel_state(layer):  # the channels need only split into the groups
         groups = as_int(layer.args["num_groups"])
         if isinstance(x.shape[1], int) and known(groups) and groups > 0 and x.shape[1] % groups:
             return UNKNOWN
@@ -550,12 +580,16 @@ def _build_table() -> dict:
     table = {}
 
     def add(name: str, params: Any, shape: Callable, validate: Callable | None = None, declares: str | None = None,
-            spatial: int = 0):
-        table[name] = LayerSpec(name, params, shape, validate, declares, spatial)
+            spatial: int = 0, integers: tuple = ()):
+        table[name] = LayerSpec(name, params, shape, validate, declares, spatial, integers)
+
+    conv_integers = ("in_channels", "out_channels", "kernel_size", "groups")
 
     for nd in (1, 2, 3):
-        add(f"Conv{nd}d", conv_params(False), conv_shape(nd, False), conv_validate, "in_channels", spatial=nd)
-        add(f"ConvTranspose{nd}d", conv_params(True), conv_shape(nd, True), conv_validate, "in_channels", spatial=nd)
+        add(f"Conv{nd}d", conv_params(False), conv_shape(nd, False), conv_validate, "in_channels", spatial=nd,
+            integers=conv_integers)
+        add(f"ConvTranspose{nd}d", conv_params(True), conv_shape(nd, True), conv_validate, "in_channels", spatial=nd,
+            integers=conv_integers)
         add(f"MaxPool{nd}d", (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
                               ("return_indices", False), ("ceil_mode", False)), pool_shape(nd, True), pool_validate(nd), spatial=nd)
         avg = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
@@ -566,10 +600,10 @@ def _build_table() -> dict:
             spatial=nd)
         add(f"BatchNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", True),
                                 ("track_running_stats", True)) + FACTORY + NORM_BIAS, batch_norm_shape(nd),
-            declares="num_features", spatial=nd)
+            declares="num_features", spatial=nd, integers=("num_features",))
         add(f"InstanceNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", False),
                                    ("track_running_stats", False)) + FACTORY + NORM_BIAS, instance_norm_shape(nd),
-            declares="num_features", spatial=nd)
+            declares="num_features", spatial=nd, integers=("num_features",))
         for kind in ("Reflection", "Replication", "Circular", "Zero"):
             if kind == "Zero" and nd == 1:
                 continue
@@ -577,17 +611,18 @@ def _build_table() -> dict:
         add(f"ConstantPad{nd}d", (("padding", REQUIRED), ("value", REQUIRED)), padding_shape(nd, True))
     add("ZeroPad1d", (("padding", REQUIRED),), padding_shape(1, True))
     add("Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True)) + FACTORY, linear_shape,
-        declares="in_features")
+        declares="in_features", integers=("in_features", "out_features"))
     add("LazyLinear", (("out_features", REQUIRED), ("bias", True)) + FACTORY, lazy_linear_shape)
     add("GroupNorm", (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True)) + FACTORY
-        + NORM_BIAS, group_norm_shape, group_norm_validate, "num_channels")
+        + NORM_BIAS, group_norm_shape, group_norm_validate, "num_channels", integers=("num_channels",))
     add("LayerNorm", (("normalized_shape", REQUIRED), ("eps", 1e-5), ("elementwise_affine", True), ("bias", True))
-        + FACTORY, layer_norm_shape, declares="normalized_shape")
+        + FACTORY, layer_norm_shape, declares="normalized_shape", integers=("normalized_shape",))
     add("Flatten", (("start_dim", 1), ("end_dim", -1)), flatten_shape)
     add("Unflatten", (("dim", REQUIRED), ("unflattened_size", REQUIRED)), unflatten_shape)
     add("Embedding", (("num_embeddings", REQUIRED), ("embedding_dim", REQUIRED), ("padding_idx", None),
                       ("max_norm", None), ("norm_type", 2.0), ("scale_grad_by_freq", False), ("sparse", False),
-                      ("_weight", None), ("_freeze", False)) + FACTORY, embedding_shape)
+                      ("_weight", None), ("_freeze", False)) + FACTORY, embedding_shape,
+        integers=("num_embeddings", "embedding_dim"))
     upsample = (("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None),
                 ("recompute_scale_factor", None))
     add("Upsample", upsample, upsample_shape)
@@ -595,10 +630,12 @@ def _build_table() -> dict:
     add("UpsamplingBilinear2d", (("size", None), ("scale_factor", None)), upsample_shape)
     recurrent = (("input_size", REQUIRED), ("hidden_size", REQUIRED), ("num_layers", 1))
     recurrent_tail = (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False))
+    recurrent_integers = ("input_size", "hidden_size")
     add("RNN", recurrent + (("nonlinearity", "tanh"),) + recurrent_tail + FACTORY, recurrent_shape,
-        declares="input_size")
-    add("GRU", recurrent + recurrent_tail + FACTORY, recurrent_shape, declares="input_size")
-    add("LSTM", recurrent + recurrent_tail + (("proj_size", 0),) + FACTORY, recurrent_shape, declares="input_size")
+        declares="input_size", integers=recurrent_integers)
+    add("GRU", recurrent + recurrent_tail + FACTORY, recurrent_shape, declares="input_size", integers=recurrent_integers)
+    add("LSTM", recurrent + recurrent_tail + (("proj_size", 0),) + FACTORY, recurrent_shape, declares="input_size",
+        integers=recurrent_integers)
     add("PixelShuffle", (("upscale_factor", REQUIRED),), pixel_shuffle_shape(False))
     add("PixelUnshuffle", (("downscale_factor", REQUIRED),), pixel_shuffle_shape(True))
     for name in ("Softmax", "Softmin", "LogSoftmax"):

@@ -56,6 +56,7 @@ class Collector:
         self.applications: list[Application] = []
         self.layers_checked = 0
         self.layers_unknown = 0
+        self.build_failed = False  # a layer PyTorch cannot build was reported: the build stops there in PyTorch
 
     def report(self, violation: Violation) -> None:
         self.violations.append(violation)
