@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any, Callable
 
 from torchshape_lint.shapes import dims, formulas
-from torchshape_lint.shapes.tensor import Tensor, materialize, settle
+from torchshape_lint.shapes.tensor import Tensor, materialize, settle, show_shape
 from torchshape_lint.shapes.violations import Collector, Violation
 from torchshape_lint.unknown import UNKNOWN, Unknown
 
@@ -330,6 +330,15 @@ def instance_norm_shape(nd: int):
             return UNKNOWN
         if has_channel_state(layer):
             channel_check(layer, x, check, as_int(a["num_features"]), len(x.shape) - nd - 1)
+        spatial = x.shape[-nd:]
+        # Statistics over one value: PyTorch raises whenever it normalizes by the input's own statistics, which
+        # is in training, and in eval mode too unless the layer tracks running statistics (the mode confirm runs)
+        if a["track_running_stats"] is False and all(isinstance(d, int) for d in spatial) and dims.product(spatial) == 1:
+            batched = x.shape if len(x.shape) == nd + 2 else (1,) + x.shape  # PyTorch's message shows it batched
+            check.report(Violation("too-few-values", layer.where, layer.spec.name, x, detail={
+                "problem": f"Expected more than 1 spatial element when training, got input size {show_shape(batched)}"
+                           " (without running statistics it raises in eval mode too)"}))
+            return UNKNOWN
         return x.then(layer.spec.name, layer.where, x.shape)
 
     return shape
