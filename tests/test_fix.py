@@ -171,3 +171,82 @@ def test_fix_edits_positions_for_sarif():
     assert text[edits[0].start_offset:edits[0].end_offset] == "512 * 7 * 7"
     assert edits[0].finding.code == "TSL001"
     assert apply_edits(text, edits) == text.replace(VGG_LINE, VGG_FIXED)
+
+
+def test_fix_with_diff_only_shows_the_diff(tmp_path):
+    """--diff writes nothing, also when --fix is given with it."""
+    path = copy(tmp_path, "vgg_no_avgpool.py", "m.py")
+    before = path.read_text()
+    alone = cli("--diff", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
+    both = cli("--fix", "--diff", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
+    assert both.returncode == 0 and both.stdout == alone.stdout and "+" + VGG_FIXED in both.stdout
+    assert (both.stderr, path.read_text()) == ("", before)
+
+
+def test_fix_says_what_it_changed_on_stderr(tmp_path):
+    path = copy(tmp_path, "vgg_no_avgpool.py", "m.py")
+    line = path.read_text().splitlines(keepends=True).index(VGG_LINE) + 1
+    result = cli("--fix", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "")
+    column = VGG_LINE.index("512") + 1
+    assert result.stderr == f"fixed m.py:{line}:{column}: TSL001 in_features 512 * 7 * 7 → 512 * 1 * 1\n"
+
+
+# One wrong declared channel count in each layer TSL002 fixes; by hand: 3 → 16 → 32 channels, 8x8 → 4x4 at the pool.
+CHANNELS = '''import torch.nn as nn
+
+# torchshape: input=(2, 3, 8, 8)
+model = nn.Sequential(
+    nn.Conv2d(3, 16, kernel_size=3, padding=1),
+    nn.BatchNorm2d({bn}),
+    nn.ReLU(),
+    nn.Conv2d({conv}, 32, kernel_size=3, padding=1),
+    nn.GroupNorm(4, {gn}),
+    nn.MaxPool2d(2),
+    nn.InstanceNorm2d({inorm}, affine=True),
+    nn.Flatten(),
+    nn.Linear(32 * 4 * 4, 10),
+)
+'''
+RIGHT = {"bn": 16, "conv": 16, "gn": 32, "inorm": 32}
+
+
+@pytest.mark.parametrize("wrong", sorted(RIGHT))
+def test_channel_mismatch_is_fixed_and_the_model_runs(tmp_path, wrong):
+    torch = pytest.importorskip("torch")
+    written = {**RIGHT, wrong: RIGHT[wrong] * 2}
+    path = tmp_path / "m.py"
+    path.write_text(CHANNELS.format(**written))
+    result = cli("--fix", "m.py", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "")
+    assert path.read_text() == CHANNELS.format(**RIGHT)
+    assert result.stderr.startswith("fixed m.py:") and f" {RIGHT[wrong] * 2} → {RIGHT[wrong]}\n" in result.stderr
+    with pytest.raises((RuntimeError, ValueError)):  # InstanceNorm raises a ValueError
+        load_model(CHANNELS.format(**written))(torch.zeros(2, 3, 8, 8))
+    assert tuple(load_model(path.read_text())(torch.zeros(2, 3, 8, 8)).shape) == (2, 10)
+    assert cli("m.py", cwd=tmp_path).returncode == 0
+
+
+def load_model(source):
+    namespace = {}
+    exec(source, namespace)
+    return namespace["model"].eval()
+
+
+def test_a_channel_count_right_for_another_build_is_left_alone(tmp_path):
+    """make(16) gets 16 channels at the BatchNorm, make(32) gets 32: no literal is right for both."""
+    source = '''import torch
+import torch.nn as nn
+
+
+def make(width):
+    return nn.Sequential(nn.Conv2d(3, width, 3), nn.BatchNorm2d(16))
+
+
+make(16)(torch.zeros(1, 3, 8, 8))
+make(32)(torch.zeros(1, 3, 8, 8))
+'''
+    (tmp_path / "m.py").write_text(source)
+    result = cli("--fix", "m.py", cwd=tmp_path)
+    assert result.returncode == 1 and "TSL002" in result.stdout
+    assert (tmp_path / "m.py").read_text() == source

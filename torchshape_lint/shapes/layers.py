@@ -9,7 +9,7 @@ gives one finding, and does not hide the next.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Callable
 
@@ -32,6 +32,8 @@ class LayerSpec:
     declares: str | None = None  # the argument that states the size of the input it expects
     spatial: int = 0  # N for layers that read (N, C, *N sizes) and so fix a pending input's rank themselves
     integers: tuple = ()  # the arguments PyTorch needs as ints (or tuples of ints) to build the layer's tensors
+    # rank of the input → the index of the dimension `declares` states (channels, features); None: not one dim
+    declared_dim: Callable[[int], int] | None = None
 
 
 @dataclass(eq=False)
@@ -52,8 +54,16 @@ class Layer:
         if not self.spec.spatial:
             x = settle(x)
         out = self.spec.shape(self, x, check)
-        check.applied(self.where, self.spec.name, x, out)
+        check.applied(self.where, self.spec.name, as_read(x, out, self.where), out)
         return out
+
+
+def as_read(x: Tensor, out: Any, where: Any) -> Tensor:
+    """The input as the layer read it: a pending model input has the shape the layer gave it (in its own step)."""
+    if x.pending and isinstance(out, Tensor) and out.trace and out.trace[-1].where == where \
+            and out.trace[-1].before is not None:
+        return replace(x, shape=out.trace[-1].before, pending=False, hint=None)
+    return x
 
 
 def validate(layer: Layer, check: Collector) -> None:
@@ -167,9 +177,12 @@ def spatial_output(layer: Layer, x: Tensor, check: Collector, nd: int, channels:
     return x.then(layer.spec.name, layer.where, shape, formula=formula)
 
 
-def channel_check(layer: Layer, x: Tensor, check: Collector, declared: Any, index: int) -> None:
+def channel_check(layer: Layer, x: Tensor, check: Collector, declared: Any) -> None:
+    """The declared channels against the dimension of `x` they state; the suggestion is the arriving count."""
     if known(declared):
-        check.size("channel-mismatch", layer.where, layer.label(), x, declared, x.shape[index])
+        arriving = x.shape[layer.spec.declared_dim(len(x.shape))]
+        check.size("channel-mismatch", layer.where, layer.label(), x, declared, arriving,
+                   suggestion=str(arriving) if isinstance(arriving, int) else None)
 
 
 # ---- convolutions -----------------------------------------------------------------------------------
@@ -182,7 +195,7 @@ def conv_shape(nd: int, transposed: bool):
         x = spatial_input(layer, x, check, nd, in_channels)
         if x is None:
             return UNKNOWN
-        channel_check(layer, x, check, in_channels, len(x.shape) - nd - 1)
+        channel_check(layer, x, check, in_channels)
         kernel, stride, dilation = (ntuple(a[k], nd) for k in ("kernel_size", "stride", "dilation"))
         padding = a["padding"]
         fns, texts = [], []
@@ -315,7 +328,7 @@ def batch_norm_shape(nd: int):
             return UNKNOWN
         if not has_channel_state(layer):
             return x.then(layer.spec.name, layer.where, x.shape)
-        channel_check(layer, x, check, declared, 1)
+        channel_check(layer, x, check, declared)
         return x.then(layer.spec.name, layer.where, x.shape)
 
     return shape
@@ -329,7 +342,7 @@ def instance_norm_shape(nd: int):
         if x is None:
             return UNKNOWN
         if has_channel_state(layer):
-            channel_check(layer, x, check, as_int(a["num_features"]), len(x.shape) - nd - 1)
+            channel_check(layer, x, check, as_int(a["num_features"]))
         spatial = x.shape[-nd:]
         # Statistics over one value: PyTorch raises whenever it normalizes by the input's own statistics, which
         # is in training, and in eval mode too unless the layer tracks running statistics (the mode confirm runs)
@@ -354,7 +367,7 @@ def group_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         if isinstance(x.shape[1], int) and known(groups) and groups > 0 and x.shape[1] % groups:
             return UNKNOWN
         return x.then(layer.spec.name, layer.where, x.shape)
-    channel_check(layer, x, check, as_int(layer.args["num_channels"]), 1)
+    channel_check(layer, x, check, as_int(layer.args["num_channels"]))
     return x.then(layer.spec.name, layer.where, x.shape)
 
 
@@ -585,20 +598,35 @@ ELEMENTWISE = (
 ).split()
 
 
+def spatial_channels(nd: int, rank: int) -> int:
+    """The channels of (N, C, *nd sizes) or unbatched (C, *nd sizes)."""
+    return rank - nd - 1
+
+
+def second(rank: int) -> int:
+    """The channels of (N, C, ...): BatchNorm and GroupNorm read no unbatched input."""
+    return 1
+
+
+def last(rank: int) -> int:
+    return rank - 1
+
+
 def _build_table() -> dict:
     table = {}
 
     def add(name: str, params: Any, shape: Callable, validate: Callable | None = None, declares: str | None = None,
-            spatial: int = 0, integers: tuple = ()):
-        table[name] = LayerSpec(name, params, shape, validate, declares, spatial, integers)
+            spatial: int = 0, integers: tuple = (), declared_dim: Callable[[int], int] | None = None):
+        table[name] = LayerSpec(name, params, shape, validate, declares, spatial, integers, declared_dim)
 
     conv_integers = ("in_channels", "out_channels", "kernel_size", "groups")
 
     for nd in (1, 2, 3):
+        channels = partial(spatial_channels, nd)
         add(f"Conv{nd}d", conv_params(False), conv_shape(nd, False), conv_validate, "in_channels", spatial=nd,
-            integers=conv_integers)
+            integers=conv_integers, declared_dim=channels)
         add(f"ConvTranspose{nd}d", conv_params(True), conv_shape(nd, True), conv_validate, "in_channels", spatial=nd,
-            integers=conv_integers)
+            integers=conv_integers, declared_dim=channels)
         add(f"MaxPool{nd}d", (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
                               ("return_indices", False), ("ceil_mode", False)), pool_shape(nd, True), pool_validate(nd), spatial=nd)
         avg = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
@@ -609,10 +637,10 @@ def _build_table() -> dict:
             spatial=nd)
         add(f"BatchNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", True),
                                 ("track_running_stats", True)) + FACTORY + NORM_BIAS, batch_norm_shape(nd),
-            declares="num_features", spatial=nd, integers=("num_features",))
+            declares="num_features", spatial=nd, integers=("num_features",), declared_dim=second)
         add(f"InstanceNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", False),
                                    ("track_running_stats", False)) + FACTORY + NORM_BIAS, instance_norm_shape(nd),
-            declares="num_features", spatial=nd, integers=("num_features",))
+            declares="num_features", spatial=nd, integers=("num_features",), declared_dim=channels)
         for kind in ("Reflection", "Replication", "Circular", "Zero"):
             if kind == "Zero" and nd == 1:
                 continue
@@ -620,10 +648,11 @@ def _build_table() -> dict:
         add(f"ConstantPad{nd}d", (("padding", REQUIRED), ("value", REQUIRED)), padding_shape(nd, True))
     add("ZeroPad1d", (("padding", REQUIRED),), padding_shape(1, True))
     add("Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True)) + FACTORY, linear_shape,
-        declares="in_features", integers=("in_features", "out_features"))
+        declares="in_features", integers=("in_features", "out_features"), declared_dim=last)
     add("LazyLinear", (("out_features", REQUIRED), ("bias", True)) + FACTORY, lazy_linear_shape)
     add("GroupNorm", (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True)) + FACTORY
-        + NORM_BIAS, group_norm_shape, group_norm_validate, "num_channels", integers=("num_channels",))
+        + NORM_BIAS, group_norm_shape, group_norm_validate, "num_channels", integers=("num_channels",),
+        declared_dim=second)
     add("LayerNorm", (("normalized_shape", REQUIRED), ("eps", 1e-5), ("elementwise_affine", True), ("bias", True))
         + FACTORY, layer_norm_shape, declares="normalized_shape", integers=("normalized_shape",))
     add("Flatten", (("start_dim", 1), ("end_dim", -1)), flatten_shape)

@@ -25,5 +25,5 @@ model = nn.Sequential(
 
     def message(self, v) -> str:
         return (f"{v.label} but {dims.show(v.arriving)} arrive ({summary(v.tensor)}); "
-                f"use {dims.show(v.arriving)}" if isinstance(v.arriving, int) else
+                f"use {v.suggestion or dims.show(v.arriving)}" if isinstance(v.arriving, int) else
                 f"{v.label} but {dims.show(v.arriving)} arrive for every input ({summary(v.tensor)})")
