@@ -233,20 +233,61 @@ def load_model(source):
     return namespace["model"].eval()
 
 
-def test_a_channel_count_right_for_another_build_is_left_alone(tmp_path):
-    """make(16) gets 16 channels at the BatchNorm, make(32) gets 32: no literal is right for both."""
+WIDTHS = '''import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, in_planes, planes):
+        super().__init__()
+        self.conv = nn.Conv2d(in_planes, planes, 3, padding=1)
+        self.bn = nn.BatchNorm2d(in_planes)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
+model = nn.Sequential(Block(3, 16), Block(16, 32), Block(32, 64))
+model(torch.zeros(1, 3, 8, 8))
+'''
+
+
+def test_a_size_held_by_a_name_in_every_build_is_said_and_fixed_with_the_name(tmp_path):
+    """Three widths reach the BatchNorm: 16, 32, 64 channels (by hand: each block's conv gives `planes`)."""
+    path = tmp_path / "m.py"
+    path.write_text(WIDTHS)
+    found = cli("m.py", cwd=tmp_path)
+    line, column = 9, WIDTHS.splitlines()[8].index("nn.BatchNorm2d") + 1
+    assert [text.split(": ", 1)[0] for text in found.stdout.splitlines()] == [f"m.py:{line}:{column}"] * 3
+    assert [text.rsplit("; ", 1)[1] for text in found.stdout.splitlines()] == [
+        "use planes (16 here)", "use planes (32 here)", "use planes (64 here)"]
+    result = cli("--fix", "m.py", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "")
+    assert path.read_text() == WIDTHS.replace("nn.BatchNorm2d(in_planes)", "nn.BatchNorm2d(planes)")
+    assert result.stderr == f"fixed m.py:{line}:{column + len('nn.BatchNorm2d(')}: TSL002 num_features in_planes → planes\n"
+    torch = pytest.importorskip("torch")
+    namespace = {}
+    exec(path.read_text(), namespace)
+    assert tuple(namespace["model"].eval()(torch.zeros(1, 3, 8, 8)).shape) == (1, 64, 8, 8)
+
+
+def test_a_number_right_for_one_build_only_is_said_so_and_not_written(tmp_path):
+    """make(8), make(16), make(32): 16, 32 and 64 channels reach the BatchNorm, and no name holds them."""
     source = '''import torch
 import torch.nn as nn
 
 
 def make(width):
-    return nn.Sequential(nn.Conv2d(3, width, 3), nn.BatchNorm2d(16))
+    return nn.Sequential(nn.Conv2d(3, width * 2, 3), nn.BatchNorm2d(16))
 
 
+make(8)(torch.zeros(1, 3, 8, 8))
 make(16)(torch.zeros(1, 3, 8, 8))
 make(32)(torch.zeros(1, 3, 8, 8))
 '''
     (tmp_path / "m.py").write_text(source)
     result = cli("--fix", "m.py", cwd=tmp_path)
-    assert result.returncode == 1 and "TSL002" in result.stdout
     assert (tmp_path / "m.py").read_text() == source
+    assert result.returncode == 1 and result.stderr == ""
+    assert [text.rsplit("; ", 1)[1] for text in result.stdout.splitlines()] == [
+        "use 32 here (other uses of this line get 16, 64)", "use 64 here (other uses of this line get 16, 32)"]

@@ -91,9 +91,21 @@ def make_layer(interp: Any, spec: layers.LayerSpec, args: list, kwargs: dict, wh
     bound = layers.bind(spec, tuple(args), kwargs)
     if bound is None:
         return UNKNOWN
-    layer = layers.Layer(spec, {k: readable(v) for k, v in bound.items()}, where)
+    layer = layers.Layer(spec, {k: readable(v) for k, v in bound.items()}, where, visible_ints(interp.call_scope))
     layers.validate(layer, interp.check)
     return layer
+
+
+def visible_ints(scope: Any) -> dict:
+    """The names holding a plain int where a layer is built (inner scopes shadow outer ones), in the order they
+    were bound: suggestions can then say `planes` rather than a number right for one build only."""
+    names: dict = {}
+    while scope is not None:
+        for name, value in scope.vars.items():
+            if int_like(value) and name not in names:
+                names[name] = value
+        scope = scope.parent
+    return names
 
 
 def make_container(interp: Any, kind: str, args: list, kwargs: dict, where: Any) -> Any:

@@ -43,6 +43,7 @@ class Layer:
     spec: LayerSpec
     args: dict
     where: Any = field(default=None, repr=False)
+    names: dict = field(default_factory=dict, repr=False)  # the plain-int names visible at the constructor call
 
     def label(self) -> str:
         shown = [f"{k}={v!r}" for k, v in self.args.items() if k == self.spec.declares]
@@ -182,7 +183,7 @@ def channel_check(layer: Layer, x: Tensor, check: Collector, declared: Any) -> N
     if known(declared):
         arriving = x.shape[layer.spec.declared_dim(len(x.shape))]
         check.size("channel-mismatch", layer.where, layer.label(), x, declared, arriving,
-                   suggestion=str(arriving) if isinstance(arriving, int) else None)
+                   suggestion=str(arriving) if isinstance(arriving, int) else None, names=layer.names)
 
 
 # ---- convolutions -----------------------------------------------------------------------------------
@@ -401,14 +402,14 @@ def linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     declared, out = as_int(layer.args["in_features"]), as_int(layer.args["out_features"])
     if x.pending:  # the model's input: the first Linear defines what it takes, unless a pragma or usage says
         if x.exact and x.hint and known(declared):  # the last size is the features, batch left out or not
-            check.size("linear-in-features", layer.where, layer.label(), x, declared, x.hint[-1])
+            check.size("linear-in-features", layer.where, layer.label(), x, declared, x.hint[-1], names=layer.names)
         return x.then(layer.spec.name, layer.where, None, last=out)
     if x.shape is not None and not x.shape:
         return UNKNOWN
     arriving = x.last_dim()
     if known(declared):
         check.size("linear-in-features", layer.where, layer.label(), x, declared, arriving,
-                   suggestion=suggest_features(x))
+                   suggestion=suggest_features(x), names=layer.names)
     if x.shape is None:
         return x.then(layer.spec.name, layer.where, None, last=out)
     return x.then(layer.spec.name, layer.where, x.shape[:-1] + (out,))
