@@ -60,8 +60,9 @@ class Layer:
 
 
 def as_read(x: Tensor, out: Any, where: Any) -> Tensor:
-    """The input as the layer read it: a pending model input has the shape the layer gave it (in its own step)."""
-    if x.pending and isinstance(out, Tensor) and out.trace and out.trace[-1].where == where \
+    """The input as the layer read it: a pending model input of an exact shape (pragma, usage) has the shape the layer
+    gave it, in its own step. Other pending inputs take their channels from the layer: assumed, not read."""
+    if x.pending and x.exact and isinstance(out, Tensor) and out.trace and out.trace[-1].where == where \
             and out.trace[-1].before is not None:
         return replace(x, shape=out.trace[-1].before, pending=False, hint=None)
     return x
