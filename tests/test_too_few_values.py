@@ -43,3 +43,23 @@ def test_instance_norm_on_one_value_is_reported_where_torch_raises_in_eval_mode(
         size = error.split("torch.Size([")[1].split("])")[0]
         assert f"{words}, got input size ({size})" in finding["message"], (finding["message"], error)
     assert result.returncode == (1 if expected else 0)
+
+
+def test_functional_instance_norm_on_one_value(tmp_path):
+    torch = pytest.importorskip("torch")
+    source = '''import torch
+import torch.nn.functional as F
+
+x = torch.zeros(2, 4, 1, 1)
+y = F.instance_norm(x)
+z = F.instance_norm(torch.zeros(2, 4, 1, 2))
+'''
+    (tmp_path / "f.py").write_text(source)
+    result = cli("--no-cache", "f.py", cwd=tmp_path)
+    assert result.returncode == 1
+    assert [line.split(": ", 1)[0] for line in result.stdout.splitlines()] == ["f.py:5:5"]
+    assert "F.instance_norm: Expected more than 1 spatial element when training, got input size (2, 4, 1, 1)" \
+        in result.stdout
+    with pytest.raises(ValueError, match="Expected more than 1 spatial element when training"):
+        exec(source, {})
+    torch.nn.functional.instance_norm(torch.zeros(2, 4, 1, 2))  # the other line runs

@@ -522,7 +522,7 @@ RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute tr
 TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
 SAME_SHAPE = frozenset(
     "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softplus softsign hardswish hardsigmoid hardtanh logsigmoid tanhshrink softshrink hardshrink "
-    "dropout dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm instance_norm "
+    "dropout dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm "
     "group_norm layer_norm local_response_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
     "contiguous float double half bfloat16 long int bool detach clone cpu cuda to type_as requires_grad_ "
     "sigmoid_ tanh_ exp_ mul_ add_ zero_ fill_ clamp_ masked_fill".split())
@@ -552,6 +552,8 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
     if name in SOFTMAXES:
         return layers.softmax(settle(x), args[1] if len(args) > 1 else kwargs.get("dim"), f"F.{name}", where,
                               interp.check)
+    if name == "instance_norm":
+        return functional_instance_norm(interp, settle(x), args, kwargs, where)
     if name in FUNCTIONAL_LAYERS:
         layer_name, params = FUNCTIONAL_LAYERS[name]
         spec = layers.spec_for(layer_name)
@@ -568,6 +570,16 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
     if name == "pad":
         return functional_pad(interp, x, args[1] if len(args) > 1 else kwargs.get("pad", UNKNOWN), where)
     return UNKNOWN
+
+
+def functional_instance_norm(interp: Any, x: Tensor, args: list, kwargs: dict, where: Any) -> Any:
+    """F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats=True, ...): the shape stays;
+    with the input's own statistics (the default, in any mode) a single spatial element raises."""
+    use_input_stats = args[5] if len(args) > 5 else kwargs.get("use_input_stats", True)
+    if x.shape is not None and len(x.shape) >= 3 and use_input_stats is True \
+            and layers.one_spatial_value(x, x.shape, "F.instance_norm", where, interp.check):
+        return UNKNOWN
+    return x
 
 
 def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:

@@ -345,18 +345,26 @@ def instance_norm_shape(nd: int):
             return UNKNOWN
         if has_channel_state(layer):
             channel_check(layer, x, check, as_int(a["num_features"]))
-        spatial = x.shape[-nd:]
-        # Statistics over one value: PyTorch raises whenever it normalizes by the input's own statistics, which
-        # is in training, and in eval mode too unless the layer tracks running statistics (the mode confirm runs)
-        if a["track_running_stats"] is False and all(isinstance(d, int) for d in spatial) and dims.product(spatial) == 1:
-            batched = x.shape if len(x.shape) == nd + 2 else (1,) + x.shape  # PyTorch's message shows it batched
-            check.report(Violation("too-few-values", layer.where, layer.spec.name, x, detail={
-                "problem": f"Expected more than 1 spatial element when training, got input size {show_shape(batched)}"
-                           " (without running statistics it raises in eval mode too)"}))
+        # PyTorch normalizes by the input's own statistics in training, and in eval mode too unless the layer
+        # tracks running statistics (eval is the mode confirm runs)
+        batched = x.shape if len(x.shape) == nd + 2 else (1,) + x.shape  # as PyTorch's message shows it
+        if a["track_running_stats"] is False and one_spatial_value(x, batched, layer.spec.name, layer.where, check):
             return UNKNOWN
         return x.then(layer.spec.name, layer.where, x.shape)
 
     return shape
+
+
+def one_spatial_value(x: Tensor, batched: tuple, label: str, where: Any, check: Collector) -> bool:
+    """Instance statistics over `batched` (N, C, *spatial) with a single spatial element: reported in PyTorch's
+    words. Shared by InstanceNorm and F.instance_norm."""
+    spatial = batched[2:]
+    if not spatial or not all(isinstance(d, int) for d in spatial) or dims.product(spatial) != 1:
+        return False
+    check.report(Violation("too-few-values", where, label, x, detail={
+        "problem": f"Expected more than 1 spatial element when training, got input size {show_shape(batched)}"
+                   " (without running statistics it raises in eval mode too)"}))
+    return True
 
 
 def group_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:

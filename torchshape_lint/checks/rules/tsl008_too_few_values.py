@@ -4,7 +4,8 @@ from torchshape_lint.checks.rules import Rule
 
 class TooFewValues(Rule):
     """A normalization layer that would compute its statistics over a single value: an `InstanceNorm` without
-    running statistics given a 1x1 map (after global pooling, or too many downsamplings)."""
+    running statistics given a 1x1 map (after global pooling, or too many downsamplings), or `F.instance_norm`
+    normalizing by the input's own statistics (its default)."""
 
     code = "TSL008"
     name = "too-few-values"
