@@ -20,7 +20,8 @@ from torchshape_lint.report.confirm import confirm_report, judge, Plan, BuildRes
 
 WITH_FINDINGS = [("lenet_mnist.py", None), ("sequential_forms.py", None), ("noqa.py", None),
                  ("vgg_no_avgpool.py", (1, 3, 32, 32)), ("vgg_linear_7x6.py", (1, 3, 224, 224)),
-                 ("vgg_pool_removed.py", (1, 3, 224, 224))]
+                 ("vgg_pool_removed.py", (1, 3, 224, 224)), ("mnist_training_script.py", None),
+                 ("vgg_classic.py", (1, 3, 32, 32))]  # its pragma gives the input; a default keeps it off the CPU list
 CLEAN = [("clean_option_vs_usage.py", None), ("clean_seq_view.py", None), ("clean_tencrop.py", None),
          ("vgg.py", (1, 3, 224, 224)), ("sequential_forms.py", None)]
 CONFIRM_CODES = ("TSL901", "TSL902", "TSL903")
@@ -160,3 +161,37 @@ def test_without_torch_the_message_names_the_extra(tmp_path):
     result = subprocess.run([sys.executable, "-m", "torchshape_lint.report.cli", "--confirm", "fixtures/lenet_mnist.py"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "torchshape-lint[confirm]" in result.stderr, result.stderr
+
+
+def test_confirm_builds_the_main_blocks_model_without_running_the_script(tmp_path):
+    """The training script's `__main__` block downloads MNIST into data/ and saves mnist_cnn.pt: confirming
+    builds its model and feeds it the 28x28 digit the static run saw, and writes nothing."""
+    script = tmp_path / "train.py"
+    script.write_text((FIXTURES / "mnist_training_script.py").read_text())
+    net = __import__("runpy").run_path(str(script))["Net"]()  # imported, not run as __main__
+    with pytest.raises(RuntimeError, match=r"1x9216 and 12544x128"):
+        net(torch.zeros(1, 1, 28, 28))
+    result = cli("--no-cache", "--confirm", "--device", "cpu", "train.py", cwd=tmp_path)
+    line, col = locate(script, "nn.Linear(64 * 14 * 14")
+    [finding] = result.stdout.splitlines()
+    assert finding.startswith(f"train.py:{line}:{col}: TSL001 Linear(in_features=12544) but 9216 features arrive")
+    assert finding.endswith("[confirmed on cpu]") and result.returncode == 1, result.stdout + result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]  # no data/, no mnist_cnn.pt
+
+
+def test_confirm_builds_a_main_block_model_with_the_arguments_it_was_given(tmp_path):
+    (tmp_path / "m.py").write_text(
+        "import torch\nimport torch.nn as nn\n\n\nclass Net(nn.Module):\n"
+        "    def __init__(self, width, num_classes=10):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, width, 3, padding=1)\n"
+        "        self.fc = nn.Linear(8 * 32 * 32, num_classes)\n\n"
+        "    def forward(self, x):\n        return self.fc(torch.flatten(self.conv(x), 1))\n\n\n"
+        'if __name__ == "__main__":\n    net = Net(16, num_classes=5)\n    net(torch.zeros(2, 3, 32, 32))\n'
+        '    open("ran.txt", "w").write("the script ran")\n')
+    result = cli("--no-cache", "--confirm", "--device", "cpu", "m.py", cwd=tmp_path)
+    line, col = locate(tmp_path / "m.py", "nn.Linear(8 * 32 * 32")
+    # width 16: 16 * 32 * 32 = 16384 features arrive
+    [finding] = result.stdout.splitlines()
+    assert finding.startswith(f"m.py:{line}:{col}: TSL001 Linear(in_features=8192) but 16384 features arrive")
+    assert finding.endswith("[confirmed on cpu]"), result.stdout + result.stderr
+    assert not (tmp_path / "ran.txt").exists()

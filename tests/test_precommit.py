@@ -15,6 +15,7 @@ from conftest import ROOT, locate
 from torchshape_lint.checks.rules import by_code
 
 pytest.importorskip("pre_commit")
+pytestmark = pytest.mark.slow
 BAD = by_code()["TSL001"].bad  # Linear(16 * 8 * 8) where 16 * 16 * 16 arrive
 GOOD = by_code()["TSL001"].good
 

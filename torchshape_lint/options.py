@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 PYPROJECT_TABLE = "tool.torchshape-lint"
+MIN_DEFAULT_RANK, MAX_DEFAULT_RANK = 2, 5  # (C, L) … (N, C, D, H, W): what the first conv, pool or norm reads
 CODE_PREFIX = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$")  # what flake8 accepts in --select / --ignore
 
 
@@ -35,6 +36,10 @@ def parse_input_shape(text: Any, where: str = "--input-shape") -> tuple | None:
         raise OptionError(f"{where}: {text!r} is not a list of integers such as 1,3,224,224") from None
     if not shape or any(d < 1 for d in shape):
         raise OptionError(f"{where}: {text!r} must have dimensions of at least 1")
+    if not MIN_DEFAULT_RANK <= len(shape) <= MAX_DEFAULT_RANK:  # it would fit no model: say so, never ignore it
+        raise OptionError(f"{where}: {text!r} has {len(shape)} dimension{'s' * (len(shape) != 1)}; a default input "
+                          f"has {MIN_DEFAULT_RANK} to {MAX_DEFAULT_RANK}: (N, C, *sizes) for a conv or pool over 1 to "
+                          "3 sizes, or one sample (C, *sizes)")
     return shape
 
 

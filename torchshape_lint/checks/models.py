@@ -5,11 +5,11 @@ from __future__ import annotations
 import ast
 from typing import Any, Iterator
 
-from torchshape_lint.evaluate.interpreter import Abort, Interpreter, LazyFunction
-from torchshape_lint.evaluate.values import ClassV, Function, is_module_value
-from torchshape_lint.shapes.tensor import model_input
+from torchshape_lint.evaluate.interpreter import Abort, Interpreter, LazyFunction, assigned_names_ast
+from torchshape_lint.evaluate.values import ClassV, Function, Instance, is_module_value
+from torchshape_lint.shapes.tensor import Tensor, model_input
 from torchshape_lint.shapes.violations import Collector, Violation
-from torchshape_lint.source.pragmas import PragmaPlace, comment_lines, input_pragma, read_input_pragma
+from torchshape_lint.source.pragmas import PragmaPlace, Pragmas, pragma_lines
 from torchshape_lint.source.reader import SourceFile
 
 
@@ -19,7 +19,7 @@ class Builds:
         self.input_shape = input_shape
         self.interp = Interpreter(source)
         self.skipped: list = []
-        self.pragmas = source.pragmas()
+        self.pragmas = Pragmas.of(source)
 
     def run(self) -> Iterator[tuple[str, Collector, str, bool]]:
         """(build name, what its evaluation collected, origin, whether it built a module) for each build;
@@ -28,7 +28,7 @@ class Builds:
 
         interp = self.interp
         interp.check = Collector()
-        self.report_bad_pragmas(interp.check)
+        self.report_pragma_problems(interp.check)
         interp.run_module()  # module-level code, usage included
         yield "<module>", interp.check, "usage", False
         spent = interp.steps
@@ -41,25 +41,32 @@ class Builds:
             is_model = top.node.__class__ is ast.ClassDef  # an nn.Module class is a model even if its build stops
             try:
                 model = make()
+                if model is NEEDS_ARGUMENTS:  # built only by the file's builders and usage, each a build of its own
+                    self.skipped.append((name, "its constructor needs arguments"))
+                    continue
                 is_model = is_model or is_module_value(model)
                 if is_model:
-                    interp.apply_model(model, self.input_for(top, self.used_in_file(model)))
+                    interp.apply_model(model, self.input_for(top, model))
             except Abort as stop:
                 self.skipped.append((name, str(stop)))
             spent += interp.steps
             yield name, interp.check, "model", is_model
 
-    def report_bad_pragmas(self, check: Collector) -> None:
-        """A malformed pragma is ignored for the input, and reported at its own line."""
-        bad = {line: problem for line, pragma in self.pragmas.items()
-               if (problem := read_input_pragma(pragma.text)[1]) is not None}
-        comments = comment_lines(self.source.text) if bad else set()
-        for line, problem in bad.items():
-            pragma = self.pragmas[line]
-            if line in comments:
-                place = PragmaPlace.of(self.source, pragma.line)
-                check.report(Violation("bad-pragma", (place, None), "pragma",
-                                       detail={"text": pragma.text, "problem": problem}))
+    def report_pragma_problems(self, check: Collector) -> None:
+        """A pragma that cannot be read, or stands where it applies to nothing, is reported at its own line
+        (and the model below is analysed as if it had none)."""
+        problems = list(self.pragmas.problems())
+        for top in self.source.statements() if self.pragmas.comments else ():
+            node = top.node
+            if isinstance(node, ast.FunctionDef) and not self.runs_on_defaults(node) and \
+                    self.pragmas.shape_above(node) is not None:
+                line = next(line for line in sorted(pragma_lines(node)) if line in self.pragmas.written)
+                problems.append((line, self.pragmas.comments[line][0], "misplaced-pragma", (
+                    f"{node.name}() needs arguments, so it builds nothing on its own; put the pragma above the "
+                    "class it builds")))
+        for line, comment, kind, problem in sorted(problems):
+            check.report(Violation(kind, (PragmaPlace.of(self.source, line), None), "pragma",
+                                   detail={"comment": comment, "problem": problem}))
 
     def candidates(self) -> Iterator[tuple[str, Any, Any]]:
         """(name, top-level statement, a thunk that builds the model) for each place a model is built."""
@@ -70,15 +77,21 @@ class Builds:
                 cls = interp.globals.vars.get(node.name)
                 if isinstance(cls, ClassV) and cls.is_module():
                     yield node.name, top, lambda cls=cls: self.build_class(cls)
-            elif isinstance(node, ast.FunctionDef) and self.runs_on_defaults(node):
+            elif isinstance(node, ast.FunctionDef):
                 function = interp.globals.vars.get(node.name)
-                if isinstance(function, LazyFunction):
+                if self.runs_on_defaults(node) and isinstance(function, LazyFunction):
                     yield f"{node.name}()", top, lambda f=function: self.call_builder(f)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                bound = interp.assigned.get(id(node), interp.globals.vars)  # the value this statement assigned
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
-                    if isinstance(target, ast.Name) and is_module_value(interp.globals.vars.get(target.id)):
-                        yield target.id, top, lambda name=target.id: interp.globals.vars.get(name)
+                    if isinstance(target, ast.Name) and is_module_value(bound.get(target.id)):
+                        yield target.id, top, lambda value=bound.get(target.id): value
+            else:  # `if __name__ == "__main__": model = VGG(...)`: a build of a class whose pragma says its input
+                for name in sorted(assigned_names_ast(node)):
+                    value = interp.globals.vars.get(name)
+                    if isinstance(value, Instance) and self.class_pragma(value.cls) is not None:
+                        yield name, top, lambda value=value: value
 
     @staticmethod
     def runs_on_defaults(node: ast.FunctionDef) -> bool:
@@ -90,7 +103,7 @@ class Builds:
         interp = self.interp
         init = interp.find_method(cls, "__init__")
         if init is not None and not self.callable_without_arguments(init):
-            return None
+            return NEEDS_ARGUMENTS
         return interp.instantiate(cls, [], {}, None)
 
     def callable_without_arguments(self, init: Function) -> bool:
@@ -107,17 +120,27 @@ class Builds:
         key = id(model.cls) if hasattr(model, "cls") else id(model)
         return key in self.interp.used_with_input
 
-    def input_for(self, top: Any, used: bool):
-        """A pragma just above the statement (or its decorators); else, unless the file runs the model on an
-        input of its own (usage wins over the default), the run-wide default; else symbolic sizes."""
-        node = top.node
-        lines = {top.unit.start - 1, node.lineno - 1}
-        for line in sorted(lines):
-            pragma = self.pragmas.get(line)
-            if pragma is not None:
-                shape = input_pragma(pragma.text)
-                if shape is not None:
-                    return model_input(shape, exact=True, origin="pragma")
-        if self.input_shape is not None and not used:
+    def input_for(self, top: Any, model: Any = None, used: bool | None = None) -> Tensor:
+        """A pragma just above the statement (or its decorators); else one above the class of the model it
+        built, which is about every build of that class; else, unless the file runs the model on an input of
+        its own (usage wins over the default), the run-wide default; else symbolic sizes."""
+        shape = self.pragmas.shape_above(top.node)
+        if shape is None and isinstance(model, Instance):
+            shape = self.class_pragma(model.cls)
+        if shape is not None:
+            return model_input(shape, exact=True, origin="pragma")
+        if self.input_shape is not None and not (self.used_in_file(model) if used is None else used):
             return model_input(tuple(self.input_shape), exact=False, origin="option")
         return model_input()
+
+    @staticmethod
+    def class_pragma(cls: ClassV) -> tuple | None:
+        """The input the pragma above a class's definition gives, in whichever file of the project it is."""
+        source = cls.unit.source
+        for top in source.statements():
+            if top.unit is cls.unit and isinstance(top.node, ast.ClassDef) and top.node.name == cls.name:
+                return Pragmas.of(source).shape_above(top.node)
+        return None
+
+
+NEEDS_ARGUMENTS = object()  # a class whose constructor has required parameters: not a model on its own

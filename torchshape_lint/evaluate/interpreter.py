@@ -117,6 +117,8 @@ class Interpreter:
         self.frames: list[Frame] = []
         self.call_scope = self.globals  # the scope of the call being made: a layer built there records its names
         self.used_with_input: set = set()  # classes and containers the file itself runs on a concrete input
+        self.assigned: dict = {}  # id of a top-level assignment → the values it bound, as they were right after it
+        self.usages: list = []  # (model, input, call) where the file's top-level code runs a model on a tensor
 
     # ---- budget ---------------------------------------------------------------------------------------
 
@@ -152,6 +154,8 @@ class Interpreter:
                 except Abort:
                     for name in assigned_names_ast(node):
                         self.globals.vars[name] = UNKNOWN
+                if isinstance(node, (ast.Assign, ast.AnnAssign)):  # a later `model = model.cuda()` rebinds the name
+                    self.assigned[id(node)] = {name: self.globals.vars.get(name) for name in assigned_names_ast(node)}
 
     def declare_class(self, top: Any) -> ClassV:
         node: ast.ClassDef = top.node
@@ -722,6 +726,8 @@ class Interpreter:
         if isinstance(func, ClassV):
             return self.instantiate(func, args, kwargs, where)
         if isinstance(func, (Layer, Container, Instance)):
+            if not self.frames and len(args) == 1 and isinstance(args[0], Tensor) and not args[0].pending:
+                self.usages.append((func, args[0], where))  # confirm builds it again, never running the script
             return self.apply_module(func, args, kwargs, where)
         if isinstance(func, (External, library.Builtin, library.Method, library.Partial)):
             if OPAQUE_KWARGS in kwargs:
@@ -811,7 +817,7 @@ class Interpreter:
 
     def instantiate(self, cls: ClassV, args: list, kwargs: dict, where: Any) -> Any:
         self.ready(cls)
-        instance = Instance(cls, where=where)
+        instance = Instance(cls, where=where, built_with=(tuple(args), dict(kwargs)))
         init = self.find_method(cls, "__init__")
         if init is not None:
             self.call_function(init, [instance] + list(args), kwargs)

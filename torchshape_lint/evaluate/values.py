@@ -87,6 +87,7 @@ class Instance:
     attrs: dict = field(default_factory=dict)
     opaque: bool = False
     where: Any = field(default=None, repr=False)
+    built_with: tuple | None = field(default=None, repr=False)  # (args, kwargs) of its constructor call
 
 
 @dataclass(eq=False)

@@ -69,16 +69,16 @@ def confirm_report(report: Any, text: str, device: str | None = None, timeout: f
     verdicts: dict = {(f.line, f.column, f.code): {} for f in report.findings}
     chosen = session().device(device) if any(p.template is not None for p in plans) else ""
     for p in plans:
-        own = findings_of(report, p.build.name)
+        own = [f for f in findings_of(report, p.build.name) if p.sites is None or (f.line, f.column) in p.sites]
         if p.template is None:
-            results.append(BuildResult(p.build.name, note=p.reason))
+            results.append(BuildResult(p.label, note=p.reason))
             for finding in own:
-                verdicts[(finding.line, finding.column, finding.code)][p.build.name] = ("not confirmed", p.reason)
+                verdicts[(finding.line, finding.column, finding.code)][p.label] = ("not confirmed", p.reason)
             continue
-        request = {"path": report.path, "device": chosen, "build": p.build.name, "input": p.template,
-                   "first": p.first, "main": p.main}
+        request = {"path": report.path, "device": chosen, "build": p.label, "input": p.template,
+                   "first": p.first, "recipe": p.recipe}
         reply = session().ask(request, DEFAULT_TIMEOUT if timeout is None else timeout)
-        result = BuildResult(p.build.name, chosen, seconds=reply.get("seconds", 0.0))
+        result = BuildResult(p.label, chosen, seconds=reply.get("seconds", 0.0))
         judge(report, p, reply, chosen, own, verdicts, added, result)
         results.append(result)
     apply_verdicts(report, verdicts, chosen)
@@ -94,35 +94,125 @@ class Plan:
     build: Any
     template: list | None = None  # the input shape; a None entry: the first layer's declared channels
     first: list | None = None  # [line, column] of the first step, whose layer gives those channels
-    main: bool = False  # run the file as __main__: its own usage is a build
+    recipe: dict | None = None  # how the worker builds the model (see `recipe_of`)
     reason: str = ""  # why it is not run
+    sites: set | None = None  # for one usage of `<module>`: the positions it reaches, whose findings it judges
+    name: str = ""  # what the verdicts and --verbose call it, when not the build's own name
+
+    @property
+    def label(self) -> str:
+        return self.name or self.build.name
 
 
 def plan(report: Any, text: str, input_shape: tuple | None) -> list[Plan]:
-    """Each build with an input to run it on; `<module>` when the file's own code runs a model.
+    """Each build with an input to run it on, and each model the file's own top-level code runs (its
+    `__main__` block included, which never runs itself: a training script must not train, nor download).
     A build with symbolic sizes and no finding is left out quietly; with a finding, it says why."""
     from torchshape_lint.checks.models import Builds
     from torchshape_lint.source.reader import SourceFile
 
-    module = next((b for b in report.builds if b.name == "<module>"), None)
-    main = bool(module and module.steps)
-    builds, plans = None, []
+    if not report.builds:  # not a model file
+        return []
+    builds = Builds(SourceFile(text, report.path), input_shape)
+    builds.interp.run_module()  # the static run as the analysis made it: the values its builds and usages hold
+    plans = []
     for build in report.builds:
         if build.name == "<module>":
-            if main:
-                plans.append(Plan(build, [], main=True))
+            plans.extend(usage_plans(report, builds) if build.steps else [])
             continue
-        if not build.is_model:  # `main()`, `_test()`: functions that use a model, already run as written
+        if not build.is_model:  # `main()`, `_test()`: functions that use a model, not models
             continue
-        if builds is None:
-            builds = Builds(SourceFile(text, report.path), input_shape)
-        template = input_of(build, builds)
-        if template is not None:
+        template, recipe = input_of(build, builds), build_recipe(build.name, builds)
+        if template is not None and recipe is not None:
             first = [build.steps[0].line, build.steps[0].column] if build.steps else None
-            plans.append(Plan(build, template, first, main))
+            plans.append(Plan(build, template, first, recipe))
         elif findings_of(report, build.name):
-            plans.append(Plan(build, reason="no input to confirm with (give one with a pragma or --input-shape)"))
+            why = "no input to confirm with (give one with a pragma or --input-shape)" if template is None else \
+                "it is built from values confirm cannot build again without running the file's `__main__` code"
+            plans.append(Plan(build, reason=why))
     return plans
+
+
+def usage_plans(report: Any, builds: Any) -> list[Plan]:
+    """One plan per model the file's top-level code runs on a tensor: the model built again as the static run
+    built it, fed zeros of the shape that reached it; it judges the findings at the positions it reaches."""
+    from torchshape_lint.checks.analyze import _build
+    from torchshape_lint.evaluate.interpreter import Abort
+    from torchshape_lint.shapes.violations import Collector
+
+    interp, plans = builds.interp, []
+    for model, x, where in interp.usages:
+        interp.check, interp.steps = Collector(), 0
+        try:
+            interp.apply_module(model, [x], {}, where)
+        except Abort:
+            continue
+        build = _build("<module>", interp.check, True)
+        name = f"<module> line {where[0].span(where[1]).line}"
+        sites = {(step.line, step.column) for step in build.steps}
+        recipe = recipe_of(model, builds)
+        template = list(x.shape) if x.shape is not None and all(isinstance(d, int) for d in x.shape) else None
+        if template is not None and recipe is not None:
+            first = [build.steps[0].line, build.steps[0].column] if build.steps else None
+            plans.append(Plan(build, template, first, recipe, sites=sites, name=name))
+        elif any((f.line, f.column) in sites for f in findings_of(report, "<module>")):
+            why = ("the input that reaches it is not known" if template is None else
+                   "it is built from values confirm cannot build again without running the file's `__main__` code")
+            plans.append(Plan(build, reason=why, sites=sites, name=name))
+    return plans
+
+
+def build_recipe(name: str, builds: Any) -> dict | None:
+    """A builder is called on its defaults, a class with no arguments; a name bound by the file's top-level
+    code is its model as the static run built it."""
+    from torchshape_lint.evaluate.values import ClassV
+
+    function = name.removesuffix("()")
+    if function != name or isinstance(builds.interp.globals.vars.get(name), ClassV):
+        return {"name": function, "call": True, "args": [], "kwargs": {}}
+    return recipe_of(builds.interp.globals.vars.get(name), builds)
+
+
+def recipe_of(model: Any, builds: Any) -> dict | None:
+    """How the worker builds a model again after importing the file (as a module, never as `__main__`): a class
+    the import defines, called with the plain arguments the static run saw; else a name the import binds to
+    it. None when neither can: the model is built only by the `__main__` block, from values not plain."""
+    from torchshape_lint.evaluate.interpreter import OPAQUE_KWARGS
+    from torchshape_lint.evaluate.values import Instance, is_plain
+
+    interp, on_import = builds.interp, names_on_import(builds.source)
+    if isinstance(model, Instance) and model.built_with is not None:
+        args, kwargs = model.built_with
+        cls = model.cls
+        if cls.name in on_import and interp.globals.vars.get(cls.name) is cls and all(
+                is_plain(v) for v in list(args) + list(kwargs.values())) and OPAQUE_KWARGS not in kwargs:
+            return {"name": cls.name, "call": True, "args": list(args), "kwargs": kwargs}
+    name = next((n for n in sorted(on_import) if interp.globals.vars.get(n) is model), None)
+    return {"name": name, "call": False, "args": [], "kwargs": {}} if name is not None else None
+
+
+def names_on_import(source: Any) -> set:
+    """The names the file's top-level code binds when it is imported: all but those of its `__main__` block."""
+    import ast
+
+    from torchshape_lint.evaluate.interpreter import assigned_names_ast
+
+    names = set()
+    for top in source.statements():
+        node = top.node
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif not is_main_guard(node):
+            names.update(assigned_names_ast(node))
+    return names
+
+
+def is_main_guard(node: Any) -> bool:
+    import ast
+
+    test = node.test if isinstance(node, ast.If) else None
+    return isinstance(test, ast.Compare) and any(
+        isinstance(side, ast.Constant) and side.value == "__main__" for side in [test.left] + test.comparators)
 
 
 def input_of(build: Any, builds: Any) -> list | None:
@@ -166,7 +256,7 @@ def findings_of(report: Any, name: str) -> list:
 def judge(report: Any, p: Plan, reply: dict, device: str, own: list, verdicts: dict, added: dict,
           result: BuildResult) -> None:
     """Compare one build's real calls with its static steps; verdicts for its findings; new findings."""
-    name, failure = p.build.name, reply.get("failure")
+    name, failure = p.label, reply.get("failure")
     if failure:
         result.failure = f"stopped at line {failure['line']}: {failure['message']}" if failure["line"] else failure["message"]
     real = defaultdict(list)

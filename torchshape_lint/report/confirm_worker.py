@@ -64,7 +64,7 @@ class Runner:
         self.torch = torch
         self.notify = notify
         self.sites: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # module → (file, line, column)
-        self.loaded: dict = {}  # (path, main, device) → (namespace, failure reply or None, load calls)
+        self.loaded: dict = {}  # (path, device, mtime, size) → (namespace, failure reply or None)
         self.recording: Recording | None = None
         self.positions: dict = {}  # code object → its instruction positions
         self.stops = {torch.nn.Module._call_impl.__code__, torch.nn.Module._wrapped_call_impl.__code__}
@@ -134,32 +134,32 @@ class Runner:
     # ---- running -------------------------------------------------------------------------------------------
 
     def run(self, request: dict) -> dict:
-        path, device, name = os.path.realpath(request["path"]), request["device"], request["build"]
+        path, device, name, recipe = os.path.realpath(request["path"]), request["device"], request["build"], \
+            request["recipe"]
         started = time.perf_counter()
         reply = {"build": name, "status": "ok", "calls": [], "failure": None}
         stat = os.stat(path)
-        key = (path, request["main"], device, stat.st_mtime_ns, stat.st_size)  # an edited file is loaded again
+        key = (path, device, stat.st_mtime_ns, stat.st_size)  # an edited file is loaded again
         if key not in self.loaded:
-            self.loaded[key] = self.load(path, request["main"], device)
+            self.loaded[key] = self.load(path, device)
             self.notify({"event": "loaded", "path": path})
-        namespace, load_failure, load_calls = self.loaded[key]
-        if name == "<module>":
-            reply.update(calls=load_calls, failure=load_failure, status="failed" if load_failure else "ok")
-        elif load_failure is not None and load_failure["unavailable"]:
+        namespace, load_failure = self.loaded[key]
+        if load_failure is not None and load_failure["unavailable"]:
             reply.update(status="failed", failure=load_failure)
-        elif namespace is None or name.rstrip("()") not in namespace:
+        elif namespace is None or recipe["name"] not in namespace:
             missing = {"line": None, "column": None, "label": None, "at_layer": False, "message": ""}
             stopped = f" (importing it raised {load_failure['message']})" if load_failure else ""
             reply.update(status="failed", failure=dict(
                 load_failure or missing, phase="import", unavailable=True, raised=False,
-                message=f"{name} is not defined when the file is imported{stopped}"))
+                message=f"{recipe['name']} is not defined when the file is imported{stopped}"))
         else:
-            reply.update(self.build_and_run(path, namespace, name, request, device))
+            reply.update(self.build_and_run(path, namespace, recipe, request, device))
         reply["seconds"] = round(time.perf_counter() - started, 4)
         return reply
 
-    def load(self, path: str, main: bool, device: str) -> tuple:
-        """Import the file (as `__main__` when its own usage is a build); (namespace, failure, calls)."""
+    def load(self, path: str, device: str) -> tuple:
+        """Import the file as a module, never as `__main__`: its `if __name__ == "__main__":` block (a training
+        loop, a dataset download) does not run. (namespace, failure)."""
         recording = Recording(path)
         package, dotted = package_of(path)
         sys.path.insert(0, os.path.dirname(path) if package is None else root_of(path, dotted))
@@ -167,33 +167,35 @@ class Runner:
         namespace = None
         try:
             with self.recorded(recording, device):
-                if not main and dotted is not None:  # a package's module: its relative imports need the package
+                if dotted is not None:  # a package's module: its relative imports need the package
                     namespace = vars(importlib.import_module(dotted))
                 else:
-                    module = types.ModuleType("__main__" if main else LOAD_NAME)
+                    module = types.ModuleType(LOAD_NAME)
                     module.__file__, module.__package__ = path, package
                     namespace = vars(module)
                     sys.modules[module.__name__] = module
                     with open(path, "rb") as handle:
                         code = compile(handle.read(), path, "exec")
                     exec(code, namespace)
-        except SystemExit as error:  # the file's own usage may end with sys.exit(): fine when it says so
+        except SystemExit as error:  # a file may end with sys.exit() at its top level: fine when it says so
             if error.code not in (None, 0):
-                return namespace, self.failure(error, recording, "import", device), recording.calls
+                return namespace, self.failure(error, recording, "import", device)
         except BaseException as error:  # the user's code may raise anything
-            return namespace, self.failure(error, recording, "import", device), recording.calls
-        return namespace, None, recording.calls
+            return namespace, self.failure(error, recording, "import", device)
+        return namespace, None
 
-    def build_and_run(self, path: str, namespace: dict, name: str, request: dict, device: str) -> dict:
+    def build_and_run(self, path: str, namespace: dict, recipe: dict, request: dict, device: str) -> dict:
+        """Build the model as the static run built it (a builder or class called with the arguments it saw, or
+        the model a name holds) and run it on zeros of the input the static run gave it."""
         torch = self.torch
         recording = Recording(path)
         phase = "build"
         try:
             with self.recorded(recording, device):
-                target = namespace[name.rstrip("()")]
-                model = target() if name.endswith("()") or isinstance(target, type) else target
+                target = namespace[recipe["name"]]
+                model = target(*recipe["args"], **recipe["kwargs"]) if recipe["call"] else target
                 if not isinstance(model, torch.nn.Module):
-                    raise TypeError(f"{name} is a {type(model).__name__}, not a torch.nn.Module")
+                    raise TypeError(f"{request['build']} is a {type(model).__name__}, not a torch.nn.Module")
                 model.eval()  # batch statistics and dropout do not change shapes; eval avoids batch-size limits
                 shape = resolve_input(request["input"], request.get("first"), model, self.sites)
                 if shape is None:

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any, Callable
 
 from torchshape_lint.shapes import dims, formulas
-from torchshape_lint.shapes.tensor import Tensor, materialize, settle, show_shape
+from torchshape_lint.shapes.tensor import Tensor, as_written, materialize, settle, show_shape
 from torchshape_lint.shapes.violations import Collector, Violation
 from torchshape_lint.unknown import UNKNOWN, Unknown
 
@@ -318,8 +318,8 @@ def batch_norm_shape(nd: int):
 
     def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         declared = as_int(layer.args["num_features"])
-        if x.pending and nd > 1:
-            x = materialize(x, nd, declared) or UNKNOWN
+        if x.pending and (nd > 1 or x.exact):
+            x = (materialize(x, nd, declared) if nd > 1 else as_written(x, ranks)) or UNKNOWN
             if x is UNKNOWN:
                 return UNKNOWN
         if x.shape is None:
@@ -409,9 +409,9 @@ def layer_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
 
 def linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     declared, out = as_int(layer.args["in_features"]), as_int(layer.args["out_features"])
-    if x.pending:  # the model's input: the first Linear defines what it takes, unless a pragma or usage says
-        if x.exact and x.hint and known(declared):  # the last size is the features, batch left out or not
-            check.size("linear-in-features", layer.where, layer.label(), x, declared, x.hint[-1], names=layer.names)
+    if x.pending and x.exact and x.hint:  # a Linear reads any rank: a pragma's or usage's shape as written
+        x = as_written(x)
+    if x.pending:  # the model's input: the first Linear defines what it takes
         return x.then(layer.spec.name, layer.where, None, last=out)
     if x.shape is not None and not x.shape:
         return UNKNOWN

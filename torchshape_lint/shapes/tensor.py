@@ -73,11 +73,21 @@ def settle(x: Tensor) -> Tensor:
     """A pending input with an exact shape of rank 4 or more becomes that shape; any other tensor stays as it is.
 
     A shorter exact shape may have left the batch out — (C, H, W) — or not — (N, C, L): only a layer that
-    reads a known rank (`materialize`) can tell, so until one does the input stays pending.
+    reads a known rank (`materialize`, `as_written`) can tell, so until one does the input stays pending.
     """
     if x.pending and x.exact and x.hint is not None and len(x.hint) >= 4:
         return concrete_input(x.hint, x.origin)
     return x
+
+
+def as_written(x: Tensor, ranks: tuple | None = None) -> Tensor | None:
+    """A pending input with an exact shape, as a layer that reads `ranks` (None: any) takes it: the shape as
+    written where the layer reads that rank — it is the tensor's shape, `(64, 20)` is 64 samples of 20 — else
+    with the batch left out, (N, *shape), where the layer reads that rank; None when it reads neither."""
+    hint = tuple(x.hint)
+    if ranks is None or len(hint) in ranks:
+        return concrete_input(hint, x.origin)
+    return concrete_input((None,) + hint, x.origin) if len(hint) + 1 in ranks else None
 
 
 SPATIAL_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -86,7 +96,8 @@ SPATIAL_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 def materialize(x: Tensor, spatial: int, channels: Dim) -> Tensor | None:
     """Give a pending input the rank a layer with `spatial` dimensions reads: (N, C, *spatial).
 
-    None when an exact shape cannot be read by such a layer (the caller reports the rank).
+    An exact shape one dimension short is one sample, (C, *spatial): the batch left out, as PyTorch reads an
+    unbatched input. None when an exact shape cannot be read by such a layer (the caller reports the rank).
     """
     rank = spatial + 2
     hint = x.hint
@@ -96,6 +107,8 @@ def materialize(x: Tensor, spatial: int, channels: Dim) -> Tensor | None:
         return concrete_input(tuple(hint), x.origin) if len(hint) == rank else None
     if hint is not None and len(hint) == rank:
         return Tensor(shape=(hint[0], channels) + tuple(hint[2:]), origin=x.origin)
+    if hint is not None and len(hint) == rank - 1:  # a run-wide default read as a pragma is: the batch left out
+        return Tensor(shape=(dims.symbol("N"), channels) + tuple(hint[1:]), origin=x.origin)
     shape = (dims.symbol("N"), channels) + tuple(dims.symbol(s) for s in SPATIAL_SYMBOLS[spatial])
     return Tensor(shape=shape, origin="symbolic")
 

@@ -1,4 +1,9 @@
-"""`# torchshape: input=(N, C, H, W)` comments: the input shape of the model defined just below."""
+"""`# torchshape: input=(N, C, H, W)` comments: the input shape of the model defined just below.
+
+A pragma stands alone on the line directly above a top-level class, function or assignment (or above the
+`class`/`def` line under its decorators) and is about what that statement builds. Anywhere else it applies to
+nothing, and is reported at its own line rather than silently ignored.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,16 @@ import ast
 import io
 import re
 import tokenize
+import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from torchshape_lint.source.reader import PRAGMA, Span
 
 INPUT = re.compile(r"^input\s*=\s*(?P<shape>.+?)\s*$")
+# `# torchshape input=(...)`: meant as a pragma, but without the colon it is not one
+NEAR_MISS = re.compile(r"#\s*torchshape(?!\s*:)[\s=;,.-]*input\s*=")
+TARGETS = (ast.ClassDef, ast.FunctionDef, ast.Assign, ast.AnnAssign)  # what a pragma may stand above
 
 
 def input_pragma(text: str) -> tuple | None:
@@ -53,20 +62,88 @@ class PragmaPlace:
     @classmethod
     def of(cls, source: Any, line: int) -> "PragmaPlace":
         text = source.line(line)
-        match = PRAGMA.search(text)
+        match = PRAGMA.search(text) or NEAR_MISS.search(text)
         return cls(source, line, match.start() if match else 0, len(text.rstrip("\r\n")))
 
     def span(self, node: object = None) -> Span:
         return Span(self.line, self.column, self.line, self.end_column)
 
 
-def comment_lines(text: str) -> set:
-    """Lines where `# torchshape:` is a comment, not text inside a string (a docstring that shows a pragma)."""
-    lines = set()
+def comments(text: str) -> dict:
+    """`# torchshape...` comments by line (not text inside a string, such as a docstring that shows a
+    pragma): (the comment, whether it stands alone on its line)."""
+    found = {}
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.COMMENT and PRAGMA.match(token.string):
-                lines.add(token.start[0])
+            if token.type == tokenize.COMMENT and (PRAGMA.match(token.string) or NEAR_MISS.match(token.string)):
+                found[token.start[0]] = (token.string, not token.line[:token.start[1]].strip())
     except (tokenize.TokenError, SyntaxError, ValueError):
         pass
-    return lines
+    return found
+
+
+def pragma_lines(node: ast.stmt) -> set:
+    """The lines a pragma about this statement may stand on: directly above it, decorators included, or
+    between its decorators and its `class`/`def` line."""
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    return {first - 1, node.lineno - 1}
+
+
+class Pragmas:
+    """A file's pragmas: the input each statement's pragma gives, and the pragmas that cannot be used."""
+
+    _cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        written = source.pragmas()
+        near = "torchshape" in source.text and any(NEAR_MISS.search(line) for line in source.lines)
+        self.comments = comments(source.text) if written or near else {}
+        self.written = {line: p for line, p in written.items() if line in self.comments}
+        self.targets = {line: top for top in source.statements() if isinstance(top.node, TARGETS)
+                        for line in pragma_lines(top.node)} if self.comments else {}
+
+    @classmethod
+    def of(cls, source: Any) -> "Pragmas":
+        """One reading per file: a class's pragma is looked up by every build of it, from any file."""
+        found = cls._cache.get(source)
+        if found is None:
+            found = cls._cache[source] = cls(source)
+        return found
+
+    def shape_above(self, node: ast.stmt) -> tuple | None:
+        """The input a well-placed, well-formed pragma above this top-level statement gives."""
+        for line in sorted(pragma_lines(node)):
+            pragma = self.written.get(line)
+            if pragma is not None and self.comments[line][1] and line in self.targets:
+                shape = input_pragma(pragma.text)
+                if shape is not None:
+                    return shape
+        return None
+
+    def problems(self) -> Iterator[tuple[int, str, str, str]]:
+        """(line, comment, violation kind, what is wrong) for each pragma that cannot be used as written."""
+        for line, (comment, alone) in sorted(self.comments.items()):
+            pragma = self.written.get(line)
+            if pragma is None:
+                yield line, comment, "bad-pragma", "a pragma needs a colon after `torchshape`: " \
+                                                   "`# torchshape: input=(...)`"
+                continue
+            problem = read_input_pragma(pragma.text)[1]
+            if problem is not None:
+                yield line, comment, "bad-pragma", problem
+            elif not alone:
+                yield line, comment, "misplaced-pragma", (
+                    "it shares its line with code; a pragma stands alone on the line directly above the class, "
+                    "function or assignment it is about")
+            elif line not in self.targets:
+                yield line, comment, "misplaced-pragma", self.why_nothing_below(line)
+
+    def why_nothing_below(self, line: int) -> str:
+        below = line + 1
+        while below <= len(self.source.lines) and not self.source.line(below).strip():
+            below += 1
+        if below > line + 1 and below - 1 in self.targets:
+            return (f"a blank line separates it from line {below}; a pragma is about the statement on the very "
+                    "next line")
+        return "it is not directly above a class, a function or an assignment at the top level of the file"
