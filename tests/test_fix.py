@@ -264,7 +264,8 @@ def test_a_size_held_by_a_name_in_every_build_is_said_and_fixed_with_the_name(tm
     result = cli("--fix", "m.py", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (0, "")
     assert path.read_text() == WIDTHS.replace("nn.BatchNorm2d(in_planes)", "nn.BatchNorm2d(planes)")
-    assert result.stderr == f"fixed m.py:{line}:{column + len('nn.BatchNorm2d(')}: TSL002 num_features in_planes → planes\n"
+    argument = column + len("nn.BatchNorm2d(")
+    assert result.stderr == f"fixed m.py:{line}:{argument}: TSL002 num_features in_planes → planes\n"
     torch = pytest.importorskip("torch")
     namespace = {}
     exec(path.read_text(), namespace)
