@@ -31,6 +31,17 @@ model = nn.Sequential(
 out = model(torch.randn(64, 20))
 '''
 
+MLP_BN_PRAGMA = '''import torch.nn as nn
+
+# torchshape: input=(64, 20)
+model = nn.Sequential(
+    nn.Linear(20, 512),
+    nn.BatchNorm1d(256),
+    nn.ReLU(),
+    nn.Linear(512, 10),
+)
+'''
+
 GROUP_LAYER_NORM = '''import torch.nn as nn
 
 # torchshape: input=(2, 3, 8, 8)
@@ -49,6 +60,7 @@ model = nn.Sequential(
 @pytest.mark.parametrize("source, wrong", [
     (CONV_BN_CONV, ["nn.BatchNorm2d(64)"]),
     (MLP_BN, ["nn.BatchNorm1d(256)"]),
+    (MLP_BN_PRAGMA, ["nn.BatchNorm1d(256)"]),
     (GROUP_LAYER_NORM, ["nn.GroupNorm(4, 16)", "nn.InstanceNorm2d(8", "nn.LayerNorm(100)"]),
 ])
 def test_a_wrong_norm_layer_is_the_only_finding(tmp_path, source, wrong):
@@ -63,6 +75,7 @@ def test_a_wrong_norm_layer_is_the_only_finding(tmp_path, source, wrong):
 @pytest.mark.parametrize("source, wrong, right", [
     (CONV_BN_CONV, "nn.BatchNorm2d(64)", "nn.BatchNorm2d(128)"),
     (MLP_BN, "nn.BatchNorm1d(256)", "nn.BatchNorm1d(512)"),
+    (MLP_BN_PRAGMA, "nn.BatchNorm1d(256)", "nn.BatchNorm1d(512)"),
 ])
 def test_the_model_fails_in_torch_only_at_the_norm_layer(source, wrong, right):
     """The layers after the norm layer are right: with the norm layer fixed, torch runs the whole model."""
