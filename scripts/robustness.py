@@ -1,9 +1,10 @@
 """No crash, no hang: the analysis over every .py file of the standard library and the installed torch and
 torchvision packages.
 
-Each file is read as the CLI reads it and analysed as flake8 hands it over (its `ast` tree included), in
-worker processes, under a per-file time limit. Counted: files, files that build models, findings, internal
-errors (TSL900), exceptions that escaped `analyze_source`, files over the limit; the slowest files are listed.
+Each file is read as the CLI reads it, analysed as flake8 hands it over (its `ast` tree included), and shown
+as `explain` shows it, in worker processes, under a per-file time limit. Counted: files, files that build models,
+findings (TSL906 for a file that is not Python), internal errors (TSL900), exceptions that escaped the analysis or
+explain, files over the limit; the slowest files are listed.
 
     python scripts/robustness.py                     # stdlib + torch + torchvision
     python scripts/robustness.py --limit 20 some/dir # any folders or files
@@ -14,7 +15,6 @@ Exit 0 when nothing escaped, no TSL900 and no file over the limit; else 1.
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import signal
 import sys
@@ -34,7 +34,7 @@ class OverLimit(BaseException):
 class Result:
     path: str
     seconds: float = 0.0
-    outcome: str = "ok"  # ok | not python | unreadable | internal error | escaped | over limit
+    outcome: str = "ok"  # ok | unreadable (a TSL906 finding) | internal error | escaped | over limit
     findings: Counter = field(default_factory=Counter)
     builds: int = 0
     detail: str = ""
@@ -65,27 +65,28 @@ def python_files(roots: list) -> list:
 
 
 def check_file(path: str, limit: float) -> Result:
-    """Analyse one file as flake8 would; never raises."""
-    from torchshape_lint.checks.analyze import analyze_source
-    from torchshape_lint.source.reader import SourceFile
+    """Read one file as the command line does, and analyse it with its `ast` tree as flake8 hands it over;
+    never raises. A file that is not Python is the CLI's TSL906 finding (flake8 reports it itself)."""
+    from torchshape_lint.checks.analyze import analyze_source, unreadable_file
+    from torchshape_lint.report import explain
+    from torchshape_lint.source.reader import UNREADABLE, SourceFile
 
     warnings.simplefilter("ignore")  # SyntaxWarnings of odd stdlib test files are not ours
     result = Result(path)
     try:
         with open(path, "rb") as handle:
-            text = SourceFile.from_bytes(handle.read(), path).text
-    except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as error:
-        result.outcome, result.detail = "unreadable", f"{type(error).__name__}: {error}"
+            source = SourceFile.from_bytes(handle.read(), path)
+    except (OSError, *UNREADABLE) as error:
+        finding = unreadable_file(path, error)
+        result.outcome, result.detail, result.findings = "unreadable", finding.text, Counter([finding.code])
         return result
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        tree = None  # flake8 reports E999 and runs no plugin; the CLI still analyses it: so do we
     start = time.monotonic()
     previous = signal.signal(signal.SIGALRM, _over_limit)
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
-        report = analyze_source(text, path, tree)
+        report = analyze_source(source.text, path, source.tree)
+        for render in explain.FORMATS.values():  # and what `explain` shows of it, in each format
+            render(explain.tables(report))
         result.findings = Counter(f.code for f in report.findings)
         result.builds = len(report.builds)
         internal = [f.message for f in report.findings if f.code == "TSL900"]

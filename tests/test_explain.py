@@ -165,3 +165,208 @@ def test_usage_errors():
     assert cli("explain", "does/not/exist.py").returncode == 2
     assert cli("explain", "fixtures/vgg.py::vgg16", "--input-shape", "1,0").returncode == 2
     assert cli("explain", "fixtures/vgg.py::vgg16", "--input-shape", "1,3,224,224").returncode == 0
+
+
+# ---- models that once stopped explain, or showed `?` -----------------------------------------------------------
+
+CIFAR_RESNET = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, in_planes, planes, stride=1):
+        super(BasicBlock, self).__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or in_planes != self.expansion * planes:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_planes, self.expansion * planes, kernel_size=1, stride=stride, bias=False),
+                nn.BatchNorm2d(self.expansion * planes)
+            )
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += self.shortcut(x)
+        out = F.relu(out)
+        return out
+
+
+class ResNet(nn.Module):
+    def __init__(self, block, num_blocks, num_classes=10):
+        super(ResNet, self).__init__()
+        self.in_planes = 16
+        self.conv1 = nn.Conv2d(3, 16, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.layer1 = self._make_layer(block, 16, num_blocks[0], stride=1)
+        self.layer2 = self._make_layer(block, 32, num_blocks[1], stride=2)
+        self.layer3 = self._make_layer(block, 64, num_blocks[2], stride=2)
+        self.linear = nn.Linear(64 * block.expansion, num_classes)
+
+    def _make_layer(self, block, planes, num_blocks, stride):
+        strides = [stride] + [1] * (num_blocks - 1)
+        layers = []
+        for stride in strides:
+            layers.append(block(self.in_planes, planes, stride))
+            self.in_planes = planes * block.expansion
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.layer1(out)
+        out = self.layer2(out)
+        out = self.layer3(out)
+        out = F.avg_pool2d(out, 8)
+        out = out.view(out.size(0), -1)
+        out = self.linear(out)
+        return out
+
+
+# torchshape: input=(2, 3, 32, 32)
+def resnet8():
+    return ResNet(BasicBlock, [1, 1, 1])
+'''
+
+DANN = '''
+import torch
+import torch.nn as nn
+
+
+class GradReverse(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.alpha = alpha
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.neg() * ctx.alpha, None
+
+
+class DANN(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 32, kernel_size=5),
+            nn.BatchNorm2d(32),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 48, kernel_size=5),
+            nn.ReLU(inplace=True),
+        )
+        self.classifier = nn.Linear(48, num_classes)
+        self.discriminator = nn.Sequential(nn.Linear(48, 100), nn.ReLU(inplace=True), nn.Linear(100, 2))
+
+    def forward(self, x, alpha=1.0):
+        features = self.features(x).mean((2, 3))
+        reversed_features = GradReverse.apply(features, alpha)
+        return self.classifier(features), self.discriminator(reversed_features)
+
+
+# torchshape: input=(2, 3, 28, 28)
+def dann():
+    return DANN()
+'''
+
+TAGGER = '''
+import torch
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self, vocab_size=100, num_tags=5):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, 32)
+        self.lstm = nn.LSTM(32, 64, num_layers=2, batch_first=True, bidirectional=True)
+        self.gru = nn.GRU(128, 16)
+        self.fc = nn.Linear(16, num_tags)
+
+    def forward(self, tokens):
+        x = self.embedding(tokens)
+        x, _ = self.lstm(x)
+        x, hidden = self.gru(x.transpose(0, 1))
+        return self.fc(x[-1])
+
+
+def tagger():
+    model = Tagger()
+    return model(torch.zeros(3, 7, dtype=torch.long))
+'''
+
+
+# The torch function of each functional op these models call, by the label explain gives its row.
+FUNCTIONAL = {"avg_pool2d": "AvgPool2d", "view": ".view", "mean": ".mean", "transpose": ".transpose"}
+
+
+def torch_rows(model, x):
+    """(label, output shape) of each of torch's own layers and each op of FUNCTIONAL, in the order the model runs
+    them, from forward hooks and a TorchFunctionMode. A layer's output is its first tensor (an LSTM's output, not
+    its hidden state), as torch's hooks and torchinfo show it; what torch's layers call inside is not counted."""
+    torch = pytest.importorskip("torch")
+    from torch.overrides import TorchFunctionMode
+
+    def first_tensor(value):
+        return value if isinstance(value, torch.Tensor) else first_tensor(value[0])
+
+    rows, inside = [], []
+
+    def enter(module, args):
+        inside.append(module)
+
+    def leave(module, args, output):
+        inside.pop()
+        rows.append((type(module).__name__, list(first_tensor(output).shape)))
+
+    class Record(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            name = getattr(func, "__name__", "")
+            if not inside and name in FUNCTIONAL:
+                rows.append((FUNCTIONAL[name], list(out.shape)))
+            return out
+
+    for module in model.modules():
+        if type(module).__module__.startswith("torch.nn") and not list(module.children()):  # torch's own layers
+            module.register_forward_pre_hook(enter)
+            module.register_forward_hook(leave)
+    with Record(), torch.no_grad():
+        model.eval()(x)
+    return [row for row in rows if row[0] != "Sequential"]  # an empty shortcut Sequential shows no row
+
+
+@pytest.mark.parametrize("source, builder, make_input, not_followed", [
+    (CIFAR_RESNET, "resnet8", lambda torch: torch.zeros(2, 3, 32, 32), 0),
+    # The discriminator's three layers take the output of GradReverse.apply, which the analysis does not read.
+    (DANN, "dann", lambda torch: torch.zeros(2, 3, 28, 28), 3),
+    (TAGGER, "tagger", lambda torch: torch.zeros(3, 7, dtype=torch.long), 0),
+])
+def test_explain_shows_what_torch_gives(tmp_path, source, builder, make_input, not_followed):
+    """A flatten of (N, C, 1, 1), a reduction over the spatial sizes beside a custom autograd.Function, and LSTM/GRU
+    outputs: explain ends normally and every row's shape is the one torch's forward gives."""
+    torch = pytest.importorskip("torch")
+    path = tmp_path / f"{builder}.py"
+    path.write_text(source)
+    result = cli("explain", f"{path}::{builder}", "--format", "json")
+    assert (result.returncode, result.stderr) == (0, "")
+    (table,) = json.loads(result.stdout)
+    shown = [(step["layer"], step["output"]) for step in table["steps"]]
+    module = load(path)
+    model = module.Tagger() if builder == "tagger" else getattr(module, builder)()
+    ran = torch_rows(model, make_input(torch))
+    assert (shown, len(ran) - len(shown)) == (ran[:len(shown)], not_followed)
+    assert None not in [output for _, output in shown]
+
+
+def test_flatten_of_a_1x1_map_shows_its_product(tmp_path):
+    """By hand: three stages take 32 to 8 (strides 1, 2, 2); avg_pool2d(8) leaves 64 x 1 x 1: 64*1*1 = 64."""
+    (tmp_path / "resnet8.py").write_text(CIFAR_RESNET)
+    (table,) = json.loads(cli("explain", "resnet8.py::resnet8", "--format", "json", cwd=tmp_path).stdout)
+    view = next(step for step in table["steps"] if step["layer"] == ".view")
+    assert (view["output"], view["formula"]) == ([2, 64], "64*1*1 = 64")

@@ -9,12 +9,41 @@ from conftest import FIXTURES
 torch = pytest.importorskip("torch")
 
 
-@pytest.mark.parametrize("name", ["clean_seq_view.py", "clean_tencrop.py", "clean_pragma_flatten.py",
-                                  "clean_option_vs_usage.py", "vgg.py", "sequential_forms.py"])
+VGG_BUILDERS = [f"vgg{depth}{bn}" for depth in (11, 13, 16, 19) for bn in ("", "_bn")]
+# Each clean fixture's models, built as the file builds them, on the input its pragma or usage gives (written by
+# hand), with the text of that pragma or usage as it stands in the file.
+CLEAN_RUNS = {
+    "clean_seq_view.py": [("M()", (3, 7, 16), "M()(torch.randn(3, 7, 16))")],
+    "clean_tencrop.py": [("M()", (2, 10, 3, 32, 32), "M()(torch.randn(2, 10, 3, 32, 32))")],
+    "clean_option_vs_usage.py": [("Net()", (1, 1, 32, 32), "Net()(torch.randn(1, 1, 32, 32))")],
+    # the batch left out of the pragma: one 3x32x32 image
+    "clean_pragma_flatten.py": [("M()", (1, 3, 32, 32), "# torchshape: input=(3, 32, 32)\nclass M(nn.Module):")],
+    # `nested` is the wrong one (test_nested_ceil_mode_pool_gives_15); the other three are clean
+    "sequential_forms.py": [
+        ("flat", (1, 3, 32, 32), "# torchshape: input=(1, 3, 32, 32)\nflat = nn.Sequential("),
+        ("named", (1, 3, 32, 32), "# torchshape: input=(1, 3, 32, 32)\nnamed = nn.Sequential("),
+        ("Classifier()", (1, 3, 32, 32), "# torchshape: input=(1, 3, 32, 32)\nclass Classifier(nn.Module):"),
+    ],
+    # torchvision's file as it is, with neither pragma nor usage: the tests give it 224x224 (--input-shape)
+    "vgg.py": [(f"{builder}()", (1, 3, 224, 224), f"def {builder}(") for builder in VGG_BUILDERS],
+}
+NOT_CLEAN = {"sequential_forms.py": 1}  # pragmas above a model that is wrong on purpose
+
+
+@pytest.mark.parametrize("name", sorted(CLEAN_RUNS))
 def test_clean_fixtures_run(name):
-    namespace = runpy.run_path(str(FIXTURES / name), run_name="__main__")  # their own usage, if any, runs here
-    assert any(isinstance(v, type) and issubclass(v, torch.nn.Module) for v in namespace.values()) or any(
-        isinstance(v, torch.nn.Module) for v in namespace.values())  # it defines or builds a model
+    """Every model of a clean fixture runs in torch on its input: the file runs as `__main__` (its own usage runs),
+    then each model is built as the file builds it and run on its input. All on the meta device, where torch checks
+    shapes as on the CPU without computing. Every pragma of the file has its model here."""
+    text = (FIXTURES / name).read_text()
+    runs = CLEAN_RUNS[name]
+    assert text.count("# torchshape:") == sum("# torchshape:" in where for *_, where in runs) + NOT_CLEAN.get(name, 0)
+    with torch.device("meta"), torch.no_grad():
+        namespace = runpy.run_path(str(FIXTURES / name), run_name="__main__")
+        for build, shape, where in runs:
+            assert where in text, where
+            model = eval(build, namespace)
+            assert isinstance(model.eval()(torch.zeros(shape)), torch.Tensor), build
 
 
 def test_lenet_on_mnist_fails_and_256_is_right():
@@ -22,7 +51,8 @@ def test_lenet_on_mnist_fails_and_256_is_right():
     net = net_class()
     with pytest.raises(RuntimeError, match="mat1 and mat2"):
         net(torch.randn(64, 1, 28, 28))
-    x = torch.nn.functional.max_pool2d(net.conv2(torch.nn.functional.max_pool2d(net.conv1(torch.zeros(1, 1, 28, 28)), 2)), 2)
+    pool = torch.nn.functional.max_pool2d
+    x = pool(net.conv2(pool(net.conv1(torch.zeros(1, 1, 28, 28)), 2)), 2)
     assert x.flatten(1).shape[1] == 16 * 4 * 4
 
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import sysconfig
@@ -78,8 +79,9 @@ PATHOLOGICAL = {
     "Net()(torch.zeros(2, 4))\n",
     "builders recursing into each other": HEAD + "def a(n=3):\n    return nn.Sequential(nn.Linear(n, n), b(n + 1))\n"
     "def b(n=3):\n    return nn.Sequential(nn.Linear(n, n), a(n + 1))\n",
-    "classes constructing each other": HEAD + "class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
-    "        self.b = B()\nclass B(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = A()\n",
+    "classes constructing each other": HEAD + "class A(nn.Module):\n    def __init__(self):\n"
+    "        super().__init__()\n        self.b = B()\nclass B(nn.Module):\n    def __init__(self):\n"
+    "        super().__init__()\n        self.a = A()\n",
     "deeply nested blocks": HEAD + "def f(x=1):\n" + "".join("    " * (i + 1) + "if x:\n" for i in range(90))
     + "    " * 91 + "return nn.Linear(3, 4)\nm = f()\n",
     "deeply nested calls": HEAD + "m = " + "nn.Sequential(" * 180 + "nn.Linear(3, 4)" + ")" * 180 + "\n",
@@ -102,25 +104,67 @@ def test_pathological_source_ends_quickly_without_findings(name):
     assert time.process_time() - start < 30, name
 
 
-def test_odd_files_give_no_traceback_and_lose_no_other_finding(tmp_path):
+UNREADABLE = "TSL906 cannot read this file as Python, nothing in it was checked: "
+
+
+def test_odd_files_are_reported_plainly_and_lose_no_other_finding(tmp_path):
     (tmp_path / "bytes.py").write_bytes(b"import torch\nx = '\xff\xfe'\n")
     (tmp_path / "nul.py").write_bytes(b"import torch\x00\x01\n")
     (tmp_path / "html.py").write_text("import torch\n<html><body>not python</body></html>\n")
     (tmp_path / "binary.py").write_bytes(bytes(range(256)) * 64)
+    (tmp_path / "deep.py").write_text("import torch\nx = " + "-" * 200_000 + "1\n")  # too deep for Python's parser
+    (tmp_path / "gone.py").symlink_to(tmp_path / "nowhere.py")  # listed in its folder, cannot be opened
     (tmp_path / "latin1.py").write_bytes(b"# -*- coding: latin-1 -*-\nimport torch.nn as nn\n# caf\xe9\n"
                                          b"m = nn.Sequential(nn.Linear(4, 3), nn.Linear(5, 2))\n")
     result = cli("--no-cache", ".", cwd=tmp_path)
-    assert "Traceback" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr and result.stderr == ""
     # the one real finding (3 features arrive at Linear(5, ...)) still comes out, at its place
     column = "m = nn.Sequential(nn.Linear(4, 3), nn.Linear(5, 2))".index("nn.Linear(5") + 1
-    assert result.stdout.splitlines() == [f"./latin1.py:4:{column}: TSL001 Linear(in_features=5) but 3 features "
-                                          "arrive: the input; use 3"]
-    for name in ("bytes.py", "nul.py", "binary.py"):  # unreadable input is a usage-level error: named, exit 2
-        assert f"{name}:" in result.stderr
-    assert result.returncode == 2
+    # Each unreadable file at the place Python names: the first byte that is not UTF-8 (0x80 in binary.py sits on
+    # line 2, after the 0x0a at position 10), the line of a syntax error, else line 1.
+    assert result.stdout.splitlines() == [
+        f"./binary.py:2:1: {UNREADABLE}UnicodeDecodeError: 'utf-8' codec can't decode byte 0x80 in position 128: "
+        "invalid start byte",
+        f"./bytes.py:2:1: {UNREADABLE}UnicodeDecodeError: 'utf-8' codec can't decode byte 0xff in position 18: "
+        "invalid start byte",
+        f"./deep.py:1:1: {UNREADABLE}MemoryError: nested too deeply for Python's parser",
+        f"./gone.py:1:1: {UNREADABLE}FileNotFoundError: No such file or directory",
+        f"./html.py:2:1: {UNREADABLE}SyntaxError: invalid syntax",
+        f"./latin1.py:4:{column}: TSL001 Linear(in_features=5) but 3 features arrive: the input; use 3",
+        f"./nul.py:1:1: {UNREADABLE}SyntaxError: source code string cannot contain null bytes",
+    ]
+    assert result.returncode == 1  # findings, not a usage or internal error
+    (tmp_path / "gone.py").unlink()  # flake8 stops at a path it cannot open,
+    (tmp_path / "deep.py").unlink()  # and raises MemoryError itself (with or without the plugin) on this one
     flaked = flake8(str(tmp_path))
     assert "Traceback" not in flaked.stdout + flaked.stderr and "raised" not in flaked.stderr
     assert [line.split(": ", 1)[1].split(" ")[0] for line in flaked.stdout.splitlines()] == ["TSL001"]
+
+
+MODEL_LINE = "m = nn.Sequential(nn.Linear(4, 3), nn.Linear(5, 2))"
+
+
+def test_stdlib_files_that_are_not_python_are_findings(tmp_path):
+    """The standard library's own test data: a bad encoding declaration, an unknown encoding, Python 2 syntax."""
+    stdlib = sysconfig.get_paths()["stdlib"]
+    names = ["test/tokenizedata/badsyntax_pep3120.py", "test/tokenizedata/bad_coding.py",
+             "lib2to3/tests/data/py2_test_grammar.py"]
+    if not all(os.path.isfile(os.path.join(stdlib, name)) for name in names):
+        pytest.skip("this Python ships without its test data")
+    for name in names:
+        (tmp_path / os.path.basename(name)).write_bytes(open(os.path.join(stdlib, name), "rb").read())
+    (tmp_path / "model.py").write_text(HEAD + MODEL_LINE + "\n")
+    result = cli("--no-cache", "--format", "json", ".", cwd=tmp_path)
+    found = [(item["path"], item["code"], item["line"], item["column"]) for item in json.loads(result.stdout)]
+    grammar_line = (tmp_path / "py2_test_grammar.py").read_text().splitlines()[30]
+    assert grammar_line == "        self.assertEquals(0377, 255)"  # Python 2's octal literal, where Python points
+    assert found == [("./bad_coding.py", "TSL906", 1, 0), ("./badsyntax_pep3120.py", "TSL906", 1, 0),
+                     ("./model.py", "TSL001", 4, MODEL_LINE.index("nn.Linear(5")),
+                     ("./py2_test_grammar.py", "TSL906", 31, grammar_line.index("0377"))]
+    assert (result.returncode, result.stderr) == (1, "")
+    flaked = flake8(".", cwd=tmp_path)
+    assert [line.split(": ", 1)[1].split(" ")[0] for line in flaked.stdout.splitlines()] == ["TSL001"]
+    assert "Traceback" not in flaked.stderr
 
 
 # ---- pragmas -----------------------------------------------------------------------------------------------
@@ -198,3 +242,14 @@ def test_missing_path_is_named_and_nothing_is_checked(tmp_path):
     (tmp_path / "m.py").write_text("import torch.nn as nn\nm = nn.Sequential(nn.Linear(4, 3), nn.Linear(5, 2))\n")
     result = cli("--no-cache", "m.py", "nothere.py", cwd=tmp_path)
     assert result.returncode == 2 and "nothere.py: no such file or directory" in result.stderr
+
+
+def test_the_plugin_reading_the_file_itself_leaves_a_bad_file_to_flake8(tmp_path):
+    """Without the lines flake8 hands over, the plugin reads the file: one that is not Python gives nothing."""
+    from torchshape_lint.report.flake8_plugin import TorchShapePlugin
+
+    (tmp_path / "bad_coding.py").write_bytes(b"# -*- coding: uft-8 -*-\nimport torch\n")
+    (tmp_path / "model.py").write_text(HEAD + MODEL_LINE + "\n")
+    assert list(TorchShapePlugin(None, str(tmp_path / "bad_coding.py")).run()) == []
+    assert list(TorchShapePlugin(None, str(tmp_path / "nowhere.py")).run()) == []
+    assert [item[2].split()[0] for item in TorchShapePlugin(None, str(tmp_path / "model.py")).run()] == ["TSL001"]

@@ -211,7 +211,10 @@ def load_pyproject(path: str | None) -> Settings:
     naming the file and the key."""
     if path is None:
         return Settings()
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: tomli, the same parser before it joined the standard library
+        import tomli as tomllib
 
     shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
     try:

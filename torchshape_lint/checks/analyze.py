@@ -16,7 +16,7 @@ from typing import Any
 from torchshape_lint.checks.finding import Finding
 from torchshape_lint.shapes import dims
 from torchshape_lint.checks.rules import all_rules
-from torchshape_lint.source.reader import SourceFile, imports_torch
+from torchshape_lint.source.reader import UNREADABLE, SourceFile, imports_torch
 
 # Beyond this many evaluation steps in one file, the remaining builds are skipped (and counted).
 FILE_STEP_BUDGET = 3_000_000
@@ -78,6 +78,7 @@ class Report:
     layers_checked: int = 0
     layers_unknown: int = 0
     skipped: list = field(default_factory=list)  # (model, reason)
+    read: list = field(default_factory=list)  # project.ProjectFile: each project file the analysis looked for
 
 
 def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = None,
@@ -89,7 +90,7 @@ def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = 
             return report
         try:
             source = SourceFile(text, path, tree)
-        except (SyntaxError, ValueError):  # not Python (flake8 reports E999 itself), or not encodable text
+        except UNREADABLE:  # not Python: flake8 reports E999 itself, the command line TSL906 (unreadable_file)
             return report
         if not imports_torch(source.tree):
             return report
@@ -109,6 +110,23 @@ class _Detail:
         self.detail = {"error": error}
 
 
+def unreadable_file(path: str, error: BaseException) -> Finding:
+    """TSL906 for a file that cannot be read as Python (`error`: an OSError or one of reader.UNREADABLE), at the
+    place Python names: a syntax error's line and column, the line of a byte that is not text, else line 1."""
+    line, column, reason = 1, 0, str(error)
+    if isinstance(error, SyntaxError):
+        line, column, reason = error.lineno or 1, max((error.offset or 1) - 1, 0), error.msg
+    elif isinstance(error, UnicodeDecodeError):
+        line = error.object[:error.start].count(b"\n") + 1
+    elif isinstance(error, OSError):
+        reason = error.strerror or reason
+    elif isinstance(error, (RecursionError, MemoryError)):  # what CPython's parser raises on deep nesting
+        reason = "nested too deeply for Python's parser"
+    detail = f"{type(error).__name__}: {reason}" if reason else type(error).__name__
+    return Finding("TSL906", "unreadable-file", path, line, column, line, column,
+                   all_rules()["unreadable-file"].message(_Detail(detail)))
+
+
 def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> None:
     from torchshape_lint.evaluate import project
     from torchshape_lint.evaluate.interpreter import forget_syntax
@@ -117,6 +135,7 @@ def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> N
     try:
         _collect(source, input_shape, report)
     finally:
+        report.read = project.files_read(source.path)
         forget_syntax()
 
 
@@ -182,10 +201,13 @@ def _step(app: Any) -> Step:
     from torchshape_lint.shapes.tensor import Tensor
 
     span = app.where[0].span(app.where[1])
+    # A layer that returns a tuple (an RNN's output and hidden state) is shown by its first tensor, its output,
+    # as torch's forward hooks and torchinfo show it.
+    after = app.after[0] if isinstance(app.after, tuple) and app.after else app.after
     before_steps = len(app.before.trace) if isinstance(app.before, Tensor) else 0
-    added = isinstance(app.after, Tensor) and len(app.after.trace) > before_steps  # pass-through layers add none
-    formula = app.after.trace[-1].formula if added else ""
-    return Step(span.line, span.column, app.label, _shape(app.before), _shape(app.after), formula)
+    added = isinstance(after, Tensor) and len(after.trace) > before_steps  # pass-through layers add none
+    formula = after.trace[-1].formula if added else ""
+    return Step(span.line, span.column, app.label, _shape(app.before), _shape(after), formula)
 
 
 def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Finding | None:

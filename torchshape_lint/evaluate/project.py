@@ -4,12 +4,17 @@ first use, so that a block class defined in a sibling file is the same class her
 Only files found beside the importing file (relative imports, or absolute ones under its folder or the few
 above it) are read; anything else stays an External name. What those files prove wrong is reported when
 they are checked themselves: findings are kept to the file being checked.
+
+Every place a lookup looked is remembered per importing file, so that a result can name all the files it
+depended on (`files_read`): a cached result is stale when one of them changes, appears or disappears.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 MAX_LOADED = 64  # modules kept per process (a flake8 worker checks many files)
@@ -19,6 +24,9 @@ SEARCH_UP = 3  # folders above the importing file searched for an absolute impor
 OUTSIDE = frozenset({"torch", "torchvision", "typing", "collections", "functools", "math", "dataclasses", "os", "sys"})
 
 _loaded: "OrderedDict[tuple, Any]" = OrderedDict()
+# importer's absolute path → every candidate file its imports looked for, found or not. Kept for the whole
+# process, as the loaded modules are: a module loaded for one checked file serves the next ones too.
+_looked_up: dict = {}
 _loading: set = set()
 _new_this_file = 0
 
@@ -46,12 +54,46 @@ def module_file(importer: str, module: str) -> str | None:
         for _ in range(SEARCH_UP):
             here = os.path.dirname(here)
             bases.append(here)
+    looked = _looked_up.setdefault(os.path.abspath(importer), set())
     for base in bases:
         path = os.path.join(base, *parts)
         for candidate in (path + ".py", os.path.join(path, "__init__.py")):
+            looked.add(candidate)
             if os.path.isfile(candidate):
                 return candidate
     return None
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    """A project file an analysis depended on, with the digest of its content then (None: it did not exist)."""
+
+    path: str
+    digest: str | None
+
+    def unchanged(self) -> bool:
+        return file_digest(self.path) == self.digest
+
+
+def files_read(path: str) -> list:
+    """The project files the analysis of `path` depended on, as ProjectFiles: each file its imports looked for,
+    and, transitively, each file those modules' imports looked for."""
+    seen: set = set()
+    todo = [os.path.abspath(path)]
+    while todo:
+        for candidate in _looked_up.get(todo.pop(), ()):
+            if candidate not in seen:
+                seen.add(candidate)
+                todo.append(candidate)
+    return [ProjectFile(candidate, file_digest(candidate)) for candidate in sorted(seen)]
+
+
+def file_digest(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
 
 
 def load(path: str) -> Any:
@@ -80,12 +122,12 @@ def load(path: str) -> Any:
 
 def _run(path: str) -> Any:
     from torchshape_lint.evaluate.interpreter import Abort, Interpreter
-    from torchshape_lint.source.reader import SourceFile
+    from torchshape_lint.source.reader import UNREADABLE, SourceFile
 
     try:
         with open(path, "rb") as handle:
             source = SourceFile.from_bytes(handle.read(), path)
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, *UNREADABLE):
         return None
     interpreter = Interpreter(source, module_name=os.path.splitext(os.path.basename(path))[0], max_steps=MODULE_STEPS)
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,19 +95,20 @@ def formula(step: Any) -> str:
 
 
 def merge_formula(before: tuple | None, after: tuple | None) -> str:
-    """A flatten or view that multiplies sizes into one: `512*7*7 = 25088`."""
+    """A flatten or view that multiplies a run of sizes into one: `512*7*7 = 25088`, `64*1*1 = 64`.
+
+    The run is placed where the sizes before and after it are the same on both sides; where several places
+    fit (a squeezed size 1), the last one is shown, as `flatten(1)` and `view(N, -1)` merge the trailing sizes.
+    """
     if before is None or after is None or len(after) >= len(before):
         return ""
-    lead = 0
-    while lead < len(after) and before[lead] == after[lead]:
-        lead += 1
-    trail = len(after) - lead - 1
-    merged = before[lead:len(before) - trail]
-    if len(merged) < 2 or before[len(before) - trail:] != after[lead + 1:]:
-        return ""
-    if not all(isinstance(d, int) for d in merged + (after[lead],)):
-        return ""
-    return "*".join(map(str, merged)) + f" = {after[lead]}"
+    width = len(before) - len(after) + 1
+    for at in reversed(range(len(after))):
+        merged = before[at:at + width]
+        if (before[:at] == after[:at] and before[at + width:] == after[at + 1:]
+                and all(isinstance(d, int) for d in merged + (after[at],)) and math.prod(merged) == after[at]):
+            return "*".join(map(str, merged)) + f" = {after[at]}"
+    return ""
 
 
 # ---- output formats -----------------------------------------------------------------------------------
@@ -188,9 +190,9 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from torchshape_lint.checks.analyze import analyze_source
+    from torchshape_lint.checks.analyze import analyze_source, unreadable_file
     from torchshape_lint.report.cli import configured, usage_error
-    from torchshape_lint.source.reader import SourceFile
+    from torchshape_lint.source.reader import UNREADABLE, SourceFile
 
     try:
         settings = configured(args)
@@ -202,8 +204,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             with open(path, "rb") as handle:
                 text = SourceFile.from_bytes(handle.read(), path).text
-        except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as error:
-            return usage_error(f"{path}: cannot read it: {error}")
+        except (OSError, *UNREADABLE) as error:  # no table to show: as for a file that is not there
+            finding = unreadable_file(path, error)
+            return usage_error(f"{path}:{finding.line}:{finding.column + 1}: {finding.text}")
         report = analyze_source(text, path, None, settings.input_shape_for(path))
         failed = [f for f in report.findings if f.code == "TSL900"]
         if failed:

@@ -41,11 +41,13 @@ class TorchShapePlugin:
     def run(self) -> Iterator[tuple]:
         text = "".join(self.lines) if self.lines is not None else None
         if text is None:
-            with open(self.filename, "rb") as handle:
-                data = handle.read()
-            from torchshape_lint.source.reader import SourceFile
+            from torchshape_lint.source.reader import UNREADABLE, SourceFile
 
-            text = SourceFile.from_bytes(data, self.filename).text
+            try:
+                with open(self.filename, "rb") as handle:
+                    text = SourceFile.from_bytes(handle.read(), self.filename).text
+            except (OSError, *UNREADABLE):  # flake8 reports a file it cannot read or parse itself (E902, E999)
+                return
         if "torch" not in text:  # the pre-filter: most files stop here, before any import
             return
         from torchshape_lint.checks.analyze import analyze_source

@@ -8,28 +8,31 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
 from torchshape_lint.checks.finding import Finding
+from torchshape_lint.evaluate.project import ProjectFile
 from torchshape_lint.options import Settings
 from torchshape_lint.report import cache
 
 
 @dataclass
 class FileResult:
-    """One file's findings (noqa applied, select/ignore not yet), its --verbose lines, or why it was not read;
-    `fixes` holds the edit `--fix` would make for a finding, by `fix_key(finding)`."""
+    """One file's findings (noqa applied, select/ignore not yet; a file that is not Python has its TSL906) and its
+    --verbose lines; `fixes` holds the edit `--fix` would make for a finding, by `fix_key(finding)`; `read`, the
+    other project files the analysis depended on (a cached result is used only while they are unchanged)."""
 
     path: str
     findings: list = field(default_factory=list)
     verbose: list = field(default_factory=list)
-    error: str | None = None
     fixes: dict = field(default_factory=dict)
+    read: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"findings": [asdict(f) for f in self.findings], "verbose": self.verbose, "error": self.error,
-                "fixes": self.fixes}
+        return {"findings": [asdict(f) for f in self.findings], "verbose": self.verbose, "fixes": self.fixes,
+                "read": [asdict(f) for f in self.read]}
 
     @classmethod
     def from_dict(cls, path: str, data: dict) -> "FileResult":
-        return cls(path, [Finding(**f) for f in data["findings"]], data["verbose"], data["error"], data["fixes"])
+        return cls(path, [Finding(**f) for f in data["findings"]], data["verbose"], data["fixes"],
+                   [ProjectFile(**f) for f in data["read"]])
 
 
 def fix_key(finding) -> str:
@@ -66,28 +69,32 @@ def check_text(text: str, path: str, input_shape: tuple | None, tree=None, confi
     findings = unsilenced(report.findings, text, path)
     fixes = {fix_key(edit.finding): {"start": list(edit.start), "end": list(edit.end), "replacement": edit.replacement}
              for edit in fix_edits(text, report, findings)}
-    return FileResult(path, findings, verbose_lines(report) + confirmed, fixes=fixes)
+    return FileResult(path, findings, verbose_lines(report) + confirmed, fixes=fixes, read=report.read)
 
 
 def check_file(job: tuple) -> FileResult:
     """(path, input shape, use the cache, confirm) → the file's result; a worker's unit of work."""
     path, input_shape, use_cache, confirm = job
     use_cache = use_cache and confirm is None  # a confirmation runs the user's code: never from the cache
+    from torchshape_lint.checks.analyze import unreadable_file
+
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as error:
-        return FileResult(path, error=str(error))
+        return FileResult(path, [unreadable_file(path, error)])
     entry = cache.key(data, {"path": path, "input_shape": input_shape}) if use_cache else None
     cached = cache.load(entry) if entry else None
     if cached is not None:
-        return FileResult.from_dict(path, cached)
-    from torchshape_lint.source.reader import SourceFile
+        result = FileResult.from_dict(path, cached)
+        if all(file.unchanged() for file in result.read):
+            return result
+    from torchshape_lint.source.reader import UNREADABLE, SourceFile
 
     try:
         source = SourceFile.from_bytes(data, path)
-    except (UnicodeDecodeError, SyntaxError, ValueError) as error:
-        result = FileResult(path, error=str(error))
+    except UNREADABLE as error:
+        result = FileResult(path, [unreadable_file(path, error)])
     else:
         result = check_text(source.text, path, input_shape, source.tree, confirm)
     if entry:

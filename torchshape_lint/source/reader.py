@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_UNIT_CHARS = 200_000  # about 4 000 lines of model code: larger statements are data, not models
+# What reading a source as Python raises: a syntax error or a bad encoding declaration (SyntaxError), bytes that
+# are not text in its encoding or NUL bytes (ValueError), nesting deeper than the parser holds (RecursionError,
+# MemoryError).
+UNREADABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
 PRAGMA = re.compile(r"#\s*torchshape:\s*(?P<body>.*)$")
 
 
@@ -82,6 +86,7 @@ class SourceFile:
 
     @classmethod
     def from_bytes(cls, data: bytes, path: str) -> "SourceFile":
+        """The file's text in its declared encoding, parsed; raises one of UNREADABLE when it is not Python."""
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         return cls(data.decode(encoding), path)
 
