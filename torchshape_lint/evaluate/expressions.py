@@ -281,6 +281,7 @@ class Expressions:
                 kwargs[OPAQUE_KWARGS] = True
                 continue
             kwargs.update(mapping)
+        self.call_scope = frame.scope
         return self.call(func, args, kwargs, (frame.source, node))
 
     # ---- truth and arithmetic -------------------------------------------------------------------------

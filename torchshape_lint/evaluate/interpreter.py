@@ -44,6 +44,7 @@ class Interpreter(Statements, Expressions, Calls, Objects):
         self.frames: list[Frame] = []
         self.used_with_input: set = set()  # classes and containers the file itself runs on a concrete input
         self.memo = Memo()  # module applications, across the file's builds
+        self.call_scope = self.globals  # the scope of the call being made: a layer built there records its names
         self.assigned: dict = {}  # id of a top-level assignment → the values it bound, as they were right after it
         self.usages: list = []  # (model, input, call) where the file's top-level code runs a model on a tensor
 
