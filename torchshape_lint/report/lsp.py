@@ -169,13 +169,15 @@ def extent(step) -> tuple:
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
 def inlay_hint(params: types.InlayHintParams) -> list:
     """After each assignment whose value is a call the analysis followed (`x = torch.flatten(x, 1)`), the shape it
-    binds in each build (distinct shapes joined by `|`). Off unless the editor's `inlayHints` setting is true."""
+    binds in each build where it is known (distinct shapes joined by `|`). Off unless the editor's `inlayHints` setting
+    is true."""
     if not EDITOR["inlayHints"]:
         return []
     document = server.workspace.get_text_document(params.text_document.uri)
     shapes: dict = {}
     for _, step in steps_of(params.text_document.uri):
-        if step.by_layer:  # it may sit at a constructor, whose assignment binds the layer, not the layer's output
+        # a layer's step may sit at its constructor, whose assignment binds the layer, not the layer's output
+        if step.by_layer or step.after is None:
             continue
         shapes.setdefault(extent(step), {})[show_shape(step.after)] = None
     hints = []
