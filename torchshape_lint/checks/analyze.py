@@ -204,8 +204,8 @@ def _shape(x: Any) -> tuple | None:
 def _step(app: Any) -> Step:
     from torchshape_lint.shapes.tensor import Tensor
 
-    unit, node = app.where
-    span = unit.span(node)
+    place, node = app.where
+    span = place.span(node)
     # A layer that returns a tuple (an RNN's output and hidden state) is shown by its first tensor, its output,
     # as torch's forward hooks and torchinfo show it.
     after = app.after[0] if isinstance(app.after, tuple) and app.after else app.after
@@ -213,7 +213,7 @@ def _step(app: Any) -> Step:
     # pass-through layers add no step; a trace past its length bound keeps its length, and counts what it dropped
     added = isinstance(after, Tensor) and len(after.trace) + after.dropped > made
     formula = after.trace[-1].formula if added else ""
-    return Step(unit.source.path, span.line, span.column, span.end_line, span.end_column, app.label,
+    return Step(place.source.path, span.line, span.column, span.end_line, span.end_column, app.label,
                 _shape(app.before), _shape(after), formula, app.by_layer)
 
 
