@@ -32,6 +32,7 @@ class Check:
     declared: Any
     arriving: str
     agrees: bool
+    fits: str = ""  # agreeing on symbolic sizes: the input sizes that give the declared size (dims.fitting_sizes)
 
     @property
     def line(self) -> int:
@@ -61,6 +62,7 @@ class Build:
     input: tuple | None
     applications: list = field(default_factory=list, repr=False)
     is_model: bool = False  # the build made a module (not `<module>`, nor a function that only uses one)
+    line: int = 0  # the line of the statement that defines it (its class, builder or assignment); 0 for `<module>`
 
     @property
     def steps(self) -> list:
@@ -78,6 +80,7 @@ class Report:
     layers_checked: int = 0
     layers_unknown: int = 0
     skipped: list = field(default_factory=list)  # (model, reason)
+    symbolic_only: list = field(default_factory=list)  # the model Builds no concrete input reached (see _symbolic_only)
     read: list = field(default_factory=list)  # project.ProjectFile: each project file the analysis looked for
 
 
@@ -144,16 +147,15 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
 
     builds = Builds(source, input_shape)
     found: dict = {}
-    for model, collector, origin, is_model in builds.run():
+    for model, collector, origin, is_model, line in builds.run():
         report.models.append(model)
-        report.builds.append(_build(model, collector, is_model))
+        report.builds.append(_build(model, collector, is_model, line))
         report.layers_checked += collector.layers_checked
         report.layers_unknown += collector.layers_unknown
         for check in collector.checks:
             fits = dims.fitting_sizes(check.arriving, check.declared) if check.agrees else ""
-            report.checks.append(Check(model, check.label, check.where, check.declared,
-                                       f"{check.arriving} (for {fits})" if fits else str(check.arriving),
-                                       check.agrees))
+            report.checks.append(Check(model, check.label, check.where, check.declared, str(check.arriving),
+                                       check.agrees, fits))
         for violation in collector.violations:
             finding = _finding(source, violation, model, origin)
             if finding is None:
@@ -167,6 +169,7 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
                 continue
             found[key] = finding
     report.skipped.extend(builds.skipped)
+    report.symbolic_only = _symbolic_only(report.builds)
     report.findings = sorted(_prefer_concrete(found.values()), key=lambda f: (f.line, f.column, f.code))
 
 
@@ -176,7 +179,16 @@ def _prefer_concrete(findings: Any) -> list:
     return [f for f in findings if f.origin != "symbolic" or (f.code, f.line, f.column) not in concrete]
 
 
-def _build(model: str, collector: Any, is_model: bool) -> Build:
+def _symbolic_only(builds: list) -> list:
+    """The model builds checked on symbolic sizes only: their own input is symbolic, and no build on a concrete
+    input (the file's usage, a builder, a pragma) applied any of their layers."""
+    reached = {id(app.where[1]) for build in builds if build.origin != "symbolic"
+               for app in build.applications if app.where is not None}
+    return [build for build in builds if build.is_model and build.origin == "symbolic"
+            and not any(app.where is not None and id(app.where[1]) in reached for app in build.applications)]
+
+
+def _build(model: str, collector: Any, is_model: bool, line: int) -> Build:
     from torchshape_lint.shapes.tensor import Tensor
 
     first = collector.applications[0] if collector.applications else None
@@ -184,7 +196,7 @@ def _build(model: str, collector: Any, is_model: bool) -> Build:
     shape = _shape(before)
     if shape is None and first is not None and isinstance(first.after, Tensor) and first.after.trace:
         shape = first.after.trace[0].before  # a pending input takes its shape in the first layer that reads it
-    return Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications, is_model)
+    return Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications, is_model, line)
 
 
 def _shape(x: Any) -> tuple | None:
