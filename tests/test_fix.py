@@ -23,7 +23,7 @@ def copy(tmp_path, fixture, name=None):
 def test_diff_prints_the_change_and_writes_nothing(tmp_path):
     path = copy(tmp_path, "vgg_no_avgpool.py", "m.py")
     before = path.read_text()
-    result = cli("--diff", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
+    result = cli("--diff", "--quiet", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
     line = before.splitlines(keepends=True).index(VGG_LINE) + 1
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout.startswith(f"--- a/m.py\n+++ b/m.py\n@@ -{line - 3},7 +{line - 3},7 @@\n")
