@@ -188,7 +188,7 @@ def _symbolic_only(builds: list) -> list:
             and not any(app.where is not None and id(app.where[1]) in reached for app in build.applications)]
 
 
-def _build(model: str, collector: Any, is_model: bool, line: int) -> Build:
+def _build(model: str, collector: Any, is_model: bool, line: int = 0) -> Build:
     from torchshape_lint.shapes.tensor import Tensor
 
     first = collector.applications[0] if collector.applications else None

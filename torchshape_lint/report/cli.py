@@ -79,11 +79,11 @@ def check(args: argparse.Namespace) -> int:
         nonlocal errors
         for result in check_files(files, settings, jobs, use_cache=not args.no_cache):
             result.findings = [f for f in result.findings if settings.wanted(f.code)]
-            if progress:
-                progress.clear()  # --diff prints as it fixes
             if args.fix or args.diff:
                 from torchshape_lint.report.fix import fix_result
 
+                if progress:
+                    progress.clear()  # --diff prints its diff as it fixes
                 result = fix_result(result, settings, write=args.fix)
             summary.add(result)
             errors += sum(f.code == "TSL900" for f in result.findings)
