@@ -99,6 +99,18 @@ def test_verbose_gives_the_reason_a_build_stopped():
     assert "fixtures/vgg.py: skipped VGG: its constructor needs arguments" in lines
 
 
+def test_a_model_whose_build_stops_is_counted_as_stopped_not_as_checked(tmp_path):
+    (tmp_path / "stops.py").write_text(
+        "import torch.nn as nn\n\n\n# torchshape: input=(1, 3, 32, 32)\nclass Net(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        raise ValueError('not on this machine')\n")
+    result = cli("--no-cache", "--verbose", "stops.py", cwd=tmp_path)
+    assert "stops.py: skipped Net: raises" in result.stdout.splitlines()
+    assert summary(result) == [
+        "Checked 1 file (1 with models), 1 model (0 on a concrete input, 0 symbolic only, 1 stopped): "
+        "0 layer checks decided, 0 unknown; no findings",
+        "1 model stopped part-way: the layers past where the evaluation stopped were not checked (--verbose says why)"]
+
+
 def test_a_finding_on_symbolic_sizes_is_not_fixable(tmp_path):
     """16*h*w can never be 401 (401 is not a multiple of 16): proven for every input, but no input to fix it for."""
     result = cli("--no-cache", lenet(tmp_path, pragma="", in_features="401"), cwd=tmp_path)
@@ -137,8 +149,9 @@ def test_quiet_silences_stderr_and_leaves_stdout_as_it_is():
 
 
 def test_progress_on_a_terminal_and_none_elsewhere(tmp_path):
-    """Six copies of torchvision's VGG module (eight builds each) take more than the one second before progress."""
-    for number in range(6):
+    """Thirty copies of torchvision's VGG module (eight builds each, 0.1 to 0.3 s a file here) take more than the
+    second after which progress shows."""
+    for number in range(30):
         shutil.copy(FIXTURES / "vgg.py", tmp_path / f"vgg{number}.py")
     controller, terminal = pty.openpty()
     child = subprocess.Popen([sys.executable, "-m", "torchshape_lint.report.cli", "--no-cache", "."], cwd=tmp_path,
@@ -156,10 +169,10 @@ def test_progress_on_a_terminal_and_none_elsewhere(tmp_path):
     child.wait(timeout=300)
     os.close(controller)
     text = shown.decode()
-    before, _, after = text.partition("Checked 6 files")
-    assert re.search(r"\rChecking files: [1-6]/6", before), text
-    line = "Checking files: 6/6"
+    before, _, after = text.partition("Checked 30 files")
+    assert re.search(r"\rChecking files: \d+/30", before), text
+    line = "Checking files: 30/30"
     assert before.endswith(f"\r{line}\r{' ' * len(line)}\r"), text  # cleared before the summary
-    assert after.startswith(" (6 with models)") and child.returncode == 0
+    assert after.startswith(" (30 with models)") and child.returncode == 0
     piped = cli("--no-cache", ".", cwd=tmp_path)
     assert "Checking" not in piped.stderr and "\r" not in piped.stderr

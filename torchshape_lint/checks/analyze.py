@@ -80,7 +80,8 @@ class Report:
     layers_checked: int = 0
     layers_unknown: int = 0
     skipped: list = field(default_factory=list)  # (model, reason)
-    symbolic_only: list = field(default_factory=list)  # the model Builds no concrete input reached (see _symbolic_only)
+    stopped: list = field(default_factory=list)  # the model Builds whose evaluation stopped (the reason is in skipped)
+    symbolic_only: list = field(default_factory=list)  # the other model Builds no concrete input reached
     read: list = field(default_factory=list)  # project.ProjectFile: each project file the analysis looked for
 
 
@@ -169,7 +170,8 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
                 continue
             found[key] = finding
     report.skipped.extend(builds.skipped)
-    report.symbolic_only = _symbolic_only(report.builds)
+    report.stopped = [build for build in report.builds if build.is_model and build.name in dict(builds.skipped)]
+    report.symbolic_only = _symbolic_only([build for build in report.builds if build not in report.stopped])
     report.findings = sorted(_prefer_concrete(found.values()), key=lambda f: (f.line, f.column, f.code))
 
 

@@ -15,18 +15,20 @@ from torchshape_lint.report import cache
 
 @dataclass
 class Coverage:
-    """What a file's analysis decided, for the run summary: its model builds, how many of them no concrete input
-    reached (checked on symbolic sizes only), the layer checks decided and the layers reached with unknown input."""
+    """What a file's analysis decided, for the run summary: its model builds, how many of them stopped before the
+    end, how many others no concrete input reached (checked on symbolic sizes only), the layer checks decided and the
+    layers reached with unknown input."""
 
     models: int = 0
+    stopped: int = 0
     symbolic_only: int = 0
     layers_checked: int = 0
     layers_unknown: int = 0
 
     @classmethod
     def of(cls, report) -> "Coverage":
-        return cls(sum(build.is_model for build in report.builds), len(report.symbolic_only), report.layers_checked,
-                   report.layers_unknown)
+        return cls(sum(build.is_model for build in report.builds), len(report.stopped), len(report.symbolic_only),
+                   report.layers_checked, report.layers_unknown)
 
 
 @dataclass

@@ -27,6 +27,7 @@ class RunSummary:
     files: int = 0
     files_with_models: int = 0
     models: int = 0
+    stopped: int = 0
     symbolic_only: int = 0
     layers_checked: int = 0
     layers_unknown: int = 0
@@ -39,6 +40,7 @@ class RunSummary:
         self.files += 1
         self.files_with_models += coverage.models > 0
         self.models += coverage.models
+        self.stopped += coverage.stopped
         self.symbolic_only += coverage.symbolic_only
         self.layers_checked += coverage.layers_checked
         self.layers_unknown += coverage.layers_unknown
@@ -51,14 +53,19 @@ class RunSummary:
         seconds = time.perf_counter() - self.started
         found = (f"{counted(self.findings, 'finding')} ({self.fixable} fixable)" if self.findings
                  else "no findings")
-        inputs = (f" ({self.models - self.symbolic_only} on a concrete input, {self.symbolic_only} symbolic only)"
-                  if self.models else "")
+        concrete = self.models - self.symbolic_only - self.stopped
+        stopped = f", {self.stopped} stopped" if self.stopped else ""
+        inputs = (f" ({concrete} on a concrete input, {self.symbolic_only} symbolic only{stopped})" if self.models
+                  else "")
         lines = [f"Checked {counted(self.files, 'file')} ({self.files_with_models} with models), "
                  f"{counted(self.models, 'model')}{inputs}: {counted(self.layers_checked, 'layer check')} decided, "
                  f"{self.layers_unknown} unknown; {found} in {seconds:.2f} s"]
         if self.symbolic_only:
             lines.append(f"{counted(self.symbolic_only, 'model')} had no concrete input, only symbolic sizes: "
                          f"{INPUT_HINT} (--verbose names them)")
+        if self.stopped:
+            lines.append(f"{counted(self.stopped, 'model')} stopped part-way: the layers past where the evaluation "
+                         "stopped were not checked (--verbose says why)")
         return lines
 
 
