@@ -39,7 +39,8 @@ def check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
                         help="text (default), json, github (Actions annotations) or sarif (code scanning)")
     parser.add_argument("--verbose", action="store_true",
-                        help="also list every decided check (declared vs arriving) and the counts per file")
+                        help="also list every decided check (declared vs arriving), the counts per file and what was "
+                        "not checked (models with no concrete input, builds that stopped, and why)")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no run summary and no progress line on stderr (findings and errors still print)")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
