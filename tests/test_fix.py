@@ -171,3 +171,124 @@ def test_fix_edits_positions_for_sarif():
     assert text[edits[0].start_offset:edits[0].end_offset] == "512 * 7 * 7"
     assert edits[0].finding.code == "TSL001"
     assert apply_edits(text, edits) == text.replace(VGG_LINE, VGG_FIXED)
+
+
+def test_fix_with_diff_only_shows_the_diff(tmp_path):
+    """--diff writes nothing, also when --fix is given with it."""
+    path = copy(tmp_path, "vgg_no_avgpool.py", "m.py")
+    before = path.read_text()
+    alone = cli("--diff", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
+    both = cli("--fix", "--diff", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
+    assert both.returncode == 0 and both.stdout == alone.stdout and "+" + VGG_FIXED in both.stdout
+    assert (both.stderr, path.read_text()) == ("", before)
+
+
+def test_fix_says_what_it_changed_on_stderr(tmp_path):
+    path = copy(tmp_path, "vgg_no_avgpool.py", "m.py")
+    line = path.read_text().splitlines(keepends=True).index(VGG_LINE) + 1
+    result = cli("--fix", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "")
+    column = VGG_LINE.index("512") + 1
+    assert result.stderr == f"fixed m.py:{line}:{column}: TSL001 in_features 512 * 7 * 7 → 512 * 1 * 1\n"
+
+
+# One wrong declared channel count in each layer TSL002 fixes; by hand: 3 → 16 → 32 channels, 8x8 → 4x4 at the pool.
+CHANNELS = '''import torch.nn as nn
+
+# torchshape: input=(2, 3, 8, 8)
+model = nn.Sequential(
+    nn.Conv2d(3, 16, kernel_size=3, padding=1),
+    nn.BatchNorm2d({bn}),
+    nn.ReLU(),
+    nn.Conv2d({conv}, 32, kernel_size=3, padding=1),
+    nn.GroupNorm(4, {gn}),
+    nn.MaxPool2d(2),
+    nn.InstanceNorm2d({inorm}, affine=True),
+    nn.Flatten(),
+    nn.Linear(32 * 4 * 4, 10),
+)
+'''
+RIGHT = {"bn": 16, "conv": 16, "gn": 32, "inorm": 32}
+
+
+@pytest.mark.parametrize("wrong", sorted(RIGHT))
+def test_channel_mismatch_is_fixed_and_the_model_runs(tmp_path, wrong):
+    torch = pytest.importorskip("torch")
+    written = {**RIGHT, wrong: RIGHT[wrong] * 2}
+    path = tmp_path / "m.py"
+    path.write_text(CHANNELS.format(**written))
+    result = cli("--fix", "m.py", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "")
+    assert path.read_text() == CHANNELS.format(**RIGHT)
+    assert result.stderr.startswith("fixed m.py:") and f" {RIGHT[wrong] * 2} → {RIGHT[wrong]}\n" in result.stderr
+    with pytest.raises((RuntimeError, ValueError)):  # InstanceNorm raises a ValueError
+        load_model(CHANNELS.format(**written))(torch.zeros(2, 3, 8, 8))
+    assert tuple(load_model(path.read_text())(torch.zeros(2, 3, 8, 8)).shape) == (2, 10)
+    assert cli("m.py", cwd=tmp_path).returncode == 0
+
+
+def load_model(source):
+    namespace = {}
+    exec(source, namespace)
+    return namespace["model"].eval()
+
+
+WIDTHS = '''import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, in_planes, planes):
+        super().__init__()
+        self.conv = nn.Conv2d(in_planes, planes, 3, padding=1)
+        self.bn = nn.BatchNorm2d(in_planes)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
+model = nn.Sequential(Block(3, 16), Block(16, 32), Block(32, 64))
+model(torch.zeros(1, 3, 8, 8))
+'''
+
+
+def test_a_size_held_by_a_name_in_every_build_is_said_and_fixed_with_the_name(tmp_path):
+    """Three widths reach the BatchNorm: 16, 32, 64 channels (by hand: each block's conv gives `planes`)."""
+    path = tmp_path / "m.py"
+    path.write_text(WIDTHS)
+    found = cli("m.py", cwd=tmp_path)
+    line, column = 9, WIDTHS.splitlines()[8].index("nn.BatchNorm2d") + 1
+    assert [text.split(": ", 1)[0] for text in found.stdout.splitlines()] == [f"m.py:{line}:{column}"] * 3
+    assert [text.rsplit("; ", 1)[1] for text in found.stdout.splitlines()] == [
+        "use planes (16 here)", "use planes (32 here)", "use planes (64 here)"]
+    result = cli("--fix", "m.py", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "")
+    assert path.read_text() == WIDTHS.replace("nn.BatchNorm2d(in_planes)", "nn.BatchNorm2d(planes)")
+    argument = column + len("nn.BatchNorm2d(")
+    assert result.stderr == f"fixed m.py:{line}:{argument}: TSL002 num_features in_planes → planes\n"
+    torch = pytest.importorskip("torch")
+    namespace = {}
+    exec(path.read_text(), namespace)
+    assert tuple(namespace["model"].eval()(torch.zeros(1, 3, 8, 8)).shape) == (1, 64, 8, 8)
+
+
+def test_a_number_right_for_one_build_only_is_said_so_and_not_written(tmp_path):
+    """make(8), make(16), make(32): 16, 32 and 64 channels reach the BatchNorm, and no name holds them."""
+    source = '''import torch
+import torch.nn as nn
+
+
+def make(width):
+    return nn.Sequential(nn.Conv2d(3, width * 2, 3), nn.BatchNorm2d(16))
+
+
+make(8)(torch.zeros(1, 3, 8, 8))
+make(16)(torch.zeros(1, 3, 8, 8))
+make(32)(torch.zeros(1, 3, 8, 8))
+'''
+    (tmp_path / "m.py").write_text(source)
+    result = cli("--fix", "m.py", cwd=tmp_path)
+    assert (tmp_path / "m.py").read_text() == source
+    assert result.returncode == 1 and result.stderr == ""
+    assert [text.rsplit("; ", 1)[1] for text in result.stdout.splitlines()] == [
+        "use 32 here (other uses of this line get 16, 64)", "use 64 here (other uses of this line get 16, 32)"]

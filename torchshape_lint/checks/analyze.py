@@ -146,9 +146,13 @@ def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> N
 def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> None:
     from torchshape_lint.checks.models import Builds
 
+    from torchshape_lint.shapes.violations import in_users_terms
+
     builds = Builds(source, input_shape)
     found: dict = {}
-    for model, collector, origin, is_model, line in builds.run():
+    ran = list(builds.run())
+    in_users_terms([collector for _, collector, _, _, _ in ran])  # suggestions that hold for every build
+    for model, collector, origin, is_model, line in ran:
         report.models.append(model)
         report.builds.append(_build(model, collector, is_model, line))
         report.layers_checked += collector.layers_checked

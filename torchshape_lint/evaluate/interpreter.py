@@ -115,6 +115,7 @@ class Interpreter:
         self.depth = 0
         self.check = Collector()
         self.frames: list[Frame] = []
+        self.call_scope = self.globals  # the scope of the call being made: a layer built there records its names
         self.used_with_input: set = set()  # classes and containers the file itself runs on a concrete input
         self.assigned: dict = {}  # id of a top-level assignment → the values it bound, as they were right after it
         self.usages: list = []  # (model, input, call) where the file's top-level code runs a model on a tensor
@@ -712,6 +713,7 @@ class Interpreter:
                 kwargs[arg.keyword.value] = value
             else:
                 args.append(value)
+        self.call_scope = frame.scope
         return self.call(func, args, kwargs, (frame.unit, node))
 
     # ---- calls ----------------------------------------------------------------------------------------

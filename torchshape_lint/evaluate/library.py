@@ -91,10 +91,21 @@ def make_layer(interp: Any, spec: layers.LayerSpec, args: list, kwargs: dict, wh
     bound = layers.bind(spec, tuple(args), kwargs)
     if bound is None:
         return UNKNOWN
-    layer = layers.Layer(spec, {k: readable(v) for k, v in bound.items()}, where)
-    if spec.validate is not None:
-        spec.validate(layer, interp.check)
+    layer = layers.Layer(spec, {k: readable(v) for k, v in bound.items()}, where, visible_ints(interp.call_scope))
+    layers.validate(layer, interp.check)
     return layer
+
+
+def visible_ints(scope: Any) -> dict:
+    """The names holding a plain int where a layer is built (inner scopes shadow outer ones), in the order they
+    were bound: suggestions can then say `planes` rather than a number right for one build only."""
+    names: dict = {}
+    while scope is not None:
+        for name, value in scope.vars.items():
+            if int_like(value) and name not in names:
+                names[name] = value
+        scope = scope.parent
+    return names
 
 
 def make_container(interp: Any, kind: str, args: list, kwargs: dict, where: Any) -> Any:
@@ -510,13 +521,13 @@ def super_call(interp, sup: Super, name, args, kwargs, where):
 RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum amax amin".split())
 TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
 SAME_SHAPE = frozenset(
-    "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softmax log_softmax "
-    "softmin softplus softsign hardswish hardsigmoid hardtanh logsigmoid tanhshrink softshrink hardshrink "
-    "dropout dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm instance_norm "
+    "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softplus softsign hardswish hardsigmoid hardtanh logsigmoid tanhshrink softshrink hardshrink "
+    "dropout dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm "
     "group_norm layer_norm local_response_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
     "contiguous float double half bfloat16 long int bool detach clone cpu cuda to type_as requires_grad_ "
     "sigmoid_ tanh_ exp_ mul_ add_ zero_ fill_ clamp_ masked_fill".split())
 
+SOFTMAXES = frozenset("softmax log_softmax softmin".split())
 FUNCTIONAL_LAYERS = {}
 for _nd in (1, 2, 3):
     FUNCTIONAL_LAYERS[f"max_pool{_nd}d"] = (f"MaxPool{_nd}d", ("kernel_size", "stride", "padding", "dilation",
@@ -538,6 +549,11 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
         return UNKNOWN
     if name in SAME_SHAPE:
         return settle(x)
+    if name in SOFTMAXES:
+        return layers.softmax(settle(x), args[1] if len(args) > 1 else kwargs.get("dim"), f"F.{name}", where,
+                              interp.check)
+    if name == "instance_norm":
+        return functional_instance_norm(interp, settle(x), args, kwargs, where)
     if name in FUNCTIONAL_LAYERS:
         layer_name, params = FUNCTIONAL_LAYERS[name]
         spec = layers.spec_for(layer_name)
@@ -549,12 +565,21 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
         if bound is None:
             return UNKNOWN
         layer = layers.Layer(spec, bound, where)
-        if spec.validate is not None:
-            spec.validate(layer, interp.check)
+        layers.validate(layer, interp.check)
         return layer(x, interp.check)
     if name == "pad":
         return functional_pad(interp, x, args[1] if len(args) > 1 else kwargs.get("pad", UNKNOWN), where)
     return UNKNOWN
+
+
+def functional_instance_norm(interp: Any, x: Tensor, args: list, kwargs: dict, where: Any) -> Any:
+    """F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats=True, ...): the shape stays;
+    with the input's own statistics (the default, in any mode) a single spatial element raises."""
+    use_input_stats = args[5] if len(args) > 5 else kwargs.get("use_input_stats", True)
+    if x.shape is not None and len(x.shape) >= 3 and use_input_stats is True \
+            and layers.one_spatial_value(x, x.shape, "F.instance_norm", where, interp.check):
+        return UNKNOWN
+    return x
 
 
 def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
@@ -574,16 +599,24 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
     if name == "flatten" and args and isinstance(args[0], Tensor):
         start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
         end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
-        out = layers.flatten(settle(args[0]), start, end, "torch.flatten", where)
+        out = layers.flatten(settle(args[0]), start, end, "torch.flatten", where, interp.check)
         interp.check.applied(where, "torch.flatten", args[0], out)
         return out
-    if name in ("cat", "concat", "concatenate") and args:
-        out = concatenate(interp, args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0), where)
-        interp.check.applied(where, "torch.cat", None, out)
+    if name in ("cat", "concat", "concatenate", "stack") and args:
+        out = concatenate(interp, args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0), where,
+                          stack=name == "stack")
+        interp.check.applied(where, f"torch.{name}", None, out)
         return out
     if name in REDUCTIONS and args and isinstance(args[0], Tensor):
-        return reduce(settle(args[0]), name, args[1] if len(args) > 1 else kwargs.get("dim"),
+        return reduce(interp, settle(args[0]), name, args[1] if len(args) > 1 else kwargs.get("dim"),
                       args[2] if len(args) > 2 else kwargs.get("keepdim", False), where)
+    if name in SOFTMAXES and args and isinstance(args[0], Tensor):
+        return layers.softmax(settle(args[0]), args[1] if len(args) > 1 else kwargs.get("dim"), f"torch.{name}",
+                              where, interp.check)
+    if name in REORDERING and args and isinstance(args[0], Tensor) and not kwargs:
+        out = reorder(interp, settle(args[0]), name, args[1:], where)
+        interp.check.applied(where, f"torch.{name}", args[0], out)
+        return out
     if name in SAME_SHAPE and args and isinstance(args[0], Tensor):
         return settle(args[0])
     if name in ("reshape",) and args and isinstance(args[0], Tensor):
@@ -610,7 +643,8 @@ def tensor_factory(name: str, args: list, kwargs: dict) -> Any:
     return concrete_input(tuple(sizes), "usage")
 
 
-def concatenate(interp: Any, tensors: Any, dim: Any, where: Any) -> Any:
+def concatenate(interp: Any, tensors: Any, dim: Any, where: Any, stack: bool = False) -> Any:
+    """torch.cat (sizes add up along `dim`) and torch.stack (a new dimension at `dim`, as long as the list)."""
     items = interp.iterate(tensors)
     if items is UNKNOWN or not items or not int_like(dim) or not all(isinstance(t, Tensor) for t in items):
         return UNKNOWN
@@ -618,16 +652,22 @@ def concatenate(interp: Any, tensors: Any, dim: Any, where: Any) -> Any:
     if any(t.shape is None for t in items) or len({len(t.shape) for t in items}) != 1:
         return UNKNOWN
     rank = len(items[0].shape)
-    if not -rank <= dim < rank:
+    if rank == 0 and not stack:  # PyTorch: zero-dimensional tensors cannot be concatenated
         return UNKNOWN
-    dim %= rank
+    label = "torch.stack" if stack else "torch.cat"
+    wrapped = interp.check.wrap_dims(where, label, items[0], (dim,), rank + stack)
+    if wrapped is None:
+        return UNKNOWN
+    dim, = wrapped
+    # the other dimensions must agree; where they cannot be shown to, they are unknown
+    same = tuple(items[0].shape[i] if all(t.shape[i] == items[0].shape[i] for t in items) else UNKNOWN
+                 for i in range(rank))
+    if stack:
+        return items[0].then(label, where, same[:dim] + (len(items),) + same[dim:])
     total = items[0].shape[dim]
     for t in items[1:]:
         total = add_dims(total, t.shape[dim])
-    # the other dimensions must agree; where they cannot be shown to, they are unknown
-    shape = tuple(total if i == dim else items[0].shape[i] if all(t.shape[i] == items[0].shape[i] for t in items)
-                  else UNKNOWN for i in range(rank))
-    return items[0].then("torch.cat", where, shape)
+    return items[0].then(label, where, same[:dim] + (total,) + same[dim + 1:])
 
 
 def add_dims(a: Any, b: Any) -> Any:
@@ -671,14 +711,15 @@ def tensor_index(x: Tensor, key: Any) -> Any:
     return x.then("index", None, tuple(shape) + tuple(x.shape[position:]))
 
 
-def size_of(x: Tensor, args: list) -> Any:
+def size_of(interp: Any, x: Tensor, args: list, where: Any) -> Any:
     x = settle(x)
     if x.shape is None:
         return UNKNOWN
     if not args:
         return tuple(x.shape)
-    if len(args) == 1 and int_like(args[0]) and -len(x.shape) <= args[0] < len(x.shape):
-        return x.shape[args[0]]
+    if len(args) == 1 and int_like(args[0]) and x.shape:  # a scalar has no size to give, whatever the dim
+        wrapped = interp.check.wrap_dims(where, f"size({args[0]})", x, args, len(x.shape))
+        return x.shape[wrapped[0]] if wrapped is not None else UNKNOWN
     return UNKNOWN
 
 
@@ -686,7 +727,7 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
     if name in SAME_SHAPE:
         return x
     if name == "size":
-        return size_of(x, args) if not kwargs else UNKNOWN
+        return size_of(interp, x, args, where) if not kwargs else UNKNOWN
     if name == "dim" and not args:
         x = settle(x)
         return len(x.shape) if x.shape is not None else UNKNOWN
@@ -698,12 +739,14 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
     if name == "flatten":
         start = args[0] if args else kwargs.get("start_dim", 0)
         end = args[1] if len(args) > 1 else kwargs.get("end_dim", -1)
-        return layers.flatten(settle(x), start, end, "flatten", where)
+        return layers.flatten(settle(x), start, end, "flatten", where, interp.check)
     if name in REDUCTIONS:
-        return reduce(settle(x), name, args[0] if args else kwargs.get("dim"),
+        return reduce(interp, settle(x), name, args[0] if args else kwargs.get("dim"),
                       args[1] if len(args) > 1 else kwargs.get("keepdim", False), where)
-    if name in ("unsqueeze", "squeeze", "permute", "transpose") and not kwargs:
-        return reorder(settle(x), name, args, where)
+    if name in SOFTMAXES:
+        return layers.softmax(settle(x), args[0] if args else kwargs.get("dim"), name, where, interp.check)
+    if name in REORDERING and not kwargs:
+        return reorder(interp, settle(x), name, args, where)
     return UNKNOWN
 
 
@@ -759,41 +802,75 @@ def suggest_view(x: Tensor, sizes: list) -> str | None:
 REDUCTIONS = frozenset("mean sum amax amin prod std var logsumexp".split())
 
 
-def reduce(x: Tensor, name: str, dim: Any, keepdim: Any, where: Any) -> Any:
+def reduce(interp: Any, x: Tensor, name: str, dim: Any, keepdim: Any, where: Any) -> Any:
     """x.mean(dim=(2, 3)), torch.sum(x, 1, keepdim=True): the reduced dimensions go (or become 1)."""
     if x.shape is None or dim is None or not isinstance(keepdim, bool):
         return UNKNOWN
     rank = len(x.shape)
-    wanted = dim if isinstance(dim, (tuple, ListV)) else (dim,)
-    if not wanted or not all(int_like(d) and -rank <= d < rank for d in wanted):
+    wanted = tuple(dim) if isinstance(dim, (tuple, ListV)) else (dim,)
+    if not wanted or not all(int_like(d) for d in wanted):
         return UNKNOWN
-    reduced = {d % rank for d in wanted}
+    label = f"{name}({dim if isinstance(dim, int) else tuple(wanted)})"
+    reduced = interp.check.wrap_dims(where, label, x, wanted, rank)
+    if reduced is None:
+        return UNKNOWN
+    if len(set(reduced)) != len(reduced):
+        twice = next(i for i in reduced if reduced.count(i) > 1)
+        interp.check.dim_problem(where, label, x, f"dim {twice} appears multiple times in the list of dims")
+        return UNKNOWN
     shape = tuple(1 if i in reduced else d for i, d in enumerate(x.shape) if keepdim or i not in reduced)
     return x.then(name, where, shape)
 
 
-def reorder(x: Tensor, name: str, args: list, where: Any) -> Any:
+REORDERING = frozenset("unsqueeze squeeze permute transpose".split())
+
+
+def reorder(interp: Any, x: Tensor, name: str, args: list, where: Any) -> Any:
+    """unsqueeze, squeeze, permute (dims as arguments or one tuple), transpose; dims wrapped as PyTorch wraps them."""
+    if name == "permute" and len(args) == 1 and isinstance(args[0], (tuple, ListV)):
+        args = list(args[0])
     if x.shape is None or not all(int_like(a) for a in args):
         return UNKNOWN
-    shape, rank = list(x.shape), len(x.shape)
-    if name == "unsqueeze" and len(args) == 1 and -rank - 1 <= args[0] <= rank:
-        shape.insert(args[0] % (rank + 1), 1)
+    shape, rank, check = list(x.shape), len(x.shape), interp.check
+    label = f"{name}({', '.join(map(str, args))})"
+    if name == "unsqueeze" and len(args) == 1:
+        wrapped = check.wrap_dims(where, label, x, args, rank + 1)
+        if wrapped is None:
+            return UNKNOWN
+        shape.insert(wrapped[0], 1)
     elif name == "squeeze" and len(args) <= 1:
         if not args:
             if any(not isinstance(d, int) for d in shape):
                 return UNKNOWN
             shape = [d for d in shape if d != 1]
-        elif -rank <= args[0] < rank:
-            d = shape[args[0]]
-            if d == 1:
-                del shape[args[0]]
-            elif not isinstance(d, int):
+        else:
+            wrapped = check.wrap_dims(where, label, x, args, rank)
+            if wrapped is None:
                 return UNKNOWN
-    elif name == "permute" and sorted(a % rank for a in args) == list(range(rank)) and len(args) == rank:
-        shape = [x.shape[a] for a in args]
-    elif name == "transpose" and len(args) == 2 and all(-rank <= a < rank for a in args):
-        i, j = args
-        shape[i], shape[j] = shape[j], shape[i]
+            if shape and shape[wrapped[0]] == 1:
+                del shape[wrapped[0]]
+            elif shape and not isinstance(shape[wrapped[0]], int):
+                return UNKNOWN
+    elif name == "permute":
+        if len(args) != rank:
+            check.dim_problem(where, label, x, "number of dimensions in the tensor input does not match the length "
+                              f"of the desired ordering of dimensions i.e. input.dim() = {rank} is not equal to "
+                              f"len(dims) = {len(args)}")
+            return UNKNOWN
+        wrapped = check.wrap_dims(where, label, x, args, rank)
+        if wrapped is None:
+            return UNKNOWN
+        if len(set(wrapped)) != rank:
+            check.dim_problem(where, label, x, "permute(): duplicate dims are not allowed.")
+            return UNKNOWN
+        shape = [x.shape[i] for i in wrapped]
+    elif name == "transpose" and len(args) == 2:
+        wrapped = check.wrap_dims(where, label, x, args, rank)
+        if wrapped is None:
+            return UNKNOWN
+        if shape:
+            i, j = wrapped
+            shape[i], shape[j] = shape[j], shape[i]
     else:
         return UNKNOWN
     return x.then(name, where, tuple(shape))

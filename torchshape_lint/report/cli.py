@@ -49,7 +49,7 @@ def check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fix", action="store_true", help="write the suggested value into the argument of each "
                         "finding proven on a known input (unsafe: the layers before may be what is wrong)")
     parser.add_argument("--diff", action="store_true", help="print what --fix would change as a unified diff, "
-                        "and nothing else; write nothing")
+                        "and nothing else; write nothing (also with --fix)")
     parser.add_argument("--rule", metavar="CODE", help="print the documentation of a rule and exit "
                         "(as `torchshape-lint rule CODE`)")
     parser.add_argument("--version", action="version", version=f"torchshape-lint {__version__}")
@@ -85,7 +85,7 @@ def check(args: argparse.Namespace) -> int:
 
                 if progress:
                     progress.clear()  # --diff prints its diff as it fixes
-                result = fix_result(result, settings, write=args.fix)
+                result = fix_result(result, settings, write=not args.diff)
             summary.add(result)
             errors += sum(f.code == "TSL900" for f in result.findings)
             if progress:

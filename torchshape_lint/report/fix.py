@@ -12,14 +12,19 @@ import difflib
 import io
 import math
 import re
+import sys
 import tokenize
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-# The rules whose suggestion replaces one argument: the argument (keyword, positional index), and the value that
-# argument must have for the shape arriving at the call (the Linear's last dimension, one sample of a view).
-ARGUMENT = {"TSL001": ("in_features", 0, lambda shape: shape[-1]),
-            "TSL005": (None, 1, lambda shape: math.prod(shape[1:]))}
+from torchshape_lint.shapes import layers
+
+# The rules whose suggestion replaces one argument. TSL001 and TSL002 replace the size a layer declares (its spec's
+# `declares`: in_features, in_channels, num_features, num_channels), which must equal the dimension of the input
+# that the spec's `declared_dim` names; TSL005 the per-sample size of `view(-1, N)`: (keyword, positional index,
+# the value that argument must have for the shape arriving at the call).
+DECLARED_SIZE = frozenset({"TSL001", "TSL002"})
+VIEW_SIZE = (None, 1, lambda shape: math.prod(shape[1:]))
 # Each round may uncover the next fix (a fixed view lets the Linear after it be checked); stop after this many.
 MAX_ROUNDS = 10
 NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -30,6 +35,8 @@ class Edit:
     """Replace text[start_offset:end_offset] (from `start` to `end`: 1-based line, 0-based column) by `replacement`."""
 
     finding: Any
+    argument: str  # what is replaced, for the report of what --fix changed
+    before: str
     start: tuple
     end: tuple
     start_offset: int
@@ -38,7 +45,8 @@ class Edit:
 
 
 def fixable(finding: Any) -> bool:
-    return finding.code in ARGUMENT and bool(finding.suggestion) and finding.origin not in ("", "symbolic")
+    return (finding.code in DECLARED_SIZE or finding.code == "TSL005") and bool(finding.suggestion) \
+        and finding.origin not in ("", "symbolic")
 
 
 def fix_edits(text: str, report: Any, findings: list | None = None) -> list[Edit]:
@@ -48,8 +56,7 @@ def fix_edits(text: str, report: Any, findings: list | None = None) -> list[Edit
     exactly what the suggested value expects: otherwise the value is right for some input, or not proven for it.
     """
     findings = [f for f in (report.findings if findings is None else findings) if fixable(f)]
-    agreed = [f for f in findings if agreed_by_every_run(f, report.builds)]
-    if not agreed:
+    if not findings:
         return []
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
@@ -62,24 +69,52 @@ def fix_edits(text: str, report: Any, findings: list | None = None) -> list[Edit
             calls[(span.start.line, span.start.column, span.end.line, span.end.column)] = node
     starts = line_offsets(text)
     edits = []
-    for finding in agreed:
+    for finding in findings:
         call = calls.get((finding.line, finding.column, finding.end_line, finding.end_column))
-        target = argument(call, *ARGUMENT[finding.code][:2]) if call is not None else None
+        replaced = replaced_argument(finding, call) if call is not None else None
+        if replaced is None or not agreed_by_every_run(finding, report.builds, replaced[2]):
+            continue
+        target = argument(call, *replaced[:2])
         if target is None:
             continue
         span = positions[target]
         start, end = (span.start.line, span.start.column), (span.end.line, span.end.column)
-        edits.append(Edit(finding, start, end, starts[start[0] - 1] + start[1], starts[end[0] - 1] + end[1],
-                          finding.suggestion))
-    return edits
+        start_offset, end_offset = starts[start[0] - 1] + start[1], starts[end[0] - 1] + end[1]
+        edits.append(Edit(finding, replaced[0] or "size", text[start_offset:end_offset], start, end, start_offset,
+                          end_offset, finding.suggestion))
+    # Findings that differ only in their numbers (a name's value in each build) make the same edit: made once.
+    # Different values for one argument would each be right for some build only: then none is made.
+    by_place: dict = {}
+    for edit in edits:
+        by_place.setdefault((edit.start_offset, edit.end_offset), []).append(edit)
+    return [same[0] for same in by_place.values() if len({edit.replacement for edit in same}) == 1]
 
 
-def agreed_by_every_run(finding: Any, builds: list) -> bool:
+def replaced_argument(finding: Any, call: Any) -> tuple | None:
+    """(keyword, positional index, the value it must have for an arriving shape) of the argument a finding is about;
+    for a layer, from the layer table entry of the class called (`nn.Conv2d(...)`: Conv2d's in_channels)."""
+    import libcst as cst
+
+    if finding.code == "TSL005":
+        return VIEW_SIZE
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    spec = layers.spec_for(name) if name else None
+    if spec is None or spec.declares is None or spec.declared_dim is None:
+        return None  # a layer made through a name of the user's (a norm_layer argument): which layer is not known
+    index = [param for param, _ in spec.params].index(spec.declares)
+    return spec.declares, index, lambda shape: shape[spec.declared_dim(len(shape))]
+
+
+def agreed_by_every_run(finding: Any, builds: list, expects: Callable[[tuple], Any]) -> bool:
+    """Whether every concrete run of the call gets the suggested value; a name of the user's suggested by the
+    analysis holds the arriving size in every run by construction (shapes.violations.in_users_terms)."""
+    if finding.suggestion.isidentifier():
+        return True
     try:
         value = math.prod(int(part) for part in finding.suggestion.split("*"))
     except ValueError:  # not a product of integers: not a value this module can confirm
         return False
-    expects = ARGUMENT[finding.code][2]
     runs = [step.before for build in builds if build.origin != "symbolic" for step in build.steps
             if (step.line, step.column) == (finding.line, finding.column)]
     return bool(runs) and all(shape and all(isinstance(d, int) for d in shape) and expects(shape) == value
@@ -115,14 +150,17 @@ def apply_edits(text: str, edits: list) -> str:
     return text
 
 
-def fixed_text(text: str, path: str, input_shape: tuple | None, shown: Callable[[list, str], list]) -> tuple[str, list]:
-    """Fix round after round until nothing more can be fixed; the new text and the findings that remain.
+def fixed_text(text: str, path: str, input_shape: tuple | None,
+               shown: Callable[[list, str], list]) -> tuple[str, list, list]:
+    """Fix round after round until nothing more can be fixed; the new text, the findings that remain and the edits
+    made (each at its place in the text of its round: edits do not add or remove lines).
 
     `shown(findings, text)` keeps the findings the run reports (noqa, select and ignore applied): only those
     are fixed.
     """
     from torchshape_lint.checks.analyze import analyze_source
 
+    made = []
     for _ in range(MAX_ROUNDS):
         report = analyze_source(text, path, None, input_shape)
         remaining = shown(report.findings, text)
@@ -130,11 +168,13 @@ def fixed_text(text: str, path: str, input_shape: tuple | None, shown: Callable[
         if not edits:
             break
         text = apply_edits(text, edits)
-    return text, remaining
+        made += edits
+    return text, remaining, made
 
 
 def fix_result(result: Any, settings: Any, write: bool) -> Any:
-    """A checked file's result after fixing it: written back when `write`, else its unified diff printed."""
+    """A checked file's result after fixing it: written back when `write`, each change said on stderr (stdout stays
+    the chosen format's); else its unified diff printed, and nothing written."""
     if not any(fixable(f) for f in result.findings):
         return result
     from torchshape_lint.report.noqa import unsilenced
@@ -147,11 +187,14 @@ def fix_result(result: Any, settings: Any, write: bool) -> Any:
     def shown(findings: list, text: str) -> list:
         return [f for f in unsilenced(findings, text, result.path) if settings.wanted(f.code)]
 
-    after, remaining = fixed_text(before, result.path, settings.input_shape_for(result.path), shown)
+    after, remaining, made = fixed_text(before, result.path, settings.input_shape_for(result.path), shown)
     if after != before:
         if write:
             with open(result.path, "wb") as handle:
                 handle.write(after.encode(encoding))
+            for edit in made:
+                print(f"fixed {result.path}:{edit.start[0]}:{edit.start[1] + 1}: {edit.finding.code} {edit.argument} "
+                      f"{edit.before} → {edit.replacement}", file=sys.stderr)
         else:
             print(unified_diff(result.path, before, after), end="")
     return replace(result, findings=remaining)

@@ -222,5 +222,19 @@ def _splits(target: int, candidate_sets: list) -> bool:
     return any(target % v == 0 and _splits(target // v, others) for v in first)
 
 
+def wrap_dim(dim: int, rank: int) -> int | None:
+    """PyTorch's maybe_wrap_dim: the index that `dim` names in a tensor of `rank` dimensions, for dim in
+    [-rank, rank - 1]; a scalar wraps as if it had one dimension. None out of range (PyTorch raises IndexError).
+    Ops that insert a dimension (unsqueeze, stack) pass rank + 1."""
+    rank = max(rank, 1)
+    return dim % rank if -rank <= dim < rank else None
+
+
+def dim_out_of_range(dim: int, rank: int) -> str:
+    """PyTorch's own words for a dim `wrap_dim` rejects."""
+    rank = max(rank, 1)
+    return f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim})"
+
+
 def show(dim: Dim) -> str:
     return str(dim)

@@ -2,18 +2,19 @@
 
 Adding a layer touches one entry here. Shape functions take the bound arguments and the arriving
 tensor, report what they prove wrong to the collector, and return the output tensor, or UNKNOWN when
-it cannot be known. After a mismatch they go on as if the layer got what it declares, so that one
-mistake does not hide the next.
+it cannot be known. After a mismatch they go on as if the layer were fixed the way the finding says: a
+norm layer passes its input's shape through, a Linear or Conv gives its declared output. So one mistake
+gives one finding, and does not hide the next.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Callable
 
 from torchshape_lint.shapes import dims, formulas
-from torchshape_lint.shapes.tensor import Tensor, as_written, materialize, settle
+from torchshape_lint.shapes.tensor import Tensor, as_written, materialize, settle, show_shape
 from torchshape_lint.shapes.violations import Collector, Violation
 from torchshape_lint.unknown import UNKNOWN, Unknown
 
@@ -30,6 +31,9 @@ class LayerSpec:
     validate: Callable[["Layer", Collector], None] | None = None
     declares: str | None = None  # the argument that states the size of the input it expects
     spatial: int = 0  # N for layers that read (N, C, *N sizes) and so fix a pending input's rank themselves
+    integers: tuple = ()  # the arguments PyTorch needs as ints (or tuples of ints) to build the layer's tensors
+    # rank of the input → the index of the dimension `declares` states (channels, features); None: not one dim
+    declared_dim: Callable[[int], int] | None = None
 
 
 @dataclass(eq=False)
@@ -39,6 +43,7 @@ class Layer:
     spec: LayerSpec
     args: dict
     where: Any = field(default=None, repr=False)
+    names: dict = field(default_factory=dict, repr=False)  # the plain-int names visible at the constructor call
 
     def label(self) -> str:
         shown = [f"{k}={v!r}" for k, v in self.args.items() if k == self.spec.declares]
@@ -50,8 +55,46 @@ class Layer:
         if not self.spec.spatial:
             x = settle(x)
         out = self.spec.shape(self, x, check)
-        check.applied(self.where, self.spec.name, x, out)
+        check.applied(self.where, self.spec.name, as_read(x, out, self.where), out)
         return out
+
+
+def as_read(x: Tensor, out: Any, where: Any) -> Tensor:
+    """The input as the layer read it: a pending model input of an exact shape (pragma, usage) has the shape the layer
+    gave it, in its own step. Other pending inputs take their channels from the layer: assumed, not read."""
+    if x.pending and x.exact and isinstance(out, Tensor) and out.trace and out.trace[-1].where == where \
+            and out.trace[-1].before is not None:
+        return replace(x, shape=out.trace[-1].before, pending=False, hint=None)
+    return x
+
+
+def validate(layer: Layer, check: Collector) -> None:
+    """What PyTorch rejects in a layer's arguments whatever the input: a float where it needs an int, then the
+    layer's own rules."""
+    floats = [(name, layer.args[name]) for name in layer.spec.integers if is_float(layer.args[name])]
+    if floats and has_channel_state(layer) and not check.build_failed:
+        # PyTorch stops at this layer: those built after it (often from the same computed size) are never reached
+        check.build_failed = True
+        name, value = floats[0]
+        check.report(Violation("layer-arguments", layer.where, layer.spec.name, None, None, value, detail={
+            "problem": f"{name}={value!r} is a float: building the layer raises TypeError, PyTorch needs an "
+                       "int here (write // rather than /, or int(...))"}))
+    if layer.spec.validate is not None:
+        layer.spec.validate(layer, check)
+
+
+def is_float(value: Any) -> bool:
+    return isinstance(value, float) or isinstance(value, (tuple, list)) and any(isinstance(v, float) for v in value)
+
+
+STATE_FLAGS = ("affine", "track_running_stats", "elementwise_affine")
+
+
+def has_channel_state(layer: Layer) -> bool:
+    """Whether the layer holds tensors sized by its arguments: always, except a norm layer without affine
+    parameters and running statistics, which then takes any channel count."""
+    flags = [layer.args[name] for name in STATE_FLAGS if name in layer.args]
+    return not flags or any(flag is True for flag in flags)
 
 
 def bind(spec: LayerSpec, args: tuple, kwargs: dict) -> dict | None:
@@ -136,9 +179,12 @@ def spatial_output(layer: Layer, x: Tensor, check: Collector, nd: int, channels:
     return x.then(layer.spec.name, layer.where, shape, formula=formula)
 
 
-def channel_check(layer: Layer, x: Tensor, check: Collector, declared: Any, index: int) -> None:
+def channel_check(layer: Layer, x: Tensor, check: Collector, declared: Any) -> None:
+    """The declared channels against the dimension of `x` they state; the suggestion is the arriving count."""
     if known(declared):
-        check.size("channel-mismatch", layer.where, layer.label(), x, declared, x.shape[index])
+        arriving = x.shape[layer.spec.declared_dim(len(x.shape))]
+        check.size("channel-mismatch", layer.where, layer.label(), x, declared, arriving,
+                   suggestion=str(arriving) if isinstance(arriving, int) else None, names=layer.names)
 
 
 # ---- convolutions -----------------------------------------------------------------------------------
@@ -151,7 +197,7 @@ def conv_shape(nd: int, transposed: bool):
         x = spatial_input(layer, x, check, nd, in_channels)
         if x is None:
             return UNKNOWN
-        channel_check(layer, x, check, in_channels, len(x.shape) - nd - 1)
+        channel_check(layer, x, check, in_channels)
         kernel, stride, dilation = (ntuple(a[k], nd) for k in ("kernel_size", "stride", "dilation"))
         padding = a["padding"]
         fns, texts = [], []
@@ -282,10 +328,10 @@ def batch_norm_shape(nd: int):
             check.report(Violation("input-rank", layer.where, layer.spec.name, x, " or ".join(f"{r}-D" for r in ranks),
                                    len(x.shape)))
             return UNKNOWN
-        if layer.args["affine"] is not True and layer.args["track_running_stats"] is not True:
-            return x.then(layer.spec.name, layer.where, x.shape)  # no per-channel state: any channel count
-        channel_check(layer, x, check, declared, 1)
-        return x.then(layer.spec.name, layer.where, x.shape[:1] + (declared if known(declared) else x.shape[1],) + x.shape[2:])
+        if not has_channel_state(layer):
+            return x.then(layer.spec.name, layer.where, x.shape)
+        channel_check(layer, x, check, declared)
+        return x.then(layer.spec.name, layer.where, x.shape)
 
     return shape
 
@@ -297,11 +343,28 @@ def instance_norm_shape(nd: int):
         x = spatial_input(layer, x, check, nd, as_int(a["num_features"]))
         if x is None:
             return UNKNOWN
-        if a["affine"] is True or a["track_running_stats"] is True:
-            channel_check(layer, x, check, as_int(a["num_features"]), len(x.shape) - nd - 1)
+        if has_channel_state(layer):
+            channel_check(layer, x, check, as_int(a["num_features"]))
+        # PyTorch normalizes by the input's own statistics in training, and in eval mode too unless the layer
+        # tracks running statistics (eval is the mode confirm runs)
+        batched = x.shape if len(x.shape) == nd + 2 else (1,) + x.shape  # as PyTorch's message shows it
+        if a["track_running_stats"] is False and one_spatial_value(x, batched, layer.spec.name, layer.where, check):
+            return UNKNOWN
         return x.then(layer.spec.name, layer.where, x.shape)
 
     return shape
+
+
+def one_spatial_value(x: Tensor, batched: tuple, label: str, where: Any, check: Collector) -> bool:
+    """Instance statistics over `batched` (N, C, *spatial) with a single spatial element: reported in PyTorch's
+    words. Shared by InstanceNorm and F.instance_norm."""
+    spatial = batched[2:]
+    if not spatial or not all(isinstance(d, int) for d in spatial) or dims.product(spatial) != 1:
+        return False
+    check.report(Violation("too-few-values", where, label, x, detail={
+        "problem": f"Expected more than 1 spatial element when training, got input size {show_shape(batched)}"
+                   " (without running statistics it raises in eval mode too)"}))
+    return True
 
 
 def group_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
@@ -309,12 +372,12 @@ def group_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         return x if not x.pending else UNKNOWN
     if len(x.shape) < 2:
         return UNKNOWN
-    if layer.args["affine"] is not True:  # no per-channel parameters: the channels need only split into the groups
+    if not has_channel_state(layer):  # the channels need only split into the groups
         groups = as_int(layer.args["num_groups"])
         if isinstance(x.shape[1], int) and known(groups) and groups > 0 and x.shape[1] % groups:
             return UNKNOWN
         return x.then(layer.spec.name, layer.where, x.shape)
-    channel_check(layer, x, check, as_int(layer.args["num_channels"]), 1)
+    channel_check(layer, x, check, as_int(layer.args["num_channels"]))
     return x.then(layer.spec.name, layer.where, x.shape)
 
 
@@ -355,7 +418,7 @@ def linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     arriving = x.last_dim()
     if known(declared):
         check.size("linear-in-features", layer.where, layer.label(), x, declared, arriving,
-                   suggestion=suggest_features(x))
+                   suggestion=suggest_features(x), names=layer.names)
     if x.shape is None:
         return x.then(layer.spec.name, layer.where, None, last=out)
     return x.then(layer.spec.name, layer.where, x.shape[:-1] + (out,))
@@ -378,33 +441,37 @@ def lazy_linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     return x.then(layer.spec.name, layer.where, x.shape[:-1] + (out,)) if x.shape else UNKNOWN
 
 
-def flatten(x: Tensor, start: Any, end: Any, label: str, where: Any) -> Any:
-    """torch.flatten / nn.Flatten / x.flatten: multiply dims start..end into one."""
+def flatten(x: Tensor, start: Any, end: Any, label: str, where: Any, check: Collector) -> Any:
+    """torch.flatten / nn.Flatten / x.flatten: multiply dims start..end into one (a scalar flattens as rank 1)."""
     if x.shape is None or not known(start, end) or not isinstance(start, int) or not isinstance(end, int):
         return UNKNOWN
     rank = len(x.shape)
-    if rank == 0:  # a scalar flattens as if it had one dimension
-        return x.then(label, where, (1,)) if start in (0, -1) and end in (0, -1) else UNKNOWN
-    first, last = start % rank if -rank <= start < rank else None, end % rank if -rank <= end < rank else None
-    if first is None or last is None or first > last:
+    wrapped = check.wrap_dims(where, label, x, (start, end), rank)
+    if wrapped is None:
         return UNKNOWN
+    first, last = wrapped
+    if first > last:
+        check.dim_problem(where, label, x, "flatten() has invalid args: start_dim cannot come after end_dim")
+        return UNKNOWN
+    if rank == 0:
+        return x.then(label, where, (1,))
     parts = x.shape[first: last + 1]
     shape = x.shape[:first] + (dims.product(parts),) + x.shape[last + 1:]
     return x.then(label, where, shape, flat_parts=tuple(parts) if last == rank - 1 else None)
 
 
 def flatten_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
-    return flatten(x, layer.args["start_dim"], layer.args["end_dim"], "Flatten", layer.where)
+    return flatten(x, layer.args["start_dim"], layer.args["end_dim"], "Flatten", layer.where, check)
 
 
 def unflatten_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     dim, sizes = as_int(layer.args["dim"]), layer.args["unflattened_size"]
-    if x.shape is None or not known(dim) or not isinstance(sizes, (tuple, list)):
+    if x.shape is None or not known(dim) or not isinstance(sizes, (tuple, list)) or not x.shape:
         return UNKNOWN
-    rank = len(x.shape)
-    if not -rank <= dim < rank:
+    wrapped = check.wrap_dims(layer.where, "Unflatten", x, (dim,), len(x.shape))
+    if wrapped is None:
         return UNKNOWN
-    dim %= rank
+    dim, = wrapped
     sizes = tuple(as_int(s) for s in sizes)
     if sizes.count(-1) == 1 and all(known(s) for s in sizes):
         rest = dims.product(s for s in sizes if s != -1)
@@ -413,6 +480,18 @@ def unflatten_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         if x.shape[dim] != dims.product(sizes):
             return UNKNOWN  # PyTorch raises: the sizes do not multiply to the dimension
     return x.then("Unflatten", layer.where, x.shape[:dim] + sizes + x.shape[dim + 1:])
+
+
+def softmax(x: Tensor, dim: Any, label: str, where: Any, check: Collector) -> Any:
+    """softmax / log_softmax / softmin along `dim` (None: PyTorch picks one): the shape stays."""
+    if x.shape is not None and isinstance(dim, int) and not isinstance(dim, bool):
+        if check.wrap_dims(where, label, x, (dim,), len(x.shape)) is None:
+            return UNKNOWN
+    return x
+
+
+def softmax_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    return softmax(x, layer.args["dim"], f"{layer.spec.name}(dim={layer.args['dim']!r})", layer.where, check)
 
 
 def embedding_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
@@ -523,23 +602,41 @@ def pixel_shuffle_shape(down: bool):
 # ---- the table --------------------------------------------------------------------------------------
 
 ELEMENTWISE = (
-    "Identity ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Softmax Softmin "
-    "LogSoftmax Softmax2d Softplus Softsign Softshrink Hardshrink Tanhshrink Hardswish Hardsigmoid Hardtanh "
+    "Identity ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Softmax2d Softplus Softsign Softshrink Hardshrink Tanhshrink Hardswish Hardsigmoid Hardtanh "
     "LogSigmoid Threshold Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout "
     "LocalResponseNorm"
 ).split()
+
+
+def spatial_channels(nd: int, rank: int) -> int:
+    """The channels of (N, C, *nd sizes) or unbatched (C, *nd sizes)."""
+    return rank - nd - 1
+
+
+def second(rank: int) -> int:
+    """The channels of (N, C, ...): BatchNorm and GroupNorm read no unbatched input."""
+    return 1
+
+
+def last(rank: int) -> int:
+    return rank - 1
 
 
 def _build_table() -> dict:
     table = {}
 
     def add(name: str, params: Any, shape: Callable, validate: Callable | None = None, declares: str | None = None,
-            spatial: int = 0):
-        table[name] = LayerSpec(name, params, shape, validate, declares, spatial)
+            spatial: int = 0, integers: tuple = (), declared_dim: Callable[[int], int] | None = None):
+        table[name] = LayerSpec(name, params, shape, validate, declares, spatial, integers, declared_dim)
+
+    conv_integers = ("in_channels", "out_channels", "kernel_size", "groups")
 
     for nd in (1, 2, 3):
-        add(f"Conv{nd}d", conv_params(False), conv_shape(nd, False), conv_validate, "in_channels", spatial=nd)
-        add(f"ConvTranspose{nd}d", conv_params(True), conv_shape(nd, True), conv_validate, "in_channels", spatial=nd)
+        channels = partial(spatial_channels, nd)
+        add(f"Conv{nd}d", conv_params(False), conv_shape(nd, False), conv_validate, "in_channels", spatial=nd,
+            integers=conv_integers, declared_dim=channels)
+        add(f"ConvTranspose{nd}d", conv_params(True), conv_shape(nd, True), conv_validate, "in_channels", spatial=nd,
+            integers=conv_integers, declared_dim=channels)
         add(f"MaxPool{nd}d", (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
                               ("return_indices", False), ("ceil_mode", False)), pool_shape(nd, True), pool_validate(nd), spatial=nd)
         avg = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
@@ -550,10 +647,10 @@ def _build_table() -> dict:
             spatial=nd)
         add(f"BatchNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", True),
                                 ("track_running_stats", True)) + FACTORY + NORM_BIAS, batch_norm_shape(nd),
-            declares="num_features", spatial=nd)
+            declares="num_features", spatial=nd, integers=("num_features",), declared_dim=second)
         add(f"InstanceNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", False),
                                    ("track_running_stats", False)) + FACTORY + NORM_BIAS, instance_norm_shape(nd),
-            declares="num_features", spatial=nd)
+            declares="num_features", spatial=nd, integers=("num_features",), declared_dim=channels)
         for kind in ("Reflection", "Replication", "Circular", "Zero"):
             if kind == "Zero" and nd == 1:
                 continue
@@ -561,17 +658,19 @@ def _build_table() -> dict:
         add(f"ConstantPad{nd}d", (("padding", REQUIRED), ("value", REQUIRED)), padding_shape(nd, True))
     add("ZeroPad1d", (("padding", REQUIRED),), padding_shape(1, True))
     add("Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True)) + FACTORY, linear_shape,
-        declares="in_features")
+        declares="in_features", integers=("in_features", "out_features"), declared_dim=last)
     add("LazyLinear", (("out_features", REQUIRED), ("bias", True)) + FACTORY, lazy_linear_shape)
     add("GroupNorm", (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True)) + FACTORY
-        + NORM_BIAS, group_norm_shape, group_norm_validate, "num_channels")
+        + NORM_BIAS, group_norm_shape, group_norm_validate, "num_channels", integers=("num_channels",),
+        declared_dim=second)
     add("LayerNorm", (("normalized_shape", REQUIRED), ("eps", 1e-5), ("elementwise_affine", True), ("bias", True))
-        + FACTORY, layer_norm_shape, declares="normalized_shape")
+        + FACTORY, layer_norm_shape, declares="normalized_shape", integers=("normalized_shape",))
     add("Flatten", (("start_dim", 1), ("end_dim", -1)), flatten_shape)
     add("Unflatten", (("dim", REQUIRED), ("unflattened_size", REQUIRED)), unflatten_shape)
     add("Embedding", (("num_embeddings", REQUIRED), ("embedding_dim", REQUIRED), ("padding_idx", None),
                       ("max_norm", None), ("norm_type", 2.0), ("scale_grad_by_freq", False), ("sparse", False),
-                      ("_weight", None), ("_freeze", False)) + FACTORY, embedding_shape)
+                      ("_weight", None), ("_freeze", False)) + FACTORY, embedding_shape,
+        integers=("num_embeddings", "embedding_dim"))
     upsample = (("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None),
                 ("recompute_scale_factor", None))
     add("Upsample", upsample, upsample_shape)
@@ -579,12 +678,16 @@ def _build_table() -> dict:
     add("UpsamplingBilinear2d", (("size", None), ("scale_factor", None)), upsample_shape)
     recurrent = (("input_size", REQUIRED), ("hidden_size", REQUIRED), ("num_layers", 1))
     recurrent_tail = (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False))
+    recurrent_integers = ("input_size", "hidden_size")
     add("RNN", recurrent + (("nonlinearity", "tanh"),) + recurrent_tail + FACTORY, recurrent_shape,
-        declares="input_size")
-    add("GRU", recurrent + recurrent_tail + FACTORY, recurrent_shape, declares="input_size")
-    add("LSTM", recurrent + recurrent_tail + (("proj_size", 0),) + FACTORY, recurrent_shape, declares="input_size")
+        declares="input_size", integers=recurrent_integers)
+    add("GRU", recurrent + recurrent_tail + FACTORY, recurrent_shape, declares="input_size", integers=recurrent_integers)
+    add("LSTM", recurrent + recurrent_tail + (("proj_size", 0),) + FACTORY, recurrent_shape, declares="input_size",
+        integers=recurrent_integers)
     add("PixelShuffle", (("upscale_factor", REQUIRED),), pixel_shuffle_shape(False))
     add("PixelUnshuffle", (("downscale_factor", REQUIRED),), pixel_shuffle_shape(True))
+    for name in ("Softmax", "Softmin", "LogSoftmax"):
+        add(name, (("dim", None),), softmax_shape)
     for name in ELEMENTWISE:
         add(name, None, same_shape)
     return table

@@ -28,6 +28,20 @@ class Rule:
     def message(self, violation: Violation) -> str:
         raise NotImplementedError
 
+    @staticmethod
+    def use(violation: Violation) -> str:
+        """The suggestion as the message ends with it: `; use 16 * 4 * 4`, or a name of the user's that holds the
+        size in every build, with its value in this one: `; use planes (32 here)`; a number that holds for this
+        build only says so: `; use 32 here (other uses of this line get 16, 64)`."""
+        if not violation.suggestion:
+            return ""
+        if violation.detail.get("named"):
+            return f"; use {violation.suggestion} ({violation.arriving} here)"
+        if violation.detail.get("others"):
+            others = ", ".join(map(str, violation.detail["others"]))
+            return f"; use {violation.suggestion} here (other uses of this line get {others})"
+        return f"; use {violation.suggestion}"
+
 
 def all_rules() -> dict[str, Rule]:
     """Every rule by its name (the violation kind it reports), loaded once."""

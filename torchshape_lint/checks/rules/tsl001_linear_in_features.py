@@ -31,7 +31,7 @@ model = nn.Sequential(
     def message(self, v) -> str:
         if isinstance(v.arriving, int):
             text = f"{v.label} but {v.arriving} features arrive: {summary(v.tensor)}"
-            return text + (f"; use {v.suggestion}" if v.suggestion else "")
+            return text + self.use(v)
         arriving = dims.show(v.arriving)
         coef = v.arriving.coef if isinstance(v.arriving, dims.Sym) else 1
         reason = (f"{v.declared} is not a multiple of {coef}" if v.declared % coef

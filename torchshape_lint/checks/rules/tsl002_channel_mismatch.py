@@ -24,6 +24,6 @@ model = nn.Sequential(
     good = bad.replace("nn.Conv2d(64, 128", "nn.Conv2d(32, 128")
 
     def message(self, v) -> str:
-        return (f"{v.label} but {dims.show(v.arriving)} arrive ({summary(v.tensor)}); "
-                f"use {dims.show(v.arriving)}" if isinstance(v.arriving, int) else
+        return (f"{v.label} but {dims.show(v.arriving)} arrive ({summary(v.tensor)}){self.use(v)}"
+                if isinstance(v.arriving, int) else
                 f"{v.label} but {dims.show(v.arriving)} arrive for every input ({summary(v.tensor)})")

@@ -37,7 +37,7 @@ Net()(torch.zeros(8, 1, 8, 8))
     def message(self, v) -> str:
         shape = show_shape(v.tensor.shape)
         if v.label.split("(")[1].startswith("-1,"):
-            hint = f"; use {v.suggestion}" if v.suggestion else ""
+            hint = self.use(v)
             return (f"{v.label} on {shape}: one sample has {dims.show(v.arriving)} values, not {v.declared}; "
                     f"-1 re-batches or fails{hint}")
         return f"{v.label} on {shape}: {dims.show(v.arriving)} values cannot take the shape ({v.declared} per -1 slot)"

@@ -4,7 +4,10 @@ from torchshape_lint.checks.rules import Rule
 class LayerArguments(Rule):
     """Layer arguments that PyTorch rejects whatever the input: `groups` not dividing the channels,
     `num_groups` not dividing `num_channels`, pool padding above half the kernel, `padding='same'`
-    with a stride."""
+    with a stride, a float where PyTorch sizes a tensor with the argument (`mid_planes = out_planes / 4` as the
+    channels, features, kernel size, groups, hidden size of a layer; of a norm layer only where it has affine
+    parameters or running statistics). A build stops at the first layer PyTorch cannot build, so only that one
+    is reported."""
 
     code = "TSL006"
     name = "layer-arguments"
