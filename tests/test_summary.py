@@ -70,6 +70,18 @@ def test_a_buggy_run_counts_the_finding_and_that_fix_can_fix_it():
                                "10 layer checks decided, 0 unknown; 1 finding (1 fixable)"]
 
 
+def test_layers_only_the_files_own_code_runs_count_as_a_model(tmp_path):
+    """make() needs an argument, so it is no build of its own; the module-level run of make(8) is the model:
+    Conv2d(in_channels=3) gets 3, BatchNorm2d(16) gets 8 * 2 = 16, two checks decided on a concrete input."""
+    (tmp_path / "m.py").write_text(
+        "import torch\nimport torch.nn as nn\n\n\ndef make(width):\n"
+        "    return nn.Sequential(nn.Conv2d(3, width * 2, 3), nn.BatchNorm2d(16))\n\n\n"
+        "make(8)(torch.zeros(1, 3, 8, 8))\n")
+    result = cli("--no-cache", "m.py", cwd=tmp_path)
+    assert summary(result) == ["Checked 1 file (1 with models), 1 model (1 on a concrete input, 0 symbolic only): "
+                               "2 layer checks decided, 0 unknown; no findings"]
+
+
 def test_a_model_on_symbolic_sizes_only_is_said_so_with_how_to_give_an_input(tmp_path):
     name = lenet(tmp_path, pragma="")
     result = cli("--no-cache", name, cwd=tmp_path)

@@ -80,8 +80,9 @@ class Report:
     layers_checked: int = 0
     layers_unknown: int = 0
     skipped: list = field(default_factory=list)  # (model, reason)
-    stopped: list = field(default_factory=list)  # the model Builds whose evaluation stopped (the reason is in skipped)
-    symbolic_only: list = field(default_factory=list)  # the other model Builds no concrete input reached
+    checked_models: list = field(default_factory=list)  # the Builds that count as models (see _checked_models)
+    stopped: list = field(default_factory=list)  # those whose evaluation stopped (the reason is in skipped)
+    symbolic_only: list = field(default_factory=list)  # the others that no concrete input reached
     read: list = field(default_factory=list)  # project.ProjectFile: each project file the analysis looked for
 
 
@@ -174,8 +175,10 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
                 continue
             found[key] = finding
     report.skipped.extend(builds.skipped)
-    report.stopped = [build for build in report.builds if build.is_model and build.name in dict(builds.skipped)]
-    report.symbolic_only = _symbolic_only([build for build in report.builds if build not in report.stopped])
+    report.checked_models = _checked_models(report.builds)
+    report.stopped = [build for build in report.checked_models if build.name in dict(builds.skipped)]
+    report.symbolic_only = _symbolic_only([build for build in report.checked_models if build not in report.stopped],
+                                          report.builds)
     report.findings = sorted(_prefer_concrete(found.values()), key=lambda f: (f.line, f.column, f.code))
 
 
@@ -185,13 +188,23 @@ def _prefer_concrete(findings: Any) -> list:
     return [f for f in findings if f.origin != "symbolic" or (f.code, f.line, f.column) not in concrete]
 
 
-def _symbolic_only(builds: list) -> list:
-    """The model builds checked on symbolic sizes only: their own input is symbolic, and no build on a concrete
-    input (the file's usage, a builder, a pragma) applied any of their layers."""
-    reached = {id(app.where[1]) for build in builds if build.origin != "symbolic"
-               for app in build.applications if app.where is not None}
-    return [build for build in builds if build.is_model and build.origin == "symbolic"
-            and not any(app.where is not None and id(app.where[1]) in reached for app in build.applications)]
+def _sites(build: Build) -> set:
+    """The layers and ops a build applied, by the identity of the call that made each."""
+    return {id(app.where[1]) for app in build.applications if app.where is not None}
+
+
+def _checked_models(builds: list) -> list:
+    """The builds that made a module, and the runs that made none but applied layers no such build made
+    (`make(8)(torch.zeros(1, 3, 8, 8))` at module level, a model imported from a sibling module run in `main()`)."""
+    made = set().union(*(_sites(build) for build in builds if build.is_model))
+    return [build for build in builds if build.is_model or _sites(build) - made]
+
+
+def _symbolic_only(models: list, builds: list) -> list:
+    """The models checked on symbolic sizes only: their own input is symbolic, and no build on a concrete input
+    (the file's usage, a builder, a pragma) applied any of their layers."""
+    reached = set().union(*(_sites(build) for build in builds if build.origin != "symbolic"))
+    return [build for build in models if build.origin == "symbolic" and not _sites(build) & reached]
 
 
 def _build(model: str, collector: Any, is_model: bool, line: int = 0) -> Build:

@@ -15,7 +15,7 @@ from torchshape_lint.report import cache
 
 @dataclass
 class Coverage:
-    """What a file's analysis decided, for the run summary: its model builds, how many of them stopped before the
+    """What a file's analysis decided, for the run summary: its models (analyze._checked_models), how many of them stopped before the
     end, how many others no concrete input reached (checked on symbolic sizes only), the layer checks decided and the
     layers reached with unknown input."""
 
@@ -27,8 +27,8 @@ class Coverage:
 
     @classmethod
     def of(cls, report) -> "Coverage":
-        return cls(sum(build.is_model for build in report.builds), len(report.stopped), len(report.symbolic_only),
-                   report.layers_checked, report.layers_unknown)
+        return cls(len(report.checked_models), len(report.stopped), len(report.symbolic_only), report.layers_checked,
+                   report.layers_unknown)
 
 
 @dataclass
@@ -144,8 +144,8 @@ def verbose_lines(report) -> list:
         lines.append(f"{report.path}:{check.line}: checked {check.label}: {arriving} arrive in {check.model}"
                      f" — {verdict}")
     for build in report.symbolic_only:
-        lines.append(f"{report.path}:{build.line}: {build.name} checked on symbolic sizes only: no concrete input "
-                     "reached it")
+        where = f"{report.path}:{build.line}" if build.line else report.path
+        lines.append(f"{where}: {build.name} checked on symbolic sizes only: no concrete input reached it")
         lines.extend(f"{report.path}:{check.line}: {check.label} in {build.name} implies an input with {check.fits}"
                      for check in report.checks if check.model == build.name and check.fits)
     lines.extend(f"{report.path}: skipped {model}: {reason}" for model, reason in report.skipped)
