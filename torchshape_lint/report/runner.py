@@ -15,9 +15,9 @@ from torchshape_lint.report import cache
 
 @dataclass
 class Coverage:
-    """What a file's analysis decided, for the run summary: its models (analyze._checked_models), how many of them stopped before the
-    end, how many others no concrete input reached (checked on symbolic sizes only), the layer checks decided and the
-    layers reached with unknown input."""
+    """What a file's analysis decided, for the run summary: its models (analyze._checked_models), how many of them
+    stopped before the end, how many others no concrete input reached (checked on symbolic sizes only), the layer
+    checks decided and the layers reached with unknown input."""
 
     models: int = 0
     stopped: int = 0
