@@ -3,9 +3,10 @@ that module to its cell.
 
 The kernel runs the cells in order, so a later cell may use an earlier cell's model: the module is every code cell,
 concatenated in order. IPython's own syntax is not Python: a line magic (`%matplotlib inline`), a shell line
-(`!pip install torchinfo`) or an assignment from either (`files = !ls`) at the start of a logical line (as IPython
-reads them: `% b` continuing a bracket is Python's modulo) becomes a blank line, and a cell under a cell magic (`%%time`, `%%bash`: its body may be another language) becomes blank lines, so that every other line keeps its
-place. Cells are numbered as ruff numbers them: 1-based, counting every cell (markdown and raw cells too).
+(`!pip install torchinfo`) or an assignment from either (`files = !ls`) that starts a statement (as IPython reads
+them: `% b` continuing a bracket is Python's modulo) becomes a blank line, and a cell under a cell magic (`%%time`,
+`%%bash`: its body may be another language) becomes blank lines, so that every other line keeps its place.
+Cells are numbered as ruff numbers them: 1-based, counting every cell (markdown and raw cells too).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ SUFFIX = ".ipynb"
 # A line IPython rewrites before Python sees it: a line magic, a shell escape, or a name assigned from one.
 IPYTHON_LINE = re.compile(r"\s*([%!]|[\w.]+\s*=\s*[%!])")
 CELL_MAGIC = "%%"
+# Lines tokenized per cell to tell a magic from a continuation line (a cell of magics inside one long bracket would
+# otherwise cost lines squared); past it, each magic-looking line is taken as a magic.
+TOKENIZE_BUDGET = 100_000
 NEWLINE = re.compile(r"\r\n|\r|\n")  # the line ends of Python's tokenizer (str.splitlines knows more)
 
 
@@ -61,31 +65,26 @@ def read_notebook(data: bytes) -> Notebook:
 
 
 def python_lines(cell_lines: list) -> list:
-    """The cell's lines with IPython's magic and shell lines blank."""
-    blanked = ["" if IPYTHON_LINE.match(line) else line for line in cell_lines]
-    if blanked == cell_lines:
-        return cell_lines
-    continued = continuation_lines(blanked)
-    return [line if number in continued else blank
-            for number, (line, blank) in enumerate(zip(cell_lines, blanked), 1)]
+    """The cell's lines with IPython's magic and shell lines blank: those that start a statement (a `%` or `!`
+    inside brackets, a multi-line string or after a backslash belongs to the Python around it)."""
+    lines, statement, budget = list(cell_lines), 0, TOKENIZE_BUDGET
+    for index, line in enumerate(cell_lines):
+        if not IPYTHON_LINE.match(line):
+            continue
+        budget -= index - statement
+        if budget < 0 or starts_statement(lines[statement:index]):
+            lines[index], statement = "", index + 1
+    return lines
 
 
-def continuation_lines(lines: list) -> set:
-    """The 1-based lines that continue a logical line: inside brackets, inside a multi-line string, after a
-    backslash. Where the tokenizer stops (a source that is not Python), those found before it (the analysis reports the rest)."""
-    continued = {number + 1 for number, line in enumerate(lines, 1) if line.endswith("\\")}
-    depth, last_line = 0, 1
+def starts_statement(lines: list) -> bool:
+    """Whether the line after `lines` (which begin a statement) begins one too: the tokenizer ends them cleanly.
+    Lines the tokenizer rejects for another reason (not Python at all) leave it to the analysis to report."""
     try:
-        for token in tokenize.generate_tokens(io.StringIO("".join(f"{line}\n" for line in lines)).readline):
-            start, end = token.start[0], token.end[0]
-            if depth > 0:
-                continued.update(range(last_line + 1, start + 1))
-            continued.update(range(start + 1, end + 1))
-            if token.type == tokenize.OP and token.string in "([{":
-                depth += 1
-            elif token.type == tokenize.OP and token.string in ")]}":
-                depth = max(depth - 1, 0)
-            last_line = end
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return continued
+        for _ in tokenize.generate_tokens(io.StringIO("".join(f"{line}\n" for line in lines)).readline):
+            pass
+    except tokenize.TokenError:  # EOF in a multi-line statement or string
+        return False
+    except SyntaxError:
+        return True
+    return True
