@@ -4,21 +4,11 @@ IPython's magics and shell lines skipped, findings at `path:cell N:line:column` 
 import json
 import shutil
 
-from conftest import FIXTURES, cli
+from conftest import FIXTURES, cell_location, cli
 
 from torchshape_lint.source.notebook import read_notebook
 
 NOTEBOOK = FIXTURES / "lenet_mnist.ipynb"
-
-
-def cell_location(path, needle):
-    """(cell, line in the cell, 1-based column) of the first code line holding `needle`, read from the notebook's
-    JSON: cells counted from 1, markdown cells included, as ruff and the editors count them."""
-    for cell_number, cell in enumerate(json.loads(path.read_text())["cells"], 1):
-        for line_number, line in enumerate("".join(cell["source"]).split("\n"), 1):
-            if cell["cell_type"] == "code" and needle in line:
-                return cell_number, line_number, line.index(needle) + 1
-    raise AssertionError(f"{needle!r} not in {path}")
 
 
 def notebook(path, *cells):
