@@ -47,8 +47,7 @@ def python_files(paths: list) -> tuple[list, list]:
         if os.path.isdir(path):
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files.extend(os.path.normpath(os.path.join(root, name)) for name in sorted(names)  # `.`: no `./`
-                             if name.endswith((".py", notebook.SUFFIX)))
+                files.extend(os.path.join(root, n) for n in sorted(names) if n.endswith((".py", notebook.SUFFIX)))
         elif os.path.isfile(path):
             files.append(path)
         else:
