@@ -4,6 +4,8 @@ IPython's magics and shell lines skipped, findings at `path:cell N:line:column` 
 import json
 import shutil
 
+import pytest
+
 from conftest import FIXTURES, cell_location, cli
 
 from torchshape_lint.source.notebook import read_notebook
@@ -106,3 +108,34 @@ def test_cells_concatenated_in_order_with_their_places():
         {"cell_type": "code", "source": ["!ls\n", "y = 2\n"]}]}).encode())
     assert cells.text == "\nimport torch\n\n\n\ny = 2\n"
     assert cells.places == ((1, 1), (1, 2), (3, 1), (3, 2), (4, 1), (4, 2))
+
+
+def test_language_server_publishes_on_the_cell(tmp_path):
+    """An editor with notebook support (LSP 3.17) opens the notebook as cells: the finding lands on the cell that
+    holds the Linear, at its line; editing that cell to the right size clears it."""
+    pytest.importorskip("pygls")
+    from test_lsp import Client
+
+    client = Client(tmp_path)
+    client.request("initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}})
+    client.notify("initialized", {})
+    notebook_uri = (tmp_path / "lenet.ipynb").as_uri()
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    uris = [f"vscode-notebook-cell:{tmp_path / 'lenet.ipynb'}#cell{number}" for number in range(1, len(cells) + 1)]
+    client.notify("notebookDocument/didOpen", {
+        "notebookDocument": {"uri": notebook_uri, "notebookType": "jupyter-notebook", "version": 1,
+                             "cells": [{"kind": 2 if cell["cell_type"] == "code" else 1, "document": uri}
+                                       for cell, uri in zip(cells, uris)]},
+        "cellTextDocuments": [{"uri": uri, "languageId": "python" if cell["cell_type"] == "code" else "markdown",
+                               "version": 1, "text": "".join(cell["source"])} for cell, uri in zip(cells, uris)]})
+    cell, line, column = cell_location(NOTEBOOK, "nn.Linear(16 * 5 * 5")
+    [diagnostic] = client.diagnostics(uris[cell - 1])
+    assert diagnostic["range"]["start"] == {"line": line - 1, "character": column - 1}
+    assert diagnostic["code"] == "TSL001" and "but 256 features arrive" in diagnostic["message"]
+    fixed = "".join(cells[cell - 1]["source"]).replace("nn.Linear(16 * 5 * 5", "nn.Linear(16 * 4 * 4")
+    client.notify("notebookDocument/didChange", {
+        "notebookDocument": {"uri": notebook_uri, "version": 2},
+        "change": {"cells": {"textContent": [{"document": {"uri": uris[cell - 1], "version": 2},
+                                              "changes": [{"text": fixed}]}]}}})
+    assert client.diagnostics(uris[cell - 1]) == []
+    client.close()

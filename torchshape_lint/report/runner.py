@@ -120,8 +120,7 @@ def check_notebook(data: bytes, path: str, input_shape: tuple | None, confirm: t
     except ValueError as error:  # not JSON, or not a notebook
         return FileResult(path, [unreadable_file(path, error)])
     result = check_python(cells.text.encode(), path, input_shape, confirm)
-    for finding in result.findings:
-        (finding.cell, finding.line), (_, finding.end_line) = cells.place(finding.line), cells.place(finding.end_line)
+    cells.place_findings(result.findings)
     result.fixes = {}
     return result
 

@@ -42,6 +42,11 @@ class Notebook:
         """(cell, line within the cell), both 1-based, of a 1-based line of `text`."""
         return self.places[min(max(line, 1), len(self.places)) - 1] if self.places else (1, 1)
 
+    def place_findings(self, findings: list) -> None:
+        """Each finding of the module moved to its cell, and to its lines within the cell."""
+        for finding in findings:
+            (finding.cell, finding.line), (_, finding.end_line) = self.place(finding.line), self.place(finding.end_line)
+
 
 def read_notebook(data: bytes) -> Notebook:
     """The notebook in `data`; raises ValueError (json's error among them) when it is not an nbformat 4 notebook."""
@@ -49,14 +54,25 @@ def read_notebook(data: bytes) -> Notebook:
     cells = document.get("cells") if isinstance(document, dict) else None
     if not isinstance(cells, list):
         raise ValueError("not a Jupyter notebook: no list of cells")
-    lines, places = [], []
+    sources = []
     for number, cell in enumerate(cells, 1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            sources.append(None)
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
         if not isinstance(source, str):
             raise ValueError(f"cell {number}: its source is not text")
+        sources.append(source)
+    return notebook_module(sources)
+
+
+def notebook_module(sources: list) -> Notebook:
+    """The module of a notebook's cells, given as each cell's source (None: a markdown or raw cell)."""
+    lines, places = [], []
+    for number, source in enumerate(sources, 1):
+        if source is None:
+            continue
         cell_lines = NEWLINE.split(source.removesuffix("\n"))
         skipped = cell_lines[0].lstrip().startswith(CELL_MAGIC)
         lines.extend([""] * len(cell_lines) if skipped else python_lines(cell_lines))
