@@ -139,3 +139,15 @@ def test_language_server_publishes_on_the_cell(tmp_path):
                                               "changes": [{"text": fixed}]}]}}})
     assert client.diagnostics(uris[cell - 1]) == []
     client.close()
+
+
+def test_files_that_are_json_but_not_notebooks(tmp_path):
+    """Each is a TSL906 at line 1 and the run goes on: no traceback, no exit 2."""
+    odd = {"list.ipynb": "[1, 2]", "no_cells.ipynb": '{"metadata": {}}', "numbers.ipynb": '{"cells": [{"cell_type": '
+           '"code", "source": [1, 2]}]}', "deep.ipynb": "[" * 100_000 + "]" * 100_000, "latin1.ipynb": b"\xff\xfe{"}
+    for name, content in odd.items():
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        result = cli("--no-cache", str(path))
+        assert result.returncode == 1, (name, result.stdout, result.stderr)
+        assert result.stdout.startswith(f"{path}:1:1: TSL906 "), (name, result.stdout)

@@ -38,8 +38,8 @@ def client_range(document, start: tuple, end: tuple) -> types.Range:
                                                           ServerTextPosition(end[0] - 1, end[1])))
 
 
-def diagnostic(document, finding, rules: dict) -> types.Diagnostic:
-    f = finding
+def diagnostic(document, f, rules: dict) -> types.Diagnostic:
+    """A finding `f` as a diagnostic on `document`, with a link to its rule's docs (`rules`: by code)."""
     return types.Diagnostic(
         range=client_range(document, (f.line, f.column), (f.end_line, f.end_column)),
         message=f.text.removeprefix(f"{f.code} "), severity=types.DiagnosticSeverity.Error, code=f.code,

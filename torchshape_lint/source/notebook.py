@@ -50,7 +50,10 @@ class Notebook:
 
 def read_notebook(data: bytes) -> Notebook:
     """The notebook in `data`; raises ValueError (json's error among them) when it is not an nbformat 4 notebook."""
-    document = json.loads(data)
+    try:
+        document = json.loads(data)
+    except RecursionError:  # json's parser recurses on nesting
+        raise ValueError("nested too deeply for Python's JSON parser") from None
     cells = document.get("cells") if isinstance(document, dict) else None
     if not isinstance(cells, list):
         raise ValueError("not a Jupyter notebook: no list of cells")
@@ -60,7 +63,8 @@ def read_notebook(data: bytes) -> Notebook:
             sources.append(None)
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
         if not isinstance(source, str):
             raise ValueError(f"cell {number}: its source is not text")
         sources.append(source)
