@@ -1,10 +1,15 @@
 """The language server, `torchshape-lint lsp` (pygls, the [lsp] extra): diagnostics on open, change and save,
-and a quick fix wherever `--fix` would edit; notebooks (LSP 3.17's notebook documents) get diagnostics on their
-code cells. Options come from the nearest pyproject.toml above each file."""
+a quick fix wherever `--fix` would edit, the shapes of every build on hover, and (when the editor turns them on)
+inlay hints with the shape an assignment binds; notebooks (LSP 3.17's notebook documents) get diagnostics on their
+code cells. Options come from the nearest pyproject.toml above each file; the editor's own setting, `inlayHints`, from
+its initializationOptions or its `torchshape-lint` configuration section."""
 
 from __future__ import annotations
 
+import ast
 import os
+from dataclasses import dataclass
+from functools import cached_property
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -12,16 +17,42 @@ from pygls.uris import to_fs_path
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from torchshape_lint import __version__
+from torchshape_lint.checks.analyze import Report, analyze_source
 from torchshape_lint.options import OptionError, Settings, find_pyproject, load_pyproject
 from torchshape_lint.report import rule_docs
-from torchshape_lint.report.runner import check_text, fix_key
+from torchshape_lint.report.explain import show_shape
+from torchshape_lint.report.noqa import unsilenced
+from torchshape_lint.report.runner import fix_key, fixes_for
 from torchshape_lint.source.notebook import notebook_module
 
 SOURCE = "torchshape-lint"
 server = LanguageServer(SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full,
                         notebook_document_sync=types.NotebookDocumentSyncOptions(
                             [types.NotebookDocumentFilterWithCells([types.NotebookCellLanguage("python")])]))
-FIXES: dict = {}  # document uri → {fix_key: edit} of the last analysis
+ANALYSES: dict = {}  # document uri → its last Analysis
+EDITOR = {"inlayHints": False}  # the editor's settings: inlay hints are off until it turns them on
+INPUTS = {"pragma": "input from pragma", "usage": "input from usage", "option": "input from input-shape",
+          "symbolic": "symbolic input"}
+
+
+@dataclass
+class Analysis:
+    """A document's last analysis. What needs a pass over the whole source for positions, the quick fixes' edits
+    and the steps of hovers and inlay hints, is computed when first asked for, so that diagnostics do not wait."""
+
+    text: str
+    report: Report
+    findings: list  # noqa applied
+
+    @cached_property
+    def fixes(self) -> dict:
+        return fixes_for(self.text, self.report, self.findings)
+
+    @cached_property
+    def steps(self) -> list:
+        """(build, step) for each step that sits in this document."""
+        return [(build, step) for build in self.report.builds for step in build.steps
+                if step.path == self.report.path]
 
 
 def settings_for(path: str) -> Settings:
@@ -38,7 +69,7 @@ def client_range(document, start: tuple, end: tuple) -> types.Range:
                                                           ServerTextPosition(end[0] - 1, end[1])))
 
 
-def diagnostic(document, f, rules: dict) -> types.Diagnostic:
+def to_diagnostic(document, f, rules: dict) -> types.Diagnostic:
     """A finding `f` as a diagnostic on `document`, with a link to its rule's docs (`rules`: by code)."""
     return types.Diagnostic(
         range=client_range(document, (f.line, f.column), (f.end_line, f.end_column)),
@@ -50,10 +81,11 @@ def diagnostic(document, f, rules: dict) -> types.Diagnostic:
 def publish(uri: str) -> None:
     document = server.workspace.get_text_document(uri)
     settings = settings_for(document.path)
-    result = check_text(document.source, document.path, settings.input_shape_for(document.path))
+    report = analyze_source(document.source, document.path, input_shape=settings.input_shape_for(document.path))
+    analysis = Analysis(document.source, report, unsilenced(report.findings, document.source, document.path))
     rules = {rule.code: rule for rule in rule_docs.rules()}
-    diagnostics = [diagnostic(document, f, rules) for f in result.findings if settings.wanted(f.code)]
-    FIXES[uri] = result.fixes
+    diagnostics = [to_diagnostic(document, f, rules) for f in analysis.findings if settings.wanted(f.code)]
+    ANALYSES[uri] = analysis
     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, diagnostics, document.version))
 
 
@@ -68,12 +100,13 @@ def publish_notebook(uri: str) -> None:
     module = notebook_module([document.source if is_code else None for document, is_code in zip(cells, code)])
     path = to_fs_path(uri)
     settings = settings_for(path)
-    result = check_text(module.text, path, settings.input_shape_for(path))
-    module.place_findings(result.findings)
+    report = analyze_source(module.text, path, input_shape=settings.input_shape_for(path))
+    findings = unsilenced(report.findings, module.text, path)
+    module.place_findings(findings)
     rules = {rule.code: rule for rule in rule_docs.rules()}
     for number, (document, is_code) in enumerate(zip(cells, code), 1):
         if is_code:
-            diagnostics = [diagnostic(document, f, rules) for f in result.findings
+            diagnostics = [to_diagnostic(document, f, rules) for f in findings
                            if f.cell == number and settings.wanted(f.code)]
             server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(document.uri, diagnostics))
 
@@ -116,7 +149,7 @@ def did_save(params: types.DidSaveTextDocumentParams) -> None:
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(params: types.DidCloseTextDocumentParams) -> None:
-    FIXES.pop(params.text_document.uri, None)
+    ANALYSES.pop(params.text_document.uri, None)
     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(params.text_document.uri, []))
 
 
@@ -125,9 +158,10 @@ def did_close(params: types.DidCloseTextDocumentParams) -> None:
 def code_action(params: types.CodeActionParams) -> list:
     uri = params.text_document.uri
     document = server.workspace.get_text_document(uri)
+    analysis = ANALYSES.get(uri)
     actions = []
     for diagnostic in params.context.diagnostics:
-        edit = FIXES.get(uri, {}).get(diagnostic.data) if diagnostic.source == SOURCE else None
+        edit = analysis.fixes.get(diagnostic.data) if analysis is not None and diagnostic.source == SOURCE else None
         if edit is None:
             continue
         change = types.TextEdit(client_range(document, tuple(edit["start"]), tuple(edit["end"])), edit["replacement"])
@@ -136,6 +170,91 @@ def code_action(params: types.CodeActionParams) -> list:
             kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
             edit=types.WorkspaceEdit(changes={uri: [change]})))
     return actions
+
+
+@server.feature(types.INITIALIZE)
+def initialize(params: types.InitializeParams) -> None:
+    configure(params.initialization_options)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
+    configure(params.settings.get(SOURCE) if isinstance(params.settings, dict) else None)
+
+
+def configure(options: object) -> None:
+    if isinstance(options, dict) and "inlayHints" in options:
+        EDITOR["inlayHints"] = options["inlayHints"] is True
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(params: types.HoverParams) -> types.Hover | None:
+    """On a layer's constructor call or an op's call: its input and output shapes in each build that runs it.
+    Where calls nest (`F.max_pool2d(torch.flatten(x, 1), 2)`), the innermost one under the cursor."""
+    document = server.workspace.get_text_document(params.text_document.uri)
+    at = document.position_from_client_units(params.position)
+    here = (at.line + 1, at.character)
+    under = [(build, step) for build, step in steps_of(params.text_document.uri)
+             if (step.line, step.column) <= here < (step.end_line, step.end_column)]
+    if not under:
+        return None
+    innermost = max((step for _, step in under), key=extent)
+    lines = dict.fromkeys(f"{step.label}  {show_shape(step.before)} → {show_shape(step.after)}   "
+                          f"[{build.name}, {INPUTS[build.origin]}]" for build, step in under
+                          if extent(step) == extent(innermost))
+    return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, "```text\n" + "\n".join(lines) + "\n```"),
+                       client_range(document, (innermost.line, innermost.column),
+                                    (innermost.end_line, innermost.end_column)))
+
+
+def steps_of(uri: str) -> list:
+    analysis = ANALYSES.get(uri)
+    return analysis.steps if analysis is not None else []
+
+
+def extent(step) -> tuple:
+    """A step's place, ordered so that of two nested calls the inner one is the greater."""
+    return step.line, step.column, -step.end_line, -step.end_column
+
+
+@server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
+def inlay_hint(params: types.InlayHintParams) -> list:
+    """After each assignment whose value is a call the analysis followed (`x = torch.flatten(x, 1)`), the shape it
+    binds in each build where it is known (distinct shapes joined by `|`). Off unless the editor's `inlayHints` setting
+    is true."""
+    if not EDITOR["inlayHints"]:
+        return []
+    document = server.workspace.get_text_document(params.text_document.uri)
+    shapes: dict = {}
+    for _, step in steps_of(params.text_document.uri):
+        # a layer's step may sit at its constructor, whose assignment binds the layer, not the layer's output
+        if step.by_layer or step.after is None:
+            continue
+        shapes.setdefault(extent(step), {})[show_shape(step.after)] = None
+    hints = []
+    for value in assigned_values(document.source):
+        first, last = document.lines[value.lineno - 1], document.lines[value.end_lineno - 1]
+        start = (value.lineno, code_points(first, value.col_offset))
+        end = (value.end_lineno, code_points(last, value.end_col_offset))
+        bound = shapes.get((*start, -end[0], -end[1]))
+        if bound is not None and params.range.start.line <= end[0] - 1 <= params.range.end.line:
+            hints.append(types.InlayHint(client_range(document, end, end).end, f"▸ {' | '.join(bound)}",
+                                         kind=types.InlayHintKind.Type, padding_left=True))
+    return hints
+
+
+def assigned_values(text: str) -> list:
+    """The value of each assignment statement (`x = ...`, `x: T = ...`) of the text; none while it does not parse."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return [node.value for node in ast.walk(tree) if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value]
+
+
+def code_points(line: str, utf8_offset: int) -> int:
+    """ast's columns count UTF-8 bytes; the analysis's count code points."""
+    return len(line.encode()[:utf8_offset].decode(errors="ignore"))
 
 
 def serve() -> None:

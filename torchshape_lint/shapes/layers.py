@@ -55,7 +55,7 @@ class Layer:
         if not self.spec.spatial:
             x = settle(x)
         out = self.spec.shape(self, x, check)
-        check.applied(self.where, self.spec.name, as_read(x, out, self.where), out)
+        check.applied(self.where, self.spec.name, as_read(x, out, self.where), out, by_layer=True)
         return out
 
 

@@ -46,6 +46,9 @@ class Application:
     label: str
     before: Any
     after: Any  # a Tensor, or UNKNOWN when the output could not be known
+    # A layer object applied it: `where` is the call that built the layer, a constructor (`nn.Conv2d(...)`, applied
+    # elsewhere) or a functional call that builds one and applies it at once (`F.max_pool2d(x, 2)`).
+    by_layer: bool = False
 
 
 class Collector:
@@ -62,8 +65,8 @@ class Collector:
     def report(self, violation: Violation) -> None:
         self.violations.append(violation)
 
-    def applied(self, where: Any, label: str, before: Any, after: Any) -> None:
-        self.applications.append(Application(where, label, before, after))
+    def applied(self, where: Any, label: str, before: Any, after: Any, by_layer: bool = False) -> None:
+        self.applications.append(Application(where, label, before, after, by_layer))
 
     def wrap_dims(self, where: Any, label: str, tensor: Any, wanted: Any, rank: int) -> tuple | None:
         """The indexes the dims in `wanted` name in a tensor of `rank` dimensions (dims.wrap_dim); at the first one
