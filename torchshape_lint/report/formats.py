@@ -7,10 +7,10 @@ from typing import Iterable, Iterator
 
 
 def text(results: Iterable, verbose: bool) -> Iterator[str]:
-    """`path:line:column: CODE message`, 1-based columns as flake8 prints them; --verbose adds every check."""
+    """`path:line:column: CODE message` (Finding.location); --verbose adds every check."""
     for result in results:
         for finding in result.findings:
-            yield f"{finding.path}:{finding.line}:{finding.column + 1}: {finding.text}\n"
+            yield f"{finding.location}: {finding.text}\n"
         if verbose:
             yield "".join(f"{line}\n" for line in result.verbose)
 

@@ -11,6 +11,7 @@ from torchshape_lint.checks.finding import Finding
 from torchshape_lint.evaluate.project import ProjectFile
 from torchshape_lint.options import Settings
 from torchshape_lint.report import cache
+from torchshape_lint.source import notebook
 
 
 @dataclass
@@ -60,13 +61,13 @@ def fix_key(finding) -> str:
 
 
 def python_files(paths: list) -> tuple[list, list]:
-    """The .py files under the given paths (hidden folders skipped), and the paths that do not exist."""
+    """The .py files and notebooks under the given paths (hidden folders skipped), and the paths that do not exist."""
     files, missing = [], []
     for path in paths:
         if os.path.isdir(path):
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files.extend(os.path.join(root, n) for n in sorted(names) if n.endswith(".py"))
+                files.extend(os.path.join(root, n) for n in sorted(names) if n.endswith((".py", notebook.SUFFIX)))
         elif os.path.isfile(path):
             files.append(path)
         else:
@@ -115,16 +116,38 @@ def check_file(job: tuple) -> FileResult:
         result = FileResult.from_dict(path, cached)
         if all(file.unchanged() for file in result.read):
             return result
+    if notebook.is_notebook(path):
+        result = check_notebook(data, path, input_shape, confirm)
+    else:
+        result = check_python(data, path, input_shape, confirm)
+    if entry:
+        cache.store(entry, result.as_dict())
+    return result
+
+
+def check_python(data: bytes, path: str, input_shape: tuple | None, confirm: tuple | None) -> FileResult:
+    from torchshape_lint.checks.analyze import unreadable_file
     from torchshape_lint.source.reader import UNREADABLE, SourceFile
 
     try:
         source = SourceFile.from_bytes(data, path)
     except UNREADABLE as error:
-        result = FileResult(path, [unreadable_file(path, error)])
-    else:
-        result = check_text(source.text, path, input_shape, source.tree, confirm)
-    if entry:
-        cache.store(entry, result.as_dict())
+        return FileResult(path, [unreadable_file(path, error)])
+    return check_text(source.text, path, input_shape, source.tree, confirm)
+
+
+def check_notebook(data: bytes, path: str, input_shape: tuple | None, confirm: tuple | None) -> FileResult:
+    """A notebook's code cells checked as one module, each finding placed at its cell and the line in it. No fix
+    is offered: its positions would be the module's, not the cell's (and --fix refuses notebooks)."""
+    from torchshape_lint.checks.analyze import unreadable_file
+
+    try:
+        cells = notebook.read_notebook(data)
+    except ValueError as error:  # not JSON, or not a notebook
+        return FileResult(path, [unreadable_file(path, error)])
+    result = check_python(cells.text.encode(), path, input_shape, confirm)
+    cells.place_findings(result.findings)
+    result.fixes = {}
     return result
 
 
