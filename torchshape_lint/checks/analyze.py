@@ -50,6 +50,7 @@ class Step:
     before: tuple | None
     after: tuple | None
     formula: str = ""
+    layer: Any = field(default=None, repr=False)  # the layers.Layer applied (its parameters); None for an op
 
 
 @dataclass
@@ -207,7 +208,7 @@ def _step(app: Any) -> Step:
     before_steps = len(app.before.trace) if isinstance(app.before, Tensor) else 0
     added = isinstance(after, Tensor) and len(after.trace) > before_steps  # pass-through layers add none
     formula = after.trace[-1].formula if added else ""
-    return Step(span.line, span.column, app.label, _shape(app.before), _shape(after), formula)
+    return Step(span.line, span.column, app.label, _shape(app.before), _shape(after), formula, app.layer)
 
 
 def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Finding | None:

@@ -46,6 +46,7 @@ class Application:
     label: str
     before: Any
     after: Any  # a Tensor, or UNKNOWN when the output could not be known
+    layer: Any = field(default=None, repr=False)  # the layers.Layer applied; None for a functional op
 
 
 class Collector:
@@ -62,8 +63,8 @@ class Collector:
     def report(self, violation: Violation) -> None:
         self.violations.append(violation)
 
-    def applied(self, where: Any, label: str, before: Any, after: Any) -> None:
-        self.applications.append(Application(where, label, before, after))
+    def applied(self, where: Any, label: str, before: Any, after: Any, layer: Any = None) -> None:
+        self.applications.append(Application(where, label, before, after, layer))
 
     def wrap_dims(self, where: Any, label: str, tensor: Any, wanted: Any, rank: int) -> tuple | None:
         """The indexes the dims in `wanted` name in a tensor of `rank` dimensions (dims.wrap_dim); at the first one
