@@ -407,7 +407,8 @@ LAYER_ARGUMENTS = [
     ("LayerNorm", (10,), {"elementwise_affine": False}), ("Embedding", (100, 16), {"padding_idx": 0}),
     ("RNN", (10, 20), {}), ("RNN", (10, 20, 3), {"bias": False, "nonlinearity": "relu"}),
     ("GRU", (10, 20, 2), {"bidirectional": True}), ("LSTM", (10, 20), {}),
-    ("LSTM", (10, 20, 2), {"bidirectional": True, "proj_size": 7}), ("LSTM", (10, 20, 3), {"proj_size": 5, "bias": False}),
+    ("LSTM", (10, 20, 2), {"bidirectional": True, "proj_size": 7}),
+    ("LSTM", (10, 20, 3), {"proj_size": 5, "bias": False}),
     ("ReLU", (), {}), ("MaxPool2d", (2,), {}), ("Flatten", (), {}), ("Dropout", (0.5,), {}),
 ]
 
@@ -439,12 +440,13 @@ def test_layer_parameter_count_unknown(name, args):
 
 # Models whose table shows every layer they hold: convs, transposed convs, BatchNorm, Linear, a GRU, residual blocks,
 # a U-Net; as a class, a module-level instance, a builder. (Where a layer's input is unknown, the table stops
-# before it, and the total, of the layers shown, is less than torch's: README, explain.)
+# before it, and the total, of the layers shown, is less than torch's: see the README's explain section.)
 WHOLE_MODELS = [
     ("lenet_mnist.py", "Net"), ("vgg.py", "vgg16()"), ("vgg.py", "vgg11_bn()"), ("sequential_forms.py", "nested"),
     ("buggy/b12_resnet_symbolic.py", "Net"), ("users/u04_conv1d.py", "SignalNet"), ("users/u05_conv3d.py", "net"),
     ("users/u08_residual.py", "ResNet"), ("users/u09_unet.py", "UNet"), ("users/u11_lstm.py", "GRUTagger"),
-    ("users/u18_rebatch.py", "DCGANGen"), ("users/u18_rebatch.py", "DCGANDisc"), ("users/u22_python_semantics.py", "DictNet"),
+    ("users/u18_rebatch.py", "DCGANGen"), ("users/u18_rebatch.py", "DCGANDisc"),
+    ("users/u22_python_semantics.py", "DictNet"),
 ]
 
 

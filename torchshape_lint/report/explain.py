@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from torchshape_lint.options import OptionError
+from torchshape_lint.report import graph
 from torchshape_lint.shapes.tensor import show_shape as tensor_shape
 from torchshape_lint.unknown import UNKNOWN, Unknown
 
@@ -217,7 +218,26 @@ def as_json(items: list) -> str:
                       indent=2, ensure_ascii=False) + "\n"
 
 
-FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
+def chart(t: Table) -> graph.Chart:
+    """The table as a chain for the pictures: the input, then each step with its line, params and output shape."""
+    def detail(r: Row) -> str:
+        count = show_count(r)
+        return f"line {r.line}" + {"--": "", "shared": " · shared"}.get(count, f" · {count} params")
+
+    nodes = [graph.Node("input", [ORIGINS.get(t.origin, t.origin), show_shape(t.input)])]
+    nodes += [graph.Node(r.layer, [detail(r), show_shape(r.output)]) for r in t.rows]
+    arriving = [t.input] + [r.output for r in t.rows]
+    edges = [graph.Edge(show_shape(shape), [f.text for f in r.broken]) for shape, r in zip(arriving, t.rows)]
+    notes = [f"also at line {f.line}: {f.text}" for f in t.elsewhere] + [total_line(t)]
+    return graph.Chart(f"{t.path}::{t.model}", heading(t), nodes, edges, notes)
+
+
+def pictured(draw: Any) -> Any:
+    return lambda items: draw([chart(t) for t in items])
+
+
+FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json, "svg": pictured(graph.as_svg),
+           "html": pictured(graph.as_html), "mermaid": pictured(graph.as_mermaid)}
 
 
 # ---- command line -------------------------------------------------------------------------------------
@@ -229,7 +249,9 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     from torchshape_lint.report.cli import option_arguments
 
     option_arguments(parser)
-    parser.add_argument("--format", choices=tuple(FORMATS), default="text", help="text (default), markdown or json")
+    parser.add_argument("--format", choices=tuple(FORMATS), default="text",
+                        help="text (default), markdown or json; svg, html (one self-contained page) or mermaid: "
+                             "the steps drawn as a graph")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -778,8 +778,8 @@ def _build_table() -> dict:
     recurrent_integers = ("input_size", "hidden_size")
     add("RNN", recurrent + (("nonlinearity", "tanh"),) + recurrent_tail + FACTORY, recurrent_shape,
         declares="input_size", integers=recurrent_integers, parameters=recurrent_parameters(gates=1))
-    add("GRU", recurrent + recurrent_tail + FACTORY, recurrent_shape, declares="input_size", integers=recurrent_integers,
-        parameters=recurrent_parameters(gates=3))
+    add("GRU", recurrent + recurrent_tail + FACTORY, recurrent_shape, declares="input_size",
+        integers=recurrent_integers, parameters=recurrent_parameters(gates=3))
     add("LSTM", recurrent + recurrent_tail + (("proj_size", 0),) + FACTORY, recurrent_shape, declares="input_size",
         integers=recurrent_integers, parameters=recurrent_parameters(gates=4))
     add("PixelShuffle", (("upscale_factor", REQUIRED),), pixel_shuffle_shape(False))
