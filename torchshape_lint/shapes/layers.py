@@ -622,7 +622,7 @@ def flag(value: Any) -> Any:
 
 def count(*factors: Any) -> Any:
     """The product of known ints, else UNKNOWN."""
-    factors = tuple(as_int(f) if not isinstance(f, bool) else int(f) for f in factors)
+    factors = tuple(as_int(f) for f in factors)
     return dims.product(factors) if known(*factors) else UNKNOWN
 
 
