@@ -8,7 +8,6 @@ The SVG is written by hand, sized for a monospace font, so it needs nothing to d
 
 from __future__ import annotations
 
-import html
 import textwrap
 from dataclasses import dataclass, field
 
@@ -46,9 +45,15 @@ class Chart:
     notes: list = field(default_factory=list)
 
 
+XML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;"))
+
+
 def text(value: str) -> str:
-    """Escaped for XML and HTML text and attribute values."""
-    return html.escape(value, quote=True)
+    """Escaped for XML and HTML text and attribute values. (Not with the html module: run as `python -m` in a folder
+    with its own html.py, that file would be imported instead.)"""
+    for character, entity in XML_ESCAPES:
+        value = value.replace(character, entity)
+    return value
 
 
 def wrapped(problems: list) -> list:
