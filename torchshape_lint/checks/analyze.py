@@ -42,15 +42,24 @@ class Check:
 
 @dataclass
 class Step:
-    """One layer or op of a build, with its static shapes (None where unknown) — for explain and confirm."""
+    """One layer or op of a build, with its static shapes (None where unknown) — for explain, confirm and the editor.
+    Its place is the op's own call, or with `by_layer` the call that built the layer (Application.by_layer);
+    `path`, the file that holds it."""
 
+    path: str
     line: int
     column: int
+    end_line: int
+    end_column: int
     label: str
     before: tuple | None
     after: tuple | None
     formula: str = ""
-    layer: Any = field(default=None, repr=False)  # the layers.Layer applied (its parameters); None for an op
+    layer: Any = field(default=None, repr=False)  # the layers.Layer applied (its place, its parameters)
+
+    @property
+    def by_layer(self) -> bool:
+        return self.layer is not None
 
 
 @dataclass
@@ -201,14 +210,16 @@ def _shape(x: Any) -> tuple | None:
 def _step(app: Any) -> Step:
     from torchshape_lint.shapes.tensor import Tensor
 
-    span = app.where[0].span(app.where[1])
+    unit, node = app.where
+    span = unit.span(node)
     # A layer that returns a tuple (an RNN's output and hidden state) is shown by its first tensor, its output,
     # as torch's forward hooks and torchinfo show it.
     after = app.after[0] if isinstance(app.after, tuple) and app.after else app.after
     before_steps = len(app.before.trace) if isinstance(app.before, Tensor) else 0
     added = isinstance(after, Tensor) and len(after.trace) > before_steps  # pass-through layers add none
     formula = after.trace[-1].formula if added else ""
-    return Step(span.line, span.column, app.label, _shape(app.before), _shape(after), formula, app.layer)
+    return Step(unit.source.path, span.line, span.column, span.end_line, span.end_column, app.label,
+                _shape(app.before), _shape(after), formula, app.layer)
 
 
 def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Finding | None:

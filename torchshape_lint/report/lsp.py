@@ -1,22 +1,53 @@
 """The language server, `torchshape-lint lsp` (pygls, the [lsp] extra): diagnostics on open, change and save,
-and a quick fix wherever `--fix` would edit. Options come from the nearest pyproject.toml above each file."""
+a quick fix wherever `--fix` would edit, the shapes of every build on hover, and (when the editor turns them on)
+inlay hints with the shape an assignment binds. Options come from the nearest pyproject.toml above each file; the
+editor's own setting, `inlayHints`, from its initializationOptions or its `torchshape-lint` configuration section."""
 
 from __future__ import annotations
 
+import ast
 import os
+from dataclasses import dataclass
+from functools import cached_property
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from torchshape_lint import __version__
+from torchshape_lint.checks.analyze import Report, analyze_source
 from torchshape_lint.options import OptionError, Settings, find_pyproject, load_pyproject
 from torchshape_lint.report import rule_docs
-from torchshape_lint.report.runner import check_text, fix_key
+from torchshape_lint.report.explain import show_shape
+from torchshape_lint.report.noqa import unsilenced
+from torchshape_lint.report.runner import fix_key, fixes_for
 
 SOURCE = "torchshape-lint"
 server = LanguageServer(SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
-FIXES: dict = {}  # document uri → {fix_key: edit} of the last analysis
+ANALYSES: dict = {}  # document uri → its last Analysis
+EDITOR = {"inlayHints": False}  # the editor's settings: inlay hints are off until it turns them on
+INPUTS = {"pragma": "input from pragma", "usage": "input from usage", "option": "input from input-shape",
+          "symbolic": "symbolic input"}
+
+
+@dataclass
+class Analysis:
+    """A document's last analysis. What needs a pass over the whole source for positions, the quick fixes' edits
+    and the steps of hovers and inlay hints, is computed when first asked for, so that diagnostics do not wait."""
+
+    text: str
+    report: Report
+    findings: list  # noqa applied
+
+    @cached_property
+    def fixes(self) -> dict:
+        return fixes_for(self.text, self.report, self.findings)
+
+    @cached_property
+    def steps(self) -> list:
+        """(build, step) for each step that sits in this document."""
+        return [(build, step) for build in self.report.builds for step in build.steps
+                if step.path == self.report.path]
 
 
 def settings_for(path: str) -> Settings:
@@ -36,7 +67,8 @@ def client_range(document, start: tuple, end: tuple) -> types.Range:
 def publish(uri: str) -> None:
     document = server.workspace.get_text_document(uri)
     settings = settings_for(document.path)
-    result = check_text(document.source, document.path, settings.input_shape_for(document.path))
+    report = analyze_source(document.source, document.path, input_shape=settings.input_shape_for(document.path))
+    analysis = Analysis(document.source, report, unsilenced(report.findings, document.source, document.path))
     rules = {rule.code: rule for rule in rule_docs.rules()}
     diagnostics = [
         types.Diagnostic(
@@ -44,8 +76,8 @@ def publish(uri: str) -> None:
             message=f.text.removeprefix(f"{f.code} "), severity=types.DiagnosticSeverity.Error, code=f.code,
             code_description=types.CodeDescription(rule_docs.help_uri(rules[f.code])) if f.code in rules else None,
             source=SOURCE, data=fix_key(f))
-        for f in result.findings if settings.wanted(f.code)]
-    FIXES[uri] = result.fixes
+        for f in analysis.findings if settings.wanted(f.code)]
+    ANALYSES[uri] = analysis
     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, diagnostics, document.version))
 
 
@@ -66,7 +98,7 @@ def did_save(params: types.DidSaveTextDocumentParams) -> None:
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(params: types.DidCloseTextDocumentParams) -> None:
-    FIXES.pop(params.text_document.uri, None)
+    ANALYSES.pop(params.text_document.uri, None)
     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(params.text_document.uri, []))
 
 
@@ -75,9 +107,10 @@ def did_close(params: types.DidCloseTextDocumentParams) -> None:
 def code_action(params: types.CodeActionParams) -> list:
     uri = params.text_document.uri
     document = server.workspace.get_text_document(uri)
+    analysis = ANALYSES.get(uri)
     actions = []
     for diagnostic in params.context.diagnostics:
-        edit = FIXES.get(uri, {}).get(diagnostic.data) if diagnostic.source == SOURCE else None
+        edit = analysis.fixes.get(diagnostic.data) if analysis is not None and diagnostic.source == SOURCE else None
         if edit is None:
             continue
         change = types.TextEdit(client_range(document, tuple(edit["start"]), tuple(edit["end"])), edit["replacement"])
@@ -86,6 +119,91 @@ def code_action(params: types.CodeActionParams) -> list:
             kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
             edit=types.WorkspaceEdit(changes={uri: [change]})))
     return actions
+
+
+@server.feature(types.INITIALIZE)
+def initialize(params: types.InitializeParams) -> None:
+    configure(params.initialization_options)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
+    configure(params.settings.get(SOURCE) if isinstance(params.settings, dict) else None)
+
+
+def configure(options: object) -> None:
+    if isinstance(options, dict) and "inlayHints" in options:
+        EDITOR["inlayHints"] = options["inlayHints"] is True
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(params: types.HoverParams) -> types.Hover | None:
+    """On a layer's constructor call or an op's call: its input and output shapes in each build that runs it.
+    Where calls nest (`F.max_pool2d(torch.flatten(x, 1), 2)`), the innermost one under the cursor."""
+    document = server.workspace.get_text_document(params.text_document.uri)
+    at = document.position_from_client_units(params.position)
+    here = (at.line + 1, at.character)
+    under = [(build, step) for build, step in steps_of(params.text_document.uri)
+             if (step.line, step.column) <= here < (step.end_line, step.end_column)]
+    if not under:
+        return None
+    innermost = max((step for _, step in under), key=extent)
+    lines = dict.fromkeys(f"{step.label}  {show_shape(step.before)} → {show_shape(step.after)}   "
+                          f"[{build.name}, {INPUTS[build.origin]}]" for build, step in under
+                          if extent(step) == extent(innermost))
+    return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, "```text\n" + "\n".join(lines) + "\n```"),
+                       client_range(document, (innermost.line, innermost.column),
+                                    (innermost.end_line, innermost.end_column)))
+
+
+def steps_of(uri: str) -> list:
+    analysis = ANALYSES.get(uri)
+    return analysis.steps if analysis is not None else []
+
+
+def extent(step) -> tuple:
+    """A step's place, ordered so that of two nested calls the inner one is the greater."""
+    return step.line, step.column, -step.end_line, -step.end_column
+
+
+@server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
+def inlay_hint(params: types.InlayHintParams) -> list:
+    """After each assignment whose value is a call the analysis followed (`x = torch.flatten(x, 1)`), the shape it
+    binds in each build where it is known (distinct shapes joined by `|`). Off unless the editor's `inlayHints` setting
+    is true."""
+    if not EDITOR["inlayHints"]:
+        return []
+    document = server.workspace.get_text_document(params.text_document.uri)
+    shapes: dict = {}
+    for _, step in steps_of(params.text_document.uri):
+        # a layer's step may sit at its constructor, whose assignment binds the layer, not the layer's output
+        if step.by_layer or step.after is None:
+            continue
+        shapes.setdefault(extent(step), {})[show_shape(step.after)] = None
+    hints = []
+    for value in assigned_values(document.source):
+        first, last = document.lines[value.lineno - 1], document.lines[value.end_lineno - 1]
+        start = (value.lineno, code_points(first, value.col_offset))
+        end = (value.end_lineno, code_points(last, value.end_col_offset))
+        bound = shapes.get((*start, -end[0], -end[1]))
+        if bound is not None and params.range.start.line <= end[0] - 1 <= params.range.end.line:
+            hints.append(types.InlayHint(client_range(document, end, end).end, f"▸ {' | '.join(bound)}",
+                                         kind=types.InlayHintKind.Type, padding_left=True))
+    return hints
+
+
+def assigned_values(text: str) -> list:
+    """The value of each assignment statement (`x = ...`, `x: T = ...`) of the text; none while it does not parse."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return [node.value for node in ast.walk(tree) if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value]
+
+
+def code_points(line: str, utf8_offset: int) -> int:
+    """ast's columns count UTF-8 bytes; the analysis's count code points."""
+    return len(line.encode()[:utf8_offset].decode(errors="ignore"))
 
 
 def serve() -> None:

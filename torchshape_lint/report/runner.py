@@ -57,7 +57,6 @@ def python_files(paths: list) -> tuple[list, list]:
 def check_text(text: str, path: str, input_shape: tuple | None, tree=None, confirm: tuple | None = None) -> FileResult:
     """`confirm`: (device, time limit) to run the models in PyTorch (see report/confirm.py), or None."""
     from torchshape_lint.checks.analyze import analyze_source
-    from torchshape_lint.report.fix import fix_edits
     from torchshape_lint.report.noqa import unsilenced
 
     report = analyze_source(text, path, tree, input_shape)
@@ -67,9 +66,16 @@ def check_text(text: str, path: str, input_shape: tuple | None, tree=None, confi
 
         confirmed = [f"{path}: {result.line()}" for result in confirm_report(report, text, *confirm, input_shape)]
     findings = unsilenced(report.findings, text, path)
-    fixes = {fix_key(edit.finding): {"start": list(edit.start), "end": list(edit.end), "replacement": edit.replacement}
-             for edit in fix_edits(text, report, findings)}
-    return FileResult(path, findings, verbose_lines(report) + confirmed, fixes=fixes, read=report.read)
+    return FileResult(path, findings, verbose_lines(report) + confirmed, fixes=fixes_for(text, report, findings),
+                      read=report.read)
+
+
+def fixes_for(text: str, report, findings: list) -> dict:
+    """The edit `--fix` would make for each of the findings, by `fix_key`."""
+    from torchshape_lint.report.fix import fix_edits
+
+    return {fix_key(edit.finding): {"start": list(edit.start), "end": list(edit.end), "replacement": edit.replacement}
+            for edit in fix_edits(text, report, findings)}
 
 
 def check_file(job: tuple) -> FileResult:

@@ -46,7 +46,14 @@ class Application:
     label: str
     before: Any
     after: Any  # a Tensor, or UNKNOWN when the output could not be known
-    layer: Any = field(default=None, repr=False)  # the layers.Layer applied; None for a functional op
+    # The layers.Layer applied (None for an op): `where` is then the call that built the layer, a constructor
+    # (`nn.Conv2d(...)`, applied elsewhere) or a functional call that builds one and applies it at once
+    # (`F.max_pool2d(x, 2)`). Explain counts its parameters.
+    layer: Any = field(default=None, repr=False)
+
+    @property
+    def by_layer(self) -> bool:
+        return self.layer is not None
 
 
 class Collector:
