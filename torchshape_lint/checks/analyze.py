@@ -32,6 +32,7 @@ class Check:
     declared: Any
     arriving: str
     agrees: bool
+    fits: str = ""  # agreeing on symbolic sizes: the input sizes that give the declared size (dims.fitting_sizes)
 
     @property
     def line(self) -> int:
@@ -71,6 +72,7 @@ class Build:
     input: tuple | None
     applications: list = field(default_factory=list, repr=False)
     is_model: bool = False  # the build made a module (not `<module>`, nor a function that only uses one)
+    line: int = 0  # the line of the statement that defines it (its class, builder or assignment); 0 for `<module>`
 
     @property
     def steps(self) -> list:
@@ -88,6 +90,9 @@ class Report:
     layers_checked: int = 0
     layers_unknown: int = 0
     skipped: list = field(default_factory=list)  # (model, reason)
+    checked_models: list = field(default_factory=list)  # the Builds that count as models (see _checked_models)
+    stopped: list = field(default_factory=list)  # those whose evaluation stopped (the reason is in skipped)
+    symbolic_only: list = field(default_factory=list)  # the others that no concrete input reached
     read: list = field(default_factory=list)  # project.ProjectFile: each project file the analysis looked for
 
 
@@ -157,17 +162,16 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
     builds = Builds(source, input_shape)
     found: dict = {}
     ran = list(builds.run())
-    in_users_terms([collector for _, collector, _, _ in ran])  # suggestions that hold for every build
-    for model, collector, origin, is_model in ran:
+    in_users_terms([collector for _, collector, _, _, _ in ran])  # suggestions that hold for every build
+    for model, collector, origin, is_model, line in ran:
         report.models.append(model)
-        report.builds.append(_build(model, collector, is_model))
+        report.builds.append(_build(model, collector, is_model, line))
         report.layers_checked += collector.layers_checked
         report.layers_unknown += collector.layers_unknown
         for check in collector.checks:
             fits = dims.fitting_sizes(check.arriving, check.declared) if check.agrees else ""
-            report.checks.append(Check(model, check.label, check.where, check.declared,
-                                       f"{check.arriving} (for {fits})" if fits else str(check.arriving),
-                                       check.agrees))
+            report.checks.append(Check(model, check.label, check.where, check.declared, str(check.arriving),
+                                       check.agrees, fits))
         for violation in collector.violations:
             finding = _finding(source, violation, model, origin)
             if finding is None:
@@ -181,6 +185,10 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
                 continue
             found[key] = finding
     report.skipped.extend(builds.skipped)
+    report.checked_models = _checked_models(report.builds)
+    report.stopped = [build for build in report.checked_models if build.name in dict(builds.skipped)]
+    report.symbolic_only = _symbolic_only([build for build in report.checked_models if build not in report.stopped],
+                                          report.builds)
     report.findings = sorted(_prefer_concrete(found.values()), key=lambda f: (f.line, f.column, f.code))
 
 
@@ -190,7 +198,26 @@ def _prefer_concrete(findings: Any) -> list:
     return [f for f in findings if f.origin != "symbolic" or (f.code, f.line, f.column) not in concrete]
 
 
-def _build(model: str, collector: Any, is_model: bool) -> Build:
+def _sites(build: Build) -> set:
+    """The layers and ops a build applied, by the identity of the call that made each."""
+    return {id(app.where[1]) for app in build.applications if app.where is not None}
+
+
+def _checked_models(builds: list) -> list:
+    """The builds that made a module, and the runs that made none but applied layers no such build made
+    (`make(8)(torch.zeros(1, 3, 8, 8))` at module level, a model imported from a sibling module run in `main()`)."""
+    made = set().union(*(_sites(build) for build in builds if build.is_model))
+    return [build for build in builds if build.is_model or _sites(build) - made]
+
+
+def _symbolic_only(models: list, builds: list) -> list:
+    """The models checked on symbolic sizes only: their own input is symbolic, and no build on a concrete input
+    (the file's usage, a builder, a pragma) applied any of their layers."""
+    reached = set().union(*(_sites(build) for build in builds if build.origin != "symbolic"))
+    return [build for build in models if build.origin == "symbolic" and not _sites(build) & reached]
+
+
+def _build(model: str, collector: Any, is_model: bool, line: int = 0) -> Build:
     from torchshape_lint.shapes.tensor import Tensor
 
     first = collector.applications[0] if collector.applications else None
@@ -198,7 +225,7 @@ def _build(model: str, collector: Any, is_model: bool) -> Build:
     shape = _shape(before)
     if shape is None and first is not None and isinstance(first.after, Tensor) and first.after.trace:
         shape = first.after.trace[0].before  # a pending input takes its shape in the first layer that reads it
-    return Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications, is_model)
+    return Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications, is_model, line)
 
 
 def _shape(x: Any) -> tuple | None:

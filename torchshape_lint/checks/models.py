@@ -21,8 +21,9 @@ class Builds:
         self.skipped: list = []
         self.pragmas = Pragmas.of(source)
 
-    def run(self) -> Iterator[tuple[str, Collector, str, bool]]:
-        """(build name, what its evaluation collected, origin, whether it built a module) for each build;
+    def run(self) -> Iterator[tuple[str, Collector, str, bool, int]]:
+        """(build name, what its evaluation collected, origin, whether it built a module, the line of the statement
+        that defines it, 0 for `<module>`) for each build;
         a function that runs on its defaults but returns no model still counts, for the usage inside it."""
         from torchshape_lint.checks.analyze import FILE_STEP_BUDGET
 
@@ -30,7 +31,7 @@ class Builds:
         interp.check = Collector()
         self.report_pragma_problems(interp.check)
         interp.run_module()  # module-level code, usage included
-        yield "<module>", interp.check, "usage", False
+        yield "<module>", interp.check, "usage", False, 0
         spent = interp.steps
         for name, top, make in self.candidates():
             if spent > FILE_STEP_BUDGET:
@@ -50,7 +51,7 @@ class Builds:
             except Abort as stop:
                 self.skipped.append((name, str(stop)))
             spent += interp.steps
-            yield name, interp.check, "model", is_model
+            yield name, interp.check, "model", is_model, top.node.lineno
 
     def report_pragma_problems(self, check: Collector) -> None:
         """A pragma that cannot be read, or stands where it applies to nothing, is reported at its own line

@@ -16,9 +16,10 @@ def text(results: Iterable, verbose: bool) -> Iterator[str]:
 
 
 def json_list(results: Iterable, verbose: bool) -> Iterator[str]:
-    """A list of findings: code, name, path, line, column (0-based), end_line, end_column, message, suggestion,
-    trace, model, origin, builds."""
-    yield json.dumps([f.as_dict() for result in results for f in result.findings], indent=2) + "\n"
+    """A list of findings: code, name, path, line, column, end_line, end_column, message, suggestion, trace, model,
+    origin, builds. Lines and columns are 1-based, as in the text format (and ruff's JSON)."""
+    yield json.dumps([dict(f.as_dict(), column=f.column + 1, end_column=f.end_column + 1)
+                      for result in results for f in result.findings], indent=2) + "\n"
 
 
 def github(results: Iterable, verbose: bool) -> Iterator[str]:
