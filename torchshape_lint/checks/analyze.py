@@ -56,7 +56,11 @@ class Step:
     before: tuple | None
     after: tuple | None
     formula: str = ""
-    by_layer: bool = False
+    layer: Any = field(default=None, repr=False)  # the layers.Layer applied (its place, its parameters)
+
+    @property
+    def by_layer(self) -> bool:
+        return self.layer is not None
 
 
 @dataclass
@@ -242,7 +246,7 @@ def _step(app: Any) -> Step:
     added = isinstance(after, Tensor) and len(after.trace) > before_steps  # pass-through layers add none
     formula = after.trace[-1].formula if added else ""
     return Step(unit.source.path, span.line, span.column, span.end_line, span.end_column, app.label,
-                _shape(app.before), _shape(after), formula, app.by_layer)
+                _shape(app.before), _shape(after), formula, app.layer)
 
 
 def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Finding | None:
