@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -26,6 +27,16 @@ def locate(path, needle, occurrence=0):
     hits = [(number, line.index(needle) + 1) for number, line in enumerate(Path(path).read_text().splitlines(), 1)
             if needle in line]
     return hits[occurrence]
+
+
+def cell_location(path, needle):
+    """(cell, line in the cell, 1-based column) of the first code line holding `needle`, read from the notebook's
+    JSON: cells counted from 1, markdown cells included, as ruff and the editors count them."""
+    for cell_number, cell in enumerate(json.loads(Path(path).read_text())["cells"], 1):
+        for line_number, line in enumerate("".join(cell["source"]).split("\n"), 1):
+            if cell["cell_type"] == "code" and needle in line:
+                return cell_number, line_number, line.index(needle) + 1
+    raise AssertionError(f"{needle!r} not in {path}")
 
 
 @pytest.fixture

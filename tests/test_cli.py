@@ -41,7 +41,7 @@ def test_json_output():
     assert len(data) == 1
     item = data[0]
     line, col = locate(FIXTURES / "lenet_mnist.py", "nn.Linear(16 * 5 * 5")
-    assert (item["code"], item["name"], item["line"], item["column"] + 1) == ("TSL001", "linear-in-features", line, col)
+    assert (item["code"], item["name"], item["line"], item["column"]) == ("TSL001", "linear-in-features", line, col)
     assert item["suggestion"] == "16 * 4 * 4"
     assert any("MaxPool2d" in step for step in item["trace"])
 

@@ -12,7 +12,7 @@ from conftest import FIXTURES, ROOT, cli
 GOLDEN = ROOT / "tests" / "golden"
 VGG16 = ("fixtures/vgg.py::vgg16", "--input-shape", "1,3,224,224")
 LENET = ("fixtures/lenet_mnist.py::<module>",)
-ROW = re.compile(r"^ *(\d+)  (\S+) +(\([^)]*\))(?: +(.*))?$")
+ROW = re.compile(r"^ *(\d+)  (\S+) +(\([^)]*\)) +(\S+)(?:  (.*))?$")  # line, layer, output, params, formula
 # The torch function each layer or op of the tables runs (as a TorchFunctionMode sees it).
 TORCH_OP = {"Conv2d": "conv2d", "ReLU": "relu", "MaxPool2d": "max_pool2d", "AdaptiveAvgPool2d": "adaptive_avg_pool2d",
             "torch.flatten": "flatten", "Linear": "linear", "Dropout": "dropout"}
@@ -20,7 +20,12 @@ TORCH_OP = {"Conv2d": "conv2d", "ReLU": "relu", "MaxPool2d": "max_pool2d", "Adap
 
 def rows(text):
     """(line, layer, output, formula) of each table row of a text table."""
-    return [(int(m[1]), m[2], m[3], m[4] or "") for m in map(ROW.match, text.splitlines()) if m]
+    return [(int(m[1]), m[2], m[3], m[5] or "") for m in map(ROW.match, text.splitlines()) if m]
+
+
+def counts(text):
+    """The params column of each table row of a text table."""
+    return [m[4] for m in map(ROW.match, text.splitlines()) if m]
 
 
 @pytest.mark.parametrize("args, golden, code", [
@@ -125,6 +130,24 @@ def test_golden_shapes_are_torchs(golden, build):
     ops = {TORCH_OP[layer] for _, layer, _, _ in table}
     ran = [(name, out) for name, out in torch_ops(model, shape) if name in ops]
     assert ran == [(TORCH_OP[layer], output) for _, layer, output, _ in table]
+
+
+@pytest.mark.parametrize("golden, fixture, build", [
+    ("explain_vgg16_224.txt", "vgg.py", lambda module: module.vgg16()),
+    ("explain_lenet_mnist.txt", "lenet_mnist.py", lambda module: module.Net()),  # as written: it builds, then breaks
+])
+def test_golden_parameter_counts_are_torchs(golden, fixture, build):
+    """Each row's params, in the order the model runs its layers (here also the order it makes them), and the total
+    are those of torch's modules."""
+    torch = pytest.importorskip("torch")
+    with torch.device("meta"):
+        model = build(load(FIXTURES / fixture))
+    text = (GOLDEN / golden).read_text()
+    shown = [int(c.replace(",", "")) for c in counts(text) if c != "--"]
+    layers = [sum(p.numel() for p in m.parameters()) for m in model.modules() if not list(m.children())]
+    assert shown == [n for n in layers if n]
+    total = sum(p.numel() for p in model.parameters())
+    assert f"total params (layers above): {total:,}" in text.splitlines()
 
 
 def test_lenet_as_written_fails_in_torch_where_marked():
@@ -370,3 +393,99 @@ def test_flatten_of_a_1x1_map_shows_its_product(tmp_path):
     (table,) = json.loads(cli("explain", "resnet8.py::resnet8", "--format", "json", cwd=tmp_path).stdout)
     view = next(step for step in table["steps"] if step["layer"] == ".view")
     assert (view["output"], view["formula"]) == ([2, 64], "64*1*1 = 64")
+
+
+# ---- parameter counts ----------------------------------------------------------------------------------------
+
+LAYER_ARGUMENTS = [
+    ("Conv1d", (4, 8, 3), {}), ("Conv2d", (6, 12, (3, 5)), {"groups": 3, "bias": False}),
+    ("Conv3d", (2, 4, 3), {"stride": 2}), ("ConvTranspose2d", (6, 4, 3), {"groups": 2}),
+    ("ConvTranspose1d", (3, 5, 4), {"bias": False}), ("Linear", (7, 5), {}), ("Linear", (7, 5), {"bias": False}),
+    ("BatchNorm2d", (16,), {}), ("BatchNorm1d", (16,), {"affine": False}), ("BatchNorm3d", (16,), {"bias": False}),
+    ("InstanceNorm2d", (8,), {}), ("InstanceNorm1d", (8,), {"affine": True}), ("GroupNorm", (4, 12), {}),
+    ("GroupNorm", (4, 12), {"affine": False}), ("LayerNorm", ((4, 5),), {}), ("LayerNorm", (10,), {"bias": False}),
+    ("LayerNorm", (10,), {"elementwise_affine": False}), ("Embedding", (100, 16), {"padding_idx": 0}),
+    ("RNN", (10, 20), {}), ("RNN", (10, 20, 3), {"bias": False, "nonlinearity": "relu"}),
+    ("GRU", (10, 20, 2), {"bidirectional": True}), ("LSTM", (10, 20), {}),
+    ("LSTM", (10, 20, 2), {"bidirectional": True, "proj_size": 7}),
+    ("LSTM", (10, 20, 3), {"proj_size": 5, "bias": False}),
+    ("ReLU", (), {}), ("MaxPool2d", (2,), {}), ("Flatten", (), {}), ("Dropout", (0.5,), {}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", LAYER_ARGUMENTS)
+def test_layer_parameter_count_is_torchs(name, args, kwargs):
+    torch = pytest.importorskip("torch")
+    from torchshape_lint.shapes.layers import bind, spec_for
+
+    spec = spec_for(name)
+    counted = spec.parameters(bind(spec, args, kwargs))
+    assert counted == sum(p.numel() for p in getattr(torch.nn, name)(*args, **kwargs).parameters())
+
+
+@pytest.mark.parametrize("name, args", [
+    ("Linear", ("UNKNOWN", 5)), ("Conv2d", (3, "UNKNOWN", 3)), ("LSTM", (10, 20, "UNKNOWN")),
+    ("Conv2d", (3, 8, 3, 1, 0, 1, 2)),  # 3 channels do not split into 2 groups: torch raises, no count
+    ("LSTM", (10, 20, 1, True, False, 0.0, False, 20)),  # proj_size must be smaller than hidden_size
+    ("LazyLinear", (10,)), ("PReLU", ()),  # sized at the first call; arguments not read
+])
+def test_layer_parameter_count_unknown(name, args):
+    from torchshape_lint.shapes.layers import bind, spec_for
+    from torchshape_lint.unknown import UNKNOWN, Unknown
+
+    spec = spec_for(name)
+    bound = bind(spec, tuple(UNKNOWN if a == "UNKNOWN" else a for a in args), {})
+    assert isinstance(spec.parameters(bound), Unknown)
+
+
+# Models whose table shows every layer they hold: convs, transposed convs, BatchNorm, Linear, a GRU, residual blocks,
+# a U-Net; as a class, a module-level instance, a builder. (Where a layer's input is unknown, the table stops
+# before it, and the total, of the layers shown, is less than torch's: see the README's explain section.)
+WHOLE_MODELS = [
+    ("lenet_mnist.py", "Net"), ("vgg.py", "vgg16()"), ("vgg.py", "vgg11_bn()"), ("sequential_forms.py", "nested"),
+    ("buggy/b12_resnet_symbolic.py", "Net"), ("users/u04_conv1d.py", "SignalNet"), ("users/u05_conv3d.py", "net"),
+    ("users/u08_residual.py", "ResNet"), ("users/u09_unet.py", "UNet"), ("users/u11_lstm.py", "GRUTagger"),
+    ("users/u18_rebatch.py", "DCGANGen"), ("users/u18_rebatch.py", "DCGANDisc"),
+    ("users/u22_python_semantics.py", "DictNet"),
+]
+
+
+@pytest.mark.parametrize("fixture, model", WHOLE_MODELS)
+def test_total_parameters_are_torchs(fixture, model):
+    """explain's total equals `sum(p.numel() for p in m.parameters())` of the model torch builds from the same file,
+    and each row's count equals that of the layer it shows (the rows' sum is the total: no layer is applied twice)."""
+    torch = pytest.importorskip("torch")
+    import runpy
+
+    result = cli("explain", f"fixtures/{fixture}::{model}", "--format", "json")
+    (table,) = json.loads(result.stdout)
+    with torch.device("meta"):
+        built = runpy.run_path(str(FIXTURES / fixture), run_name="explained")[model.rstrip("()")]
+        built = built() if isinstance(built, type) or model.endswith("()") else built
+    assert table["parameters"] == sum(p.numel() for p in built.parameters()) > 0
+    layers = [m for m in built.modules() if not list(m.children()) and type(m).__module__.startswith("torch.nn")]
+    counted = sorted(step["parameters"] for step in table["steps"] if step["parameters"])
+    assert counted == sorted(n for n in (sum(p.numel() for p in m.parameters()) for m in layers) if n)
+
+
+def test_shared_layer_is_counted_once(tmp_path):
+    """By hand: Linear(8, 8) holds 8*8 + 8 = 72; applied twice, torch counts it once."""
+    (tmp_path / "twice.py").write_text(
+        "import torch\nimport torch.nn as nn\n\n\nclass Twice(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.fc = nn.Linear(8, 8)\n\n    def forward(self, x):\n"
+        "        return self.fc(self.fc(x))\n\n\nTwice()(torch.zeros(2, 8))\n")
+    result = cli("explain", f"{tmp_path / 'twice.py'}::<module>")
+    assert [r[1:] for r in rows(result.stdout)] == [("Linear", "(2, 8)", ""), ("Linear", "(2, 8)", "")]
+    assert counts(result.stdout) == ["72", "shared"]
+    assert "total params (layers above): 72" in result.stdout.splitlines()
+
+
+def test_unknown_count_makes_the_total_unknown(tmp_path):
+    (tmp_path / "lazy.py").write_text("import torch\nimport torch.nn as nn\n\n"
+                                      "model = nn.Sequential(nn.Linear(4, 8), nn.LazyLinear(3))\n"
+                                      "model(torch.zeros(2, 4))\n")
+    result = cli("explain", f"{tmp_path / 'lazy.py'}::<module>", "--format", "json")
+    (table,) = json.loads(result.stdout)
+    assert ([s["parameters"] for s in table["steps"]], table["parameters"]) == ([40, None], None)
+    text = cli("explain", f"{tmp_path / 'lazy.py'}::<module>").stdout
+    assert "total params (layers above): unknown (not known for LazyLinear at line 4)" in text.splitlines()

@@ -23,7 +23,7 @@ def copy(tmp_path, fixture, name=None):
 def test_diff_prints_the_change_and_writes_nothing(tmp_path):
     path = copy(tmp_path, "vgg_no_avgpool.py", "m.py")
     before = path.read_text()
-    result = cli("--diff", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
+    result = cli("--diff", "--quiet", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
     line = before.splitlines(keepends=True).index(VGG_LINE) + 1
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout.startswith(f"--- a/m.py\n+++ b/m.py\n@@ -{line - 3},7 +{line - 3},7 @@\n")
@@ -177,8 +177,8 @@ def test_fix_with_diff_only_shows_the_diff(tmp_path):
     """--diff writes nothing, also when --fix is given with it."""
     path = copy(tmp_path, "vgg_no_avgpool.py", "m.py")
     before = path.read_text()
-    alone = cli("--diff", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
-    both = cli("--fix", "--diff", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
+    alone = cli("--diff", "--quiet", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
+    both = cli("--fix", "--diff", "--quiet", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
     assert both.returncode == 0 and both.stdout == alone.stdout and "+" + VGG_FIXED in both.stdout
     assert (both.stderr, path.read_text()) == ("", before)
 
@@ -186,7 +186,7 @@ def test_fix_with_diff_only_shows_the_diff(tmp_path):
 def test_fix_says_what_it_changed_on_stderr(tmp_path):
     path = copy(tmp_path, "vgg_no_avgpool.py", "m.py")
     line = path.read_text().splitlines(keepends=True).index(VGG_LINE) + 1
-    result = cli("--fix", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
+    result = cli("--fix", "--quiet", "--input-shape", "1,3,32,32", "m.py", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (0, "")
     column = VGG_LINE.index("512") + 1
     assert result.stderr == f"fixed m.py:{line}:{column}: TSL001 in_features 512 * 7 * 7 → 512 * 1 * 1\n"
@@ -261,7 +261,7 @@ def test_a_size_held_by_a_name_in_every_build_is_said_and_fixed_with_the_name(tm
     assert [text.split(": ", 1)[0] for text in found.stdout.splitlines()] == [f"m.py:{line}:{column}"] * 3
     assert [text.rsplit("; ", 1)[1] for text in found.stdout.splitlines()] == [
         "use planes (16 here)", "use planes (32 here)", "use planes (64 here)"]
-    result = cli("--fix", "m.py", cwd=tmp_path)
+    result = cli("--fix", "--quiet", "m.py", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (0, "")
     assert path.read_text() == WIDTHS.replace("nn.BatchNorm2d(in_planes)", "nn.BatchNorm2d(planes)")
     argument = column + len("nn.BatchNorm2d(")
@@ -287,7 +287,7 @@ make(16)(torch.zeros(1, 3, 8, 8))
 make(32)(torch.zeros(1, 3, 8, 8))
 '''
     (tmp_path / "m.py").write_text(source)
-    result = cli("--fix", "m.py", cwd=tmp_path)
+    result = cli("--fix", "--quiet", "m.py", cwd=tmp_path)
     assert (tmp_path / "m.py").read_text() == source
     assert result.returncode == 1 and result.stderr == ""
     assert [text.rsplit("; ", 1)[1] for text in result.stdout.splitlines()] == [

@@ -56,7 +56,7 @@ def test_a_float_size_is_reported_where_torch_cannot_build_the_layer(tmp_path):
     import json
 
     found = {(f["line"], f["column"]): f["message"] for f in json.loads(result.stdout)}
-    expected = {(5 + 4 * i, 11) for i, layer in enumerate(LAYERS) if raises_in_torch(layer)}
+    expected = {(5 + 4 * i, len("    return ") + 1) for i, layer in enumerate(LAYERS) if raises_in_torch(layer)}
     assert len(expected) == 15  # the first fifteen raise: the test's own premise, from torch
     assert set(found) == expected, result.stdout
     for (line, _), message in found.items():

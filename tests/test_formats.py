@@ -19,8 +19,8 @@ def test_json_has_every_key_of_a_finding():
     assert set(item) >= {"code", "name", "path", "line", "column", "end_line", "end_column", "message",
                          "suggestion", "trace"}
     line, col = locate(LENET, "nn.Linear(16 * 5 * 5, 120)")
-    assert (item["line"], item["column"], item["end_line"]) == (line, col - 1, line)
-    assert item["end_column"] == col - 1 + len("nn.Linear(16 * 5 * 5, 120)")
+    assert (item["line"], item["column"], item["end_line"]) == (line, col, line)
+    assert item["end_column"] == col + len("nn.Linear(16 * 5 * 5, 120)")
     assert item["suggestion"] == "16 * 4 * 4" and item["message"].startswith("TSL001 ")
     assert [step.split(":")[0] for step in item["trace"]][:4] == ["Conv2d", "MaxPool2d", "Conv2d", "MaxPool2d"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, locate
+from conftest import FIXTURES, ROOT, cell_location, locate
 
 from torchshape_lint.checks.rules import by_code
 
@@ -133,3 +133,83 @@ def test_zero_files_and_many_files(hook_repo, env, tmp_path):
     assert many.returncode == 1 and many.stdout.count(": TSL001 ") == 1 and "zz_bad.py:" in many.stdout
     clean = pre_commit("run", "torchshape-lint", "--files", *files, cwd=work, env=env)
     assert clean.returncode == 0 and "Passed" in clean.stdout
+
+
+def test_notebook_through_the_hook(hook_repo, env, tmp_path):
+    """A notebook is staged like any file: the hook reads its code cells and names the cell and the line."""
+    notebook = FIXTURES / "lenet_mnist.ipynb"
+    work = project(tmp_path, {"lenet.ipynb": notebook.read_text()})
+    cell, line, column = cell_location(notebook, "nn.Linear(16 * 5 * 5")
+    result = pre_commit("try-repo", str(hook_repo), "torchshape-lint", "--all-files", cwd=work, env=env)
+    assert result.returncode == 1 and f"lenet.ipynb:cell {cell}:{line}:{column}: TSL001 " in result.stdout, \
+        result.stdout + result.stderr
+
+
+BLOCKS = '''\
+import torch.nn as nn
+
+
+class ConvBlock(nn.Module):
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(self.conv(x))
+'''
+# A pool added to the block halves 32x32 to 16x16: 16 * 16 * 16 = 4096 features then reach model.py's Linear.
+BLOCKS_WITH_POOL = BLOCKS.replace("        self.relu = nn.ReLU()\n",
+                                  "        self.relu = nn.ReLU()\n        self.pool = nn.MaxPool2d(2)\n").replace(
+    "return self.relu(self.conv(x))", "return self.pool(self.relu(self.conv(x)))")
+MODEL = '''\
+import torch
+import torch.nn as nn
+
+from blocks import ConvBlock
+
+
+# torchshape: input=(1, 3, 32, 32)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = ConvBlock(3, 16)
+        self.classifier = nn.Linear(16 * 32 * 32, 10)
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+'''
+
+
+def test_project_hook_refuses_a_commit_that_only_touches_the_imported_sibling(hook_repo, env, tmp_path):
+    """The commit stages blocks.py alone: the per-file hook checks blocks.py (right on its own) and passes; the
+    whole-project hook checks model.py too, which imports it, and refuses the commit."""
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hook_repo, capture_output=True, text=True).stdout.strip()
+    config = textwrap.dedent(f"""\
+        repos:
+          - repo: {hook_repo}
+            rev: {rev}
+            hooks:
+              - id: torchshape-lint
+              - id: torchshape-lint-project
+        """)
+    work = project(tmp_path, {".pre-commit-config.yaml": config, "blocks.py": BLOCKS, "model.py": MODEL})
+    git("commit", "-q", "-m", "a model and its block", cwd=work)
+    assert pre_commit("install", cwd=work, env=env).returncode == 0
+    (work / "blocks.py").write_text(BLOCKS_WITH_POOL)
+    git("add", "blocks.py", cwd=work)
+    commit = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-m", "pool in the block"],
+                            cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    output = commit.stdout + commit.stderr
+    line, col = locate(work / "model.py", "nn.Linear(16 * 32 * 32")
+    assert commit.returncode != 0, output
+    assert [hook.split(".")[0] + ": " + hook.rsplit(".", 1)[-1] for hook in output.splitlines()
+            if hook.startswith("torchshape-lint")] == ["torchshape-lint: Passed",
+                                                       "torchshape-lint (whole project): Failed"], output
+    assert f"model.py:{line}:{col}: TSL001 Linear(in_features=16384) but 4096 features arrive" in output
+    # with the block as it was, the project is right again and the commit goes through
+    (work / "blocks.py").write_text(BLOCKS)
+    git("add", "blocks.py", cwd=work)
+    commit = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--allow-empty", "-m",
+                             "no pool"], cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    assert commit.returncode == 0, commit.stdout + commit.stderr

@@ -19,7 +19,7 @@ def test_pyproject_is_read_without_tomllib(tmp_path):
     """VGG without its adaptive pool at the 32x32 input that pyproject.toml gives: five pools take 32 to 1."""
     (tmp_path / "pyproject.toml").write_text('[tool.torchshape-lint]\ninput-shape = "1,3,32,32"\n')
     (tmp_path / "vgg.py").write_text((FIXTURES / "vgg_no_avgpool.py").read_text())
-    result = subprocess.run([sys.executable, "-c", AS_ON_PYTHON_310, "--no-cache", "vgg.py"], cwd=tmp_path,
+    result = subprocess.run([sys.executable, "-c", AS_ON_PYTHON_310, "--no-cache", "--quiet", "vgg.py"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
     line, column = locate(tmp_path / "vgg.py", "nn.Linear(512 * 7 * 7")
     assert (result.returncode, result.stderr) == (1, "")

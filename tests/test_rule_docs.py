@@ -33,7 +33,7 @@ def test_docs_rules_md_is_generated_from_the_rules():
 def test_rule_command_prints_every_section():
     result = cli("rule", "TSL001")
     assert result.returncode == 0
-    for title in ("TSL001 (linear-in-features)", "What it finds:", "Why it matters:", "Fix:", "Fix safety: Unsafe",
+    for title in ("TSL001 (linear-in-features)", "What it finds:", "Why it matters:", "Fix:", "Fix safety: `--fix`",
                   "Example (flagged):", "nn.Linear(16 * 8 * 8, 10)", "Instead:", "nn.Linear(16 * 16 * 16, 10)"):
         assert title in result.stdout, title
     assert cli("rule", "TSL999").returncode == 2
@@ -50,3 +50,16 @@ def test_examples_through_the_command_line(tmp_path):
         found.setdefault(item["path"], []).append(item["code"])
     assert found == {f"./{rule.code}_bad.py": [rule.code] for rule in ON_SOURCE}
     assert result.returncode == 1
+
+
+def test_fix_safety_says_what_fix_does(tmp_path):
+    """A rule's "Fix safety" starts with `--fix` exactly when --fix changes its flagged example (given a concrete
+    input where the example has none), and says "No automatic fix" otherwise."""
+    for rule in ON_SOURCE:
+        path = tmp_path / f"{rule.code}_bad.py"
+        path.write_text(rule.bad)
+        diff = cli("--no-cache", "--diff", "--input-shape", "1,3,32,32", str(path)).stdout
+        if diff:
+            assert rule.fix_safety.startswith("`--fix`"), f"{rule.code}: --fix changes its example:\n{diff}"
+        else:
+            assert rule.fix_safety.startswith("No automatic fix"), f"{rule.code}: {rule.fix_safety}"

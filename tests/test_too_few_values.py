@@ -37,7 +37,7 @@ def test_instance_norm_on_one_value_is_reported_where_torch_raises_in_eval_mode(
     assert sorted(found) == sorted(expected), result.stdout
     for line, error in expected.items():
         finding = found[line]
-        assert (finding["code"], finding["column"]) == ("TSL008", len("model0 = nn.Sequential("))
+        assert (finding["code"], finding["column"]) == ("TSL008", len("model0 = nn.Sequential(") + 1)
         # torch's words, and the size torch shows
         words = error.split(", got input size torch.Size(")[0]
         size = error.split("torch.Size([")[1].split("])")[0]

@@ -29,6 +29,7 @@ class Check:
     declared: Any
     arriving: str
     agrees: bool
+    fits: str = ""  # agreeing on symbolic sizes: the input sizes that give the declared size (dims.fitting_sizes)
 
     @property
     def line(self) -> int:
@@ -52,7 +53,11 @@ class Step:
     before: tuple | None
     after: tuple | None
     formula: str = ""
-    by_layer: bool = False
+    layer: Any = field(default=None, repr=False)  # the layers.Layer applied (its place, its parameters)
+
+    @property
+    def by_layer(self) -> bool:
+        return self.layer is not None
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Build:
     input: tuple | None
     applications: list = field(default_factory=list, repr=False)
     is_model: bool = False  # the build made a module (not `<module>`, nor a function that only uses one)
+    line: int = 0  # the line of the statement that defines it (its class, builder or assignment); 0 for `<module>`
 
     @property
     def steps(self) -> list:
@@ -81,6 +87,9 @@ class Report:
     layers_checked: int = 0
     layers_unknown: int = 0
     skipped: list = field(default_factory=list)  # (model, reason)
+    checked_models: list = field(default_factory=list)  # the Builds that count as models (see _checked_models)
+    stopped: list = field(default_factory=list)  # those whose evaluation stopped (the reason is in skipped)
+    symbolic_only: list = field(default_factory=list)  # the others that no concrete input reached
     read: list = field(default_factory=list)  # project.ProjectFile: each project file the analysis looked for
 
 
@@ -151,17 +160,16 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
     builds = Builds(source, input_shape)
     found: dict = {}
     ran = list(builds.run())
-    in_users_terms([collector for _, collector, _, _ in ran])  # suggestions that hold for every build
-    for model, collector, origin, is_model in ran:
+    in_users_terms([collector for _, collector, _, _, _ in ran])  # suggestions that hold for every build
+    for model, collector, origin, is_model, line in ran:
         report.models.append(model)
-        report.builds.append(_build(model, collector, is_model))
+        report.builds.append(_build(model, collector, is_model, line))
         report.layers_checked += collector.layers_checked
         report.layers_unknown += collector.layers_unknown
         for check in collector.checks:
             fits = dims.fitting_sizes(check.arriving, check.declared) if check.agrees else ""
-            report.checks.append(Check(model, check.label, check.where, check.declared,
-                                       f"{check.arriving} (for {fits})" if fits else str(check.arriving),
-                                       check.agrees))
+            report.checks.append(Check(model, check.label, check.where, check.declared, str(check.arriving),
+                                       check.agrees, fits))
         for violation in collector.violations:
             finding = _finding(source, violation, model, origin)
             if finding is None:
@@ -175,6 +183,10 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
                 continue
             found[key] = finding
     report.skipped.extend(builds.skipped)
+    report.checked_models = _checked_models(report.builds)
+    report.stopped = [build for build in report.checked_models if build.name in dict(builds.skipped)]
+    report.symbolic_only = _symbolic_only([build for build in report.checked_models if build not in report.stopped],
+                                          report.builds)
     report.findings = sorted(_prefer_concrete(found.values()), key=lambda f: (f.line, f.column, f.code))
 
 
@@ -184,7 +196,26 @@ def _prefer_concrete(findings: Any) -> list:
     return [f for f in findings if f.origin != "symbolic" or (f.code, f.line, f.column) not in concrete]
 
 
-def _build(model: str, collector: Any, is_model: bool) -> Build:
+def _sites(build: Build) -> set:
+    """The layers and ops a build applied, by the identity of the call that made each."""
+    return {id(app.where[1]) for app in build.applications if app.where is not None}
+
+
+def _checked_models(builds: list) -> list:
+    """The builds that made a module, and the runs that made none but applied layers no such build made
+    (`make(8)(torch.zeros(1, 3, 8, 8))` at module level, a model imported from a sibling module run in `main()`)."""
+    made = set().union(*(_sites(build) for build in builds if build.is_model))
+    return [build for build in builds if build.is_model or _sites(build) - made]
+
+
+def _symbolic_only(models: list, builds: list) -> list:
+    """The models checked on symbolic sizes only: their own input is symbolic, and no build on a concrete input
+    (the file's usage, a builder, a pragma) applied any of their layers."""
+    reached = set().union(*(_sites(build) for build in builds if build.origin != "symbolic"))
+    return [build for build in models if build.origin == "symbolic" and not _sites(build) & reached]
+
+
+def _build(model: str, collector: Any, is_model: bool, line: int = 0) -> Build:
     from torchshape_lint.shapes.tensor import Tensor
 
     first = collector.applications[0] if collector.applications else None
@@ -192,7 +223,7 @@ def _build(model: str, collector: Any, is_model: bool) -> Build:
     shape = _shape(before)
     if shape is None and first is not None and isinstance(first.after, Tensor) and first.after.trace:
         shape = first.after.trace[0].before  # a pending input takes its shape in the first layer that reads it
-    return Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications, is_model)
+    return Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications, is_model, line)
 
 
 def _shape(x: Any) -> tuple | None:
@@ -214,7 +245,7 @@ def _step(app: Any) -> Step:
     added = isinstance(after, Tensor) and len(after.trace) + after.dropped > made
     formula = after.trace[-1].formula if added else ""
     return Step(place.source.path, span.line, span.column, span.end_line, span.end_column, app.label,
-                _shape(app.before), _shape(after), formula, app.by_layer)
+                _shape(app.before), _shape(after), formula, app.layer)
 
 
 def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Finding | None:

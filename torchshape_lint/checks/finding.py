@@ -20,6 +20,14 @@ class Finding:
     model: str = ""
     origin: str = ""  # where the input shape came from: pragma, usage, option, symbolic
     builds: int = 1
+    cell: int | None = None  # in a notebook: the 1-based cell, and `line`, `end_line` are lines within it
+
+    @property
+    def location(self) -> str:
+        """`path:line:column` with a 1-based column, as flake8 prints it; in a notebook, as ruff prints it:
+        `path:cell 3:2:5`."""
+        cell = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{cell}{self.line}:{self.column + 1}"
 
     @property
     def text(self) -> str:

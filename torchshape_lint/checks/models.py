@@ -26,14 +26,15 @@ class Builds:
         self.skipped: list = []
         self.pragmas = Pragmas.of(source)
 
-    def run(self) -> Iterator[tuple[str, Collector, str, bool]]:
-        """(build name, what its evaluation collected, origin, whether it built a module) for each build;
+    def run(self) -> Iterator[tuple[str, Collector, str, bool, int]]:
+        """(build name, what its evaluation collected, origin, whether it built a module, the line of the statement
+        that defines it, 0 for `<module>`) for each build;
         a function that runs on its defaults but returns no model still counts, for the usage inside it."""
         interp = self.interp
         interp.check = Collector()
         self.report_pragma_problems(interp.check)
         interp.run_module()  # module-level code, usage included
-        yield "<module>", interp.check, "usage", False
+        yield "<module>", interp.check, "usage", False, 0
         spent = interp.steps
         for name, top, make in self.candidates():
             if spent > FILE_STEP_BUDGET:
@@ -53,7 +54,7 @@ class Builds:
             except Abort as stop:
                 self.skipped.append((name, str(stop)))
             spent += interp.steps
-            yield name, interp.check, "model", is_model
+            yield name, interp.check, "model", is_model, top.node.lineno
 
     def report_pragma_problems(self, check: Collector) -> None:
         """A pragma that cannot be read, or stands where it applies to nothing, is reported at its own line

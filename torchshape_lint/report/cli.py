@@ -39,7 +39,10 @@ def check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
                         help="text (default), json, github (Actions annotations) or sarif (code scanning)")
     parser.add_argument("--verbose", action="store_true",
-                        help="also list every decided check (declared vs arriving) and the counts per file")
+                        help="also list every decided check (declared vs arriving), the counts per file and what was "
+                        "not checked (models with no concrete input, builds that stopped, and why)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no run summary and no progress line on stderr (findings and errors still print)")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="check files in N processes (0: one per CPU; default 1)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
@@ -67,30 +70,47 @@ def check(args: argparse.Namespace) -> int:
     if missing:
         return usage_error(*(f"{path}: no such file or directory" for path in missing))
     jobs = args.jobs if args.jobs > 0 else os.cpu_count() or 1
-    counts = {"findings": 0, "errors": 0}
+    from torchshape_lint.report.summary import Progress, RunSummary
+
+    summary = RunSummary()
+    progress = Progress(sys.stderr, len(files)) if not args.quiet else None
+    errors = 0
 
     def shown():
+        nonlocal errors
         for result in check_files(files, settings, jobs, use_cache=not args.no_cache):
             result.findings = [f for f in result.findings if settings.wanted(f.code)]
             if args.fix or args.diff:
                 from torchshape_lint.report.fix import fix_result
 
+                if progress:
+                    progress.clear()  # --diff prints its diff as it fixes
                 result = fix_result(result, settings, write=not args.diff)
-            counts["findings"] += len(result.findings)
-            counts["errors"] += sum(f.code == "TSL900" for f in result.findings)
+            summary.add(result)
+            errors += sum(f.code == "TSL900" for f in result.findings)
+            if progress:
+                progress.update(summary.files)
             yield result
 
     from torchshape_lint.report.confirm import ConfirmError
 
     try:
         for chunk in FORMATS[args.format](shown(), args.verbose):
-            if not args.diff:
+            if not args.diff and chunk:
+                if progress:
+                    progress.clear()
                 sys.stdout.write(chunk)
+                sys.stdout.flush()  # before the progress line comes back on the terminal they may share
     except ConfirmError as error:  # --confirm cannot run at all: no torch, or no CUDA for --device cuda
         sys.stdout.flush()
         return usage_error(str(error))
+    finally:
+        if progress:
+            progress.clear()
     sys.stdout.flush()
-    return 2 if counts["errors"] else 1 if counts["findings"] else 0
+    if not args.quiet:
+        sys.stderr.write("".join(f"{line}\n" for line in summary.lines()))
+    return 2 if errors else 1 if summary.findings else 0
 
 
 def configured(args: argparse.Namespace) -> Settings:

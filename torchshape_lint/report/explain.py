@@ -1,8 +1,9 @@
 """`torchshape-lint explain FILE[::MODEL]`: each build's layers and ops in order, with static shapes.
 
 Like torchinfo's summary, without torch and without running anything, so it also works on broken models:
-each step shows its source line, the layer or op, the output shape and, for convs and pools, PyTorch's
-formula with the numbers filled in. The step where a finding of the same analysis sits is marked with it.
+each step shows its source line, the layer or op, the output shape, the layer's parameter count and, for
+convs and pools, PyTorch's formula with the numbers filled in. The step where a finding of the same analysis
+sits is marked with it. `--format svg`, `html` and `mermaid` draw the same steps as a graph (report/graph.py).
 Exit 0: nothing breaks, 1: some step breaks, 2: usage or internal error.
 """
 
@@ -16,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from torchshape_lint.options import OptionError
+from torchshape_lint.report import graph
 from torchshape_lint.shapes.tensor import show_shape as tensor_shape
-from torchshape_lint.unknown import Unknown
+from torchshape_lint.unknown import UNKNOWN, Unknown
 
 ORIGINS = {
     "pragma": "from its `# torchshape: input=` pragma",
@@ -34,6 +36,8 @@ class Row:
     layer: str
     output: tuple | None  # None: the rank is not known
     formula: str
+    parameters: Any = 0  # the layer's parameter count (UNKNOWN where an argument is); 0 for an op
+    shared: bool = False  # the same layer object was applied at an earlier step: its parameters are counted there
     broken: list = field(default_factory=list)  # the findings that sit at this step
 
 
@@ -46,6 +50,16 @@ class Table:
     rows: list
     elsewhere: list  # findings of this build that sit at no step (constructor arguments, ...)
 
+    @property
+    def parameters(self) -> Any:
+        """The parameters of the layers shown, each layer once (as torchinfo's total); UNKNOWN if one count is."""
+        counts = [r.parameters for r in self.rows if not r.shared]
+        return UNKNOWN if any(isinstance(c, Unknown) for c in counts) else sum(counts)
+
+    @property
+    def unknown_counts(self) -> list:
+        return [r for r in self.rows if not r.shared and isinstance(r.parameters, Unknown)]
+
 
 def tables(report: Any, model: str | None = None) -> list[Table]:
     """One table per build of the report (only `model`'s when given: `vgg16` or `vgg16()`)."""
@@ -55,7 +69,12 @@ def tables(report: Any, model: str | None = None) -> list[Table]:
 
 
 def table(path: str, build: Any, findings: list) -> Table:
-    rows = [Row(step.line, step.column, step.label, step.after, formula(step)) for step in build.steps]
+    rows, applied = [], []
+    for step in build.steps:
+        shared = step.layer is not None and any(step.layer is layer for layer in applied)
+        applied.append(step.layer)
+        count = step.layer.parameters() if step.layer is not None else 0
+        rows.append(Row(step.line, step.column, step.label, step.after, formula(step), count, shared))
     elsewhere = []
     for finding in findings:
         at = breaking_step(build.steps, finding)
@@ -113,7 +132,7 @@ def merge_formula(before: tuple | None, after: tuple | None) -> str:
 
 # ---- output formats -----------------------------------------------------------------------------------
 
-HEADER = ("line", "layer", "output", "formula")
+HEADER = ("line", "layer", "output", "params", "formula")
 
 
 def heading(t: Table) -> str:
@@ -121,35 +140,55 @@ def heading(t: Table) -> str:
     return f"input{shape} {ORIGINS.get(t.origin, t.origin)}"
 
 
+def show_count(row: Row) -> str:
+    """As torchinfo's column: `1,234`, `--` for none; `?` where an argument is unknown, `shared` for a layer
+    applied again (counted at its first step)."""
+    if row.shared:
+        return "shared"
+    if isinstance(row.parameters, Unknown):
+        return "?"
+    return f"{row.parameters:,}" if row.parameters else "--"
+
+
+def total_line(t: Table) -> str:
+    """The total of the layers shown, or why there is none (never a number that leaves a layer out)."""
+    if not t.unknown_counts:
+        return f"total params (layers above): {t.parameters:,}"
+    unknown = ", ".join(f"{r.layer} at line {r.line}" for r in t.unknown_counts)
+    return f"total params (layers above): unknown (not known for {unknown})"
+
+
 def as_text(items: list) -> str:
     out = []
     for t in items:
-        cells = [(str(r.line), r.layer, show_shape(r.output), r.formula) for r in t.rows]
-        widths = [max(len(c[i]) for c in cells + [HEADER]) for i in range(3)]
+        cells = [(str(r.line), r.layer, show_shape(r.output), show_count(r), r.formula) for r in t.rows]
+        widths = [max(len(c[i]) for c in cells + [HEADER]) for i in range(4)]
         out += [f"{t.path}::{t.model}: {heading(t)}", fit(HEADER, widths)]
         for row, cell in zip(t.rows, cells):
             out.append(fit(cell, widths))
             out += [" " * widths[0] + f"  ^ breaks here: {f.text}" for f in row.broken]
         out += [f"also at line {f.line}: {f.text}" for f in t.elsewhere]
-        out.append("")
+        out += [total_line(t), ""]
     return "\n".join(out)
 
 
 def fit(cells: tuple, widths: list) -> str:
-    line, layer, output, formula = cells
-    return f"{line:>{widths[0]}}  {layer:<{widths[1]}}  {output:<{widths[2]}}  {formula}".rstrip()
+    line, layer, output, count, formula = cells
+    return (f"{line:>{widths[0]}}  {layer:<{widths[1]}}  {output:<{widths[2]}}  {count:>{widths[3]}}  "
+            f"{formula}").rstrip()
 
 
 def as_markdown(items: list) -> str:
     out = []
     for t in items:
         out += [f"### `{t.path}::{t.model}`", "", escape(heading(t)), "",
-                "| line | layer | output | formula |", "|---:|---|---|---|"]
+                "| line | layer | output | params | formula |", "|---:|---|---|---:|---|"]
         for r in t.rows:
             cell = [f"`{r.formula}`"] if r.formula else []
             cell += [f"**breaks here:** {escape(f.text)}" for f in r.broken]
-            out.append(f"| {r.line} | {r.layer} | `{show_shape(r.output)}` | {'<br>'.join(cell)} |")
+            out.append(f"| {r.line} | {r.layer} | `{show_shape(r.output)}` | {show_count(r)} | {'<br>'.join(cell)} |")
         out += [""] + [f"- also at line {f.line}: {escape(f.text)}" for f in t.elsewhere] + [""] * bool(t.elsewhere)
+        out += [escape(total_line(t)), ""]
     return "\n".join(out)
 
 
@@ -166,15 +205,39 @@ def as_json(items: list) -> str:
     def finding(f: Any) -> dict:
         return {"code": f.code, "line": f.line, "column": f.column, "message": f.text, "suggestion": f.suggestion}
 
+    def count(value: Any) -> int | None:
+        return None if isinstance(value, Unknown) else value
+
     return json.dumps([{"path": t.path, "model": t.model, "origin": t.origin, "input": shape(t.input),
                         "steps": [{"line": r.line, "column": r.column, "layer": r.layer, "output": shape(r.output),
+                                   "parameters": count(r.parameters), "shared": r.shared,
                                    "formula": r.formula, "findings": [finding(f) for f in r.broken]}
                                   for r in t.rows],
+                        "parameters": count(t.parameters),
                         "other_findings": [finding(f) for f in t.elsewhere]} for t in items],
                       indent=2, ensure_ascii=False) + "\n"
 
 
-FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
+def chart(t: Table) -> graph.Chart:
+    """The table as a chain for the pictures: the input, then each step with its line, params and output shape."""
+    def detail(r: Row) -> str:
+        count = show_count(r)
+        return f"line {r.line}" + {"--": "", "shared": " · shared"}.get(count, f" · {count} params")
+
+    nodes = [graph.Node("input", [ORIGINS.get(t.origin, t.origin), show_shape(t.input)])]
+    nodes += [graph.Node(r.layer, [detail(r), show_shape(r.output)]) for r in t.rows]
+    arriving = [t.input] + [r.output for r in t.rows]
+    edges = [graph.Edge(show_shape(shape), [f.text for f in r.broken]) for shape, r in zip(arriving, t.rows)]
+    notes = [f"also at line {f.line}: {f.text}" for f in t.elsewhere] + [total_line(t)]
+    return graph.Chart(f"{t.path}::{t.model}", heading(t), nodes, edges, notes)
+
+
+def pictured(draw: Any) -> Any:
+    return lambda items: draw([chart(t) for t in items])
+
+
+FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json, "svg": pictured(graph.as_svg),
+           "html": pictured(graph.as_html), "mermaid": pictured(graph.as_mermaid)}
 
 
 # ---- command line -------------------------------------------------------------------------------------
@@ -186,7 +249,9 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     from torchshape_lint.report.cli import option_arguments
 
     option_arguments(parser)
-    parser.add_argument("--format", choices=tuple(FORMATS), default="text", help="text (default), markdown or json")
+    parser.add_argument("--format", choices=tuple(FORMATS), default="text",
+                        help="text (default), markdown or json; svg, html (one self-contained page) or mermaid: "
+                             "the steps drawn as a graph")
 
 
 def run(args: argparse.Namespace) -> int:

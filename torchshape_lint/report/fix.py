@@ -195,6 +195,12 @@ def fix_result(result: Any, settings: Any, write: bool) -> Any:
     the chosen format's); else its unified diff printed, and nothing written."""
     if not any(fixable(f) for f in result.findings):
         return result
+    from torchshape_lint.source.notebook import is_notebook
+
+    if is_notebook(result.path):  # writing a notebook back would have to keep all of its JSON as it was
+        print(f"torchshape-lint: {result.path}: --fix and --diff do not edit notebooks; nothing written",
+              file=sys.stderr)
+        return result
     from torchshape_lint.report.noqa import unsilenced
 
     with open(result.path, "rb") as handle:

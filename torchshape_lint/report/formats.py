@@ -7,18 +7,19 @@ from typing import Iterable, Iterator
 
 
 def text(results: Iterable, verbose: bool) -> Iterator[str]:
-    """`path:line:column: CODE message`, 1-based columns as flake8 prints them; --verbose adds every check."""
+    """`path:line:column: CODE message` (Finding.location); --verbose adds every check."""
     for result in results:
         for finding in result.findings:
-            yield f"{finding.path}:{finding.line}:{finding.column + 1}: {finding.text}\n"
+            yield f"{finding.location}: {finding.text}\n"
         if verbose:
             yield "".join(f"{line}\n" for line in result.verbose)
 
 
 def json_list(results: Iterable, verbose: bool) -> Iterator[str]:
-    """A list of findings: code, name, path, line, column (0-based), end_line, end_column, message, suggestion,
-    trace, model, origin, builds."""
-    yield json.dumps([f.as_dict() for result in results for f in result.findings], indent=2) + "\n"
+    """A list of findings: code, name, path, line, column, end_line, end_column, message, suggestion, trace, model,
+    origin, builds. Lines and columns are 1-based, as in the text format (and ruff's JSON)."""
+    yield json.dumps([dict(f.as_dict(), column=f.column + 1, end_column=f.end_column + 1)
+                      for result in results for f in result.findings], indent=2) + "\n"
 
 
 def github(results: Iterable, verbose: bool) -> Iterator[str]:

@@ -1,7 +1,8 @@
 """The language server, `torchshape-lint lsp` (pygls, the [lsp] extra): diagnostics on open, change and save,
 a quick fix wherever `--fix` would edit, the shapes of every build on hover, and (when the editor turns them on)
-inlay hints with the shape an assignment binds. Options come from the nearest pyproject.toml above each file; the
-editor's own setting, `inlayHints`, from its initializationOptions or its `torchshape-lint` configuration section."""
+inlay hints with the shape an assignment binds; notebooks (LSP 3.17's notebook documents) get diagnostics on their
+code cells. Options come from the nearest pyproject.toml above each file; the editor's own setting, `inlayHints`, from
+its initializationOptions or its `torchshape-lint` configuration section."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from functools import cached_property
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from torchshape_lint import __version__
@@ -21,9 +23,12 @@ from torchshape_lint.report import rule_docs
 from torchshape_lint.report.explain import show_shape
 from torchshape_lint.report.noqa import unsilenced
 from torchshape_lint.report.runner import fix_key, fixes_for
+from torchshape_lint.source.notebook import notebook_module
 
 SOURCE = "torchshape-lint"
-server = LanguageServer(SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+server = LanguageServer(SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full,
+                        notebook_document_sync=types.NotebookDocumentSyncOptions(
+                            [types.NotebookDocumentFilterWithCells([types.NotebookCellLanguage("python")])]))
 ANALYSES: dict = {}  # document uri → its last Analysis
 EDITOR = {"inlayHints": False}  # the editor's settings: inlay hints are off until it turns them on
 INPUTS = {"pragma": "input from pragma", "usage": "input from usage", "option": "input from input-shape",
@@ -64,21 +69,67 @@ def client_range(document, start: tuple, end: tuple) -> types.Range:
                                                           ServerTextPosition(end[0] - 1, end[1])))
 
 
+def to_diagnostic(document, f, rules: dict) -> types.Diagnostic:
+    """A finding `f` as a diagnostic on `document`, with a link to its rule's docs (`rules`: by code)."""
+    return types.Diagnostic(
+        range=client_range(document, (f.line, f.column), (f.end_line, f.end_column)),
+        message=f.text.removeprefix(f"{f.code} "), severity=types.DiagnosticSeverity.Error, code=f.code,
+        code_description=types.CodeDescription(rule_docs.help_uri(rules[f.code])) if f.code in rules else None,
+        source=SOURCE, data=fix_key(f))
+
+
 def publish(uri: str) -> None:
     document = server.workspace.get_text_document(uri)
     settings = settings_for(document.path)
     report = analyze_source(document.source, document.path, input_shape=settings.input_shape_for(document.path))
     analysis = Analysis(document.source, report, unsilenced(report.findings, document.source, document.path))
     rules = {rule.code: rule for rule in rule_docs.rules()}
-    diagnostics = [
-        types.Diagnostic(
-            range=client_range(document, (f.line, f.column), (f.end_line, f.end_column)),
-            message=f.text.removeprefix(f"{f.code} "), severity=types.DiagnosticSeverity.Error, code=f.code,
-            code_description=types.CodeDescription(rule_docs.help_uri(rules[f.code])) if f.code in rules else None,
-            source=SOURCE, data=fix_key(f))
-        for f in analysis.findings if settings.wanted(f.code)]
+    diagnostics = [to_diagnostic(document, f, rules) for f in analysis.findings if settings.wanted(f.code)]
     ANALYSES[uri] = analysis
     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, diagnostics, document.version))
+
+
+def publish_notebook(uri: str) -> None:
+    """The code cells checked as one module, as the command line checks a .ipynb file; each cell gets its
+    findings (no quick fix: the command line's --fix does not edit notebooks either)."""
+    notebook = server.workspace.get_notebook_document(notebook_uri=uri)
+    if notebook is None:
+        return
+    cells = [server.workspace.get_text_document(cell.document) for cell in notebook.cells]
+    code = [cell.kind == types.NotebookCellKind.Code for cell in notebook.cells]
+    module = notebook_module([document.source if is_code else None for document, is_code in zip(cells, code)])
+    path = to_fs_path(uri)
+    settings = settings_for(path)
+    report = analyze_source(module.text, path, input_shape=settings.input_shape_for(path))
+    findings = unsilenced(report.findings, module.text, path)
+    module.place_findings(findings)
+    rules = {rule.code: rule for rule in rule_docs.rules()}
+    for number, (document, is_code) in enumerate(zip(cells, code), 1):
+        if is_code:
+            diagnostics = [to_diagnostic(document, f, rules) for f in findings
+                           if f.cell == number and settings.wanted(f.code)]
+            server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(document.uri, diagnostics))
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+def notebook_did_open(params: types.DidOpenNotebookDocumentParams) -> None:
+    publish_notebook(params.notebook_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+def notebook_did_change(params: types.DidChangeNotebookDocumentParams) -> None:
+    publish_notebook(params.notebook_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+def notebook_did_save(params: types.DidSaveNotebookDocumentParams) -> None:
+    publish_notebook(params.notebook_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+def notebook_did_close(params: types.DidCloseNotebookDocumentParams) -> None:
+    for cell in params.cell_text_documents:
+        server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(cell.uri, []))
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

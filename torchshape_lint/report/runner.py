@@ -11,28 +11,49 @@ from torchshape_lint.checks.finding import Finding
 from torchshape_lint.evaluate.project import ProjectFile
 from torchshape_lint.options import Settings
 from torchshape_lint.report import cache
+from torchshape_lint.source import notebook
+
+
+@dataclass
+class Coverage:
+    """What a file's analysis decided, for the run summary: its models (analyze._checked_models), how many of them
+    stopped before the end, how many others no concrete input reached (checked on symbolic sizes only), the layer
+    checks decided and the layers reached with unknown input."""
+
+    models: int = 0
+    stopped: int = 0
+    symbolic_only: int = 0
+    layers_checked: int = 0
+    layers_unknown: int = 0
+
+    @classmethod
+    def of(cls, report) -> "Coverage":
+        return cls(len(report.checked_models), len(report.stopped), len(report.symbolic_only), report.layers_checked,
+                   report.layers_unknown)
 
 
 @dataclass
 class FileResult:
     """One file's findings (noqa applied, select/ignore not yet; a file that is not Python has its TSL906) and its
     --verbose lines; `fixes` holds the edit `--fix` would make for a finding, by `fix_key(finding)`; `read`, the
-    other project files the analysis depended on (a cached result is used only while they are unchanged)."""
+    other project files the analysis depended on (a cached result is used only while they are unchanged);
+    `coverage`, what was checked (cached with the rest, so a rerun's summary counts the same)."""
 
     path: str
     findings: list = field(default_factory=list)
     verbose: list = field(default_factory=list)
     fixes: dict = field(default_factory=dict)
     read: list = field(default_factory=list)
+    coverage: Coverage = field(default_factory=Coverage)
 
     def as_dict(self) -> dict:
         return {"findings": [asdict(f) for f in self.findings], "verbose": self.verbose, "fixes": self.fixes,
-                "read": [asdict(f) for f in self.read]}
+                "read": [asdict(f) for f in self.read], "coverage": asdict(self.coverage)}
 
     @classmethod
     def from_dict(cls, path: str, data: dict) -> "FileResult":
         return cls(path, [Finding(**f) for f in data["findings"]], data["verbose"], data["fixes"],
-                   [ProjectFile(**f) for f in data["read"]])
+                   [ProjectFile(**f) for f in data["read"]], Coverage(**data["coverage"]))
 
 
 def fix_key(finding) -> str:
@@ -40,13 +61,13 @@ def fix_key(finding) -> str:
 
 
 def python_files(paths: list) -> tuple[list, list]:
-    """The .py files under the given paths (hidden folders skipped), and the paths that do not exist."""
+    """The .py files and notebooks under the given paths (hidden folders skipped), and the paths that do not exist."""
     files, missing = [], []
     for path in paths:
         if os.path.isdir(path):
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files.extend(os.path.join(root, n) for n in sorted(names) if n.endswith(".py"))
+                files.extend(os.path.join(root, n) for n in sorted(names) if n.endswith((".py", notebook.SUFFIX)))
         elif os.path.isfile(path):
             files.append(path)
         else:
@@ -66,8 +87,8 @@ def check_text(text: str, path: str, input_shape: tuple | None, tree=None, confi
 
         confirmed = [f"{path}: {result.line()}" for result in confirm_report(report, text, *confirm, input_shape)]
     findings = unsilenced(report.findings, text, path)
-    return FileResult(path, findings, verbose_lines(report) + confirmed, fixes=fixes_for(text, report, findings),
-                      read=report.read)
+    return FileResult(path, findings, verbose_lines(report) + confirmed, fixes_for(text, report, findings), report.read,
+                      Coverage.of(report))
 
 
 def fixes_for(text: str, report, findings: list) -> dict:
@@ -95,16 +116,38 @@ def check_file(job: tuple) -> FileResult:
         result = FileResult.from_dict(path, cached)
         if all(file.unchanged() for file in result.read):
             return result
+    if notebook.is_notebook(path):
+        result = check_notebook(data, path, input_shape, confirm)
+    else:
+        result = check_python(data, path, input_shape, confirm)
+    if entry:
+        cache.store(entry, result.as_dict())
+    return result
+
+
+def check_python(data: bytes, path: str, input_shape: tuple | None, confirm: tuple | None) -> FileResult:
+    from torchshape_lint.checks.analyze import unreadable_file
     from torchshape_lint.source.reader import UNREADABLE, SourceFile
 
     try:
         source = SourceFile.from_bytes(data, path)
     except UNREADABLE as error:
-        result = FileResult(path, [unreadable_file(path, error)])
-    else:
-        result = check_text(source.text, path, input_shape, source.tree, confirm)
-    if entry:
-        cache.store(entry, result.as_dict())
+        return FileResult(path, [unreadable_file(path, error)])
+    return check_text(source.text, path, input_shape, source.tree, confirm)
+
+
+def check_notebook(data: bytes, path: str, input_shape: tuple | None, confirm: tuple | None) -> FileResult:
+    """A notebook's code cells checked as one module, each finding placed at its cell and the line in it. No fix
+    is offered: its positions would be the module's, not the cell's (and --fix refuses notebooks)."""
+    from torchshape_lint.checks.analyze import unreadable_file
+
+    try:
+        cells = notebook.read_notebook(data)
+    except ValueError as error:  # not JSON, or not a notebook
+        return FileResult(path, [unreadable_file(path, error)])
+    result = check_python(cells.text.encode(), path, input_shape, confirm)
+    cells.place_findings(result.findings)
+    result.fixes = {}
     return result
 
 
@@ -122,11 +165,18 @@ def check_files(files: list, settings: Settings, jobs: int = 1, use_cache: bool 
 
 
 def verbose_lines(report) -> list:
+    """Every decided check; then what was not checked on a concrete input, and the builds that stopped, why."""
     lines = []
     for check in report.checks:
         verdict = "agrees" if check.agrees else "DIFFERS"
-        lines.append(f"{report.path}:{check.line}: checked {check.label}: {check.arriving} arrive in {check.model}"
+        arriving = f"{check.arriving} (for {check.fits})" if check.fits else check.arriving
+        lines.append(f"{report.path}:{check.line}: checked {check.label}: {arriving} arrive in {check.model}"
                      f" — {verdict}")
+    for build in report.symbolic_only:
+        where = f"{report.path}:{build.line}" if build.line else report.path
+        lines.append(f"{where}: {build.name} checked on symbolic sizes only: no concrete input reached it")
+        lines.extend(f"{report.path}:{check.line}: {check.label} in {build.name} implies an input with {check.fits}"
+                     for check in report.checks if check.model == build.name and check.fits)
     lines.extend(f"{report.path}: skipped {model}: {reason}" for model, reason in report.skipped)
     lines.append(f"{report.path}: {len(report.models)} builds, {report.layers_checked} layer checks decided, "
                  f"{report.layers_unknown} left unknown")

@@ -23,6 +23,11 @@ FACTORY = ("device", None), ("dtype", None)
 NORM_BIAS = (("bias", True),)  # keyword-only after the factory arguments in BatchNorm, InstanceNorm, GroupNorm
 
 
+def no_parameters(args: dict) -> int:
+    """Activations, pools, reshapes and padding hold no parameters."""
+    return 0
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     name: str
@@ -34,6 +39,9 @@ class LayerSpec:
     integers: tuple = ()  # the arguments PyTorch needs as ints (or tuples of ints) to build the layer's tensors
     # rank of the input → the index of the dimension `declares` states (channels, features); None: not one dim
     declared_dim: Callable[[int], int] | None = None
+    # bound arguments → how many numbers its parameters hold (`sum(p.numel() for p in layer.parameters())`), UNKNOWN
+    # where an argument is unknown; buffers such as BatchNorm's running statistics are not parameters
+    parameters: Callable[[dict], Any] = no_parameters
 
 
 @dataclass(eq=False)
@@ -55,8 +63,12 @@ class Layer:
         if not self.spec.spatial:
             x = settle(x)
         out = self.spec.shape(self, x, check)
-        check.applied(self.where, self.spec.name, as_read(x, out, self.where), out, by_layer=True)
+        check.applied(self.where, self.spec.name, as_read(x, out, self.where), out, layer=self)
         return out
+
+    def parameters(self) -> Any:
+        """How many numbers the layer's parameters hold, as torch counts them; UNKNOWN where an argument is."""
+        return self.spec.parameters(self.args)
 
 
 def as_read(x: Tensor, out: Any, where: Any) -> Tensor:
@@ -599,6 +611,85 @@ def pixel_shuffle_shape(down: bool):
     return shape
 
 
+# ---- parameter counts -------------------------------------------------------------------------------
+# Each as the layer's __init__ in PyTorch allocates its nn.Parameters (weights, then biases where asked for).
+
+
+def flag(value: Any) -> Any:
+    """A bool argument (bias, affine) as 1 or 0, UNKNOWN when it is not a known bool."""
+    return int(value) if isinstance(value, bool) else UNKNOWN
+
+
+def count(*factors: Any) -> Any:
+    """The product of known ints, else UNKNOWN."""
+    factors = tuple(as_int(f) for f in factors)
+    return dims.product(factors) if known(*factors) else UNKNOWN
+
+
+def conv_parameters(nd: int, transposed: bool):
+    """weight (out, in/groups, *kernel), transposed (in, out/groups, *kernel); bias (out,)."""
+    def parameters(a: dict) -> Any:
+        cin, cout, groups = as_int(a["in_channels"]), as_int(a["out_channels"]), as_int(a["groups"])
+        kernel = ntuple(a["kernel_size"], nd)
+        if not known(cin, cout, groups, *kernel) or groups < 1 or cin % groups or cout % groups:
+            return UNKNOWN  # PyTorch raises on channels that do not split into the groups
+        weight = count(cin, cout // groups, *kernel) if transposed else count(cout, cin // groups, *kernel)
+        return total(weight, count(cout, flag(a["bias"])))
+
+    return parameters
+
+
+def total(*counts: Any) -> Any:
+    return sum(counts) if known(*counts) else UNKNOWN
+
+
+def linear_parameters(a: dict) -> Any:
+    """weight (out, in), bias (out,)."""
+    return total(count(a["out_features"], a["in_features"]), count(a["out_features"], flag(a["bias"])))
+
+
+def norm_parameters(channels: str, affine: str):
+    """BatchNorm, InstanceNorm, GroupNorm: with affine, a weight and (unless bias=False) a bias per channel."""
+    def parameters(a: dict) -> Any:
+        return count(a[channels], flag(a[affine]), total(1, flag(a["bias"])))
+
+    return parameters
+
+
+def layer_norm_parameters(a: dict) -> Any:
+    """With elementwise_affine, a weight and (unless bias=False) a bias of normalized_shape each."""
+    normalized = a["normalized_shape"]
+    sizes = tuple(normalized) if isinstance(normalized, (tuple, list)) else (normalized,)
+    return count(*sizes, flag(a["elementwise_affine"]), total(1, flag(a["bias"])))
+
+
+def embedding_parameters(a: dict) -> Any:
+    return count(a["num_embeddings"], a["embedding_dim"])  # a given _weight must have this shape
+
+
+def recurrent_parameters(gates: int):
+    """Per layer and direction: weight_ih (gates*H, input), weight_hh (gates*H, P), two biases (gates*H,), and
+    with proj_size an LSTM's weight_hr (P, H), where P is proj_size or else H; a layer after the first reads D*P."""
+    def parameters(a: dict) -> Any:
+        hidden, layers = as_int(a["hidden_size"]), as_int(a["num_layers"])
+        projected, directions = as_int(a.get("proj_size", 0)), total(1, flag(a["bidirectional"]))
+        biases = flag(a["bias"])
+        if not known(hidden, layers, projected, directions, biases, as_int(a["input_size"])) or layers < 1 \
+                or 0 < hidden <= projected:
+            return UNKNOWN  # PyTorch raises: proj_size has to be smaller than hidden_size
+        width = projected or hidden
+        per_direction = [gates * hidden * (reads + width + 2 * biases) + projected * hidden
+                         for reads in [a["input_size"]] + [directions * width] * (layers - 1)]
+        return directions * sum(per_direction)
+
+    return parameters
+
+
+def unknown_parameters(args: dict) -> Any:
+    """A layer whose arguments are not bound (PReLU's num_parameters) or not sized until its first call (Lazy*)."""
+    return UNKNOWN
+
+
 # ---- the table --------------------------------------------------------------------------------------
 
 ELEMENTWISE = (
@@ -626,17 +717,18 @@ def _build_table() -> dict:
     table = {}
 
     def add(name: str, params: Any, shape: Callable, validate: Callable | None = None, declares: str | None = None,
-            spatial: int = 0, integers: tuple = (), declared_dim: Callable[[int], int] | None = None):
-        table[name] = LayerSpec(name, params, shape, validate, declares, spatial, integers, declared_dim)
+            spatial: int = 0, integers: tuple = (), declared_dim: Callable[[int], int] | None = None,
+            parameters: Callable[[dict], Any] = no_parameters):
+        table[name] = LayerSpec(name, params, shape, validate, declares, spatial, integers, declared_dim, parameters)
 
     conv_integers = ("in_channels", "out_channels", "kernel_size", "groups")
 
     for nd in (1, 2, 3):
         channels = partial(spatial_channels, nd)
         add(f"Conv{nd}d", conv_params(False), conv_shape(nd, False), conv_validate, "in_channels", spatial=nd,
-            integers=conv_integers, declared_dim=channels)
+            integers=conv_integers, declared_dim=channels, parameters=conv_parameters(nd, False))
         add(f"ConvTranspose{nd}d", conv_params(True), conv_shape(nd, True), conv_validate, "in_channels", spatial=nd,
-            integers=conv_integers, declared_dim=channels)
+            integers=conv_integers, declared_dim=channels, parameters=conv_parameters(nd, True))
         add(f"MaxPool{nd}d", (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
                               ("return_indices", False), ("ceil_mode", False)), pool_shape(nd, True), pool_validate(nd), spatial=nd)
         avg = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
@@ -647,10 +739,12 @@ def _build_table() -> dict:
             spatial=nd)
         add(f"BatchNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", True),
                                 ("track_running_stats", True)) + FACTORY + NORM_BIAS, batch_norm_shape(nd),
-            declares="num_features", spatial=nd, integers=("num_features",), declared_dim=second)
+            declares="num_features", spatial=nd, integers=("num_features",), declared_dim=second,
+            parameters=norm_parameters("num_features", "affine"))
         add(f"InstanceNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", False),
                                    ("track_running_stats", False)) + FACTORY + NORM_BIAS, instance_norm_shape(nd),
-            declares="num_features", spatial=nd, integers=("num_features",), declared_dim=channels)
+            declares="num_features", spatial=nd, integers=("num_features",), declared_dim=channels,
+            parameters=norm_parameters("num_features", "affine"))
         for kind in ("Reflection", "Replication", "Circular", "Zero"):
             if kind == "Zero" and nd == 1:
                 continue
@@ -658,19 +752,22 @@ def _build_table() -> dict:
         add(f"ConstantPad{nd}d", (("padding", REQUIRED), ("value", REQUIRED)), padding_shape(nd, True))
     add("ZeroPad1d", (("padding", REQUIRED),), padding_shape(1, True))
     add("Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True)) + FACTORY, linear_shape,
-        declares="in_features", integers=("in_features", "out_features"), declared_dim=last)
-    add("LazyLinear", (("out_features", REQUIRED), ("bias", True)) + FACTORY, lazy_linear_shape)
+        declares="in_features", integers=("in_features", "out_features"), declared_dim=last,
+        parameters=linear_parameters)
+    add("LazyLinear", (("out_features", REQUIRED), ("bias", True)) + FACTORY, lazy_linear_shape,
+        parameters=unknown_parameters)
     add("GroupNorm", (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True)) + FACTORY
         + NORM_BIAS, group_norm_shape, group_norm_validate, "num_channels", integers=("num_channels",),
-        declared_dim=second)
+        declared_dim=second, parameters=norm_parameters("num_channels", "affine"))
     add("LayerNorm", (("normalized_shape", REQUIRED), ("eps", 1e-5), ("elementwise_affine", True), ("bias", True))
-        + FACTORY, layer_norm_shape, declares="normalized_shape", integers=("normalized_shape",))
+        + FACTORY, layer_norm_shape, declares="normalized_shape", integers=("normalized_shape",),
+        parameters=layer_norm_parameters)
     add("Flatten", (("start_dim", 1), ("end_dim", -1)), flatten_shape)
     add("Unflatten", (("dim", REQUIRED), ("unflattened_size", REQUIRED)), unflatten_shape)
     add("Embedding", (("num_embeddings", REQUIRED), ("embedding_dim", REQUIRED), ("padding_idx", None),
                       ("max_norm", None), ("norm_type", 2.0), ("scale_grad_by_freq", False), ("sparse", False),
                       ("_weight", None), ("_freeze", False)) + FACTORY, embedding_shape,
-        integers=("num_embeddings", "embedding_dim"))
+        integers=("num_embeddings", "embedding_dim"), parameters=embedding_parameters)
     upsample = (("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None),
                 ("recompute_scale_factor", None))
     add("Upsample", upsample, upsample_shape)
@@ -680,16 +777,17 @@ def _build_table() -> dict:
     recurrent_tail = (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False))
     recurrent_integers = ("input_size", "hidden_size")
     add("RNN", recurrent + (("nonlinearity", "tanh"),) + recurrent_tail + FACTORY, recurrent_shape,
-        declares="input_size", integers=recurrent_integers)
-    add("GRU", recurrent + recurrent_tail + FACTORY, recurrent_shape, declares="input_size", integers=recurrent_integers)
+        declares="input_size", integers=recurrent_integers, parameters=recurrent_parameters(gates=1))
+    add("GRU", recurrent + recurrent_tail + FACTORY, recurrent_shape, declares="input_size",
+        integers=recurrent_integers, parameters=recurrent_parameters(gates=3))
     add("LSTM", recurrent + recurrent_tail + (("proj_size", 0),) + FACTORY, recurrent_shape, declares="input_size",
-        integers=recurrent_integers)
+        integers=recurrent_integers, parameters=recurrent_parameters(gates=4))
     add("PixelShuffle", (("upscale_factor", REQUIRED),), pixel_shuffle_shape(False))
     add("PixelUnshuffle", (("downscale_factor", REQUIRED),), pixel_shuffle_shape(True))
     for name in ("Softmax", "Softmin", "LogSoftmax"):
         add(name, (("dim", None),), softmax_shape)
     for name in ELEMENTWISE:
-        add(name, None, same_shape)
+        add(name, None, same_shape, parameters=unknown_parameters if name == "PReLU" else no_parameters)
     return table
 
 

@@ -46,9 +46,14 @@ class Application:
     label: str
     before: Any
     after: Any  # a Tensor, or UNKNOWN when the output could not be known
-    # A layer object applied it: `where` is the call that built the layer, a constructor (`nn.Conv2d(...)`, applied
-    # elsewhere) or a functional call that builds one and applies it at once (`F.max_pool2d(x, 2)`).
-    by_layer: bool = False
+    # The layers.Layer applied (None for an op): `where` is then the call that built the layer, a constructor
+    # (`nn.Conv2d(...)`, applied elsewhere) or a functional call that builds one and applies it at once
+    # (`F.max_pool2d(x, 2)`). Explain counts its parameters.
+    layer: Any = field(default=None, repr=False)
+
+    @property
+    def by_layer(self) -> bool:
+        return self.layer is not None
 
 
 class Collector:
@@ -65,8 +70,8 @@ class Collector:
     def report(self, violation: Violation) -> None:
         self.violations.append(violation)
 
-    def applied(self, where: Any, label: str, before: Any, after: Any, by_layer: bool = False) -> None:
-        self.applications.append(Application(where, label, before, after, by_layer))
+    def applied(self, where: Any, label: str, before: Any, after: Any, layer: Any = None) -> None:
+        self.applications.append(Application(where, label, before, after, layer))
 
     def wrap_dims(self, where: Any, label: str, tensor: Any, wanted: Any, rank: int) -> tuple | None:
         """The indexes the dims in `wanted` name in a tensor of `rank` dimensions (dims.wrap_dim); at the first one

@@ -12,6 +12,11 @@ class ChannelMismatch(Rule):
     summary = "a layer's declared input channels differ from the channels that arrive"
     why = "PyTorch raises `expected input to have 64 channels, but got 32 channels` only when the model runs."
     fix = "Make the declared size equal the previous layer's output channels (or fix that layer)."
+    fix_safety = ("`--fix` (and the language server's quick fix) writes the arriving size into a conv's `in_channels`, "
+                  "a BatchNorm's or InstanceNorm's `num_features`, a GroupNorm's `num_channels`, where it is proven: "
+                  "a concrete input, and every build of the line agreeing. Not a LayerNorm's `normalized_shape`, nor "
+                  "a layer made through a name of the user's (`norm_layer(planes)`). Unsafe: the layer before may be "
+                  "what is wrong, and pretrained weights will no longer load.")
     bad = '''
 import torch.nn as nn
 

@@ -13,6 +13,9 @@ class ViewSize(Rule):
     why = ("`x.view(-1, 400)` on a (N, 16, 4, 4) tensor does not always fail: for some batch sizes it "
            "re-batches the data, and the error shows up later in the loss, far from its cause.")
     fix = "Use `x.view(x.size(0), -1)` or `torch.flatten(x, 1)`, or the right per-sample size."
+    fix_safety = ("`--fix` (and the language server's quick fix) writes the per-sample size into `view(-1, N)` or "
+                  "`reshape(-1, N)` where it is proven on a concrete input; other forms are left alone. Unsafe: the "
+                  "layers before may be what is wrong, and the layer after it must then take that size.")
     bad = '''
 import torch
 import torch.nn as nn
