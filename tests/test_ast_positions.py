@@ -43,8 +43,8 @@ def test_cli_json_span_counts_characters(tmp_path):
     path, number, column = written(tmp_path)
     result = cli("--format", "json", path.name, cwd=tmp_path)
     [finding] = json.loads(result.stdout)
-    assert (finding["line"], finding["column"]) == (number, column)
-    assert (finding["end_line"], finding["end_column"]) == (number, column + len(CALL))
+    assert (finding["line"], finding["column"]) == (number, column + 1)  # JSON columns are 1-based
+    assert (finding["end_line"], finding["end_column"]) == (number, column + len(CALL) + 1)
 
 
 def test_fix_rewrites_the_argument_after_non_ascii_text(tmp_path):
