@@ -1,5 +1,5 @@
-"""Memoised construction and application (evaluate/memo.py): the same findings, checks, steps and counts as
-evaluating every time, in less work; and never a result carried over to a module or a global that changed."""
+"""Memoised construction (evaluate/memo.py): the same findings, checks, steps and counts as evaluating every time,
+in less work; and never a result carried over to a module or a global that changed."""
 
 import ast
 
@@ -14,7 +14,13 @@ RESNET = FIXTURES / "users" / "u08_residual.py"
 
 def everything(report):
     checks = [(c.model, c.label, c.line, str(c.declared), c.arriving, c.agrees) for c in report.checks]
-    builds = [(b.name, b.origin, b.input, [vars(s) for s in b.steps]) for b in report.builds]
+
+    def step(s):  # a layer by what it is: every analysis builds layers of its own
+        layer = s.layer and (s.layer.spec.name, repr(s.layer.args), s.layer.where[1].lineno,
+                             s.layer.where[1].col_offset)
+        return dict(vars(s), layer=layer)
+
+    builds = [(b.name, b.origin, b.input, [step(s) for s in b.steps]) for b in report.builds]
     return ([f.as_dict() for f in report.findings], checks, builds, report.layers_checked, report.layers_unknown,
             report.skipped)
 
@@ -30,7 +36,6 @@ def analysed(path, monkeypatch, memoised, input_shape=None):
     with monkeypatch.context() as patch:
         patch.setattr(Interpreter, "eval", counted)
         if not memoised:
-            patch.setattr(memo.Memo, "key", lambda *args: None)
             patch.setattr(memo.Memo, "construction_key", lambda *args: None)
         text = path.read_text()
         report = analyze_source(text, str(path), ast.parse(text), input_shape)

@@ -182,16 +182,6 @@ class Calls:
                 return self.call_function(forward, [model, x] + extra, {})
         return self.apply_module(model, [x], {}, None)
 
-    def apply_memoised(self, module: Instance, forward: Function, x: Tensor) -> Any:
-        """`module(x)` for an nn.Module of the file: evaluated once per state and input (evaluate/memo.py)."""
-        key = self.memo.key(module, x, self.globals.version)
-        if key is None:
-            return self.call_function(forward, [module, x], {})
-        replayed = self.memo.replay(key, x, self)
-        if replayed is not None:
-            return replayed
-        return self.memo.evaluate(key, module, x, self, lambda: self.call_function(forward, [module, x], {}))
-
     def find_method(self, cls: ClassV, name: str) -> Function | None:
         for klass in cls.mro():
             self.ready(klass)
@@ -209,9 +199,6 @@ class Calls:
                 return UNKNOWN
             forward = self.find_method(module.cls, "forward") if module.cls.is_module() else self.find_method(
                 module.cls, "__call__")
-            if forward is not None and module.cls.is_module() and len(args) == 1 and not kwargs and isinstance(
-                    args[0], Tensor):
-                return self.apply_memoised(module, forward, args[0])
             if forward is not None:
                 return self.call_function(forward, [module] + list(args), kwargs)
             container = module.attrs.get("__container__")

@@ -1,16 +1,12 @@
-"""Memoised evaluation, once per file: constructing a class of the file with the same immutable arguments, and
-applying a module of the file in the same state to a tensor known the same way.
+"""Memoised construction, once per file: a class of the file called with the same immutable arguments is built once.
 
-torchvision's resnet.py builds ten networks of the same blocks; within one, ResNet-101's third stage builds and
-applies 22 identical Bottlenecks. Each key holds the version of the file's global names (any assignment to one, or
-to a class attribute, makes a new version). Construction: the class and its arguments (numbers, strings, None,
-classes, functions, imported names; never a list or a module, whose identity the instance could keep); a later
-call gets a fresh copy of the instance as it was built. Application: the module's whole state (its class, every
-attribute, every layer with its arguments and constructor call, recursively) and what arrives (shape and how it is
-known). A replay records what evaluating again would: the same violations (construction) or decided checks, layer
-applications and counts, and the same steps on the output's trace. An evaluation is kept only when that holds:
-the state it made or read is one a key captures, the globals did not change under it, and an application
-reported no violation, left the module as it was and returned a tensor derived from its input.
+torchvision's resnet.py builds ten networks of the same blocks; within one, ResNet-101's third stage builds 22
+identical Bottlenecks. The key is the class, its arguments (numbers, strings, None, classes, functions, imported
+names; never a list or a module, whose identity the instance could keep) and the version of the file's global names
+(any assignment to one, or to a class attribute, makes a new version). A later call gets a fresh copy of the
+instance as it was built, with layers of its own, and replays what the construction recorded: its violations,
+decided checks, layer applications and counts. A construction is kept only when the state it built is one a copy
+reproduces (see `fingerprint`) and the globals did not change under it.
 """
 
 from __future__ import annotations
@@ -21,16 +17,16 @@ from typing import Any
 from torchshape_lint.evaluate.python_library import Builtin
 from torchshape_lint.evaluate.values import PLAIN, ClassV, Container, DictV, External, Function, Instance, ListV
 from torchshape_lint.shapes.layers import Layer
-from torchshape_lint.shapes.tensor import MAX_TRACE, Tensor
+from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import Unknown
 
 
 class Unkeyable(Exception):
-    """A value whose state a key cannot capture (a bound method, a partial, …): that module is not memoised."""
+    """A value whose state a copy cannot reproduce (a bound method, a partial, …): that construction is not kept."""
 
 
 def fingerprint(value: Any) -> Any:
-    """A hashable value equal for two values the evaluator cannot tell apart."""
+    """A hashable value equal for two values the evaluator cannot tell apart (Unkeyable for one it cannot say)."""
     if isinstance(value, PLAIN):
         return type(value), value  # True and 1 are not the same argument
     if isinstance(value, (Unknown, External, Builtin, Function, ClassV)):
@@ -63,15 +59,18 @@ def immutable(value: Any) -> Any:
 
 
 def duplicate(value: Any, copies: dict) -> Any:
-    """A copy of a built module's mutable parts (instances, containers, lists, dicts), sharing what does not change
-    (layers, tensors, names) and keeping which parts were one object."""
-    if not isinstance(value, (Instance, Container, ListV, DictV, tuple)):
+    """A copy of a built module's parts (instances, containers, layers, lists, dicts), sharing what does not change
+    (tensors, names) and keeping which parts were one object: each built module has layers of its own, as explain's
+    parameter counts and the editor's hover tell layers apart."""
+    if not isinstance(value, (Instance, Container, Layer, ListV, DictV, tuple)):
         return value
     if id(value) in copies:
         return copies[id(value)]
     if isinstance(value, tuple):
         return tuple(duplicate(v, copies) for v in value)
-    if isinstance(value, Instance):
+    if isinstance(value, Layer):
+        copy = copies[id(value)] = replace(value, args={k: duplicate(v, copies) for k, v in value.args.items()})
+    elif isinstance(value, Instance):
         copy = copies[id(value)] = Instance(value.cls, opaque=value.opaque, where=value.where,
                                             built_with=value.built_with)
         copy.attrs = {k: duplicate(v, copies) for k, v in value.attrs.items()}
@@ -103,17 +102,6 @@ class Built:
     layers_unknown: int
 
 
-@dataclass
-class Recorded:
-    before: Tensor
-    after: Tensor
-    checks: list
-    applications: list
-    layers_checked: int
-    layers_unknown: int
-    used: set
-
-
 class Marks:
     """Where a collector stood before an evaluation, to take what the evaluation added."""
 
@@ -140,7 +128,6 @@ def replay_events(check: Any, violations: list, checks: list, applications: list
 
 class Memo:
     def __init__(self) -> None:
-        self.recorded: dict = {}
         self.built: dict = {}
 
     def construction_key(self, cls: ClassV, args: list, kwargs: dict, version: int) -> tuple | None:
@@ -169,38 +156,8 @@ class Memo:
             fingerprint(instance)
         except Unkeyable:  # it holds something a copy could not reproduce (a bound method, a partial, …)
             return instance
-        self.built[key] = Built(duplicate(instance, {}), *marks.added())
+        added = marks.added()
+        if added[2]:  # it applied layers (a trial forward): their records name this instance's layers, not a copy's
+            return instance
+        self.built[key] = Built(duplicate(instance, {}), *added)
         return instance
-
-    def key(self, module: Instance, x: Tensor, version: int) -> tuple | None:
-        try:
-            return fingerprint(module), arriving(x), version
-        except Unkeyable:
-            return None
-
-    def replay(self, key: tuple, x: Tensor, interp: Any) -> Tensor | None:
-        found = self.recorded.get(key)
-        if found is None:
-            return None
-        replay_events(interp.check, [], found.checks, found.applications, found.layers_checked, found.layers_unknown)
-        interp.used_with_input.update(found.used)
-        steps = found.after.trace[len(found.before.trace):]
-        trace, dropped = x.trace + steps, x.dropped
-        if len(trace) > MAX_TRACE:  # as Tensor.then keeps a long trace: its first step and the latest ones
-            trace, dropped = trace[:1] + trace[-(MAX_TRACE - 1):], dropped + len(trace) - MAX_TRACE
-        return replace(found.after, trace=trace, dropped=dropped)
-
-    def evaluate(self, key: tuple, module: Instance, x: Tensor, interp: Any, run: Any) -> Any:
-        """`run()` applies the module; kept for replay when that is exactly repeatable (see the module's doc)."""
-        marks = Marks(interp.check)
-        used = set(interp.used_with_input)
-        out = run()
-        if marks.check is not interp.check or not isinstance(out, Tensor):
-            return out
-        violations, checks, applications, layers_checked, layers_unknown = marks.added()
-        if violations or out.dropped != x.dropped or out.trace[:len(x.trace)] != x.trace or self.key(
-                module, x, interp.globals.version) != key:
-            return out  # not derived from the input, its trace cut, or the module's state or the globals changed
-        self.recorded[key] = Recorded(x, out, checks, applications, layers_checked, layers_unknown,
-                                      interp.used_with_input - used)
-        return out
