@@ -197,19 +197,20 @@ def escape(text: str) -> str:
 
 
 def as_json(items: list) -> str:
-    """Shapes as lists: an int per known size, a string per symbolic one (`16*h'*w'`), null where unknown."""
+    """Columns 1-based, as in every other format. Shapes as lists: an int per known size, a string per symbolic one
+    (`16*h'*w'`), null where unknown."""
     def shape(value: tuple | None) -> list | None:
         return None if value is None else [d if isinstance(d, int) else None if isinstance(d, Unknown) else str(d)
                                            for d in value]
 
     def finding(f: Any) -> dict:
-        return {"code": f.code, "line": f.line, "column": f.column, "message": f.text, "suggestion": f.suggestion}
+        return {"code": f.code, "line": f.line, "column": f.column + 1, "message": f.text, "suggestion": f.suggestion}
 
     def count(value: Any) -> int | None:
         return None if isinstance(value, Unknown) else value
 
     return json.dumps([{"path": t.path, "model": t.model, "origin": t.origin, "input": shape(t.input),
-                        "steps": [{"line": r.line, "column": r.column, "layer": r.layer, "output": shape(r.output),
+                        "steps": [{"line": r.line, "column": r.column + 1, "layer": r.layer, "output": shape(r.output),
                                    "parameters": count(r.parameters), "shared": r.shared,
                                    "formula": r.formula, "findings": [finding(f) for f in r.broken]}
                                   for r in t.rows],
