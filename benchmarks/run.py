@@ -48,6 +48,60 @@ PLUGIN_OVERHEAD_TORCH = 1.3  # flake8 with / without the plugin on torchvision's
 PLUGIN_OVERHEAD_PLAIN = 1.05  # the same on code without PyTorch: at most
 STATIC_SPEEDUP = 15.0  # running VGG16 / the static check of a VGG16 file: at least
 CACHE_SPEEDUP = 10.0  # a cold CLI run / a warm-cache re-run of an unchanged tree: at least
+LARGE_MODEL_SECONDS = 1.0  # the CLI on a 10 000-layer Sequential, or on a 20 000-entry cfg: at most (issue 12)
+DEEP_LAYERS = 10_000
+LONG_CFG = 20_000
+
+
+def deep_sequential(layers: int) -> str:
+    """A model file: one nn.Sequential statement of `layers` layers (over 200 000 characters for 10 000), conv
+    blocks of Conv2d(16, 16, 3, padding=1), BatchNorm2d and ReLU on a (1, 16, 8, 8) input, then Flatten and a
+    Linear that declares 16 * 4 * 4 features where 16 * 8 * 8 arrive."""
+    block = ["nn.Conv2d(16, 16, kernel_size=3, padding=1)", "nn.BatchNorm2d(16)", "nn.ReLU(inplace=True)"]
+    body = [block[i % 3] for i in range(layers - 2)] + ["nn.Flatten()", "nn.Linear(16 * 4 * 4, 10)"]
+    rows = "".join(f"    {layer},\n" for layer in body)
+    return f"import torch.nn as nn\n\n# torchshape: input=(1, 16, 8, 8)\nmodel = nn.Sequential(\n{rows})\n"
+
+
+def long_cfg(entries: int) -> str:
+    """A model file in torchvision's VGG style: a cfg of `entries` entries (8-channel 3x3 convs with padding 1, then
+    one "M" pool) turned into layers by a make_layers loop, on a (1, 3, 32, 32) input. The pool halves 32 to 16, so
+    8 * 16 * 16 features reach the classifier, which declares `nn.Linear(8 * 8 * 8, 10)`."""
+    cfg = ", ".join(["8"] * (entries - 1) + ['"M"'])
+    return f'''import torch
+import torch.nn as nn
+
+cfgs = {{"deep": [{cfg}]}}
+
+
+def make_layers(cfg):
+    layers = []
+    in_channels = 3
+    for v in cfg:
+        if v == "M":
+            layers += [nn.MaxPool2d(kernel_size=2, stride=2)]
+        else:
+            layers += [nn.Conv2d(in_channels, v, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+            in_channels = v
+    return nn.Sequential(*layers)
+
+
+class VGG(nn.Module):
+    def __init__(self, features):
+        super().__init__()
+        self.features = features
+        self.classifier = nn.Linear(8 * 8 * 8, 10)
+
+    def forward(self, x):
+        x = self.features(x)
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+# torchshape: input=(1, 3, 32, 32)
+def deep_vgg():
+    return VGG(make_layers(cfgs["deep"]))
+'''
 
 
 @dataclass(frozen=True)
@@ -199,9 +253,13 @@ class Command:
 class Budget:
     title: str
     slower: str  # key of the command expected to take longer
-    faster: str
+    faster: str | None  # None: the budget is on the slower command's own time, in seconds
     limit: float
     at_most: bool  # True: slower/faster ≤ limit (an overhead); False: ≥ limit (a speed-up)
+
+    @property
+    def unit(self) -> str:
+        return "×" if self.faster else " s"
 
 
 BUDGETS = [
@@ -212,20 +270,24 @@ BUDGETS = [
     Budget("runtime check / static check of VGG16", "vgg-runtime", "vgg-static", STATIC_SPEEDUP, False),
     Budget("CLI cold / warm-cache re-run, torchvision models/", "cli-tv-cold", "cli-tv-warm", CACHE_SPEEDUP, False),
     Budget("CLI cold / warm-cache re-run, stdlib (no PyTorch)", "cli-std-cold", "cli-std-warm", CACHE_SPEEDUP, False),
+    Budget(f"CLI on a {DEEP_LAYERS:,}-layer Sequential (process start included)", "large-sequential", None,
+           LARGE_MODEL_SECONDS, True),
+    Budget(f"CLI on a {LONG_CFG:,}-entry cfg through make_layers (process start included)", "large-cfg", None,
+           LARGE_MODEL_SECONDS, True),
 ]
 
 
 def verdict(budget: Budget, ratio: float) -> str:
     """Met or not, and by how much: the factor of headroom, or the factor the faster side must still gain."""
-    sign = "≤" if budget.at_most else "≥"
+    sign, unit = "≤" if budget.at_most else "≥", budget.unit
     if budget.at_most:
         met, factor = ratio <= budget.limit, (budget.limit / ratio if ratio <= budget.limit else ratio / budget.limit)
     else:
         met, factor = ratio >= budget.limit, (ratio / budget.limit if ratio >= budget.limit else budget.limit / ratio)
     if met:
         return f"met ({factor:.2f}× headroom)"
-    need = "with-plugin run" if budget.at_most else "faster side"
-    return f"**not met**: {ratio:.2f}× vs {sign} {budget.limit:g}×, the {need} must get {factor:.2f}× faster"
+    need = "faster side" if not budget.at_most else "with-plugin run" if budget.faster else "run"
+    return f"**not met**: {ratio:.2f}{unit} vs {sign} {budget.limit:g}{unit}, the {need} must get {factor:.2f}× faster"
 
 
 def cache_flag() -> bool:
@@ -236,7 +298,7 @@ def cache_flag() -> bool:
     return "--no-cache" in usage.stdout
 
 
-def plan(trees: list, plain: list, cached: bool, torch_present: bool, default_jobs: bool) -> list:
+def plan(trees: list, plain: list, cached: bool, torch_present: bool, default_jobs: bool, scratch: str) -> list:
     commands = []
     for short, tree in trees:
         for jobs in (["-j", "1"], []) if default_jobs else (["-j", "1"],):
@@ -256,6 +318,13 @@ def plan(trees: list, plain: list, cached: bool, torch_present: bool, default_jo
     vgg = Tree("fixtures/vgg.py", (str(VGG_FILE),), 1, len(VGG_FILE.read_bytes().splitlines()))
     commands.append(Command("vgg-static", f"static check: torchshape-lint{' --no-cache' if cached else ''} "
                             "fixtures/vgg.py", [*CLI, *(["--no-cache"] if cached else []), str(VGG_FILE)], vgg))
+    for key, name, text in (("large-sequential", "deep_sequential.py", deep_sequential(DEEP_LAYERS)),
+                            ("large-cfg", "long_cfg.py", long_cfg(LONG_CFG))):
+        path = Path(scratch) / "large" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+        commands.append(Command(key, f"torchshape-lint --no-cache {name} ({key.replace('-', ' ')})",
+                                [*CLI, "--no-cache", str(path)], Tree(name, (str(path),), 1, text.count("\n"))))
     if torch_present:
         commands.append(Command("vgg-runtime", "runtime check: python -c 'import torch, torchvision; "
                                 "vgg16()(zeros(1, 3, 224, 224))' on the CPU", [sys.executable, "-c", RUNTIME_CHECK]))
@@ -305,9 +374,9 @@ def report(commands: list, repeat: int, started: datetime.datetime, load: tuple,
     lines += ["", "| budget | measured | limit | verdict |", "|---|---|---|---|"]
     for b in BUDGETS:
         sign = "≤" if b.at_most else "≥"
-        if b.slower in by_key and b.faster in by_key:
-            ratio = by_key[b.slower].seconds / by_key[b.faster].seconds
-            lines.append(f"| {b.title} | {ratio:.2f}× | {sign} {b.limit:g}× | {verdict(b, ratio)} |")
+        if b.slower in by_key and (b.faster is None or b.faster in by_key):
+            ratio = by_key[b.slower].seconds / (by_key[b.faster].seconds if b.faster else 1.0)
+            lines.append(f"| {b.title} | {ratio:.2f}{b.unit} | {sign} {b.limit:g}{b.unit} | {verdict(b, ratio)} |")
         else:
             why = ("pending: the CLI has no result cache (--no-cache) yet" if not cached and "cli" in b.slower
                    else "not measured: torch or torchvision is not installed")
@@ -344,9 +413,8 @@ def main(argv: list | None = None) -> int:
     models = torchvision_models()
     if models:
         trees.insert(0, ("tv", models))
-    commands = plan(trees, plain, cached, torch_present, args.default_jobs)
-
     with tempfile.TemporaryDirectory(prefix="torchshape-bench-") as scratch:
+        commands = plan(trees, plain, cached, torch_present, args.default_jobs, scratch)
         # A neutral folder and a private cache home: no project config, and no cache left by an earlier run.
         env = dict(os.environ, XDG_CACHE_HOME=os.path.join(scratch, "cache"))
         for command in commands:

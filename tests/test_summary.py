@@ -161,9 +161,9 @@ def test_quiet_silences_stderr_and_leaves_stdout_as_it_is():
 
 
 def test_progress_on_a_terminal_and_none_elsewhere(tmp_path):
-    """Thirty copies of torchvision's VGG module (eight builds each, 0.1 to 0.3 s a file here) take more than the
-    second after which progress shows."""
-    for number in range(30):
+    """A hundred and fifty copies of torchvision's VGG module (eight builds each, 0.02 to 0.3 s a file here) take more
+    than the second after which progress shows."""
+    for number in range(150):
         shutil.copy(FIXTURES / "vgg.py", tmp_path / f"vgg{number}.py")
     controller, terminal = pty.openpty()
     child = subprocess.Popen([sys.executable, "-m", "torchshape_lint.report.cli", "--no-cache", "."], cwd=tmp_path,
@@ -181,10 +181,10 @@ def test_progress_on_a_terminal_and_none_elsewhere(tmp_path):
     child.wait(timeout=300)
     os.close(controller)
     text = shown.decode()
-    before, _, after = text.partition("Checked 30 files")
-    assert re.search(r"\rChecking files: \d+/30", before), text
-    line = "Checking files: 30/30"
+    before, _, after = text.partition("Checked 150 files")
+    assert re.search(r"\rChecking files: \d+/150", before), text
+    line = "Checking files: 150/150"
     assert before.endswith(f"\r{line}\r{' ' * len(line)}\r"), text  # cleared before the summary
-    assert after.startswith(" (30 with models)") and child.returncode == 0
+    assert after.startswith(" (150 with models)") and child.returncode == 0
     piped = cli("--no-cache", ".", cwd=tmp_path)
     assert "Checking" not in piped.stderr and "\r" not in piped.stderr

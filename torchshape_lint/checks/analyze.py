@@ -16,10 +16,7 @@ from typing import Any
 from torchshape_lint.checks.finding import Finding
 from torchshape_lint.shapes import dims
 from torchshape_lint.checks.rules import all_rules
-from torchshape_lint.source.reader import UNREADABLE, SourceFile, imports_torch
-
-# Beyond this many evaluation steps in one file, the remaining builds are skipped (and counted).
-FILE_STEP_BUDGET = 3_000_000
+from torchshape_lint.source.reader import UNREADABLE, SourceFile, imports_torch, without_cyclic_gc
 
 
 @dataclass
@@ -36,9 +33,9 @@ class Check:
 
     @property
     def line(self) -> int:
-        """Computed on demand: positions cost a libcst metadata pass, paid only by those who ask."""
-        unit, node = self.where
-        return unit.span(node).line
+        """Computed on demand, as positions are computed only for what is shown."""
+        place, node = self.where
+        return place.span(node).line
 
 
 @dataclass
@@ -144,11 +141,12 @@ def unreadable_file(path: str, error: BaseException) -> Finding:
 
 def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> None:
     from torchshape_lint.evaluate import project
-    from torchshape_lint.evaluate.interpreter import forget_syntax
+    from torchshape_lint.source.writes import forget_syntax
 
     project.begin_file()
     try:
-        _collect(source, input_shape, report)
+        with without_cyclic_gc():
+            _collect(source, input_shape, report)
     finally:
         report.read = project.files_read(source.path)
         forget_syntax()
@@ -237,15 +235,16 @@ def _shape(x: Any) -> tuple | None:
 def _step(app: Any) -> Step:
     from torchshape_lint.shapes.tensor import Tensor
 
-    unit, node = app.where
-    span = unit.span(node)
+    place, node = app.where
+    span = place.span(node)
     # A layer that returns a tuple (an RNN's output and hidden state) is shown by its first tensor, its output,
     # as torch's forward hooks and torchinfo show it.
     after = app.after[0] if isinstance(app.after, tuple) and app.after else app.after
-    before_steps = len(app.before.trace) if isinstance(app.before, Tensor) else 0
-    added = isinstance(after, Tensor) and len(after.trace) > before_steps  # pass-through layers add none
+    made = len(app.before.trace) + app.before.dropped if isinstance(app.before, Tensor) else 0
+    # pass-through layers add no step; a trace past its length bound keeps its length, and counts what it dropped
+    added = isinstance(after, Tensor) and len(after.trace) + after.dropped > made
     formula = after.trace[-1].formula if added else ""
-    return Step(unit.source.path, span.line, span.column, span.end_line, span.end_column, app.label,
+    return Step(place.source.path, span.line, span.column, span.end_line, span.end_column, app.label,
                 _shape(app.before), _shape(after), formula, app.layer)
 
 
@@ -253,8 +252,8 @@ def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Fin
     rule = all_rules().get(violation.kind)
     if rule is None or violation.where is None or violation.where[0].source is not source:
         return None  # a layer built in another file of the project is reported when that file is checked
-    unit, node = violation.where
-    span = unit.span(node)
+    place, node = violation.where
+    span = place.span(node)
     from torchshape_lint.checks.derivation import trace_lines
 
     trace = trace_lines(violation.tensor) if violation.tensor is not None else []

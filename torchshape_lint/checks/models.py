@@ -5,12 +5,17 @@ from __future__ import annotations
 import ast
 from typing import Any, Iterator
 
-from torchshape_lint.evaluate.interpreter import Abort, Interpreter, LazyFunction, assigned_names_ast
+from torchshape_lint.evaluate.frames import Abort, positional_parameters
+from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.evaluate.values import ClassV, Function, Instance, is_module_value
 from torchshape_lint.shapes.tensor import Tensor, model_input
 from torchshape_lint.shapes.violations import Collector, Violation
 from torchshape_lint.source.pragmas import PragmaPlace, Pragmas, pragma_lines
 from torchshape_lint.source.reader import SourceFile
+from torchshape_lint.source.writes import assigned_names
+
+# Beyond this many evaluation steps in one file, the remaining builds are skipped (and counted).
+FILE_STEP_BUDGET = 3_000_000
 
 
 class Builds:
@@ -25,8 +30,6 @@ class Builds:
         """(build name, what its evaluation collected, origin, whether it built a module, the line of the statement
         that defines it, 0 for `<module>`) for each build;
         a function that runs on its defaults but returns no model still counts, for the usage inside it."""
-        from torchshape_lint.checks.analyze import FILE_STEP_BUDGET
-
         interp = self.interp
         interp.check = Collector()
         self.report_pragma_problems(interp.check)
@@ -80,7 +83,7 @@ class Builds:
                     yield node.name, top, lambda cls=cls: self.build_class(cls)
             elif isinstance(node, ast.FunctionDef):
                 function = interp.globals.vars.get(node.name)
-                if self.runs_on_defaults(node) and isinstance(function, LazyFunction):
+                if self.runs_on_defaults(node) and isinstance(function, Function):
                     yield f"{node.name}()", top, lambda f=function: self.call_builder(f)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)):
                 bound = interp.assigned.get(id(node), interp.globals.vars)  # the value this statement assigned
@@ -89,7 +92,7 @@ class Builds:
                     if isinstance(target, ast.Name) and is_module_value(bound.get(target.id)):
                         yield target.id, top, lambda value=bound.get(target.id): value
             else:  # `if __name__ == "__main__": model = VGG(...)`: a build of a class whose pragma says its input
-                for name in sorted(assigned_names_ast(node)):
+                for name in sorted(assigned_names(node)):
                     value = interp.globals.vars.get(name)
                     if isinstance(value, Instance) and self.class_pragma(value.cls) is not None:
                         yield name, top, lambda value=value: value
@@ -108,14 +111,11 @@ class Builds:
         return interp.instantiate(cls, [], {}, None)
 
     def callable_without_arguments(self, init: Function) -> bool:
-        params = init.node.params
-        positional = list(params.posonly_params) + list(params.params)
-        return all(p.default is not None for p in positional[1:]) and all(
-            p.default is not None for p in params.kwonly_params)
+        return all(default is not None for _, default in positional_parameters(init.node)[1:]) and all(
+            default is not None for default in init.node.args.kw_defaults)
 
-    def call_builder(self, function: LazyFunction) -> Any:
-        resolved = function.resolve()
-        return self.interp.call_function(resolved, [], {}) if isinstance(resolved, Function) else None
+    def call_builder(self, function: Function) -> Any:
+        return self.interp.call_function(function, [], {})
 
     def used_in_file(self, model: Any) -> bool:
         key = id(model.cls) if hasattr(model, "cls") else id(model)
@@ -137,11 +137,7 @@ class Builds:
     @staticmethod
     def class_pragma(cls: ClassV) -> tuple | None:
         """The input the pragma above a class's definition gives, in whichever file of the project it is."""
-        source = cls.unit.source
-        for top in source.statements():
-            if top.unit is cls.unit and isinstance(top.node, ast.ClassDef) and top.node.name == cls.name:
-                return Pragmas.of(source).shape_above(top.node)
-        return None
+        return Pragmas.of(cls.source).shape_above(cls.node) if cls.node in cls.source.tree.body else None
 
 
 NEEDS_ARGUMENTS = object()  # a class whose constructor has required parameters: not a model on its own

@@ -15,11 +15,10 @@ import hashlib
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 MAX_LOADED = 64  # modules kept per process (a flake8 worker checks many files)
 MAX_NEW_PER_FILE = 12  # modules read for one checked file: a file importing half a framework stays cheap
-MODULE_STEPS = 50_000  # evaluation steps for running an imported module's top level
 SEARCH_UP = 3  # folders above the importing file searched for an absolute import's package
 OUTSIDE = frozenset({"torch", "torchvision", "typing", "collections", "functools", "math", "dataclasses", "os", "sys"})
 
@@ -96,8 +95,9 @@ def file_digest(path: str) -> str | None:
         return None
 
 
-def load(path: str) -> Any:
-    """The interpreter that ran the module at `path` (its globals are the module's names), or None."""
+def load(path: str, run: Callable[[str], Any]) -> Any:
+    """What `run(path)` gave for the module at `path` (the interpreter that ran it), read once per process while
+    the file is unchanged; None for a circular import, or when enough modules were read for this file."""
     try:
         key = (os.path.abspath(path), os.path.getmtime(path))
     except OSError:
@@ -111,27 +111,10 @@ def load(path: str) -> Any:
     _new_this_file += 1
     _loading.add(key)
     try:
-        interpreter = _run(path)
+        interpreter = run(path)
     finally:
         _loading.discard(key)
     _loaded[key] = interpreter
     if len(_loaded) > MAX_LOADED:
         _loaded.popitem(last=False)
-    return interpreter
-
-
-def _run(path: str) -> Any:
-    from torchshape_lint.evaluate.interpreter import Abort, Interpreter
-    from torchshape_lint.source.reader import UNREADABLE, SourceFile
-
-    try:
-        with open(path, "rb") as handle:
-            source = SourceFile.from_bytes(handle.read(), path)
-    except (OSError, *UNREADABLE):
-        return None
-    interpreter = Interpreter(source, module_name=os.path.splitext(os.path.basename(path))[0], max_steps=MODULE_STEPS)
-    try:
-        interpreter.run_module()
-    except (Abort, RecursionError):
-        return None
     return interpreter

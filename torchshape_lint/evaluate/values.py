@@ -34,12 +34,12 @@ class External:
 
 @dataclass(eq=False)
 class Function:
-    node: Any = field(repr=False)  # libcst FunctionDef or Lambda
-    unit: Any = field(repr=False)
+    node: Any = field(repr=False)  # ast FunctionDef, AsyncFunctionDef or Lambda
+    source: Any = field(repr=False)  # the SourceFile it is in
     scope: Any = field(repr=False)  # the Scope it was defined in (globals, or an enclosing function's locals)
     name: str
-    owner: Any = field(default=None, repr=False)
-    kind: str = "function"  # or, in a class body: method, static, class, property  # the ClassV it was defined in, for super()
+    owner: Any = field(default=None, repr=False)  # the ClassV it was defined in, for super()
+    kind: str = "function"  # or, in a class body: method, static, class, property
 
 
 @dataclass(eq=False)
@@ -51,12 +51,12 @@ class BoundMethod:
 @dataclass(eq=False)
 class ClassV:
     name: str
-    node: Any = field(repr=False)  # libcst ClassDef, parsed on first use
-    unit: Any = field(repr=False)
+    node: Any = field(repr=False)  # ast ClassDef; its body runs on first use
+    source: Any = field(repr=False)
     scope: Any = field(repr=False)
     bases: list = field(default_factory=list)
     attrs: dict = field(default_factory=dict)
-    member_names: frozenset = frozenset()  # names the class body binds, from ast, before parsing it
+    member_names: frozenset = frozenset()  # names the class body binds, read before running it
     ready: bool = False
     decorators: list = field(default_factory=list)  # the decorators' values, e.g. External("dataclasses.dataclass")
 

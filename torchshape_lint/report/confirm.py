@@ -177,7 +177,7 @@ def recipe_of(model: Any, builds: Any) -> dict | None:
     """How the worker builds a model again after importing the file (as a module, never as `__main__`): a class
     the import defines, called with the plain arguments the static run saw; else a name the import binds to
     it. None when neither can: the model is built only by the `__main__` block, from values not plain."""
-    from torchshape_lint.evaluate.interpreter import OPAQUE_KWARGS
+    from torchshape_lint.evaluate.frames import OPAQUE_KWARGS
     from torchshape_lint.evaluate.values import Instance, is_plain
 
     interp, on_import = builds.interp, names_on_import(builds.source)
@@ -195,7 +195,7 @@ def names_on_import(source: Any) -> set:
     """The names the file's top-level code binds when it is imported: all but those of its `__main__` block."""
     import ast
 
-    from torchshape_lint.evaluate.interpreter import assigned_names_ast
+    from torchshape_lint.source.writes import assigned_names
 
     names = set()
     for top in source.statements():
@@ -203,7 +203,7 @@ def names_on_import(source: Any) -> set:
         if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             names.add(node.name)
         elif not is_main_guard(node):
-            names.update(assigned_names_ast(node))
+            names.update(assigned_names(node))
     return names
 
 

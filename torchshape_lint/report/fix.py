@@ -58,28 +58,19 @@ def fix_edits(text: str, report: Any, findings: list | None = None) -> list[Edit
     findings = [f for f in (report.findings if findings is None else findings) if fixable(f)]
     if not findings:
         return []
-    import libcst as cst
-    from libcst.metadata import MetadataWrapper, PositionProvider
-
-    wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    calls = {}
-    for node, span in positions.items():
-        if isinstance(node, cst.Call):
-            calls[(span.start.line, span.start.column, span.end.line, span.end.column)] = node
     starts = line_offsets(text)
     edits = []
     for finding in findings:
-        call = calls.get((finding.line, finding.column, finding.end_line, finding.end_column))
+        call_start = starts[finding.line - 1] + finding.column
+        parsed = parsed_call(text[call_start:starts[finding.end_line - 1] + finding.end_column])
+        call = parsed[0] if parsed is not None else None
         replaced = replaced_argument(finding, call) if call is not None else None
         if replaced is None or not agreed_by_every_run(finding, report.builds, replaced[2]):
             continue
         target = argument(call, *replaced[:2])
         if target is None:
             continue
-        span = positions[target]
-        start, end = (span.start.line, span.start.column), (span.end.line, span.end.column)
-        start_offset, end_offset = starts[start[0] - 1] + start[1], starts[end[0] - 1] + end[1]
+        (start, start_offset), (end, end_offset) = span_in_file(finding, call_start, parsed, target)
         edits.append(Edit(finding, replaced[0] or "size", text[start_offset:end_offset], start, end, start_offset,
                           end_offset, finding.suggestion))
     # Findings that differ only in their numbers (a name's value in each build) make the same edit: made once.
@@ -88,6 +79,33 @@ def fix_edits(text: str, report: Any, findings: list | None = None) -> list[Edit
     for edit in edits:
         by_place.setdefault((edit.start_offset, edit.end_offset), []).append(edit)
     return [same[0] for same in by_place.values() if len({edit.replacement for edit in same}) == 1]
+
+
+def parsed_call(call_text: str) -> tuple | None:
+    """The call a finding points at, parsed by libcst from its own text only (the analysis read the file with
+    `ast`): (the call, the positions of its nodes relative to its start, the text's line offsets); None when that
+    text is not a call."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    try:
+        module = cst.parse_module(call_text)
+    except cst.ParserSyntaxError:
+        return None
+    statement = module.body[0] if len(module.body) == 1 else None
+    call = statement.body[0].value if isinstance(statement, cst.SimpleStatementLine) and isinstance(
+        statement.body[0], cst.Expr) else None
+    if not isinstance(call, cst.Call):
+        return None
+    return call, MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider), line_offsets(call_text)
+
+
+def span_in_file(finding: Any, call_start: int, parsed: tuple, node: Any) -> tuple:
+    """((line, column), character offset) in the file of where a node of a parsed call starts, and where it ends."""
+    _, positions, starts = parsed
+    span = positions[node]
+    return tuple(((finding.line + where.line - 1, where.column + (finding.column if where.line == 1 else 0)),
+                  call_start + starts[where.line - 1] + where.column) for where in (span.start, span.end))
 
 
 def replaced_argument(finding: Any, call: Any) -> tuple | None:

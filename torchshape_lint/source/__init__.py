@@ -1,1 +1,1 @@
-"""Reading the source: text → ast statement map → lazily parsed libcst units, pragmas, positions."""
+"""Reading the source: text, lines and its ast tree, pragmas, positions, imports, and the write analysis."""

@@ -2,45 +2,24 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 
-def dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{dotted(node.value)}.{node.attr.value}"
-    return ""
-
-
-class ImportCollector(cst.CSTVisitor):
-    """Collects `{local name: qualified name}` from import statements (relative ones keep their dots)."""
-
-    def __init__(self) -> None:
-        self.bindings: dict[str, str] = {}
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        for alias in node.names:
-            name = dotted(alias.name)
+def import_bindings(statement: ast.Import | ast.ImportFrom) -> dict[str, str]:
+    """`{local name: qualified name}` of one import statement (relative ones keep their dots; `*` binds none)."""
+    bindings: dict[str, str] = {}
+    if isinstance(statement, ast.Import):
+        for alias in statement.names:
             if alias.asname is not None:
-                self.bindings[dotted(alias.asname.name)] = name
+                bindings[alias.asname] = alias.name
             else:  # `import torch.nn` binds `torch`
-                root = name.split(".")[0]
-                self.bindings[root] = root
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        module = "." * len(node.relative) + (dotted(node.module) if node.module is not None else "")
-        if isinstance(node.names, cst.ImportStar):
-            return False
-        for alias in node.names:
-            name = dotted(alias.name)
-            local = dotted(alias.asname.name) if alias.asname is not None else name
-            self.bindings[local] = f"{module}.{name}" if not module.endswith(".") else f"{module}{name}"
-        return False
-
-
-def import_bindings(statement: cst.CSTNode) -> dict[str, str]:
-    collector = ImportCollector()
-    statement.visit(collector)
-    return collector.bindings
+                root = alias.name.split(".")[0]
+                bindings[root] = root
+        return bindings
+    module = "." * statement.level + (statement.module or "")
+    for alias in statement.names:
+        if alias.name == "*":
+            return {}
+        local = alias.asname if alias.asname is not None else alias.name
+        bindings[local] = f"{module}.{alias.name}" if not module.endswith(".") else f"{module}{alias.name}"
+    return bindings

@@ -1,31 +1,47 @@
-"""A source file as the analysis reads it.
+"""A source file as the analysis reads it: its text, its lines and its `ast` tree (flake8's own, when it hands
+one over; else parsed once here), with the positions of the nodes a finding points at.
 
-Python's `ast` (which flake8 hands over for free) gives the map of top-level statements; libcst parses
-a statement only when the evaluator needs it, so a file pays for libcst only where models are built.
-Positions are computed only for the nodes a finding points at.
+`ast` counts a column in UTF-8 bytes; flake8, editors and SARIF count characters: `span` converts, and only for
+the nodes a finding or a step points at.
 """
 
 from __future__ import annotations
 
 import ast
+import gc
 import io
 import re
 import tokenize
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Iterator
 
-MAX_UNIT_CHARS = 200_000  # about 4 000 lines of model code: larger statements are data, not models
 # What reading a source as Python raises: a syntax error or a bad encoding declaration (SyntaxError), bytes that
 # are not text in its encoding or NUL bytes (ValueError), nesting deeper than the parser holds (RecursionError,
 # MemoryError).
 UNREADABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
 PRAGMA = re.compile(r"#\s*torchshape:\s*(?P<body>.*)$")
+LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # lines as Python's tokenizer ends them (not at \f)
+
+
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Parsing and evaluating make many objects and few cycles; Python's cyclic collector, run as they go, walks
+    every tree node made so far each time (up to a third of the time, and more on a large file). The host's
+    setting comes back after."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @dataclass(frozen=True)
 class Span:
     line: int  # 1-based
-    column: int  # 0-based
+    column: int  # 0-based, in characters
     end_line: int
     end_column: int
 
@@ -36,52 +52,21 @@ class Pragma:
     text: str
 
 
-class Unit:
-    """One top-level statement (or a group sharing lines), parsed by libcst on first use."""
-
-    def __init__(self, source: "SourceFile", start: int, end: int) -> None:
-        self.source, self.start, self.end = source, start, end
-        self._module = None
-        self._positions = None
-
-    @property
-    def module(self):
-        """The libcst module of this statement; an empty one for a statement too large to be worth reading
-        (a literal of 100 000 items), whose names then stay unknown."""
-        if self._module is None:
-            import libcst  # only files that build models pay for libcst
-
-            text = "".join(self.source.lines[self.start - 1: self.end])
-            self._module = libcst.parse_module(text if len(text) <= MAX_UNIT_CHARS else "")
-        return self._module
-
-    def span(self, node: Any) -> Span:
-        if self._positions is None:
-            from libcst.metadata import MetadataWrapper, PositionProvider
-
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        where = self._positions[node]
-        offset = self.start - 1
-        return Span(where.start.line + offset, where.start.column, where.end.line + offset, where.end.column)
-
-    def code(self, node: Any) -> str:
-        return self.module.code_for_node(node)
-
-
 @dataclass
 class TopLevel:
     node: ast.stmt
-    unit: Unit
+    start: int  # its first line, decorators included
 
 
 class SourceFile:
     def __init__(self, text: str, path: str = "<string>", tree: ast.Module | None = None) -> None:
         self.text = text
         self.path = path
-        self.lines = text.splitlines(keepends=True)
-        self.tree = tree if tree is not None else ast.parse(text)
-        self._statements: list[TopLevel] | None = None
+        self.lines = LINE.findall(text)
+        if tree is None:
+            with without_cyclic_gc():
+                tree = ast.parse(text)
+        self.tree = tree
         self._generators: frozenset | None = None
 
     @classmethod
@@ -90,26 +75,28 @@ class SourceFile:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         return cls(data.decode(encoding), path)
 
+    @property
+    def source(self) -> "SourceFile":
+        """The file a place is in. A place is where a violation points: this file with a node, or a PragmaPlace."""
+        return self
+
+    def span(self, node: ast.AST) -> Span:
+        return Span(node.lineno, self.column(node.lineno, node.col_offset),
+                    node.end_lineno or node.lineno, self.column(node.end_lineno or node.lineno, node.end_col_offset))
+
+    def column(self, line: int, offset: int) -> int:
+        """The character column of a UTF-8 byte offset in a line."""
+        text = self.line(line)
+        return offset if text.isascii() else len(text.encode("utf-8")[:offset].decode("utf-8", "replace"))
+
     def statements(self) -> list[TopLevel]:
-        """Top-level statements in order, each with the unit that holds it."""
-        if self._statements is None:
-            result: list[TopLevel] = []
-            last: Unit | None = None
-            for node in self.tree.body:
-                start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-                end = node.end_lineno or node.lineno
-                if last is not None and start <= last.end:  # statements sharing a line share a unit
-                    last.end = max(last.end, end)
-                    result.append(TopLevel(node, last))
-                    continue
-                last = Unit(self, start, end)
-                result.append(TopLevel(node, last))
-            self._statements = result
-        return self._statements
+        """Top-level statements in order, each with its first line."""
+        return [TopLevel(node, min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]))
+                for node in self.tree.body]
 
     def generators(self) -> frozenset:
-        """(class name or "", function name) of the top-level functions and methods that yield, read from
-        the ast: calling one only creates a generator, so its body must not be run as a call."""
+        """(class name or "", function name) of the top-level functions and methods that yield: calling one
+        only creates a generator, so its body must not be run as a call."""
         if self._generators is None:
             found = set()
             for node in self.tree.body if "yield" in self.text else ():

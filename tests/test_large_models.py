@@ -1,0 +1,42 @@
+"""Very large models are analysed to their finding, not skipped: a 10 000-layer Sequential written as one statement
+(over 200 000 characters) and a 20 000-entry cfg through a make_layers loop. The files are the benchmark's own
+(benchmarks/run.py times them); here only the findings are checked, never a time."""
+
+import importlib.util
+import sys
+
+from conftest import ROOT, flake8
+
+spec = importlib.util.spec_from_file_location("speed_benchmark", ROOT / "benchmarks" / "run.py")
+bench = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def line_of(text, needle):
+    return next(number for number, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_ten_thousand_layer_sequential(tmp_path):
+    text = bench.deep_sequential(10_000)
+    assert text.count("    nn.") == 10_000 and len(text) > 200_000
+    (tmp_path / "deep.py").write_text(text)
+    result = flake8("deep.py", cwd=tmp_path)
+    # conv 3x3, padding 1: floor((8 + 2*1 - 1*(3-1) - 1) / 1) + 1 = 8, every time; so 16 * 8 * 8 = 1024 features
+    line = line_of(text, "nn.Linear(16 * 4 * 4, 10)")
+    [finding] = result.stdout.splitlines()
+    assert finding.startswith(f"deep.py:{line}:5: TSL001 Linear(in_features=256) but 1024 features arrive: "), finding
+    assert finding.endswith("flattened 16*8*8 = 1024; use 16 * 8 * 8"), finding
+
+
+def test_twenty_thousand_entry_cfg_through_make_layers(tmp_path):
+    text = bench.long_cfg(20_000)
+    (tmp_path / "long_cfg.py").write_text(text)
+    result = flake8("long_cfg.py", cwd=tmp_path)
+    # conv 3x3, padding 1: floor((32 + 2*1 - 1*(3-1) - 1) / 1) + 1 = 32, 19 999 times; MaxPool2d(2, 2):
+    # floor((32 - 1*(2-1) - 1) / 2) + 1 = 16; so 8 * 16 * 16 = 2048 features, where 8 * 8 * 8 = 512 are declared
+    [finding] = result.stdout.splitlines()
+    line = line_of(text, "nn.Linear(8 * 8 * 8, 10)")
+    column = text.splitlines()[line - 1].index("nn.Linear") + 1
+    assert finding.startswith(f"long_cfg.py:{line}:{column}: TSL001 Linear(in_features=512) but 2048 features "
+                              "arrive: input (1, 3, 32, 32); "), finding
+    assert finding.endswith("flattened 8*16*16 = 2048; use 8 * 16 * 16"), finding

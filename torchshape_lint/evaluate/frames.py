@@ -1,0 +1,95 @@
+"""The evaluator's bounds, and the state of a running evaluation: scopes, frames, how a block ended."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from torchshape_lint.evaluate.python_library import builtin
+from torchshape_lint.evaluate.values import Function
+
+MAX_STEPS = 500_000  # a build; a 20 000-entry cfg through make_layers takes 400 000
+MAX_DEPTH = 40
+MAX_ITEMS = 100_000
+MAX_INT_BITS = 4096
+
+OPAQUE_KWARGS = "\0opaque"  # a `**kwargs` whose contents are unknown: every unnamed parameter is unknown
+
+
+class YieldReached(Exception):
+    """A `yield` ran: the function was a generator, which a call does not run."""
+
+
+class Abort(Exception):
+    """The evaluation of this model ends: a budget ran out, or the code raises on a known path."""
+
+
+class Flow:
+    """How a block ended, when not by running off its end."""
+
+    BREAK, CONTINUE, RETURN = "break", "continue", "return"
+
+    def __init__(self, kind: str, value: Any = None) -> None:
+        self.kind, self.value = kind, value
+
+
+class Lazy:
+    """A value worked out on first use."""
+
+    def resolve(self) -> Any:
+        raise NotImplementedError
+
+
+def resolved(value: Any) -> Any:
+    return value.resolve() if isinstance(value, Lazy) else value
+
+
+class Scope:
+    def __init__(self, parent: "Scope | None" = None) -> None:
+        self.vars: dict[str, Any] = {}
+        self.parent = parent
+        self.globals_: set[str] = set()
+        self.version = 0  # of a file's global names: bumped by each assignment (see evaluate/memo.py)
+
+    def lookup(self, name: str) -> Any:
+        scope = self
+        while scope is not None:
+            if name in scope.vars:
+                return scope.vars[name]
+            scope = scope.parent
+        return builtin(name)
+
+    def root(self) -> "Scope":
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def assign(self, name: str, value: Any) -> None:
+        scope = self.root() if name in self.globals_ else self
+        scope.vars[name] = value
+        if scope.parent is None:
+            scope.version += 1
+
+
+class Frame:
+    """One running function (or module or class body): its scope, its file, and whether a return may have
+    happened on an unknown path."""
+
+    def __init__(self, scope: Scope, source: Any, function: Function | None = None) -> None:
+        self.scope, self.source, self.function = scope, source, function
+        self.maybe_returned = False
+
+
+def positional_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list:
+    """[(ast.arg, its default expression or None)] of the parameters that can be passed by position."""
+    args = node.args
+    positional = args.posonlyargs + args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    return list(zip(positional, defaults))
+
+
+def dispatch(mixin: type, prefix: str) -> dict:
+    """ast node class → the method for it (`expr_Name`, `stmt_If`, …), looked up once."""
+    return {getattr(ast, name[len(prefix):]): method for name, method in vars(mixin).items()
+            if name.startswith(prefix) and hasattr(ast, name[len(prefix):])}

@@ -1,0 +1,163 @@
+"""Memoised construction, once per file: a class of the file called with the same immutable arguments is built once.
+
+torchvision's resnet.py builds ten networks of the same blocks; within one, ResNet-101's third stage builds 22
+identical Bottlenecks. The key is the class, its arguments (numbers, strings, None, classes, functions, imported
+names; never a list or a module, whose identity the instance could keep) and the version of the file's global names
+(any assignment to one, or to a class attribute, makes a new version). A later call gets a fresh copy of the
+instance as it was built, with layers of its own, and replays what the construction recorded: its violations,
+decided checks, layer applications and counts. A construction is kept only when the state it built is one a copy
+reproduces (see `fingerprint`) and the globals did not change under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from torchshape_lint.evaluate.python_library import Builtin
+from torchshape_lint.evaluate.values import PLAIN, ClassV, Container, DictV, External, Function, Instance, ListV
+from torchshape_lint.shapes.layers import Layer
+from torchshape_lint.shapes.tensor import Tensor
+from torchshape_lint.unknown import Unknown
+
+
+class Unkeyable(Exception):
+    """A value whose state a copy cannot reproduce (a bound method, a partial, …): that construction is not kept."""
+
+
+def fingerprint(value: Any) -> Any:
+    """A hashable value equal for two values the evaluator cannot tell apart (Unkeyable for one it cannot say)."""
+    if isinstance(value, PLAIN):
+        return type(value), value  # True and 1 are not the same argument
+    if isinstance(value, (Unknown, External, Builtin, Function, ClassV)):
+        return value  # one object each (an identity holds it alive in the key)
+    if isinstance(value, tuple):
+        return ("tuple",) + tuple(fingerprint(v) for v in value)
+    if isinstance(value, ListV):
+        return ("list", value.opaque) + tuple(fingerprint(v) for v in value)
+    if isinstance(value, DictV):
+        return ("dict", value.opaque) + tuple((fingerprint(k), fingerprint(v)) for k, v in value.items())
+    if isinstance(value, Layer):
+        return ("layer", value.spec.name, value.where) + tuple((k, fingerprint(v)) for k, v in value.args.items())
+    if isinstance(value, Container):
+        return ("container", value.kind, value.opaque, value.where) + tuple(
+            (name, fingerprint(child)) for name, child in value.children)
+    if isinstance(value, Instance):
+        return ("instance", value.cls, value.opaque) + tuple((k, fingerprint(v)) for k, v in value.attrs.items())
+    if isinstance(value, Tensor):
+        return ("tensor",) + arriving(value)
+    raise Unkeyable()
+
+
+def immutable(value: Any) -> Any:
+    """The fingerprint of an argument no code can change (else Unkeyable)."""
+    if isinstance(value, tuple):
+        return ("tuple",) + tuple(immutable(v) for v in value)
+    if isinstance(value, PLAIN + (Unknown, External, Builtin, Function, ClassV)):
+        return fingerprint(value)
+    raise Unkeyable()
+
+
+def duplicate(value: Any, copies: dict) -> Any:
+    """A copy of a built module's parts (instances, containers, layers, lists, dicts), sharing what does not change
+    (tensors, names) and keeping which parts were one object: each built module has layers of its own, as explain's
+    parameter counts and the editor's hover tell layers apart."""
+    if not isinstance(value, (Instance, Container, Layer, ListV, DictV, tuple)):
+        return value
+    if id(value) in copies:
+        return copies[id(value)]
+    if isinstance(value, tuple):
+        return tuple(duplicate(v, copies) for v in value)
+    if isinstance(value, Layer):
+        copy = copies[id(value)] = replace(value, args={k: duplicate(v, copies) for k, v in value.args.items()})
+    elif isinstance(value, Instance):
+        copy = copies[id(value)] = Instance(value.cls, opaque=value.opaque, where=value.where,
+                                            built_with=value.built_with)
+        copy.attrs = {k: duplicate(v, copies) for k, v in value.attrs.items()}
+    elif isinstance(value, Container):
+        copy = copies[id(value)] = Container(value.kind, [], value.where, value.opaque)
+        copy.children = [(name, duplicate(child, copies)) for name, child in value.children]
+    else:
+        copy = copies[id(value)] = type(value)()
+        copy.opaque = value.opaque
+        if isinstance(value, ListV):
+            copy.extend(duplicate(v, copies) for v in value)
+        else:
+            copy.update((k, duplicate(v, copies)) for k, v in value.items())
+    return copy
+
+
+def arriving(x: Tensor) -> tuple:
+    """What of a tensor a module's evaluation can read: everything but the trace of how it was made."""
+    return x.shape, x.last, x.flat_parts, x.pending, x.hint, x.exact, x.origin
+
+
+@dataclass
+class Built:
+    instance: Instance  # a copy of the instance as its constructor left it
+    violations: list
+    checks: list
+    applications: list
+    layers_checked: int
+    layers_unknown: int
+
+
+class Marks:
+    """Where a collector stood before an evaluation, to take what the evaluation added."""
+
+    def __init__(self, check: Any) -> None:
+        self.check = check
+        self.violations, self.checks, self.applications = len(check.violations), len(check.checks), len(
+            check.applications)
+        self.layers_checked, self.layers_unknown = check.layers_checked, check.layers_unknown
+
+    def added(self) -> tuple:
+        check = self.check
+        return (check.violations[self.violations:], check.checks[self.checks:], check.applications[self.applications:],
+                check.layers_checked - self.layers_checked, check.layers_unknown - self.layers_unknown)
+
+
+def replay_events(check: Any, violations: list, checks: list, applications: list, layers_checked: int,
+                  layers_unknown: int) -> None:
+    check.violations.extend(violations)
+    check.checks.extend(checks)
+    check.applications.extend(applications)
+    check.layers_checked += layers_checked
+    check.layers_unknown += layers_unknown
+
+
+class Memo:
+    def __init__(self) -> None:
+        self.built: dict = {}
+
+    def construction_key(self, cls: ClassV, args: list, kwargs: dict, version: int) -> tuple | None:
+        try:
+            return cls, immutable(tuple(args)), tuple(sorted((k, immutable(v)) for k, v in kwargs.items())), version
+        except Unkeyable:
+            return None
+
+    def rebuilt(self, key: tuple, where: Any, interp: Any) -> Instance | None:
+        found = self.built.get(key)
+        if found is None:
+            return None
+        replay_events(interp.check, found.violations, found.checks, found.applications, found.layers_checked,
+                      found.layers_unknown)
+        instance = duplicate(found.instance, {})
+        instance.where = where
+        return instance
+
+    def construct(self, key: tuple, interp: Any, run: Any) -> Instance:
+        """`run()` constructs the instance; a copy of it is kept when the key captures the state it built."""
+        marks = Marks(interp.check)
+        instance = run()
+        if marks.check is not interp.check or interp.globals.version != key[-1]:
+            return instance
+        try:
+            fingerprint(instance)
+        except Unkeyable:  # it holds something a copy could not reproduce (a bound method, a partial, …)
+            return instance
+        added = marks.added()
+        if added[2]:  # it applied layers (a trial forward): their records name this instance's layers, not a copy's
+            return instance
+        self.built[key] = Built(duplicate(instance, {}), *added)
+        return instance

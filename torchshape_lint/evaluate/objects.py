@@ -1,0 +1,134 @@
+"""Objects: attributes of instances, classes and library values; items of lists, dicts, tensors and containers;
+iteration; running a class body on first use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torchshape_lint.evaluate import torch_library
+from torchshape_lint.evaluate.python_library import method
+from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope
+from torchshape_lint.evaluate.values import (
+    BoundMethod, ClassV, Container, External, Function, Instance, ListV, Super, is_hashable, is_plain, readable,
+)
+from torchshape_lint.shapes.layers import Layer
+from torchshape_lint.shapes.tensor import Tensor
+from torchshape_lint.unknown import UNKNOWN
+
+
+class Objects:
+    """The object half of the Interpreter (a mixin: it calls the other halves through `self`)."""
+
+    def ready(self, cls: ClassV) -> ClassV:
+        """Run a class body on first use: methods become Functions, assignments class attributes."""
+        if cls.ready:
+            return cls
+        cls.ready = True
+        scope = Scope(cls.scope)
+        try:
+            self.run_class_body(cls, Frame(scope, cls.source))
+        except Abort:
+            cls.attrs.update(scope.vars)  # what the body bound before it stopped
+        return cls
+
+    def get_attribute(self, obj: Any, name: str, node: Any = None, frame: Frame | None = None) -> Any:
+        obj = readable(obj)
+        if isinstance(obj, External):
+            return External(f"{obj.name}.{name}")
+        if isinstance(obj, Instance):
+            if name in obj.attrs:
+                return obj.attrs[name]
+            if obj.opaque:
+                return UNKNOWN
+            value = self.class_attribute(obj.cls, name)
+            if isinstance(value, Function):
+                return self.method_for(value, obj)
+            if value is not UNKNOWN:
+                return value
+            container = obj.attrs.get("__container__")
+            if container is not None:
+                return method(container, name)
+            return method(obj, name)
+        if isinstance(obj, ClassV):
+            value = self.class_attribute(obj, name)
+            if isinstance(value, Function) and value.kind == "class":
+                return BoundMethod(value, obj)
+            return value
+        if isinstance(obj, Super):
+            for klass in obj.cls.mro()[1:]:
+                value = self.ready(klass).attrs.get(name)
+                if isinstance(value, Function):
+                    return BoundMethod(value, obj.receiver)
+            return method(obj, name)
+        if isinstance(obj, Tensor):
+            return torch_library.tensor_attribute(obj, name, (frame.source, node) if frame else None)
+        if isinstance(obj, Layer):
+            if name in obj.args:
+                return obj.args[name]
+            return method(obj, name)
+        if obj is UNKNOWN:
+            return UNKNOWN
+        return method(obj, name)
+
+    def method_for(self, function: Function, instance: Instance) -> Any:
+        """A method read from an instance, as its decorator makes it."""
+        if function.kind == "static":
+            return function
+        if function.kind == "class":
+            return BoundMethod(function, instance.cls)
+        if function.kind == "property":
+            return self.call_function(function, [instance], {})
+        return BoundMethod(function, instance)
+
+    def class_attribute(self, cls: ClassV, name: str) -> Any:
+        for klass in cls.mro():
+            if klass.ready or name in klass.member_names:
+                self.ready(klass)
+                if name in klass.attrs:
+                    return klass.attrs[name]
+        return torch_library.inherited_attribute(cls, name)
+
+    def get_item(self, obj: Any, key: Any) -> Any:
+        obj = readable(obj)
+        if key is UNKNOWN or obj is UNKNOWN:
+            return UNKNOWN
+        if isinstance(obj, Tensor):
+            return torch_library.tensor_index(obj, key)
+        if isinstance(obj, Container):
+            return torch_library.container_item(obj, key)
+        if isinstance(obj, Instance) and "__container__" in obj.attrs:
+            return torch_library.container_item(obj.attrs["__container__"], key)
+        if isinstance(obj, (ListV, tuple, str)):
+            if isinstance(key, slice):
+                if any(b is not None and not isinstance(b, int) for b in (key.start, key.stop, key.step)):
+                    return UNKNOWN
+                part = obj[key]
+                return ListV(part) if isinstance(obj, ListV) else part
+            if isinstance(key, int) and -len(obj) <= key < len(obj):
+                return obj[key]
+            return UNKNOWN
+        if isinstance(obj, dict):
+            if is_hashable(key) and key in obj:
+                return obj[key]
+            return UNKNOWN
+        return UNKNOWN
+
+    def iterate(self, value: Any) -> Any:
+        """The items of a known iterable, or UNKNOWN."""
+        value = readable(value)
+        if isinstance(value, (ListV, tuple, list)):
+            return list(value)
+        if isinstance(value, (str, set, frozenset)):
+            return list(value) if not isinstance(value, set) or all(is_plain(v) for v in value) else UNKNOWN
+        if isinstance(value, dict):
+            return list(value.keys())
+        if isinstance(value, Container) and not value.opaque:
+            return value.modules() if value.kind != "ModuleDict" else [k for k, _ in value.children]
+        if isinstance(value, Instance) and "__container__" in value.attrs:
+            return self.iterate(value.attrs["__container__"])
+        return UNKNOWN
+
+    def grow(self, items: list, more: list) -> None:
+        if len(items) + len(more) > MAX_ITEMS:
+            raise Abort("size bound")
+        items.extend(more)

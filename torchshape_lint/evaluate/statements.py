@@ -1,0 +1,273 @@
+"""Statements: assignment and binding, branches and loops on known values, definitions, imports; and the
+havoc of what a block the evaluator cannot decide may write."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope, dispatch, resolved
+from torchshape_lint.evaluate.values import ClassV, Container, DictV, External, Function, Instance, ListV, is_hashable
+from torchshape_lint.source.imports import import_bindings
+from torchshape_lint.source.writes import MUTATING_METHODS, self_writes, writes_of
+from torchshape_lint.unknown import UNKNOWN
+
+METHOD_KINDS = {"staticmethod": "static", "classmethod": "class", "property": "property",
+                "cached_property": "property"}
+FUNCTION_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+class Statements:
+    """The statement half of the Interpreter (a mixin: it calls the other halves through `self`)."""
+
+    def exec_block(self, statements: list, frame: Frame) -> Flow | None:
+        for stmt in statements:
+            flow = self.exec_statement(stmt, frame)
+            if flow is not None:
+                return flow
+        return None
+
+    def exec_statement(self, stmt: ast.stmt, frame: Frame) -> Flow | None:
+        self.tick()
+        method = STATEMENTS.get(type(stmt))
+        if method is None:
+            self.havoc(stmt, frame)
+            return None
+        return method(self, stmt, frame)
+
+    def stmt_Expr(self, stmt: ast.Expr, frame: Frame) -> None:
+        self.eval(stmt.value, frame)
+
+    def stmt_Pass(self, stmt: Any, frame: Frame) -> None:
+        return None
+
+    stmt_Assert = stmt_Pass
+    stmt_Nonlocal = stmt_Pass
+
+    def stmt_Global(self, stmt: ast.Global, frame: Frame) -> None:
+        frame.scope.globals_.update(stmt.names)
+
+    def stmt_Break(self, stmt: Any, frame: Frame) -> Flow:
+        return Flow(Flow.BREAK)
+
+    def stmt_Continue(self, stmt: Any, frame: Frame) -> Flow:
+        return Flow(Flow.CONTINUE)
+
+    def stmt_Return(self, stmt: ast.Return, frame: Frame) -> Flow:
+        return Flow(Flow.RETURN, self.eval(stmt.value, frame) if stmt.value is not None else None)
+
+    def stmt_Raise(self, stmt: Any, frame: Frame) -> None:
+        raise Abort("raises")
+
+    def stmt_Import(self, stmt: ast.Import, frame: Frame) -> None:
+        for local, qualified in import_bindings(stmt).items():
+            frame.scope.assign(local, External(qualified))
+
+    def stmt_ImportFrom(self, stmt: ast.ImportFrom, frame: Frame) -> None:
+        """Names from the project's own modules resolve to their values there, on first use."""
+        for local, qualified in import_bindings(stmt).items():
+            module, _, name = qualified.rpartition(".")
+            frame.scope.assign(local, self.imported(module, name, qualified))
+
+    def stmt_Delete(self, stmt: ast.Delete, frame: Frame) -> None:
+        self.havoc(stmt, frame)
+
+    def stmt_Assign(self, stmt: ast.Assign, frame: Frame) -> None:
+        value = self.eval(stmt.value, frame)
+        for target in stmt.targets:
+            self.bind(target, value, frame)
+
+    def stmt_AnnAssign(self, stmt: ast.AnnAssign, frame: Frame) -> None:
+        if stmt.value is not None:
+            self.bind(stmt.target, self.eval(stmt.value, frame), frame)
+
+    def stmt_AugAssign(self, stmt: ast.AugAssign, frame: Frame) -> None:
+        current = self.eval(stmt.target, frame)
+        value = self.eval(stmt.value, frame)
+        op = type(stmt.op)
+        if op is ast.Add and isinstance(current, ListV):  # `layers += [...]` extends the same list
+            items = self.iterate(value)
+            if items is UNKNOWN or current.opaque:
+                current.opaque = True
+            else:
+                self.grow(current, items)
+            return
+        self.bind(stmt.target, self.binary(op, current, value), frame)
+
+    def stmt_If(self, stmt: ast.If, frame: Frame) -> Flow | None:
+        test = self.truth(self.eval(stmt.test, frame))
+        if test is UNKNOWN:
+            self.havoc(stmt, frame)
+            return None
+        return self.exec_block(stmt.body if test else stmt.orelse, frame)
+
+    def stmt_For(self, stmt: ast.For, frame: Frame) -> Flow | None:
+        items = self.iterate(self.eval(stmt.iter, frame))
+        if items is UNKNOWN:
+            self.havoc(stmt, frame)
+            return None
+        for item in items:
+            self.bind(stmt.target, item, frame)
+            flow = self.exec_block(stmt.body, frame)
+            if flow is not None and flow.kind == Flow.BREAK:
+                return None
+            if flow is not None and flow.kind != Flow.CONTINUE:
+                return flow
+        return self.exec_block(stmt.orelse, frame)
+
+    def stmt_While(self, stmt: ast.While, frame: Frame) -> Flow | None:
+        for _ in range(MAX_ITEMS):
+            test = self.truth(self.eval(stmt.test, frame))
+            if test is UNKNOWN:
+                self.havoc(stmt, frame)
+                return None
+            if not test:
+                return self.exec_block(stmt.orelse, frame)
+            flow = self.exec_block(stmt.body, frame)
+            if flow is not None and flow.kind == Flow.BREAK:
+                return None
+            if flow is not None and flow.kind != Flow.CONTINUE:
+                return flow
+        raise Abort("loop bound")
+
+    def stmt_With(self, stmt: ast.With, frame: Frame) -> Flow | None:
+        for item in stmt.items:
+            self.eval(item.context_expr, frame)
+            if item.optional_vars is not None:
+                self.bind(item.optional_vars, UNKNOWN, frame)
+        return self.exec_block(stmt.body, frame)
+
+    def stmt_Try(self, stmt: ast.Try, frame: Frame) -> Flow | None:
+        # An exception handler may run instead of any part of the body: what the handlers write is unknown.
+        for handler in stmt.handlers:
+            self.havoc(handler, frame)
+        flow = self.exec_block(stmt.body, frame)
+        if flow is None:
+            flow = self.exec_block(stmt.orelse, frame)
+        final = self.exec_block(stmt.finalbody, frame)
+        return final or flow
+
+    def stmt_FunctionDef(self, stmt: ast.FunctionDef, frame: Frame) -> None:
+        frame.scope.assign(stmt.name, Function(stmt, frame.source, frame.scope, stmt.name))
+
+    stmt_AsyncFunctionDef = stmt_FunctionDef
+
+    def stmt_ClassDef(self, stmt: ast.ClassDef, frame: Frame) -> None:
+        bases = [self.eval(base, frame) for base in stmt.bases]
+        decorators = [self.eval(d.func if isinstance(d, ast.Call) else d, frame) for d in stmt.decorator_list]
+        cls = ClassV(stmt.name, stmt, frame.source, frame.scope, bases, decorators=decorators)
+        self.run_class_body(cls, Frame(Scope(frame.scope), frame.source))
+        cls.ready = True
+        frame.scope.assign(stmt.name, cls)
+
+    def run_class_body(self, cls: ClassV, frame: Frame) -> None:
+        """Methods become Functions, other statements run; what the body binds becomes the class's attributes."""
+        for stmt in cls.node.body:
+            if isinstance(stmt, FUNCTION_DEFINITIONS):
+                frame.scope.vars[stmt.name] = method_of(cls, stmt)
+            else:
+                self.exec_statement(stmt, frame)
+        cls.attrs.update(frame.scope.vars)
+
+    # ---- binding and havoc ----------------------------------------------------------------------------
+
+    def bind(self, target: Any, value: Any, frame: Frame) -> None:
+        if isinstance(target, ast.Name):
+            frame.scope.assign(target.id, value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            self.unpack(target.elts, value, frame)
+        elif isinstance(target, ast.Attribute):
+            self.set_attribute(self.eval(target.value, frame), target.attr, value)
+        elif isinstance(target, ast.Subscript):
+            self.set_item(self.eval(target.value, frame), target, value, frame)
+        elif isinstance(target, ast.Starred):
+            self.bind(target.value, value, frame)
+
+    def unpack(self, elements: list, value: Any, frame: Frame) -> None:
+        items = self.iterate(value)
+        starred = [i for i, e in enumerate(elements) if isinstance(e, ast.Starred)]
+        fits = items is not UNKNOWN and (len(items) >= len(elements) - 1 if starred else len(items) == len(elements))
+        if not fits:
+            for element in elements:
+                self.bind(element, UNKNOWN, frame)
+            return
+        if starred:
+            s = starred[0]
+            tail = len(elements) - s - 1
+            parts = list(items[:s]) + [ListV(items[s: len(items) - tail])] + list(items[len(items) - tail:])
+        else:
+            parts = list(items)
+        for element, item in zip(elements, parts):
+            self.bind(element, item, frame)
+
+    def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        if isinstance(obj, (Instance, ClassV)):
+            obj.attrs[name] = value
+        if isinstance(obj, ClassV):  # what its instances read changed (in this file or another): as if a global had
+            self.globals.version += 1
+
+    def set_item(self, obj: Any, target: ast.Subscript, value: Any, frame: Frame) -> None:
+        key = self.subscript_key(target, frame)
+        if isinstance(obj, DictV) and not obj.opaque:
+            if key is UNKNOWN or not is_hashable(key):
+                obj.opaque = True
+            else:
+                obj[key] = value
+        elif isinstance(obj, ListV) and not obj.opaque:
+            if isinstance(key, int) and -len(obj) <= key < len(obj):
+                obj[key] = value
+            else:
+                obj.opaque = True
+        elif isinstance(obj, Container):
+            obj.opaque = True
+
+    def havoc(self, node: Any, frame: Frame) -> None:
+        """Whatever `node` may write becomes unknown: it runs on a path the evaluator cannot decide."""
+        collector = writes_of(node)
+        # each write is looked up again every time: counted as evaluation steps, so the step budget bounds it too
+        self.tick(len(collector.names) + len(collector.attributes) + len(collector.mutated) + len(collector.calls))
+        for name in collector.names:
+            frame.scope.assign(name, UNKNOWN)
+        for base, attr in collector.attributes:
+            obj = self.quiet_eval(base, frame)
+            if isinstance(obj, Instance):
+                obj.attrs[attr] = UNKNOWN
+        for base in collector.mutated:
+            obj = self.quiet_eval(base, frame)
+            if isinstance(obj, (ListV, DictV, Container)):
+                obj.opaque = True
+        for receiver, name, arguments in collector.calls:
+            for argument in arguments:
+                value = self.quiet_eval(argument, frame)
+                if isinstance(value, (ListV, DictV)):
+                    value.opaque = True
+            obj = self.quiet_eval(receiver, frame) if receiver is not None else UNKNOWN
+            if name in MUTATING_METHODS and isinstance(obj, (ListV, DictV, Container)):
+                obj.opaque = True
+            elif isinstance(obj, Instance):
+                method = self.find_method(obj.cls, name)
+                for attr in self_writes(method.node) if method is not None else ():
+                    obj.attrs[attr] = UNKNOWN
+        if collector.returns:
+            frame.maybe_returned = True
+
+    def quiet_eval(self, node: Any, frame: Frame) -> Any:
+        """Evaluate a plain name or attribute chain without calls (for havoc)."""
+        if isinstance(node, ast.Name):
+            return resolved(frame.scope.lookup(node.id))
+        if isinstance(node, ast.Attribute):
+            return self.get_attribute(self.quiet_eval(node.value, frame), node.attr)
+        return UNKNOWN
+
+
+def method_of(cls: ClassV, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Function:
+    """A method of a class body; @staticmethod, @classmethod and @property change how it binds."""
+    kind = "method"
+    for decorator in node.decorator_list:
+        name = decorator.attr if isinstance(decorator, ast.Attribute) else \
+            decorator.id if isinstance(decorator, ast.Name) else ""
+        kind = METHOD_KINDS.get(name, kind)
+    return Function(node, cls.source, cls.scope, node.name, cls, kind)
+
+
+STATEMENTS = dispatch(Statements, "stmt_")

@@ -1,0 +1,561 @@
+"""What the evaluator knows of PyTorch: `torch.nn` layers and containers, `torch.nn.functional`, `torch.*`
+functions, tensor attributes, methods and indexing, and the methods of modules (containers, the file's own
+nn.Module subclasses and their library bases)."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
+from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Super, readable
+from torchshape_lint.shapes import dims, layers
+from torchshape_lint.shapes.tensor import Tensor, concrete_input, settle
+from torchshape_lint.shapes.violations import Violation
+from torchshape_lint.unknown import UNKNOWN
+
+
+def make_layer(interp: Any, spec: layers.LayerSpec, args: list, kwargs: dict, where: Any) -> Any:
+    bound = layers.bind(spec, tuple(args), kwargs)
+    if bound is None:
+        return UNKNOWN
+    layer = layers.Layer(spec, {k: readable(v) for k, v in bound.items()}, where, visible_ints(interp.call_scope))
+    layers.validate(layer, interp.check)
+    return layer
+
+
+def visible_ints(scope: Any) -> dict:
+    """The names holding a plain int where a layer is built (inner scopes shadow outer ones), in the order they
+    were bound: suggestions can then say `planes` rather than a number right for one build only."""
+    names: dict = {}
+    while scope is not None:
+        for name, value in scope.vars.items():
+            if int_like(value) and name not in names:
+                names[name] = value
+        scope = scope.parent
+    return names
+
+
+def make_container(interp: Any, kind: str, args: list, kwargs: dict, where: Any) -> Any:
+    if kwargs or len(args) > 1 and kind != "Sequential":
+        return UNKNOWN
+    container = Container(kind, [], where)
+    if kind == "Sequential" and len(args) == 1 and isinstance(readable(args[0]), dict):
+        args = [readable(args[0])]
+    elif kind == "Sequential":
+        container.children = [(str(i), m) for i, m in enumerate(args)]
+        return container
+    if not args:
+        return container
+    source = readable(args[0])
+    if isinstance(source, dict):
+        container.children = [(str(k), v) for k, v in source.items()]
+        return container
+    items = interp.iterate(source)
+    if items is UNKNOWN:
+        container.opaque = True
+    elif kind == "ModuleDict":
+        pairs = [interp.iterate(p) for p in items]
+        if any(p is UNKNOWN or len(p) != 2 for p in pairs):
+            container.opaque = True
+        else:
+            container.children = [(str(k), v) for k, v in pairs]
+    else:
+        container.children = [(str(i), m) for i, m in enumerate(items)]
+    return container
+
+
+def container_from_base(interp: Any, cls: ClassV, args: list, kwargs: dict, where: Any) -> Any:
+    """A class that subclasses nn.Sequential without its own __init__ is built like one."""
+    for base in cls.external_bases():
+        if isinstance(base, External) and base.name.split(".")[-1] in ("Sequential", "ModuleList", "ModuleDict"):
+            return make_container(interp, base.name.split(".")[-1], args, kwargs, where)
+    return None
+
+
+def container_item(container: Container, key: Any) -> Any:
+    if container.opaque:
+        return UNKNOWN
+    if isinstance(key, str):
+        return next((m for name, m in container.children if name == key), UNKNOWN)
+    if isinstance(key, slice):
+        if any(b is not None and not int_like(b) for b in (key.start, key.stop, key.step)):
+            return UNKNOWN
+        return Container(container.kind, container.children[key], container.where)
+    if int_like(key) and -len(container.children) <= key < len(container.children):
+        return container.children[key][1]
+    return UNKNOWN
+
+
+# ---- methods of modules ----------------------------------------------------------------------------
+
+
+def container_method(interp, container: Container, name, args, kwargs, where):
+    if container.opaque:
+        return interp.call_unknown(args, kwargs)
+    if name == "append" and len(args) == 1:
+        container.children.append((str(len(container.children)), args[0]))
+        return container
+    if name == "extend" and len(args) == 1:
+        more = interp.iterate(args[0])
+        if more is UNKNOWN:
+            container.opaque = True
+        else:
+            container.children.extend((str(len(container.children) + i), m) for i, m in enumerate(more))
+        return container
+    if name == "insert" and len(args) == 2 and int_like(args[0]):
+        container.children.insert(args[0], (str(args[0]), args[1]))
+        container.children = [(str(i), m) if n.isdigit() else (n, m) for i, (n, m) in enumerate(container.children)]
+        return None
+    if name in ("add_module", "register_module") and len(args) == 2 and isinstance(args[0], str):
+        container.children = [(n, m) for n, m in container.children if n != args[0]] + [(args[0], args[1])]
+        return None
+    if name == "forward" and container.kind == "Sequential":
+        return interp.apply_module(container, args, kwargs, where)
+    if container.kind == "ModuleDict" and name in ("items", "keys", "values"):
+        if name == "items":
+            return tuple(container.children)
+        return tuple(n for n, _ in container.children) if name == "keys" else tuple(container.modules())
+    if name in ("to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"):
+        return container
+    return interp.call_unknown(args, kwargs)
+
+
+def instance_method(interp, instance: Instance, name, args, kwargs, where):
+    if name in ("add_module", "register_module") and len(args) == 2 and isinstance(args[0], str):
+        instance.attrs[args[0]] = args[1]
+        return None
+    if name == "forward" and instance.cls.is_module():
+        return interp.apply_module(instance, args, kwargs, where)
+    if name in ("to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_") and \
+            instance.cls.is_module():
+        return instance
+    return interp.call_unknown(args, kwargs)
+
+
+def inherited_attribute(cls: ClassV, name: str) -> Any:
+    """What a class of the file inherits from a known library base: torchvision's `WeightsEnum.verify`
+    returns None for None, which is how builders such as `vgg16(weights=None)` start."""
+    for base in cls.external_bases():
+        if isinstance(base, External) and base.name.split(".")[-1] == "WeightsEnum" and name == "verify":
+            return Builtin("weights_verify")
+    return UNKNOWN
+
+
+def weights_verify(interp, args, kwargs, where):
+    return None if args and args[-1] is None else UNKNOWN
+
+
+def super_call(interp, sup: Super, name, args, kwargs, where):
+    """A method of a library base: `super().__init__(...)` of torch.nn.Module does nothing the analysis
+    needs; of nn.Sequential it takes the children."""
+    if name == "__init__":
+        container = container_from_base(interp, sup.cls, args, kwargs, where)
+        if container is not None and isinstance(sup.receiver, Instance):
+            sup.receiver.attrs["__container__"] = container
+        return None
+    return interp.call_unknown(args, kwargs)
+
+
+# ---- torch and torch.nn.functional ------------------------------------------------------------------
+
+RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum amax amin".split())
+TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
+SAME_SHAPE = frozenset(
+    "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softplus softsign "
+    "hardswish hardsigmoid hardtanh logsigmoid tanhshrink softshrink hardshrink "
+    "dropout dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm "
+    "group_norm layer_norm local_response_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
+    "contiguous float double half bfloat16 long int bool detach clone cpu cuda to type_as requires_grad_ "
+    "sigmoid_ tanh_ exp_ mul_ add_ zero_ fill_ clamp_ masked_fill".split())
+
+SOFTMAXES = frozenset("softmax log_softmax softmin".split())
+FUNCTIONAL_LAYERS = {}
+for _nd in (1, 2, 3):
+    FUNCTIONAL_LAYERS[f"max_pool{_nd}d"] = (f"MaxPool{_nd}d", ("kernel_size", "stride", "padding", "dilation",
+                                                               "ceil_mode", "return_indices"))
+    FUNCTIONAL_LAYERS[f"avg_pool{_nd}d"] = (f"AvgPool{_nd}d", ("kernel_size", "stride", "padding", "ceil_mode",
+                                                               "count_include_pad")
+                                            + (("divisor_override",) if _nd > 1 else ()))
+    FUNCTIONAL_LAYERS[f"adaptive_avg_pool{_nd}d"] = (f"AdaptiveAvgPool{_nd}d", ("output_size",))
+    FUNCTIONAL_LAYERS[f"adaptive_max_pool{_nd}d"] = (f"AdaptiveMaxPool{_nd}d", ("output_size", "return_indices"))
+FUNCTIONAL_LAYERS["interpolate"] = ("Upsample", ("size", "scale_factor", "mode", "align_corners",
+                                                 "recompute_scale_factor", "antialias"))
+FUNCTIONAL_LAYERS["upsample"] = ("Upsample", ("size", "scale_factor", "mode", "align_corners"))
+FUNCTIONAL_LAYERS["pixel_shuffle"] = ("PixelShuffle", ("upscale_factor",))
+FUNCTIONAL_LAYERS["pixel_unshuffle"] = ("PixelUnshuffle", ("downscale_factor",))
+
+
+def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    x = args[0] if args else kwargs.get("input", UNKNOWN)
+    if not isinstance(x, Tensor):
+        return UNKNOWN
+    if name in SAME_SHAPE:
+        return settle(x)
+    if name in SOFTMAXES:
+        return layers.softmax(settle(x), args[1] if len(args) > 1 else kwargs.get("dim"), f"F.{name}", where,
+                              interp.check)
+    if name == "instance_norm":
+        return functional_instance_norm(interp, settle(x), args, kwargs, where)
+    if name in FUNCTIONAL_LAYERS:
+        layer_name, params = FUNCTIONAL_LAYERS[name]
+        spec = layers.spec_for(layer_name)
+        positional = dict(zip(params, args[1:]))
+        if len(args) - 1 > len(params) or any(k in positional for k in kwargs):
+            return UNKNOWN
+        supplied = {**positional, **{k: v for k, v in kwargs.items() if k != "input"}}
+        bound = layers.bind(spec, (), {k: v for k, v in supplied.items() if k in dict(spec.params or ())})
+        if bound is None:
+            return UNKNOWN
+        layer = layers.Layer(spec, bound, where)
+        layers.validate(layer, interp.check)
+        return layer(x, interp.check)
+    if name == "pad":
+        return functional_pad(interp, x, args[1] if len(args) > 1 else kwargs.get("pad", UNKNOWN), where)
+    return UNKNOWN
+
+
+def functional_instance_norm(interp: Any, x: Tensor, args: list, kwargs: dict, where: Any) -> Any:
+    """F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats=True, ...): the shape stays;
+    with the input's own statistics (the default, in any mode) a single spatial element raises."""
+    use_input_stats = args[5] if len(args) > 5 else kwargs.get("use_input_stats", True)
+    if x.shape is not None and len(x.shape) >= 3 and use_input_stats is True \
+            and layers.one_spatial_value(x, x.shape, "F.instance_norm", where, interp.check):
+        return UNKNOWN
+    return x
+
+
+def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
+    x = settle(x)
+    if x.shape is None or not isinstance(amounts, (tuple, ListV)) or len(amounts) % 2 or \
+            len(amounts) // 2 > len(x.shape):
+        return UNKNOWN
+    if not all(int_like(a) for a in amounts):
+        return UNKNOWN
+    out = layers.pad_last_dims(x, tuple(amounts), "pad", where, interp.check)
+    interp.check.applied(where, "pad", x, out)
+    return out
+
+
+def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    if name in TENSOR_FACTORIES:
+        return tensor_factory(name, args, kwargs)
+    if name == "flatten" and args and isinstance(args[0], Tensor):
+        start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
+        end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
+        out = layers.flatten(settle(args[0]), start, end, "torch.flatten", where, interp.check)
+        interp.check.applied(where, "torch.flatten", args[0], out)
+        return out
+    if name in ("cat", "concat", "concatenate", "stack") and args:
+        out = concatenate(interp, args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0), where,
+                          stack=name == "stack")
+        interp.check.applied(where, f"torch.{name}", None, out)
+        return out
+    if name in REDUCTIONS and args and isinstance(args[0], Tensor):
+        return reduce(interp, settle(args[0]), name, args[1] if len(args) > 1 else kwargs.get("dim"),
+                      args[2] if len(args) > 2 else kwargs.get("keepdim", False), where)
+    if name in SOFTMAXES and args and isinstance(args[0], Tensor):
+        return layers.softmax(settle(args[0]), args[1] if len(args) > 1 else kwargs.get("dim"), f"torch.{name}",
+                              where, interp.check)
+    if name in REORDERING and args and isinstance(args[0], Tensor) and not kwargs:
+        out = reorder(interp, settle(args[0]), name, args[1:], where)
+        interp.check.applied(where, f"torch.{name}", args[0], out)
+        return out
+    if name in SAME_SHAPE and args and isinstance(args[0], Tensor):
+        return settle(args[0])
+    if name in ("reshape",) and args and isinstance(args[0], Tensor):
+        return reshape(interp, settle(args[0]), args[1:], where, "reshape")
+    if name == "Size" and len(args) == 1:
+        items = interp.iterate(args[0])
+        return UNKNOWN if items is UNKNOWN else tuple(items)
+    return interp.call_unknown(args, kwargs)
+
+
+def tensor_factory(name: str, args: list, kwargs: dict) -> Any:
+    """torch.randn(1, 3, 32, 32) / torch.zeros((1, 3, 32, 32)) / torch.ones(size=(...)): a usage input."""
+    sizes = args
+    if name == "randint":
+        sizes = [kwargs["size"]] if "size" in kwargs else args[-1:] if len(args) >= 2 else []
+    elif name == "full":
+        sizes = args[:1] if args else [kwargs.get("size", UNKNOWN)]
+    elif not sizes and "size" in kwargs:
+        sizes = [kwargs["size"]]
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, ListV)):
+        sizes = list(sizes[0])
+    if not sizes or not all(int_like(s) and s >= 0 for s in sizes):
+        return UNKNOWN
+    return concrete_input(tuple(sizes), "usage")
+
+
+def concatenate(interp: Any, tensors: Any, dim: Any, where: Any, stack: bool = False) -> Any:
+    """torch.cat (sizes add up along `dim`) and torch.stack (a new dimension at `dim`, as long as the list)."""
+    items = interp.iterate(tensors)
+    if items is UNKNOWN or not items or not int_like(dim) or not all(isinstance(t, Tensor) for t in items):
+        return UNKNOWN
+    items = [settle(t) for t in items]
+    if any(t.shape is None for t in items) or len({len(t.shape) for t in items}) != 1:
+        return UNKNOWN
+    rank = len(items[0].shape)
+    if rank == 0 and not stack:  # PyTorch: zero-dimensional tensors cannot be concatenated
+        return UNKNOWN
+    label = "torch.stack" if stack else "torch.cat"
+    wrapped = interp.check.wrap_dims(where, label, items[0], (dim,), rank + stack)
+    if wrapped is None:
+        return UNKNOWN
+    dim, = wrapped
+    # the other dimensions must agree; where they cannot be shown to, they are unknown
+    same = tuple(items[0].shape[i] if all(t.shape[i] == items[0].shape[i] for t in items) else UNKNOWN
+                 for i in range(rank))
+    if stack:
+        return items[0].then(label, where, same[:dim] + (len(items),) + same[dim:])
+    total = items[0].shape[dim]
+    for t in items[1:]:
+        total = add_dims(total, t.shape[dim])
+    return items[0].then(label, where, same[:dim] + (total,) + same[dim + 1:])
+
+
+def add_dims(a: Any, b: Any) -> Any:
+    return a + b if isinstance(a, int) and isinstance(b, int) else UNKNOWN
+
+
+# ---- tensors ----------------------------------------------------------------------------------------
+
+
+def tensor_attribute(x: Tensor, name: str, where: Any) -> Any:
+    if name == "shape":
+        x = settle(x)
+        return tuple(x.shape) if x.shape is not None else UNKNOWN
+    if name == "ndim":
+        x = settle(x)
+        return len(x.shape) if x.shape is not None else UNKNOWN
+    if name in ("T", "mT", "data", "real"):
+        return UNKNOWN if name != "data" else x
+    return Method(x, name)
+
+
+def tensor_index(x: Tensor, key: Any) -> Any:
+    """Indexing a tensor with integers and full slices drops or keeps dimensions; anything else is unknown."""
+    x = settle(x)
+    if x.shape is None:
+        return UNKNOWN
+    keys = key if isinstance(key, tuple) else (key,)
+    shape, position = [], 0
+    for k in keys:
+        if position >= len(x.shape):
+            return UNKNOWN
+        if int_like(k):
+            position += 1
+        elif isinstance(k, slice) and k == slice(None):
+            shape.append(x.shape[position])
+            position += 1
+        elif k is None:
+            shape.append(1)
+        else:
+            return UNKNOWN
+    return x.then("index", None, tuple(shape) + tuple(x.shape[position:]))
+
+
+def size_of(interp: Any, x: Tensor, args: list, where: Any) -> Any:
+    x = settle(x)
+    if x.shape is None:
+        return UNKNOWN
+    if not args:
+        return tuple(x.shape)
+    if len(args) == 1 and int_like(args[0]) and x.shape:  # a scalar has no size to give, whatever the dim
+        wrapped = interp.check.wrap_dims(where, f"size({args[0]})", x, args, len(x.shape))
+        return x.shape[wrapped[0]] if wrapped is not None else UNKNOWN
+    return UNKNOWN
+
+
+def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    if name in SAME_SHAPE:
+        return x
+    if name == "size":
+        return size_of(interp, x, args, where) if not kwargs else UNKNOWN
+    if name == "dim" and not args:
+        x = settle(x)
+        return len(x.shape) if x.shape is not None else UNKNOWN
+    if name == "numel" and not args:
+        x = settle(x)
+        return dims.product(x.shape) if x.shape is not None else UNKNOWN
+    if name in ("view", "reshape") and not kwargs:
+        return reshape(interp, settle(x), args, where, name)
+    if name == "flatten":
+        start = args[0] if args else kwargs.get("start_dim", 0)
+        end = args[1] if len(args) > 1 else kwargs.get("end_dim", -1)
+        return layers.flatten(settle(x), start, end, "flatten", where, interp.check)
+    if name in REDUCTIONS:
+        return reduce(interp, settle(x), name, args[0] if args else kwargs.get("dim"),
+                      args[1] if len(args) > 1 else kwargs.get("keepdim", False), where)
+    if name in SOFTMAXES:
+        return layers.softmax(settle(x), args[0] if args else kwargs.get("dim"), name, where, interp.check)
+    if name in REORDERING and not kwargs:
+        return reorder(interp, settle(x), name, args, where)
+    return UNKNOWN
+
+
+def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
+    """view / reshape: exact when the sizes are known; a wrong hard-coded feature count is a violation."""
+    sizes = list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, ListV)) else list(args)
+    if x.shape is None or not sizes or not all(
+            isinstance(s, (int, dims.Sym)) and not isinstance(s, bool) for s in sizes):
+        if sizes and all(int_like(s) for s in sizes) and sizes.count(-1) == 0:
+            return Tensor(shape=tuple(sizes), trace=x.trace, origin=x.origin)
+        if len(sizes) > 1 and sizes[0] == -1 and all(int_like(s) and s > 0 for s in sizes[1:]):
+            # x.view(-1, 1, 28, 28) on an input of unknown shape: whatever the batch, the rest is as written
+            return x.then(label, where, (dims.symbol("N"),) + tuple(sizes[1:]))
+        return UNKNOWN
+    total = dims.product(x.shape)
+    wildcard = [i for i, s in enumerate(sizes) if isinstance(s, int) and s == -1]
+    if len(wildcard) > 1:
+        return UNKNOWN
+    known_sizes = [s for s in sizes if not (isinstance(s, int) and s == -1)]
+    rest = dims.product(known_sizes)
+    if wildcard == [0] and len(x.shape) >= 2 and len(sizes) >= 2 and isinstance(rest, int):
+        # x.view(-1, 400): the -1 is meant as the batch, unless the sizes after it are the tensor's own
+        # trailing dimensions (merging leading ones: (B, T, 5).view(-1, 5)) or divide one sample evenly
+        # (a deliberate split). Otherwise one sample's size is wrong: it fails or silently re-batches.
+        per_sample = dims.product(x.shape[1:])
+        suffixes = [dims.product(x.shape[k:]) for k in range(1, len(x.shape))]
+        merges = any(dims.can_equal(s, rest) is not False for s in suffixes)
+        if not merges and isinstance(per_sample, int) and per_sample % rest and rest % per_sample:
+            interp.check.report(Violation("view-size", where, f"{label}(-1, {', '.join(map(str, sizes[1:]))})", x,
+                                          rest, per_sample, suggestion=suggest_view(x, sizes)))
+            return UNKNOWN
+    if wildcard:
+        inferred = dims.divide(total, rest)
+        if isinstance(total, int) and isinstance(rest, int) and rest and total % rest:
+            interp.check.report(Violation("view-size", where, f"{label}{tuple(sizes)}", x, rest, total))
+            return UNKNOWN
+        shape = tuple(inferred if i == wildcard[0] else s for i, s in enumerate(sizes))
+    else:
+        if isinstance(total, int) and isinstance(rest, int) and total != rest:
+            interp.check.report(Violation("view-size", where, f"{label}{tuple(sizes)}", x, rest, total))
+            return UNKNOWN
+        shape = tuple(sizes)
+    parts = tuple(x.shape[1:]) if len(shape) == 2 and shape[1] == dims.product(x.shape[1:]) else None
+    return x.then(label, where, shape, flat_parts=parts)
+
+
+def suggest_view(x: Tensor, sizes: list) -> str | None:
+    per_sample = x.shape[1:]
+    if len(sizes) == 2 and all(isinstance(d, int) for d in per_sample):
+        return " * ".join(str(d) for d in per_sample) if len(per_sample) > 1 else str(per_sample[0])
+    return None
+
+
+REDUCTIONS = frozenset("mean sum amax amin prod std var logsumexp".split())
+
+
+def reduce(interp: Any, x: Tensor, name: str, dim: Any, keepdim: Any, where: Any) -> Any:
+    """x.mean(dim=(2, 3)), torch.sum(x, 1, keepdim=True): the reduced dimensions go (or become 1)."""
+    if x.shape is None or dim is None or not isinstance(keepdim, bool):
+        return UNKNOWN
+    rank = len(x.shape)
+    wanted = tuple(dim) if isinstance(dim, (tuple, ListV)) else (dim,)
+    if not wanted or not all(int_like(d) for d in wanted):
+        return UNKNOWN
+    label = f"{name}({dim if isinstance(dim, int) else tuple(wanted)})"
+    reduced = interp.check.wrap_dims(where, label, x, wanted, rank)
+    if reduced is None:
+        return UNKNOWN
+    if len(set(reduced)) != len(reduced):
+        twice = next(i for i in reduced if reduced.count(i) > 1)
+        interp.check.dim_problem(where, label, x, f"dim {twice} appears multiple times in the list of dims")
+        return UNKNOWN
+    shape = tuple(1 if i in reduced else d for i, d in enumerate(x.shape) if keepdim or i not in reduced)
+    return x.then(name, where, shape)
+
+
+REORDERING = frozenset("unsqueeze squeeze permute transpose".split())
+
+
+def reorder(interp: Any, x: Tensor, name: str, args: list, where: Any) -> Any:
+    """unsqueeze, squeeze, permute (dims as arguments or one tuple), transpose; dims wrapped as PyTorch wraps them."""
+    if name == "permute" and len(args) == 1 and isinstance(args[0], (tuple, ListV)):
+        args = list(args[0])
+    if x.shape is None or not all(int_like(a) for a in args):
+        return UNKNOWN
+    shape, rank, check = list(x.shape), len(x.shape), interp.check
+    label = f"{name}({', '.join(map(str, args))})"
+    if name == "unsqueeze" and len(args) == 1:
+        wrapped = check.wrap_dims(where, label, x, args, rank + 1)
+        if wrapped is None:
+            return UNKNOWN
+        shape.insert(wrapped[0], 1)
+    elif name == "squeeze" and len(args) <= 1:
+        if not args:
+            if any(not isinstance(d, int) for d in shape):
+                return UNKNOWN
+            shape = [d for d in shape if d != 1]
+        else:
+            wrapped = check.wrap_dims(where, label, x, args, rank)
+            if wrapped is None:
+                return UNKNOWN
+            if shape and shape[wrapped[0]] == 1:
+                del shape[wrapped[0]]
+            elif shape and not isinstance(shape[wrapped[0]], int):
+                return UNKNOWN
+    elif name == "permute":
+        if len(args) != rank:
+            check.dim_problem(where, label, x, "number of dimensions in the tensor input does not match the length "
+                              f"of the desired ordering of dimensions i.e. input.dim() = {rank} is not equal to "
+                              f"len(dims) = {len(args)}")
+            return UNKNOWN
+        wrapped = check.wrap_dims(where, label, x, args, rank)
+        if wrapped is None:
+            return UNKNOWN
+        if len(set(wrapped)) != rank:
+            check.dim_problem(where, label, x, "permute(): duplicate dims are not allowed.")
+            return UNKNOWN
+        shape = [x.shape[i] for i in wrapped]
+    elif name == "transpose" and len(args) == 2:
+        wrapped = check.wrap_dims(where, label, x, args, rank)
+        if wrapped is None:
+            return UNKNOWN
+        if shape:
+            i, j = wrapped
+            shape[i], shape[j] = shape[j], shape[i]
+    else:
+        return UNKNOWN
+    return x.then(name, where, tuple(shape))
+
+
+def tensor_binary(op: Any, left: Any, right: Any) -> Any:
+    """Element-wise arithmetic with broadcasting; a scalar keeps the tensor's shape."""
+    if op is ast.MatMult:
+        return UNKNOWN
+    if not isinstance(left, Tensor):
+        left, right = right, left
+    if isinstance(right, (int, float)) and not isinstance(right, bool):
+        return left
+    if not isinstance(right, Tensor):
+        return UNKNOWN
+    a, b = settle(left), settle(right)
+    if a.shape is None or b.shape is None:
+        return UNKNOWN
+    out = []
+    for i in range(1, max(len(a.shape), len(b.shape)) + 1):
+        da = a.shape[-i] if i <= len(a.shape) else 1
+        db = b.shape[-i] if i <= len(b.shape) else 1
+        if da == db or db == 1:
+            out.append(da)
+        elif da == 1:
+            out.append(db)
+        else:
+            return UNKNOWN
+    return a.then("broadcast", None, tuple(reversed(out)))
+
+
+def _summary(interp, args, kwargs, where):
+    """torchinfo.summary(model, (1, 3, 32, 32)) / torchsummary.summary(model, (3, 32, 32)): a usage input."""
+    from torchshape_lint.shapes.tensor import model_input
+
+    size = args[1] if len(args) > 1 else kwargs.get("input_size")
+    if args and isinstance(size, (tuple, ListV)) and size and all(int_like(d) and d > 0 for d in size):
+        interp.apply_model(args[0], model_input(tuple(size), exact=True, origin="usage"))
+    return UNKNOWN
+
+
+TORCH_EXTERNALS = {"torchinfo.summary": _summary, "torchsummary.summary": _summary}
+TORCH_BUILTINS = {"weights_verify": weights_verify}

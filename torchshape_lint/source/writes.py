@@ -1,0 +1,135 @@
+"""The write analysis: what a block of code may write, read from its syntax alone.
+
+Where the evaluator cannot decide a branch or a loop, whatever the block may write becomes unknown ("havoc");
+this module says what that is: names, attributes of objects, and lists, dicts and containers changed through
+items or methods.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from torchshape_lint.source.imports import import_bindings
+
+MUTATING_METHODS = frozenset(
+    "append extend insert pop remove clear update setdefault add_module register_module popitem sort reverse "
+    "add discard __setitem__ __delitem__".split())
+
+_FACTS: dict = {}  # id(node) → (node, facts): holding the node keeps its id from being reused
+
+
+def forget_syntax() -> None:
+    """Drop the memoised facts of a finished file (the cache keeps its nodes alive)."""
+    _FACTS.clear()
+
+
+def writes_of(node: ast.AST | list) -> "WriteCollector":
+    """What a statement, or a list of them (a body), may write; memoised, as a loop's body is asked again and again."""
+    key = id(node)
+    if key not in _FACTS:
+        collector = WriteCollector()
+        collector.walk(node)
+        _FACTS[key] = (node, collector)
+    return _FACTS[key][1]
+
+
+def self_writes(function: ast.AST) -> set:
+    """Attributes a method assigns on its first parameter (`self.inplanes = ...`)."""
+    params = function.args.args if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) else ()
+    if not params:
+        return set()
+    me = params[0].arg
+    return {attr for base, attr in writes_of(function.body).attributes if isinstance(base, ast.Name) and base.id == me}
+
+
+def assigned_names(node: ast.stmt) -> set:
+    """Every name a statement binds anywhere inside it (a top-level statement whose evaluation stopped)."""
+    names = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            names.add(sub.id)
+        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in sub.names)
+    return names
+
+
+class WriteCollector:
+    """What a block may write: names, object attributes, and containers changed through methods or items."""
+
+    def __init__(self) -> None:
+        self.names: set = set()
+        self.attributes: list = []  # (object node, attribute name)
+        self.mutated: list = []  # nodes of objects changed in place
+        self.calls: list = []  # (receiver node or None, method name, argument nodes)
+        self.returns = False
+
+    def walk(self, node: ast.AST | list) -> None:
+        """Call `visit_<Node>` where it exists (False: skip the children), and descend."""
+        todo = list(node) if isinstance(node, list) else [node]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self.names.update(import_bindings(node))
+                continue
+            method = getattr(self, "visit_" + type(node).__name__, None)
+            if method is not None and method(node) is False:
+                continue
+            todo.extend(ast.iter_child_nodes(node))
+
+    def target(self, node: Any) -> None:
+        if isinstance(node, ast.Name):
+            self.names.add(node.id)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            for element in node.elts:
+                self.target(element)
+        elif isinstance(node, ast.Starred):
+            self.target(node.value)
+        elif isinstance(node, ast.Attribute):
+            self.attributes.append((node.value, node.attr))
+        elif isinstance(node, ast.Subscript):
+            self.mutated.append(node.value)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self.target(target)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self.target(node.target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.target(node.target)
+        if isinstance(node.target, (ast.Name, ast.Attribute)):
+            self.mutated.append(node.target)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor | ast.comprehension) -> None:
+        self.target(node.target)
+
+    visit_AsyncFor = visit_comprehension = visit_NamedExpr = visit_For
+
+    def visit_withitem(self, node: ast.withitem) -> None:
+        if node.optional_vars is not None:
+            self.target(node.optional_vars)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name:
+            self.names.add(node.name)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            self.target(target)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
+        self.names.add(node.name)
+        return False
+
+    visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
+
+    def visit_Return(self, node: ast.Return) -> None:
+        self.returns = True
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        receiver, name = (func.value, func.attr) if isinstance(func, ast.Attribute) else (None, "")
+        values = [a.value if isinstance(a, ast.Starred) else a for a in node.args] + [k.value for k in node.keywords]
+        self.calls.append((receiver, name, [v for v in values if isinstance(v, (ast.Name, ast.Attribute))]))
