@@ -185,8 +185,8 @@ def test_hover_on_a_forward_line_shows_the_op_called_there(client, tmp_path):
 
 def lenet_hints(shapes):
     """The inlay hints expected on the fixture: after `x = torch.flatten(x, 1)`, an op at its own call. None after
-    `self.conv1 = nn.Conv2d(...)` (it binds the layer) nor after a layer's application in forward(), whose call the
-    analysis does not record (a layer's steps sit at the call that built it: `F.max_pool2d(...)`'s too)."""
+    `self.conv1 = nn.Conv2d(...)` (it binds the layer), after `x = F.relu(self.fc1(x))` (an op that adds no step), nor
+    after `x = F.max_pool2d(...)` (a layer built and applied at one call, which the hints leave out)."""
     lines = (FIXTURES / "lenet_mnist.py").read_text().splitlines()
     [number] = [n for n, text in enumerate(lines) if "torch.flatten(x, 1)" in text]
     return [{"position": {"line": number, "character": len(lines[number])},
@@ -265,5 +265,58 @@ def test_an_inlay_hint_leaves_out_the_builds_where_the_shape_is_unknown(tmp_path
         # no shape; the class on symbolic sizes gets 400 per row, and rows not known
         assert inlay_hints(client, path.as_uri()) == [{"position": {"line": line - 1, "character": end},
                                                       "label": "▸ (?, 400)"}]
+    finally:
+        client.close()
+
+
+APPLIED = """import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(8, 16, 3, stride=2))
+        self.pool = nn.MaxPool2d(2)
+
+    def forward(self, x):
+        x = self.features(x)
+        x = self.pool(x)
+        return x
+
+
+Net()(torch.randn(2, 3, 32, 32))
+"""
+
+
+def applied_shapes():
+    """What PyTorch gives the model above on (2, 3, 32, 32): the features' last conv, then the pool."""
+    import torch
+
+    x = torch.zeros(2, 3, 32, 32)
+    first = torch.nn.Conv2d(3, 8, 3)(x)
+    features = torch.nn.Conv2d(8, 16, 3, stride=2)(first)
+    return tuple(first.shape), tuple(features.shape), tuple(torch.nn.MaxPool2d(2)(features).shape)
+
+
+def test_hover_and_inlay_hints_where_forward_applies_a_layer(tmp_path):
+    first, features, pooled = applied_shapes()
+    assert (first, features, pooled) == ((2, 8, 30, 30), (2, 16, 14, 14), (2, 16, 7, 7))  # 32-2; (30-3)//2+1; 14//2
+    client = started(tmp_path, {"inlayHints": True})
+    try:
+        path = tmp_path / "applied.py"
+        opened(client, path, APPLIED)
+        line, col = locate(path, "self.pool(x)")
+        result = hover(client, path.as_uri(), line - 1, col - 1 + len("self.po"))
+        shown = result["contents"]["value"].splitlines()
+        assert shown[:2] == ["```text", f"MaxPool2d  {features} → {pooled}   [<module>, input from usage]"]
+        assert shown[2].startswith("MaxPool2d  (N, 16, ") and shown[2].endswith("[Net, symbolic input]")
+        assert result["range"] == {"start": {"line": line - 1, "character": col - 1},
+                                   "end": {"line": line - 1, "character": col - 1 + len("self.pool(x)")}}
+        lines = APPLIED.splitlines()
+        hints = {h["position"]["line"]: h["label"] for h in inlay_hints(client, path.as_uri())}
+        # a Sequential's call binds its last child's output; each label leads with the build on the usage's input
+        assert hints[lines.index("        x = self.features(x)")].startswith(f"▸ {features} | (N, 16, ")
+        assert hints[lines.index("        x = self.pool(x)")].startswith(f"▸ {pooled} | (N, 16, ")
     finally:
         client.close()

@@ -54,6 +54,9 @@ class Step:
     after: tuple | None
     formula: str = ""
     layer: Any = field(default=None, repr=False)  # the layers.Layer applied (its place, its parameters)
+    # where a layer was applied (`x = self.conv1(x)`) when that is not where it was built: its file and Span
+    call_path: str = ""
+    call: Any = None
 
     @property
     def by_layer(self) -> bool:
@@ -244,8 +247,12 @@ def _step(app: Any) -> Step:
     # pass-through layers add no step; a trace past its length bound keeps its length, and counts what it dropped
     added = isinstance(after, Tensor) and len(after.trace) + after.dropped > made
     formula = after.trace[-1].formula if added else ""
+    call_path, call = "", None
+    if app.call_site is not None:
+        call_place, call_node = app.call_site
+        call_path, call = call_place.source.path, call_place.span(call_node)
     return Step(place.source.path, span.line, span.column, span.end_line, span.end_column, app.label,
-                _shape(app.before), _shape(after), formula, app.layer)
+                _shape(app.before), _shape(after), formula, app.layer, call_path, call)
 
 
 def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Finding | None:

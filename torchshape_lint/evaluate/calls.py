@@ -208,7 +208,7 @@ class Calls:
         x = args[0]
         if isinstance(module, Layer):
             if isinstance(x, Tensor):
-                return module(x, self.check)
+                return module(x, self.check, where)
             self.check.layers_unknown += 1  # reached, but what arrives is unknown: counted for coverage
             return UNKNOWN
         if isinstance(module, Container):

@@ -50,9 +50,19 @@ class Analysis:
 
     @cached_property
     def steps(self) -> list:
-        """(build, step) for each step that sits in this document."""
-        return [(build, step) for build in self.report.builds for step in build.steps
-                if step.path == self.report.path]
+        """(build, step, place) for each place of this document a step sits at: its own (the op's call, the
+        layer's constructor) and, for a layer, the call that applied it (`self.conv1(x)`); a place is
+        (line, column, end line, end column)."""
+        path = self.report.path
+        placed = []
+        for build in self.report.builds:
+            for step in build.steps:
+                if step.path == path:
+                    placed.append((build, step, (step.line, step.column, step.end_line, step.end_column)))
+                if step.call is not None and step.call_path == path:
+                    call = step.call
+                    placed.append((build, step, (call.line, call.column, call.end_line, call.end_column)))
+        return placed
 
 
 def settings_for(path: str) -> Settings:
@@ -194,17 +204,16 @@ def hover(params: types.HoverParams) -> types.Hover | None:
     document = server.workspace.get_text_document(params.text_document.uri)
     at = document.position_from_client_units(params.position)
     here = (at.line + 1, at.character)
-    under = [(build, step) for build, step in steps_of(params.text_document.uri)
-             if (step.line, step.column) <= here < (step.end_line, step.end_column)]
+    under = [(build, step, place) for build, step, place in steps_of(params.text_document.uri)
+             if place[:2] <= here < place[2:]]
     if not under:
         return None
-    innermost = max((step for _, step in under), key=extent)
+    innermost = max((place for _, _, place in under), key=extent)
     lines = dict.fromkeys(f"{step.label}  {show_shape(step.before)} → {show_shape(step.after)}   "
-                          f"[{build.name}, {INPUTS[build.origin]}]" for build, step in under
-                          if extent(step) == extent(innermost))
+                          f"[{build.name}, {INPUTS[build.origin]}]" for build, step, place in under
+                          if place == innermost)
     return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, "```text\n" + "\n".join(lines) + "\n```"),
-                       client_range(document, (innermost.line, innermost.column),
-                                    (innermost.end_line, innermost.end_column)))
+                       client_range(document, innermost[:2], innermost[2:]))
 
 
 def steps_of(uri: str) -> list:
@@ -212,25 +221,29 @@ def steps_of(uri: str) -> list:
     return analysis.steps if analysis is not None else []
 
 
-def extent(step) -> tuple:
-    """A step's place, ordered so that of two nested calls the inner one is the greater."""
-    return step.line, step.column, -step.end_line, -step.end_column
+def extent(place: tuple) -> tuple:
+    """A place, ordered so that of two nested calls the inner one is the greater."""
+    line, column, end_line, end_column = place
+    return line, column, -end_line, -end_column
 
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
 def inlay_hint(params: types.InlayHintParams) -> list:
-    """After each assignment whose value is a call the analysis followed (`x = torch.flatten(x, 1)`), the shape it
-    binds in each build where it is known (distinct shapes joined by `|`). Off unless the editor's `inlayHints` setting
-    is true."""
+    """After each assignment whose value is a call the analysis followed (`x = torch.flatten(x, 1)`,
+    `x = self.pool(x)`), the shape it binds in each build where it is known (distinct shapes joined by `|`). Off unless
+    the editor's `inlayHints` setting is true."""
     if not EDITOR["inlayHints"]:
         return []
     document = server.workspace.get_text_document(params.text_document.uri)
+    bound_by: dict = {}  # (build, place) → what the call there gave last: a Sequential's call, its last child's output
+    for build, step, place in steps_of(params.text_document.uri):
+        # a layer's own place is its constructor, whose assignment binds the layer, not the layer's output
+        if not (step.by_layer and place == (step.line, step.column, step.end_line, step.end_column)):
+            bound_by[id(build), place] = step.after
     shapes: dict = {}
-    for _, step in steps_of(params.text_document.uri):
-        # a layer's step may sit at its constructor, whose assignment binds the layer, not the layer's output
-        if step.by_layer or step.after is None:
-            continue
-        shapes.setdefault(extent(step), {})[show_shape(step.after)] = None
+    for (_, place), after in bound_by.items():
+        if after is not None:
+            shapes.setdefault(extent(place), {})[show_shape(after)] = None
     hints = []
     for value in assigned_values(document.source):
         first, last = document.lines[value.lineno - 1], document.lines[value.end_lineno - 1]

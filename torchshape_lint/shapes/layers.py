@@ -57,13 +57,14 @@ class Layer:
         shown = [f"{k}={v!r}" for k, v in self.args.items() if k == self.spec.declares]
         return f"{self.spec.name}({', '.join(shown)})"
 
-    def __call__(self, x: Tensor, check: Collector) -> Any:
+    def __call__(self, x: Tensor, check: Collector, call_site: Any = None) -> Any:
+        """`call_site`: the call that applies the layer (`self.conv1(x)`), where it is not the one that built it."""
         if not isinstance(x, Tensor):
             return UNKNOWN
         if not self.spec.spatial:
             x = settle(x)
         out = self.spec.shape(self, x, check)
-        check.applied(self.where, self.spec.name, as_read(x, out, self.where), out, layer=self)
+        check.applied(self.where, self.spec.name, as_read(x, out, self.where), out, layer=self, call_site=call_site)
         return out
 
     def parameters(self) -> Any:

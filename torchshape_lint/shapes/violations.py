@@ -50,6 +50,7 @@ class Application:
     # (`nn.Conv2d(...)`, applied elsewhere) or a functional call that builds one and applies it at once
     # (`F.max_pool2d(x, 2)`). Explain counts its parameters.
     layer: Any = field(default=None, repr=False)
+    call_site: Any = field(default=None, repr=False)  # (place, node) of the call that applied the layer, if known
 
     @property
     def by_layer(self) -> bool:
@@ -70,8 +71,9 @@ class Collector:
     def report(self, violation: Violation) -> None:
         self.violations.append(violation)
 
-    def applied(self, where: Any, label: str, before: Any, after: Any, layer: Any = None) -> None:
-        self.applications.append(Application(where, label, before, after, layer))
+    def applied(self, where: Any, label: str, before: Any, after: Any, layer: Any = None,
+                call_site: Any = None) -> None:
+        self.applications.append(Application(where, label, before, after, layer, call_site))
 
     def wrap_dims(self, where: Any, label: str, tensor: Any, wanted: Any, rank: int) -> tuple | None:
         """The indexes the dims in `wanted` name in a tensor of `rank` dimensions (dims.wrap_dim); at the first one
