@@ -85,13 +85,7 @@ class Calls:
                 if name in kwargs and i >= len(params.posonlyargs):
                     return False
                 scope.vars[name] = args[i]
-            elif name in kwargs:
-                scope.vars[name] = kwargs.pop(name)
-            elif opaque:
-                scope.vars[name] = UNKNOWN
-            elif default is not None:
-                scope.vars[name] = self.default(default, func)
-            else:
+            elif not self.bind_by_name(func, scope, kwargs, opaque, name, default):
                 return False
         extra = list(args[len(positional):])
         if params.vararg is not None:
@@ -99,20 +93,27 @@ class Calls:
         elif extra:
             return False
         for param, default in zip(params.kwonlyargs, params.kw_defaults):
-            name = param.arg
-            if name in kwargs:
-                scope.vars[name] = kwargs.pop(name)
-            elif opaque:
-                scope.vars[name] = UNKNOWN
-            elif default is not None:
-                scope.vars[name] = self.default(default, func)
-            else:
+            if not self.bind_by_name(func, scope, kwargs, opaque, param.arg, default):
                 return False
         if params.kwarg is not None:
             rest = DictV(kwargs)
             rest.opaque = bool(opaque)
             scope.vars[params.kwarg.arg] = rest
         elif kwargs:
+            return False
+        return True
+
+    def bind_by_name(self, func: Function, scope: Scope, kwargs: dict, opaque: Any, name: str,
+                     default: ast.expr | None) -> bool:
+        """A parameter no positional argument filled: by keyword, else unknown (under opaque keywords), else its
+        default; False where the call cannot bind (Python would raise)."""
+        if name in kwargs:
+            scope.vars[name] = kwargs.pop(name)
+        elif opaque:
+            scope.vars[name] = UNKNOWN
+        elif default is not None:
+            scope.vars[name] = self.default(default, func)
+        else:
             return False
         return True
 
