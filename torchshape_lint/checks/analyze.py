@@ -79,6 +79,12 @@ class Build:
         """Each layer or op with its position and static shapes (positions computed on demand)."""
         return [_step(app) for app in self.applications if app.where is not None]
 
+    def steps_at(self, line: int, column: int) -> list:
+        """The steps at one place: only the applications on that line have their position computed."""
+        return [step for step in (_step(app) for app in self.applications
+                                  if app.where is not None and getattr(app.where[1], "lineno", line) == line)
+                if step.line == line and step.column == column]
+
 
 @dataclass
 class Report:
