@@ -61,6 +61,17 @@ def load(entry: str) -> dict | None:
         return None
 
 
+def fresh(entry: str) -> dict | None:
+    """The stored result, while every other project file its analysis read (`read`: ProjectFile fields) is as
+    it was then."""
+    from torchshape_lint.evaluate.project import ProjectFile
+
+    value = load(entry)
+    if value is None or not all(ProjectFile(**file).unchanged() for file in value.get("read", ())):
+        return None
+    return value
+
+
 def store(entry: str, value: dict) -> None:
     """Best effort: a cache that cannot be written (read-only home, full disk) only costs speed."""
     folder = cache_dir() / entry[:2]

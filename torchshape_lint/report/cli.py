@@ -45,7 +45,6 @@ def check_arguments(parser: argparse.ArgumentParser) -> None:
                         help="no run summary and no progress line on stderr (findings and errors still print)")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="check files in N processes (0: one per CPU; default 1)")
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     parser.add_argument("--fix", action="store_true", help="write the suggested value into the argument of each "
                         "finding proven on a known input (unsafe: the layers before may be what is wrong)")
     parser.add_argument("--diff", action="store_true", help="print what --fix would change as a unified diff, "
@@ -78,7 +77,7 @@ def check(args: argparse.Namespace) -> int:
 
     def shown():
         nonlocal errors
-        for result in check_files(files, settings, jobs, use_cache=not args.no_cache):
+        for result in check_files(files, settings, jobs, use_cache=not settings.no_cache):
             result.findings = [f for f in result.findings if settings.wanted(f.code)]
             if args.fix or args.diff:
                 from torchshape_lint.report.fix import fix_result

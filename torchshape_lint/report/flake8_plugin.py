@@ -50,16 +50,35 @@ class TorchShapePlugin:
                 return
         if "torch" not in text:  # the pre-filter: most files stop here, before any import
             return
+        for line, column, message in self.findings(text):
+            yield line, column, message, type(self)
+
+    def findings(self, text: str) -> list:
+        """(line, column, text) of each finding, noqa not applied (flake8 applies it); from the result cache while
+        the file and every project file its analysis read are unchanged (never with --confirm, which runs code)."""
+        from dataclasses import asdict
+
+        from torchshape_lint.report import cache
+
+        input_shape = self.settings.input_shape_for(self.filename)
+        use_cache = not (self.settings.no_cache or self.settings.confirm)
+        entry = cache.key(text.encode(), {"front": "flake8", "path": self.filename, "input_shape": input_shape}) \
+            if use_cache else None
+        cached = cache.fresh(entry) if entry else None
+        if cached is not None:
+            return [tuple(finding) for finding in cached["findings"]]
         from torchshape_lint.checks.analyze import analyze_source
 
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        report = analyze_source(text, self.filename, tree, self.settings.input_shape_for(self.filename))
+        report = analyze_source(text, self.filename, tree, input_shape)
         if self.settings.confirm:
             from torchshape_lint.report.confirm import confirm_in_flake8
 
             confirm_in_flake8(report, text, self.settings)
-        for finding in report.findings:
-            yield finding.line, finding.column, finding.text, type(self)
+        found = [(finding.line, finding.column, finding.text) for finding in report.findings]
+        if entry:
+            cache.store(entry, {"findings": found, "read": [asdict(file) for file in report.read]})
+        return found
 
 
 def source_of(key: str) -> str:

@@ -111,11 +111,9 @@ def check_file(job: tuple) -> FileResult:
     except OSError as error:
         return FileResult(path, [unreadable_file(path, error)])
     entry = cache.key(data, {"path": path, "input_shape": input_shape}) if use_cache else None
-    cached = cache.load(entry) if entry else None
+    cached = cache.fresh(entry) if entry else None
     if cached is not None:
-        result = FileResult.from_dict(path, cached)
-        if all(file.unchanged() for file in result.read):
-            return result
+        return FileResult.from_dict(path, cached)
     if notebook.is_notebook(path):
         result = check_notebook(data, path, input_shape, confirm)
     else:
