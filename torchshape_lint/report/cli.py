@@ -4,15 +4,15 @@ commands are listed in COMMANDS. Exit 0: clean, 1: findings, 2: usage or interna
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from dataclasses import dataclass
 from typing import Callable
 
 from torchshape_lint import __version__
-from torchshape_lint.options import OPTIONS, OptionError, Settings, find_pyproject, load_pyproject, parse_values
+from torchshape_lint.options import OptionError
 from torchshape_lint.report import explain
+from torchshape_lint.report.arguments import configured, option_arguments, usage_error
 from torchshape_lint.report.formats import FORMATS
 
 
@@ -21,16 +21,6 @@ class Command:
     help: str
     arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
-
-
-def option_arguments(parser: argparse.ArgumentParser) -> None:
-    """The shared options (read back by `configured`), for every command that analyses files."""
-    for option in OPTIONS:
-        if option.flag:
-            parser.add_argument(option.cli_flag, dest=option.dest, action="store_const", const=True, help=option.help)
-            continue
-        parser.add_argument(option.cli_flag, dest=option.dest, metavar=option.metavar, help=option.help,
-                            action="append" if option.repeatable else "store")
 
 
 def check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -112,13 +102,6 @@ def check(args: argparse.Namespace) -> int:
     return 2 if errors else 1 if summary.findings else 0
 
 
-def configured(args: argparse.Namespace) -> Settings:
-    """[tool.torchshape-lint] of the nearest pyproject.toml, overridden by the command line."""
-    from_file = load_pyproject(find_pyproject(os.getcwd()))
-    given = {option.name: getattr(args, option.dest) for option in OPTIONS if getattr(args, option.dest) is not None}
-    return dataclasses.replace(from_file, **parse_values(given, lambda key: f"--{key}"))
-
-
 def rule_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("codes", nargs="*", metavar="CODE", help="rule codes (default: every rule)")
     parser.add_argument("--format", choices=("text", "markdown"), default="text",
@@ -172,12 +155,6 @@ def command_parser(name: str) -> argparse.ArgumentParser:
         epilog=f"Other commands: {others}." if name == "check" else None)
     COMMANDS[name].arguments(parser)
     return parser
-
-
-def usage_error(*messages: str) -> int:
-    for message in messages:
-        print(f"torchshape-lint: {message}", file=sys.stderr)
-    return 2
 
 
 def main(argv: list | None = None) -> int:
