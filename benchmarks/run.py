@@ -277,7 +277,6 @@ BUDGETS = [
     Budget("runtime check / static check of VGG16, no bytecode caching", "vgg-runtime-no-bytecode",
            "vgg-static-no-bytecode", STATIC_SPEEDUP, False),
     Budget("CLI cold / warm-cache re-run, torchvision models/", "cli-tv-cold", "cli-tv-warm", CACHE_SPEEDUP, False),
-    Budget("CLI cold / warm-cache re-run, stdlib (no PyTorch)", "cli-std-cold", "cli-std-warm", CACHE_SPEEDUP, False),
     Budget(f"CLI on a {DEEP_LAYERS:,}-layer Sequential (process start included)", "large-sequential", None,
            LARGE_MODEL_SECONDS, True),
     Budget(f"CLI on a {LONG_CFG:,}-entry cfg through make_layers (process start included)", "large-cfg", None,
