@@ -10,7 +10,7 @@ from typing import Any
 from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Super, readable
 from torchshape_lint.shapes import dims, layers, merges
-from torchshape_lint.shapes.tensor import Tensor, concrete_input, settle
+from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle
 from torchshape_lint.shapes.violations import Violation
 from torchshape_lint.unknown import UNKNOWN
 
@@ -297,7 +297,7 @@ def concatenate(interp: Any, tensors: Any, dim: Any, where: Any, stack: bool = F
     items = interp.iterate(tensors)
     if items is UNKNOWN or not items or not int_like(dim) or not all(isinstance(t, Tensor) for t in items):
         return UNKNOWN
-    items = [settle(t) for t in items]
+    items = [as_operand(t) for t in items]
     # PyTorch skips 1-D empty tensors in a cat (a legacy rule): not decided here
     if any(t.shape is None or t.shape == (0,) for t in items):
         return UNKNOWN
@@ -316,6 +316,12 @@ def concatenate(interp: Any, tensors: Any, dim: Any, where: Any, stack: bool = F
                                       detail={"problem": problem, "operands": operands}))
         return UNKNOWN
     return items[0].then(label, where, shape)
+
+
+def as_operand(x: Tensor) -> Tensor:
+    """A tensor as an op that reads any rank takes it (a merge, an index, a split): a model's input of an exact shape
+    (pragma, usage) is the shape as written, as the pragma says; any other pending input stays pending."""
+    return as_written(x) if x.pending and x.exact and x.hint is not None else settle(x)
 
 
 # ---- tensors ----------------------------------------------------------------------------------------
@@ -337,7 +343,7 @@ def tensor_index(x: Tensor, key: Any, where: Any = None) -> Any:
     """Basic indexing: an int drops its dimension, a slice keeps it with the length Python's slice gives (bounds
     clamped, as PyTorch clamps them), `None` inserts a 1, `...` stands for the dimensions no other part names.
     Anything else (a tensor or a list as index, a step below 1, an int out of range) is unknown."""
-    x = settle(x)
+    x = as_operand(x)
     keys = key if isinstance(key, tuple) else (key,)
     if x.shape is None or sum(k is Ellipsis for k in keys) > 1:
         return UNKNOWN
@@ -389,7 +395,7 @@ def pieces(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: A
     """narrow(dim, start, length), split(size or sizes, dim=0), chunk(chunks, dim=0), unbind(dim=0), as methods and
     as torch functions: a tensor, or a tuple of them, with PyTorch's lengths along `dim` (chunk: pieces of
     ceil(size / chunks), so possibly fewer than asked). Where PyTorch raises or a size is not known: unknown."""
-    x = settle(x)
+    x = as_operand(x)
     params = PIECES[name]
     bound = dict(zip(params, args), **kwargs)
     if len(args) > len(params) or set(bound) - set(params) or x.shape is None or not x.shape:
@@ -654,10 +660,10 @@ def elementwise(interp: Any, label: str, operands: list, names: tuple, where: An
     given = [v for v in operands if isinstance(v, Tensor)]
     if len(given) == 1:
         return given[0]  # a tensor with numbers: its shape, and still a model's input where it was one
-    tensors = [(n, settle(v)) for n, v in zip(names, operands) if isinstance(v, Tensor)]
+    tensors = [(n, as_operand(v)) for n, v in zip(names, operands) if isinstance(v, Tensor)]
     if any(t.shape is None for _, t in tensors):
         return UNKNOWN
-    shapes = [settle(v).shape if isinstance(v, Tensor) else () for v in operands]
+    shapes = [as_operand(v).shape if isinstance(v, Tensor) else () for v in operands]
     if in_place:
         shape, problem = merges.broadcast_into(shapes[0], shapes[1])
     else:
