@@ -316,7 +316,7 @@ def grow(c: Any, functional: bool) -> Model:
     shape = (c.int(2, 3), c.int(1, 8)) + tuple(c.int(1, limit) for _ in range(nd))
     model = Model(nd, shape)
     plant = c.pick(["", "", "channels", "features", "groups", "padding", "view", "rank", "channels"]
-                   + (["merge", "merge"] if functional else []))
+                   + (["merge", "merge", "merge"] if functional else []))
     planted: list = []
 
     def wrong(kind: str) -> bool:
@@ -734,7 +734,8 @@ def _example(c: Any, spelling: str) -> tuple[str, str, str]:
         model.ops.append(Op("nn.Identity()"))
     render = as_sequential if spelling == "sequential" else as_class
     source, run = render(model, c)
-    return source, run, f"{spelling}/{model.nd}d/{model.mistake or 'none'}"
+    merges = "/merges" if any(isinstance(op, Block) for op in model.ops) else ""
+    return source, run, f"{spelling}/{model.nd}d/{model.mistake or 'none'}{merges}"
 
 
 SPELLINGS = ("sequential", "class", "builder")
