@@ -342,7 +342,7 @@ def tensor_attribute(x: Tensor, name: str, where: Any) -> Any:
 def tensor_index(x: Tensor, key: Any, where: Any = None) -> Any:
     """Basic indexing: an int drops its dimension, a slice keeps it with the length Python's slice gives (bounds
     clamped, as PyTorch clamps them), `None` inserts a 1, `...` stands for the dimensions no other part names.
-    Anything else (a tensor or a list as index, a step below 1, an int out of range) is unknown."""
+    Anything else (a tensor or a list as index, a step below 1, an int out of a known size) is unknown."""
     x = as_operand(x)
     keys = key if isinstance(key, tuple) else (key,)
     if x.shape is None or sum(k is Ellipsis for k in keys) > 1:
@@ -362,7 +362,7 @@ def tensor_index(x: Tensor, key: Any, where: Any = None) -> Any:
             shape.append(1)
         elif int_like(k):
             size = x.shape[position]
-            if not isinstance(size, int) or not -size <= k < size:
+            if isinstance(size, int) and not -size <= k < size:  # PyTorch raises IndexError
                 return UNKNOWN
             position += 1
         elif isinstance(k, slice):
