@@ -66,3 +66,14 @@ def test_the_message_names_both_operands_and_where_each_came_from():
     # 50 → 25 (MaxPool2d) → 12 (MaxPool2d) → 24 (ConvTranspose2d, k=2, s=2): the skip has 25, the upsampled map 24
     assert "tensor 0 (1, 64, 25, 25) from BatchNorm2d" in result.stdout
     assert "tensor 1 (1, 64, 24, 24) from ConvTranspose2d (line 24)" in result.stdout
+
+
+def test_confirm_runs_them_and_agrees():
+    """--confirm builds each model and runs it in torch: every merge finding confirmed, nothing new on the correct
+    files (no TSL901 shape disagreement, no TSL902 unpredicted error)."""
+    pytest.importorskip("torch")
+    files = [f"fixtures/buggy/{name}" for name in sorted(CASES)] + [f"fixtures/users/{c}" for c, _ in CASES.values()]
+    result = cli("--confirm", "--device", "cpu", "--quiet", *files)
+    reported = result.stdout.splitlines()
+    assert [row.split(" ")[1] for row in reported] == ["TSL009"] * len(CASES), result.stdout + result.stderr
+    assert all(row.endswith("[confirmed on cpu]") for row in reported), result.stdout

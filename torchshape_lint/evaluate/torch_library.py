@@ -672,9 +672,8 @@ def elementwise(interp: Any, label: str, operands: list, names: tuple, where: An
     if problem is not None:
         interp.check.report(Violation("merge-mismatch", where, label, first,
                                       detail={"problem": problem, "operands": tensors}))
-        return UNKNOWN
-    out = first.then(label, where, shape)
-    interp.check.applied(where, label, first, out)
+    out = UNKNOWN if problem is not None else first.then(label, where, shape)
+    interp.check.applied(where, label, first, out)  # applied even where it breaks: explain's row, confirm's site
     return out
 
 
