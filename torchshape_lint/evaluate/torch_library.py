@@ -514,7 +514,8 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
         per_sample = dims.product(x.shape[1:])
         suffixes = [dims.product(x.shape[k:]) for k in range(1, len(x.shape))]
         merges = any(dims.can_equal(s, rest) is not False for s in suffixes)
-        if not merges and isinstance(per_sample, int) and per_sample % rest and rest % per_sample:
+        # a 0 among the sizes leaves nothing for the -1 to be: PyTorch raises whatever the tensor
+        if not merges and isinstance(per_sample, int) and (not rest or per_sample % rest and rest % per_sample):
             interp.check.report(Violation("view-size", where, f"{label}(-1, {', '.join(map(str, sizes[1:]))})", x,
                                           rest, per_sample, suggestion=suggest_view(x, sizes)))
             return UNKNOWN
