@@ -130,3 +130,91 @@ def test_pieces_are_torchs(shape, dim, how, first, second):
     else:
         assert [t.shape for t in static] == [tuple(t.shape) for t in real]
     assert not interp.check.violations
+
+
+# ---- the evaluator's merges, as forward() spells them: the verdict, and torch's on the same input ----------------
+
+BLOCK = """import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(8, 8, 3, stride={stride}, padding=1)
+        self.gate = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(8, {gate}, 1))
+
+    def forward(self, x):
+        {merge}
+        return x
+"""
+MERGES = [  # (merge, stride, gate channels, the input's size); torch decides whether it raises
+    ("x = self.conv(x) + x", 1, 8, 9), ("x = self.conv(x) + x", 2, 8, 9), ("x = self.conv(x) + x", 2, 8, 1),
+    ("x += self.conv(x)", 2, 8, 4), ("x = x + self.gate(x)", 1, 8, 5), ("x = x + self.gate(x)", 1, 1, 5),
+    ("x = x * self.gate(x)", 1, 3, 5), ("x += self.gate(x)", 1, 8, 5), ("x = torch.where(x.bool(), x, self.gate(x))", 1, 4, 5),
+    ("x.add_(self.gate(x))", 1, 8, 4), ("x = self.gate(x).add_(x)", 1, 8, 4), ("x = torch.maximum(x, self.conv(x))", 2, 8, 6),
+    ("x = torch.stack([x, self.conv(x)], dim=1)", 1, 8, 6), ("x = torch.stack([x, self.conv(x)], dim=1)", 2, 8, 6),
+    ("x = torch.cat([x, self.gate(x)], dim=1)", 1, 8, 6), ("x = torch.cat([x, self.gate(x)], dim=1)", 1, 8, 1),
+    ("a, b = x.chunk(2, dim=1)\n        x = a - self.gate(x)[:, :4]", 1, 8, 3),
+    ("a, b = x.chunk(2, dim=1)\n        x = a - self.gate(x)[:, 4:]", 1, 6, 3),
+]
+
+
+@pytest.mark.parametrize("merge, stride, gate, size", MERGES)
+def test_a_merge_is_reported_exactly_where_torch_raises(merge, stride, gate, size):
+    from torchshape_lint.checks.analyze import analyze_source
+
+    source = BLOCK.format(merge=merge, stride=stride, gate=gate)
+    namespace: dict = {}
+    exec(compile(source, "block.py", "exec"), namespace)
+    try:
+        namespace["Block"]().eval()(torch.zeros(1, 8, size, size))
+        raised = False
+    except RuntimeError:
+        raised = True
+    usage = source + f"\n\nBlock()(torch.zeros(1, 8, {size}, {size}))\n"
+    found = analyze_source(usage, "block.py").findings
+    merged_at = 12 + merge.count("\n")  # the merge is the block's last statement
+    assert [(f.code, f.line) for f in found] == ([("TSL009", merged_at)] if raised else []), [f.text for f in found]
+
+
+SYMBOLIC = """import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.down = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.gate = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        x = self.stem(x)
+        return {merge}
+"""
+
+
+@pytest.mark.parametrize("merge, wrong", [
+    ("x + self.gate(x)", True),  # 8 channels against 4, whatever the input
+    ("torch.cat([x, self.gate(self.down(x))], dim=1)", False),  # H against h': both 1 on a one-pixel input
+    ("x + self.down(x)", False),
+    ("self.down(x) * torch.sigmoid(self.gate(x))", True),
+])
+def test_symbolic_sizes_report_only_what_no_input_fixes(merge, wrong):
+    from torchshape_lint.checks.analyze import analyze_source
+
+    found = analyze_source(SYMBOLIC.format(merge=merge), "b.py").findings
+    assert [(f.code, f.line) for f in found] == ([("TSL009", 14)] if wrong else []), [f.text for f in found]
+    if wrong:
+        assert "(N, 8, " in found[0].message and "(N, 4, " in found[0].message
+    namespace: dict = {}
+    exec(compile(SYMBOLIC.format(merge=merge), "b.py", "exec"), namespace)
+    raises = []
+    for size in (1, 2, 5, 8):  # wrong for every input: torch raises on each; otherwise some input runs
+        try:
+            namespace["Block"]()(torch.zeros(1, 3, size, size))
+            raises.append(False)
+        except RuntimeError:
+            raises.append(True)
+    assert all(raises) if wrong else not all(raises)

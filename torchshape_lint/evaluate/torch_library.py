@@ -513,9 +513,9 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
         # (a deliberate split). Otherwise one sample's size is wrong: it fails or silently re-batches.
         per_sample = dims.product(x.shape[1:])
         suffixes = [dims.product(x.shape[k:]) for k in range(1, len(x.shape))]
-        merges = any(dims.can_equal(s, rest) is not False for s in suffixes)
+        merges_leading = any(dims.can_equal(s, rest) is not False for s in suffixes)
         # a 0 among the sizes leaves nothing for the -1 to be: PyTorch raises whatever the tensor
-        if not merges and isinstance(per_sample, int) and (not rest or per_sample % rest and rest % per_sample):
+        if not merges_leading and isinstance(per_sample, int) and (not rest or per_sample % rest and rest % per_sample):
             interp.check.report(Violation("view-size", where, f"{label}(-1, {', '.join(map(str, sizes[1:]))})", x,
                                           rest, per_sample, suggestion=suggest_view(x, sizes)))
             return UNKNOWN
@@ -657,13 +657,14 @@ def elementwise(interp: Any, label: str, operands: list, names: tuple, where: An
     """Operands broadcast together (merges.broadcast); a Python number has no shape of its own. A proven mismatch is
     reported, and the result is unknown: PyTorch raises there."""
     if any(not isinstance(v, (int, float, Tensor)) for v in operands):
-        return UNKNOWN
+        # in place, the tensor keeps its shape whatever the other operand (`x.mul_(self.scale)`)
+        return operands[0] if in_place and isinstance(operands[0], Tensor) else UNKNOWN
     given = [v for v in operands if isinstance(v, Tensor)]
     if len(given) == 1:
         return given[0]  # a tensor with numbers: its shape, and still a model's input where it was one
     tensors = [(n, as_operand(v)) for n, v in zip(names, operands) if isinstance(v, Tensor)]
     if any(t.shape is None for _, t in tensors):
-        return UNKNOWN
+        return operands[0] if in_place else UNKNOWN
     shapes = [as_operand(v).shape if isinstance(v, Tensor) else () for v in operands]
     if in_place:
         shape, problem = merges.broadcast_into(shapes[0], shapes[1])
