@@ -48,9 +48,10 @@ def main() -> int:
             counts += found
             spelling, *rest = label.split("/")
             labels[f"spelling {spelling}"] += 1
-            if len(rest) == 2:  # grown models: dimensionality and the planted mistake
+            if len(rest) >= 2:  # grown models: dimensionality, the planted mistake, and whether branches merge
                 labels[f"{rest[0]} models"] += 1
                 labels[f"planted mistake: {rest[1]}"] += 1
+                labels["models whose forward() merges branches"] += rest[2:] == ["merges"]
             if disagreements:
                 failures.append((seed, label, disagreements, source))
     print(f"{args.examples} models (seeds {seeds.start}..{seeds.stop - 1}) in {time.monotonic() - start:.0f} s")

@@ -123,10 +123,96 @@ def torch_namespace() -> dict:
     return {"torch": torch, "nn": nn, "F": torch.nn.functional}
 
 
-def apply_op(op: Op, x: Any, namespace: dict) -> Any:
+@dataclass
+class Block:
+    """Statements of forward() that merge branches: `lines` use `{x}` for the tensor and `{m0}`, `{m1}`, ... for
+    `layers` (constructors), which become attributes of the class."""
+
+    layers: list
+    lines: list
+
+
+def apply_op(op: Any, x: Any, namespace: dict) -> Any:
+    if isinstance(op, Block):
+        scope = {**namespace, "x": x, **{f"m{j}": eval(code, namespace) for j, code in enumerate(op.layers)}}
+        names = {f"m{j}": f"m{j}" for j in range(len(op.layers))}
+        exec("\n".join(line.format(x="x", **names) for line in op.lines), scope)
+        return scope["x"]
     if op.module:
         return eval(op.code, namespace)(x)
     return eval(op.code.format(x="x"), {**namespace, "x": x})
+
+
+def merge_block(c: Any, nd: int, shape: tuple, wrong: Callable[[str], bool]) -> Block | None:
+    """Two branches of the tensor merged, as model code merges them: a residual add (maybe with a projection
+    shortcut), a gate broadcast over the sizes (squeeze-and-excitation), a U-Net skip joined by torch.cat after a
+    down- and an upsampling, a strided slice added to a strided layer, the channels split (chunk, split, slices,
+    narrow) and merged again. With the planted mistake, a stride, a channel count or a padding in one branch is off;
+    torch says whether the merge then fails (an odd size may also make a U-Net skip fail, a 1 broadcast)."""
+    d = f"{nd}d"
+    channels = shape[1]
+    mistake = wrong("merge")
+    kind = c.pick(["residual", "residual", "gate", "skip", "strided", "split", "split"])
+    if kind == "residual":
+        k = c.pick([1, 3, 5])
+        off = c.pick(["stride", "channels"]) if mistake else ""
+        stride = 2 if off == "stride" else c.pick([1, 1, 2])
+        out = max(1, channels + c.pick([-1, 1, channels])) if off == "channels" else c.pick([channels, 2 * channels])
+        layers = [f"nn.Conv{d}({channels}, {out}, kernel_size={k}, stride={stride}, padding={k // 2})"]
+        if stride == 1 and out == channels and not off or off == "stride" and c.chance(0.5):
+            spelled = c.pick([["{x} = {m0}({x}) + {x}"], ["out = {m0}({x})", "out += {x}", "{x} = out"],
+                              ["{x} = torch.add({m0}({x}), {x})"], ["{x} = F.relu({x} + {m0}({x}))"],
+                              ["{x} = {x}.add({m0}({x}))"]])
+            return Block(layers, spelled)
+        shortcut_stride = stride if off != "stride" else 1
+        shortcut_out = out if off != "channels" else channels
+        layers.append(f"nn.Conv{d}({channels}, {shortcut_out}, kernel_size=1, stride={shortcut_stride})")
+        return Block(layers, [c.pick(["{x} = {m0}({x}) + {m1}({x})", "{x} = torch.add({m0}({x}), {m1}({x}))"])])
+    if kind == "gate":
+        gate = channels if not mistake else c.pick([1, channels + 1, 2 * channels])
+        layers = [f"nn.AdaptiveAvgPool{d}(1)", f"nn.Conv{d}({channels}, {gate}, kernel_size=1)"]
+        return Block(layers, c.pick([["{x} = {x} * torch.sigmoid({m1}({m0}({x})))"],
+                                     ["w = torch.sigmoid({m1}({m0}({x})))", "{x} = {x}.mul(w)"],
+                                     ["{x} = torch.mul({x}, {m1}({m0}({x})).sigmoid())"]]))
+    if kind == "skip":
+        down = c.pick([f"nn.MaxPool{d}(2)", f"nn.AvgPool{d}(2)",
+                       f"nn.Conv{d}({channels}, {channels}, kernel_size=3, stride=2, padding=1)"])
+        up_kernel = 3 if mistake else 2
+        up = c.pick([f"nn.ConvTranspose{d}({channels}, {c.int(1, 8)}, kernel_size={up_kernel}, stride=2)",
+                     "nn.Upsample(scale_factor=2)"])
+        join = c.pick(["torch.cat([{x}, skip], dim=1)", "torch.cat((skip, {x}), 1)", f"torch.cat([skip, {{x}}], {-nd - 1})"])
+        if c.chance(0.3) and not mistake:
+            return Block([down], ["skip = {x}", "{x} = F.interpolate({m0}({x}), scale_factor=2)", f"{{x}} = {join}"])
+        return Block([down, up], ["skip = {x}", "{x} = {m1}({m0}({x}))", f"{{x}} = {join}"])
+    if kind == "strided":
+        every_other = "{x}[..., ::2]" if nd == 1 else "{x}[:, :, " + ", ".join(["::2"] * nd) + "]"
+        layer = c.pick([f"nn.MaxPool{d}(kernel_size=1, stride=2)", f"nn.Conv{d}({channels}, {channels}, 1, stride=2)"])
+        if mistake:
+            layer = c.pick([f"nn.AvgPool{d}(2)", f"nn.Conv{d}({channels}, {channels}, 3, stride=2)"])
+        return Block([layer], [f"{{x}} = {every_other} + {{m0}}({{x}})"])
+    if channels < 2:
+        return None
+    cut = channels // 2 if c.chance(0.5) else c.int(1, channels - 1)
+    split = c.pick([(["a, b = {x}.chunk(2, dim=1)"], (channels + 1) // 2),
+                    (["a, b = torch.chunk({x}, 2, 1)"], (channels + 1) // 2),
+                    ([f"a, b = torch.split({{x}}, [{cut}, {channels - cut}], dim=1)"], cut),
+                    ([f"a, b = {{x}}[:, :{cut}], {{x}}[:, {cut}:]"], cut),
+                    ([f"a, b = {{x}}[:, :-{channels - cut}], {{x}}[:, -{channels - cut}:]"], cut),
+                    ([f"a = {{x}}.narrow(1, 0, {cut})", f"b = {{x}}[:, {cut}:]"], cut)])
+    lines, first = split
+    second = channels - first
+    merge = c.pick(["add", "cat", "cat", "stack"])
+    out = first if merge in ("add", "stack") else c.int(1, 8)
+    padding = 1
+    if mistake and merge in ("add", "stack") and c.chance(0.5):
+        out = first + c.pick([-1, 1, first]) or 2
+    elif mistake:
+        padding = 0
+    layers = [f"nn.Conv{d}({second}, {out}, kernel_size=3, padding={padding})"]
+    joined = {"add": "{x} = a + {m0}(b)", "cat": c.pick(["{x} = torch.cat([a, {m0}(b)], dim=1)",
+                                                          "{x} = torch.cat((a, {m0}(b)), 1)"]),
+              "stack": "{x} = torch.stack([a, {m0}(b)], dim=1).sum(dim=1)"}[merge]
+    return Block(layers, lines + [joined])
 
 
 def spatial_ops(c: Any, nd: int, channels: int, sizes: tuple, functional: bool, wrong: Callable[[str], bool]) -> Op:
@@ -229,7 +315,8 @@ def grow(c: Any, functional: bool) -> Model:
     limit = {1: 64, 2: 24, 3: 8}[nd]
     shape = (c.int(2, 3), c.int(1, 8)) + tuple(c.int(1, limit) for _ in range(nd))
     model = Model(nd, shape)
-    plant = c.pick(["", "", "channels", "features", "groups", "padding", "view", "rank", "channels"])
+    plant = c.pick(["", "", "channels", "features", "groups", "padding", "view", "rank", "channels"]
+                   + (["merge", "merge", "merge"] if functional else []))
     planted: list = []
 
     def wrong(kind: str) -> bool:
@@ -243,6 +330,12 @@ def grow(c: Any, functional: bool) -> Model:
         x = torch.zeros(shape)
         try:
             for _ in range(c.int(1, 6)):
+                if functional and c.chance(0.3):  # forward() can merge branches; a Sequential cannot
+                    before = len(planted)
+                    block = merge_block(c, nd, tuple(x.shape), wrong)
+                    y = attempt_planted(block, x, ns, model, len(planted) > before) if block is not None else None
+                    x = y if y is not None else x
+                    continue
                 if wrong("rank"):
                     model.ops.append(Op("nn.Flatten()"))
                     x = torch.flatten(x, 1)
@@ -307,7 +400,11 @@ def as_class(model: Model, c: Any) -> tuple[str, str]:
     """An nn.Module with forward(); used at module level (or under a pragma, run by the harness)."""
     init, forward = [], []
     for i, op in enumerate(model.ops):
-        if op.module:
+        if isinstance(op, Block):
+            names = {f"m{j}": f"self.layer{i}_{j}" for j in range(len(op.layers))}
+            init += [f"        self.layer{i}_{j} = {code}" for j, code in enumerate(op.layers)]
+            forward += [f"        {line.format(x='x', **names)}" for line in op.lines]
+        elif op.module:
             init.append(f"        self.layer{i} = {op.code}")
             forward.append(f"        x = self.layer{i}(x)")
         else:
@@ -415,6 +512,9 @@ class Event:
     before: tuple | None
     after: tuple | None = None
     done: bool = False
+    # (line, column, end line, end column): where calls start alike (`x[..., ::2] + y` and its `x[..., ::2]`,
+    # `torch.stack(...).sum(1)` and its stack), the whole expression tells them apart
+    span: tuple = ()
 
 
 class EmptyOutput(Exception):
@@ -429,10 +529,14 @@ class TorchRun:
 
 
 def _position(frame: Any, lasti: int | None = None) -> tuple:
+    return _span(frame, lasti)[:2]
+
+
+def _span(frame: Any, lasti: int | None = None) -> tuple:
     lasti = frame.f_lasti if lasti is None else lasti
     positions = list(frame.f_code.co_positions())
-    line, _, column, _ = positions[lasti // 2]
-    return line, column
+    line, end_line, column, end_column = positions[lasti // 2]
+    return line, column, end_line, end_column
 
 
 def _shape(value: Any) -> tuple | None:
@@ -462,11 +566,11 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
         while frame is not None and frame.f_code.co_filename != filename:
             frame = frame.f_back
         if frame is not None:
-            built[id(self)] = _position(frame)
+            built[id(self)] = _span(frame)
 
     def pre_hook(module: Any, args: tuple) -> None:
         if next(module.children(), None) is None and id(module) in built:
-            event = Event(built[id(module)], _shape(args[0]) if args else None)
+            event = Event(built[id(module)][:2], _shape(args[0]) if args else None, span=built[id(module)])
             events.append(event)
             open_events.append(event)
 
@@ -483,9 +587,11 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
         def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: Any = None) -> Any:
             kwargs = kwargs or {}
             frame = generated_frame(sys._getframe(1))
-            if frame is None or not args or not isinstance(args[0], torch.Tensor):
+            if frame is None or not args or not isinstance(
+                    args[0][0] if isinstance(args[0], (list, tuple)) and args[0] else args[0], torch.Tensor):
                 return func(*args, **kwargs)
-            event = Event(_position(frame), _shape(args[0]))
+            first = args[0][0] if isinstance(args[0], (list, tuple)) and args[0] else args[0]  # torch.cat([a, b])
+            event = Event(_position(frame), _shape(first), span=_span(frame))
             events.append(event)
             open_events.append(event)
             out = func(*args, **kwargs)
@@ -544,17 +650,20 @@ def compare(source: str, run: str = "", name: str = "<generated>") -> Outcome:
         return f"{position[0]}:{position[1]} `{line}`"
 
     torch_at: dict = defaultdict(list)
+    torch_spans: dict = defaultdict(list)
     for event in real.events:
         torch_at[event.position].append(event)
+        torch_spans[event.span].append(event)
 
     static_at: dict = defaultdict(list)  # position -> [steps of one build], per build
     for build in report.builds:
         per: dict = defaultdict(list)
         for step in build.steps:
-            per[(step.line, step.column)].append(step)
-        for position, steps in per.items():
+            per[(step.line, step.column, step.end_line, step.end_column)].append(step)
+        for span, steps in per.items():
+            position = span[:2]
             static_at[position].append((build, steps))
-            happened = torch_at.get(position, [])
+            happened = torch_spans.get(span, [])
             for step, event in zip(steps, happened):
                 for side, static, actual in (("before", step.before, event.before), ("after", step.after, event.after)):
                     if static is None or actual is None or (side == "after" and not event.done):
@@ -625,7 +734,8 @@ def _example(c: Any, spelling: str) -> tuple[str, str, str]:
         model.ops.append(Op("nn.Identity()"))
     render = as_sequential if spelling == "sequential" else as_class
     source, run = render(model, c)
-    return source, run, f"{spelling}/{model.nd}d/{model.mistake or 'none'}"
+    merges = "/merges" if any(isinstance(op, Block) for op in model.ops) else ""
+    return source, run, f"{spelling}/{model.nd}d/{model.mistake or 'none'}{merges}"
 
 
 SPELLINGS = ("sequential", "class", "builder")

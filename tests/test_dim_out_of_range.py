@@ -38,6 +38,10 @@ WRONG = [
     "y = x.sum((1, -3))",
     "y = torch.amax(x, dim=-7)",
     "y = nn.Unflatten(4, (1, 5))(x)",
+    "y = x.chunk(2, dim=4)",
+    "y = torch.split(x, 2, dim=-5)",
+    "y = x.narrow(4, 0, 1)",
+    "y = x.unbind(-5)",
 ]
 
 # The same ops with dims in range: torch runs them, the analysis must stay silent.
@@ -58,6 +62,10 @@ RIGHT = [
     "y = x.size(-4)",
     "y = x.mean((0, -1), keepdim=True)",
     "y = nn.Unflatten(-1, (1, 5))(x)",
+    "y = x.chunk(2, dim=-1)",
+    "y = torch.split(x, [1, 3], dim=-2)",
+    "y = x.narrow(3, 1, 4)",
+    "y = x.unbind(-4)",
 ]
 
 

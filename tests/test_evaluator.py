@@ -91,6 +91,12 @@ Net()(torch.randn(8, 1, 8, 8))
     assert codes(source) == ["TSL002", "TSL005"]
 
 
+def test_a_zero_beside_the_wildcard_of_a_view_is_reported_not_divided_by():
+    # torch: "shape '[-1, 0]' is invalid for input of size 9" (the differential run found it as a ZeroDivisionError)
+    source = HEAD + "model = nn.Sequential(nn.MaxPool1d(1, stride=3))\nx = model(torch.zeros(3, 1, 8)).view(-1, 0)\n"
+    assert codes(source) == ["TSL005"]
+
+
 def test_pathological_inputs_end_quickly():
     cases = [
         HEAD + "cfg = [64] * 100000\nlayers = []\nfor v in cfg:\n    layers.append(nn.Conv2d(v, v, 3))\nm = nn.Sequential(*layers)\n",

@@ -325,7 +325,8 @@ def tagger():
 
 
 # The torch function of each functional op these models call, by the label explain gives its row.
-FUNCTIONAL = {"avg_pool2d": "AvgPool2d", "view": ".view", "mean": ".mean", "transpose": ".transpose"}
+FUNCTIONAL = {"avg_pool2d": "AvgPool2d", "view": ".view", "mean": ".mean", "transpose": ".transpose",
+              "add": "a + b", "add_": "a += b"}  # merges of two tensors (`a + b` runs as torch.add)
 
 
 def torch_rows(model, x):

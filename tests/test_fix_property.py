@@ -129,8 +129,10 @@ def test_one_planted_mistake_one_finding_and_the_fix_runs(spelling, mistake, dat
 
 
 # Buggy fixtures and the input their fix is proven on: their own (pragma or usage), else their build's from
-# tests/test_user_models.py. TSL003 has no value to write (the input or the layers must change).
-NOT_FIXABLE = {"b05_pool_too_small.py"}
+# tests/test_user_models.py. TSL003 and TSL009 have no value to write (the input or the layers must change; which
+# branch of a merge is wrong is not known).
+NOT_FIXABLE = {"b05_pool_too_small.py", "b16_resnet_shortcut_stride.py", "b17_unet_skip_size.py",
+               "b18_channel_split.py", "b19_two_streams_add.py"}
 
 
 @pytest.mark.parametrize("name", sorted(set(user_models.EXPECTED) - NOT_FIXABLE))
@@ -150,7 +152,9 @@ def test_every_buggy_fixture_is_fixed_clean_and_runs(name, tmp_path):
             assert namespace[model_class]().eval()(torch.zeros(shape)).dim() >= 1
 
 
-def test_the_unfixable_fixture_is_still_reported():
-    text = (user_models.BUGGY / "b05_pool_too_small.py").read_text()
-    _, remaining, made = fixed_text(text, "b05_pool_too_small.py", (1, 1, 28, 28), every_finding)
-    assert ([f.code for f in remaining], made) == (["TSL003"], [])
+@pytest.mark.parametrize("name", sorted(NOT_FIXABLE))
+def test_the_unfixable_fixtures_are_still_reported(name):
+    code, _, build = user_models.EXPECTED[name]
+    text = (user_models.BUGGY / name).read_text()
+    _, remaining, made = fixed_text(text, name, build[1] if build is not None else None, every_finding)
+    assert ([f.code for f in remaining], made) == ([code], [])

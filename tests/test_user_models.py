@@ -31,6 +31,10 @@ EXPECTED = {
     "b13_dataclass_cfg.py": ("TSL001", 17, None),
     "b14_mean_pool.py": ("TSL001", 9, None),
     "b15_pragma_flatten_bug.py": ("TSL001", 9, ("MLP", (1, 3, 32, 32))),
+    "b16_resnet_shortcut_stride.py": ("TSL009", 26, None),
+    "b17_unet_skip_size.py": ("TSL009", 29, None),
+    "b18_channel_split.py": ("TSL009", 20, None),
+    "b19_two_streams_add.py": ("TSL009", 16, None),
 }
 
 

@@ -66,3 +66,14 @@ def trace_lines(x: Tensor) -> list[str]:
             line += f"  [{step.formula}]"
         lines.append(line)
     return lines
+
+
+def came_from(x: Tensor) -> str:
+    """The step that made a tensor, with its line: `Conv2d (line 12)`; `the input` before any step."""
+    step = next((s for s in reversed(x.trace) if s.after is not None), None)
+    if step is None:
+        return "the input"
+    if step.where is None:
+        return step.label
+    place, node = step.where
+    return f"{step.label} (line {place.span(node).line})"

@@ -9,7 +9,7 @@ from typing import Any
 from torchshape_lint.evaluate.frames import (
     MAX_INT_BITS, MAX_ITEMS, OPAQUE_KWARGS, Abort, Frame, Scope, YieldReached, dispatch, resolved,
 )
-from torchshape_lint.evaluate.torch_library import tensor_binary
+from torchshape_lint.evaluate.torch_library import tensor_binary, tensor_index
 from torchshape_lint.evaluate.values import (
     PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, is_hashable, is_plain, readable,
 )
@@ -104,7 +104,10 @@ class Expressions:
         return self.get_attribute(self.eval(node.value, frame), node.attr, node, frame)
 
     def expr_Subscript(self, node: ast.Subscript, frame: Frame) -> Any:
-        return self.get_item(self.eval(node.value, frame), self.subscript_key(node, frame))
+        value, key = self.eval(node.value, frame), self.subscript_key(node, frame)
+        if isinstance(value, Tensor) and key is not UNKNOWN:  # a slice's step says where it was taken
+            return tensor_index(value, key, (frame.source, node))
+        return self.get_item(value, key)
 
     def subscript_key(self, node: ast.Subscript, frame: Frame) -> Any:
         """`x[i]`: the value of i; `x[a:b]`: a slice; `x[i, a:b]`: a tuple of both."""
@@ -120,7 +123,8 @@ class Expressions:
         return UNKNOWN if any(b is UNKNOWN for b in bounds) else slice(*bounds)
 
     def expr_BinOp(self, node: ast.BinOp, frame: Frame) -> Any:
-        return self.binary(type(node.op), self.eval(node.left, frame), self.eval(node.right, frame))
+        return self.binary(type(node.op), self.eval(node.left, frame), self.eval(node.right, frame),
+                           (frame.source, node))
 
     def expr_UnaryOp(self, node: ast.UnaryOp, frame: Frame) -> Any:
         value = self.eval(node.operand, frame)
@@ -301,13 +305,14 @@ class Expressions:
             return bool(value)
         return UNKNOWN
 
-    def binary(self, op: type, left: Any, right: Any) -> Any:
-        """`left op right` for an ast operator class (ast.Add, ...)."""
+    def binary(self, op: type, left: Any, right: Any, where: Any = None, in_place: bool = False) -> Any:
+        """`left op right` for an ast operator class (ast.Add, ...); `where`: the expression (or the augmented
+        assignment, `in_place`) a merge of tensors is reported at."""
         left, right = readable(left), readable(right)
         if left is UNKNOWN or right is UNKNOWN or op is None:
             return UNKNOWN
         if isinstance(left, Tensor) or isinstance(right, Tensor):
-            return tensor_binary(op, left, right)
+            return tensor_binary(self, op, left, right, where, in_place)
         if isinstance(left, dims.Sym) or isinstance(right, dims.Sym):
             return symbolic_arithmetic(op, left, right)
         if isinstance(left, ListV) and isinstance(right, (ListV, list)) and op is ast.Add:

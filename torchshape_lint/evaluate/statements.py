@@ -92,7 +92,7 @@ class Statements:
             else:
                 self.grow(current, items)
             return
-        self.bind(stmt.target, self.binary(op, current, value), frame)
+        self.bind(stmt.target, self.binary(op, current, value, (frame.source, stmt), in_place=True), frame)
 
     def stmt_If(self, stmt: ast.If, frame: Frame) -> Flow | None:
         test = self.truth(self.eval(stmt.test, frame))

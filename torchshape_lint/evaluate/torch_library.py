@@ -9,8 +9,8 @@ from typing import Any
 
 from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Super, readable
-from torchshape_lint.shapes import dims, layers
-from torchshape_lint.shapes.tensor import Tensor, concrete_input, settle
+from torchshape_lint.shapes import dims, layers, merges
+from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle
 from torchshape_lint.shapes.violations import Violation
 from torchshape_lint.unknown import UNKNOWN
 
@@ -167,7 +167,7 @@ SAME_SHAPE = frozenset(
     "dropout dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm "
     "group_norm layer_norm local_response_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
     "contiguous float double half bfloat16 long int bool detach clone cpu cuda to type_as requires_grad_ "
-    "sigmoid_ tanh_ exp_ mul_ add_ zero_ fill_ clamp_ masked_fill".split())
+    "sigmoid_ tanh_ exp_ zero_ fill_ clamp_ masked_fill".split())
 
 SOFTMAXES = frozenset("softmax log_softmax softmin".split())
 FUNCTIONAL_LAYERS = {}
@@ -265,6 +265,10 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
         return settle(args[0])
     if name in ("reshape",) and args and isinstance(args[0], Tensor):
         return reshape(interp, settle(args[0]), args[1:], where, "reshape")
+    if name in PIECES and args and isinstance(args[0], Tensor):
+        return pieces(interp, args[0], name, args[1:], kwargs, where)
+    if name in ELEMENTWISE or name == "where":
+        return elementwise_function(interp, name, args, kwargs, where)
     if name == "Size" and len(args) == 1:
         items = interp.iterate(args[0])
         return UNKNOWN if items is UNKNOWN else tuple(items)
@@ -288,12 +292,14 @@ def tensor_factory(name: str, args: list, kwargs: dict) -> Any:
 
 
 def concatenate(interp: Any, tensors: Any, dim: Any, where: Any, stack: bool = False) -> Any:
-    """torch.cat (sizes add up along `dim`) and torch.stack (a new dimension at `dim`, as long as the list)."""
+    """torch.cat (sizes add up along `dim`) and torch.stack (a new dimension at `dim`, as long as the list): the
+    shapes must fit (merges.cat, merges.stack), else a violation and an unknown result."""
     items = interp.iterate(tensors)
     if items is UNKNOWN or not items or not int_like(dim) or not all(isinstance(t, Tensor) for t in items):
         return UNKNOWN
-    items = [settle(t) for t in items]
-    if any(t.shape is None for t in items) or len({len(t.shape) for t in items}) != 1:
+    items = [as_operand(t) for t in items]
+    # PyTorch skips 1-D empty tensors in a cat (a legacy rule): not decided here
+    if any(t.shape is None or t.shape == (0,) for t in items):
         return UNKNOWN
     rank = len(items[0].shape)
     if rank == 0 and not stack:  # PyTorch: zero-dimensional tensors cannot be concatenated
@@ -302,20 +308,20 @@ def concatenate(interp: Any, tensors: Any, dim: Any, where: Any, stack: bool = F
     wrapped = interp.check.wrap_dims(where, label, items[0], (dim,), rank + stack)
     if wrapped is None:
         return UNKNOWN
-    dim, = wrapped
-    # the other dimensions must agree; where they cannot be shown to, they are unknown
-    same = tuple(items[0].shape[i] if all(t.shape[i] == items[0].shape[i] for t in items) else UNKNOWN
-                 for i in range(rank))
-    if stack:
-        return items[0].then(label, where, same[:dim] + (len(items),) + same[dim:])
-    total = items[0].shape[dim]
-    for t in items[1:]:
-        total = add_dims(total, t.shape[dim])
-    return items[0].then(label, where, same[:dim] + (total,) + same[dim + 1:])
+    merge = merges.stack if stack else merges.cat
+    shape, problem = merge([t.shape for t in items], wrapped[0])
+    if problem is not None:
+        operands = [(f"tensor {i}", t) for i, t in enumerate(items)]
+        interp.check.report(Violation("merge-mismatch", where, label, items[0],
+                                      detail={"problem": problem, "operands": operands}))
+        return UNKNOWN
+    return items[0].then(label, where, shape)
 
 
-def add_dims(a: Any, b: Any) -> Any:
-    return a + b if isinstance(a, int) and isinstance(b, int) else UNKNOWN
+def as_operand(x: Tensor) -> Tensor:
+    """A tensor as an op that reads any rank takes it (a merge, an index, a split): a model's input of an exact shape
+    (pragma, usage) is the shape as written, as the pragma says; any other pending input stays pending."""
+    return as_written(x) if x.pending and x.exact and x.hint is not None else settle(x)
 
 
 # ---- tensors ----------------------------------------------------------------------------------------
@@ -333,26 +339,112 @@ def tensor_attribute(x: Tensor, name: str, where: Any) -> Any:
     return Method(x, name)
 
 
-def tensor_index(x: Tensor, key: Any) -> Any:
-    """Indexing a tensor with integers and full slices drops or keeps dimensions; anything else is unknown."""
-    x = settle(x)
-    if x.shape is None:
-        return UNKNOWN
+def tensor_index(x: Tensor, key: Any, where: Any = None) -> Any:
+    """Basic indexing: an int drops its dimension, a slice keeps it with the length Python's slice gives (bounds
+    clamped, as PyTorch clamps them), `None` inserts a 1, `...` stands for the dimensions no other part names.
+    Anything else (a tensor or a list as index, a step below 1, an int out of a known size) is unknown."""
+    x = as_operand(x)
     keys = key if isinstance(key, tuple) else (key,)
+    if x.shape is None or sum(k is Ellipsis for k in keys) > 1:
+        return UNKNOWN
+    named = sum(1 for k in keys if k is not None and k is not Ellipsis)
+    if named > len(x.shape):
+        return UNKNOWN
+    if Ellipsis not in keys:
+        keys = keys + (Ellipsis,)
     shape, position = [], 0
     for k in keys:
-        if position >= len(x.shape):
-            return UNKNOWN
-        if int_like(k):
-            position += 1
-        elif isinstance(k, slice) and k == slice(None):
-            shape.append(x.shape[position])
-            position += 1
+        if k is Ellipsis:
+            skipped = len(x.shape) - named
+            shape.extend(x.shape[position:position + skipped])
+            position += skipped
         elif k is None:
             shape.append(1)
+        elif int_like(k):
+            size = x.shape[position]
+            if isinstance(size, int) and not -size <= k < size:  # PyTorch raises IndexError
+                return UNKNOWN
+            position += 1
+        elif isinstance(k, slice):
+            length = sliced_length(x.shape[position], k)
+            if length is None:
+                return UNKNOWN
+            shape.append(length)
+            position += 1
         else:
             return UNKNOWN
-    return x.then("index", None, tuple(shape) + tuple(x.shape[position:]))
+    return x.then("index", where, tuple(shape))
+
+
+def sliced_length(size: Any, part: slice) -> Any:
+    """The length of `size` items sliced by `part`; None where PyTorch raises (a step below 1) or it is not known."""
+    if any(b is not None and not int_like(b) for b in (part.start, part.stop, part.step)):
+        return UNKNOWN if part.step is None or int_like(part.step) and part.step > 0 else None
+    if part.step is not None and part.step < 1:
+        return None
+    if part.start is None and part.stop is None and part.step in (None, 1):
+        return size
+    return len(range(*part.indices(size))) if isinstance(size, int) else UNKNOWN
+
+
+PIECES = {"narrow": ("dim", "start", "length"), "split": ("split_size_or_sections", "dim"),
+          "chunk": ("chunks", "dim"), "unbind": ("dim",)}
+
+
+def pieces(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    """narrow(dim, start, length), split(size or sizes, dim=0), chunk(chunks, dim=0), unbind(dim=0), as methods and
+    as torch functions: a tensor, or a tuple of them, with PyTorch's lengths along `dim` (chunk: pieces of
+    ceil(size / chunks), so possibly fewer than asked). Where PyTorch raises or a size is not known: unknown."""
+    x = as_operand(x)
+    params = PIECES[name]
+    bound = dict(zip(params, args), **kwargs)
+    if len(args) > len(params) or set(bound) - set(params) or x.shape is None or not x.shape:
+        return UNKNOWN
+    dim = bound.get("dim", 0)
+    if not int_like(dim):
+        return UNKNOWN
+    wrapped = interp.check.wrap_dims(where, f"{name}(dim={dim})", x, (dim,), len(x.shape))
+    if wrapped is None:
+        return UNKNOWN
+    dim, = wrapped
+    size = x.shape[dim]
+    lengths = piece_lengths(name, size, bound)
+    if lengths is None:
+        return UNKNOWN
+    if name == "unbind":
+        return tuple(x.then(name, where, x.shape[:dim] + x.shape[dim + 1:]) for _ in lengths)
+    parts = tuple(x.then(name, where, x.shape[:dim] + (length,) + x.shape[dim + 1:]) for length in lengths)
+    return parts[0] if name == "narrow" else parts
+
+
+def piece_lengths(name: str, size: Any, bound: dict) -> list | None:
+    """The lengths along the dim of each piece; None where PyTorch raises or they are not known."""
+    if name == "narrow":
+        start, length = bound.get("start"), bound.get("length")
+        if not isinstance(size, int) or not int_like(start) or not int_like(length) or length < 0:
+            return None
+        start = start + size if start < 0 else start
+        return [length] if 0 <= start and start + length <= size else None
+    if not isinstance(size, int) or size < 1 or size > MAX_PIECES:
+        return None
+    if name == "unbind":
+        return [1] * size
+    if name == "chunk":
+        chunks = bound.get("chunks")
+        if not int_like(chunks) or chunks < 1:
+            return None
+        step = -(-size // chunks)
+        return [min(step, size - start) for start in range(0, size, step)]
+    sections = bound.get("split_size_or_sections")
+    if int_like(sections) and sections > 0:
+        return [min(sections, size - start) for start in range(0, size, sections)]
+    if isinstance(sections, (tuple, ListV)) and all(int_like(n) and n >= 0 for n in sections) \
+            and sum(sections) == size:
+        return list(sections)
+    return None
+
+
+MAX_PIECES = 4096  # a tensor unbound or split into more pieces than this is not followed
 
 
 def size_of(interp: Any, x: Tensor, args: list, where: Any) -> Any:
@@ -391,6 +483,10 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
         return layers.softmax(settle(x), args[0] if args else kwargs.get("dim"), name, where, interp.check)
     if name in REORDERING and not kwargs:
         return reorder(interp, settle(x), name, args, where)
+    if name in ELEMENTWISE or name in IN_PLACE:
+        return elementwise_method(interp, x, name, args, kwargs, where)
+    if name in PIECES:
+        return pieces(interp, x, name, args, kwargs, where)
     return UNKNOWN
 
 
@@ -417,8 +513,9 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
         # (a deliberate split). Otherwise one sample's size is wrong: it fails or silently re-batches.
         per_sample = dims.product(x.shape[1:])
         suffixes = [dims.product(x.shape[k:]) for k in range(1, len(x.shape))]
-        merges = any(dims.can_equal(s, rest) is not False for s in suffixes)
-        if not merges and isinstance(per_sample, int) and per_sample % rest and rest % per_sample:
+        merges_leading = any(dims.can_equal(s, rest) is not False for s in suffixes)
+        # a 0 among the sizes leaves nothing for the -1 to be: PyTorch raises whatever the tensor
+        if not merges_leading and isinstance(per_sample, int) and (not rest or per_sample % rest and rest % per_sample):
             interp.check.report(Violation("view-size", where, f"{label}(-1, {', '.join(map(str, sizes[1:]))})", x,
                                           rest, per_sample, suggestion=suggest_view(x, sizes)))
             return UNKNOWN
@@ -521,30 +618,65 @@ def reorder(interp: Any, x: Tensor, name: str, args: list, where: Any) -> Any:
     return x.then(name, where, tuple(shape))
 
 
-def tensor_binary(op: Any, left: Any, right: Any) -> Any:
-    """Element-wise arithmetic with broadcasting; a scalar keeps the tensor's shape."""
-    if op is ast.MatMult:
+OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
+             ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}
+
+
+def tensor_binary(interp: Any, op: Any, left: Any, right: Any, where: Any, in_place: bool = False) -> Any:
+    """`a + b` and the other element-wise operators, with broadcasting; `a += b` on a tensor is in place."""
+    if op not in OPERATORS:
         return UNKNOWN
-    if not isinstance(left, Tensor):
-        left, right = right, left
-    if isinstance(right, (int, float)) and not isinstance(right, bool):
-        return left
-    if not isinstance(right, Tensor):
+    symbol = OPERATORS[op] + ("=" if in_place else "")
+    return elementwise(interp, f"a {symbol} b", [left, right], ("a", "b"), where,
+                       in_place=in_place and isinstance(left, Tensor))
+
+
+ELEMENTWISE = frozenset("add sub subtract mul multiply div divide true_divide maximum minimum".split())
+IN_PLACE = frozenset("add_ sub_ mul_ div_".split())
+
+
+def elementwise_function(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    """torch.add(a, b), torch.mul(input=a, other=b), ... and torch.where(condition, input, other)."""
+    names = ("condition", "input", "other") if name == "where" else ("input", "other")
+    operands = list(args) + [kwargs[n] for n in names[len(args):] if n in kwargs]
+    if len(operands) != len(names) or any(k not in names + ("alpha", "rounding_mode") for k in kwargs):
         return UNKNOWN
-    a, b = settle(left), settle(right)
-    if a.shape is None or b.shape is None:
+    label = f"torch.{name}({', '.join(names)})" if name == "where" else f"torch.{name}(a, b)"
+    return elementwise(interp, label, operands, names if name == "where" else ("a", "b"), where)
+
+
+def elementwise_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    """x.add(y), x.mul_(y), ...: the tensor is the first operand; in place for the methods ending in `_`."""
+    other = args[0] if len(args) == 1 else kwargs.get("other", UNKNOWN) if not args else UNKNOWN
+    if any(k not in ("other", "alpha", "rounding_mode") for k in kwargs):
         return UNKNOWN
-    out = []
-    for i in range(1, max(len(a.shape), len(b.shape)) + 1):
-        da = a.shape[-i] if i <= len(a.shape) else 1
-        db = b.shape[-i] if i <= len(b.shape) else 1
-        if da == db or db == 1:
-            out.append(da)
-        elif da == 1:
-            out.append(db)
-        else:
-            return UNKNOWN
-    return a.then("broadcast", None, tuple(reversed(out)))
+    return elementwise(interp, f"a.{name}(b)", [x, other], ("a", "b"), where, in_place=name in IN_PLACE)
+
+
+def elementwise(interp: Any, label: str, operands: list, names: tuple, where: Any, in_place: bool = False) -> Any:
+    """Operands broadcast together (merges.broadcast); a Python number has no shape of its own. A proven mismatch is
+    reported, and the result is unknown: PyTorch raises there."""
+    if any(not isinstance(v, (int, float, Tensor)) for v in operands):
+        # in place, the tensor keeps its shape whatever the other operand (`x.mul_(self.scale)`)
+        return operands[0] if in_place and isinstance(operands[0], Tensor) else UNKNOWN
+    given = [v for v in operands if isinstance(v, Tensor)]
+    if len(given) == 1:
+        return given[0]  # a tensor with numbers: its shape, and still a model's input where it was one
+    tensors = [(n, as_operand(v)) for n, v in zip(names, operands) if isinstance(v, Tensor)]
+    if any(t.shape is None for _, t in tensors):
+        return operands[0] if in_place else UNKNOWN
+    shapes = [as_operand(v).shape if isinstance(v, Tensor) else () for v in operands]
+    if in_place:
+        shape, problem = merges.broadcast_into(shapes[0], shapes[1])
+    else:
+        shape, problem = merges.broadcast_all(shapes)
+    first = tensors[0][1]
+    if problem is not None:
+        interp.check.report(Violation("merge-mismatch", where, label, first,
+                                      detail={"problem": problem, "operands": tensors}))
+    out = UNKNOWN if problem is not None else first.then(label, where, shape)
+    interp.check.applied(where, label, first, out)  # applied even where it breaks: explain's row, confirm's site
+    return out
 
 
 def _summary(interp, args, kwargs, where):

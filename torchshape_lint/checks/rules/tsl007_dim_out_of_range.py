@@ -4,8 +4,8 @@ from torchshape_lint.shapes.tensor import show_shape
 
 class DimOutOfRange(Rule):
     """A dimension index that the tensor's known rank does not have, in `permute`, `transpose`, `flatten`,
-    `unsqueeze`, `squeeze`, `torch.cat`/`torch.stack`, `softmax`/`log_softmax`, `size(dim)`, reductions such as
-    `mean(dim)`; or dims that cannot go together: `permute` given another count of dims than the rank, a dim given
+    `unsqueeze`, `squeeze`, `torch.cat`/`torch.stack`, `narrow`/`split`/`chunk`/`unbind`, `softmax`/`log_softmax`,
+    `size(dim)`, reductions such as `mean(dim)`; or dims that cannot go together: `permute` given another count of dims than the rank, a dim given
     twice, a `flatten` whose start_dim comes after its end_dim."""
 
     code = "TSL007"
