@@ -42,10 +42,12 @@ class Calls:
 
     def call_unknown(self, args: list, kwargs: dict) -> Any:
         """Code the evaluator does not follow may change lists and dicts it is given (modules it is not
-        taken to restructure: `_log_api_usage_once(self)`, `nn.init.*(m.weight)`)."""
+        taken to restructure: `_log_api_usage_once(self)`, `nn.init.*(m.weight)`), and set attributes on instances."""
         for value in list(args) + list(kwargs.values()):
             if isinstance(value, (ListV, DictV)):
                 value.opaque = True
+            elif isinstance(value, Instance):
+                value.handed_out = True
         return UNKNOWN
 
     def call_function(self, func: Function, args: list, kwargs: dict) -> Any:

@@ -203,6 +203,8 @@ class Statements:
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
         if isinstance(obj, (Instance, ClassV)):
             obj.attrs[name] = value
+        if isinstance(obj, Instance):
+            obj.maybe_set.discard(name)
         if isinstance(obj, ClassV):  # what its instances read changed (in this file or another): as if a global had
             self.globals.version += 1
 
@@ -232,6 +234,7 @@ class Statements:
             obj = self.quiet_eval(base, frame)
             if isinstance(obj, Instance):
                 obj.attrs[attr] = UNKNOWN
+                obj.maybe_set.add(attr)  # set there, or deleted: whether it exists is not known either
         for base in collector.mutated:
             obj = self.quiet_eval(base, frame)
             if isinstance(obj, (ListV, DictV, Container)):
@@ -241,6 +244,8 @@ class Statements:
                 value = self.quiet_eval(argument, frame)
                 if isinstance(value, (ListV, DictV)):
                     value.opaque = True
+                elif isinstance(value, Instance):
+                    value.handed_out = True
             obj = self.quiet_eval(receiver, frame) if receiver is not None else UNKNOWN
             if name in MUTATING_METHODS and isinstance(obj, (ListV, DictV, Container)):
                 obj.opaque = True
@@ -248,6 +253,7 @@ class Statements:
                 method = self.find_method(obj.cls, name)
                 for attr in self_writes(method.node) if method is not None else ():
                     obj.attrs[attr] = UNKNOWN
+                    obj.maybe_set.add(attr)
         if collector.returns:
             frame.maybe_returned = True
 

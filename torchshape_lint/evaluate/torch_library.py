@@ -121,16 +121,41 @@ def container_method(interp, container: Container, name, args, kwargs, where):
     return interp.call_unknown(args, kwargs)
 
 
+REGISTRATIONS = ("add_module", "register_module", "register_buffer", "register_parameter")
+
+
 def instance_method(interp, instance: Instance, name, args, kwargs, where):
-    if name in ("add_module", "register_module") and len(args) == 2 and isinstance(args[0], str):
-        instance.attrs[args[0]] = args[1]
+    if name in REGISTRATIONS:  # `self.register_buffer("mask", m)` makes an attribute, as `self.mask = m` would
+        if args and isinstance(args[0], str):
+            interp.set_attribute(instance, args[0], args[1] if len(args) > 1 else UNKNOWN)
+        else:
+            instance.handed_out = True
         return None
     if name == "forward" and instance.cls.is_module():
         return interp.apply_module(instance, args, kwargs, where)
-    if name in ("to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_") and \
-            instance.cls.is_module():
+    if name in ("train", "eval") and instance.cls.is_module():
+        mode = (args[0] if args else kwargs.get("mode", True)) if name == "train" else False
+        set_training(instance, mode if isinstance(mode, bool) else UNKNOWN, set())
+        return instance
+    if name in ("to", "cuda", "cpu", "float", "double", "half", "requires_grad_") and instance.cls.is_module():
         return instance
     return interp.call_unknown(args, kwargs)
+
+
+def set_training(module: Any, mode: Any, seen: set) -> None:
+    """`model.train()` / `model.eval()`: `training` of the module and every module under it."""
+    if id(module) in seen:
+        return
+    seen.add(id(module))
+    children = []
+    if isinstance(module, Instance) and module.cls.is_module():
+        module.attrs["training"] = mode
+        children = list(module.attrs.values())
+    elif isinstance(module, Container):
+        children = module.modules()
+    for child in children:
+        if isinstance(child, (Instance, Container)):
+            set_training(child, mode, seen)
 
 
 def inherited_attribute(cls: ClassV, name: str) -> Any:
@@ -139,6 +164,8 @@ def inherited_attribute(cls: ClassV, name: str) -> Any:
     for base in cls.external_bases():
         if isinstance(base, External) and base.name.split(".")[-1] == "WeightsEnum" and name == "verify":
             return Builtin("weights_verify")
+    if name == "training" and cls.is_module():
+        return False  # evaluated in eval mode, as confirm runs the model: `if self.training and ...` is not taken
     return UNKNOWN
 
 

@@ -695,9 +695,10 @@ def unknown_parameters(args: dict) -> Any:
 
 ELEMENTWISE = (
     "Identity ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Softmax2d Softplus Softsign Softshrink Hardshrink Tanhshrink Hardswish Hardsigmoid Hardtanh "
-    "LogSigmoid Threshold Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout "
-    "LocalResponseNorm"
+    "LogSigmoid Threshold LocalResponseNorm"
 ).split()
+
+DROPOUTS = "Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout".split()
 
 
 def spatial_channels(nd: int, rank: int) -> int:
@@ -787,6 +788,8 @@ def _build_table() -> dict:
     add("PixelUnshuffle", (("downscale_factor", REQUIRED),), pixel_shuffle_shape(True))
     for name in ("Softmax", "Softmin", "LogSoftmax"):
         add(name, (("dim", None),), softmax_shape)
+    for name in DROPOUTS:  # bound, since forward() reads `self.dropout.p`
+        add(name, (("p", 0.5), ("inplace", False)), same_shape)
     for name in ELEMENTWISE:
         add(name, None, same_shape, parameters=unknown_parameters if name == "PReLU" else no_parameters)
     return table
