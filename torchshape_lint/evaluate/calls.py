@@ -15,7 +15,8 @@ from torchshape_lint.evaluate.frames import (
 from torchshape_lint.evaluate.values import (
     BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV,
 )
-from torchshape_lint.shapes.layers import Layer
+from torchshape_lint.shapes import layers
+from torchshape_lint.shapes.layers import RECURRENT, Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import UNKNOWN
 
@@ -206,6 +207,9 @@ class Calls:
                 return self.call_function(forward, [module] + list(args), kwargs)
             container = module.attrs.get("__container__")
             return self.apply_module(container, args, kwargs, where) if container is not None else UNKNOWN
+        if isinstance(module, Layer) and module.spec.name in RECURRENT and len(args) == 2 and not kwargs:
+            layers.check_initial_state(module, args[0], args[1], self.check, where)  # self.lstm(x, (h0, c0))
+            args = args[:1]
         if len(args) != 1 or kwargs:
             return UNKNOWN
         x = args[0]

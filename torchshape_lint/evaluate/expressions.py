@@ -10,7 +10,7 @@ from torchshape_lint.evaluate.frames import (
     MAX_INT_BITS, MAX_ITEMS, OPAQUE_KWARGS, Abort, Frame, Scope, YieldReached, dispatch, resolved,
 )
 from torchshape_lint.evaluate.python_library import Method
-from torchshape_lint.evaluate.torch_library import tensor_binary
+from torchshape_lint.evaluate.torch_library import IN_PLACE_RESHAPES, tensor_binary
 from torchshape_lint.evaluate.values import (
     PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, is_hashable, is_plain, readable,
 )
@@ -292,7 +292,19 @@ class Expressions:
                 continue
             kwargs.update(mapping)
         self.call_scope = frame.scope
-        return self.call(func, args, kwargs, (frame.source, node))
+        result = self.call(func, args, kwargs, (frame.source, node))
+        if isinstance(func, Method) and isinstance(func.receiver, Tensor) and func.name in IN_PLACE_RESHAPES:
+            self.reshaped_in_place(func.receiver, result, node.func.value, frame)
+        return result
+
+    def reshaped_in_place(self, old: Tensor, new: Any, receiver: ast.expr, frame: Frame) -> None:
+        """`x.unsqueeze_(1)`: the names bound to that tensor, and the receiver as written, hold the new shape."""
+        new = new if isinstance(new, Tensor) else UNKNOWN
+        for name, value in frame.scope.vars.items():
+            if value is old:
+                frame.scope.vars[name] = new
+        if isinstance(receiver, (ast.Name, ast.Attribute)):
+            self.bind(receiver, new, frame)
 
     # ---- truth and arithmetic -------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@ iteration; running a class body on first use."""
 
 from __future__ import annotations
 
-import ast
 from typing import Any
 
 from torchshape_lint.evaluate import torch_library
@@ -15,7 +14,6 @@ from torchshape_lint.evaluate.values import (
 )
 from torchshape_lint.shapes.layers import Layer
 from torchshape_lint.shapes.tensor import Tensor
-from torchshape_lint.source.writes import self_writes
 from torchshape_lint.unknown import UNKNOWN
 
 MODULE_BASES = ("torch.nn.Module", "torch.nn.modules.module.Module")
@@ -90,20 +88,16 @@ class Objects:
         return UNKNOWN
 
     def surely_absent(self, instance: Instance, name: str) -> bool:
-        """An attribute the instance does not have: no code the evaluator did not follow held it or wrote it, and it
-        inherits from nothing but nn.Module, which sets only `training` and private names. An nn.Module subclass
-        decides only names its own methods assign (`self.downsample = ...` on a path not taken): any other name may
-        be one of nn.Module's methods."""
+        """An attribute the instance does not have: no code the evaluator did not follow held it or may have set it,
+        and it inherits from nothing but nn.Module, whose own attributes are known (private names are left alone)."""
         if instance.handed_out or name in instance.maybe_set or "__container__" in instance.attrs \
-                or name.startswith("_") or name == "training":
+                or name.startswith("_"):
             return False
         bases = instance.cls.external_bases()
         if not bases:
             return True
-        if not all(isinstance(b, External) and b.name in MODULE_BASES for b in bases):
-            return False
-        return any(name in self_writes(f.node) for klass in instance.cls.mro() for f in self.ready(klass).attrs.values()
-                   if isinstance(f, Function) and not isinstance(f.node, ast.Lambda))
+        return all(isinstance(b, External) and b.name in MODULE_BASES for b in bases) and \
+            name not in torch_library.MODULE_ATTRIBUTES
 
     def method_for(self, function: Function, instance: Instance) -> Any:
         """A method read from an instance, as its decorator makes it."""

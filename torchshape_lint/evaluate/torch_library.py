@@ -5,6 +5,7 @@ nn.Module subclasses and their library bases)."""
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Any
 
 from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
@@ -121,6 +122,16 @@ def container_method(interp, container: Container, name, args, kwargs, where):
     return interp.call_unknown(args, kwargs)
 
 
+# the public attributes of torch.nn.Module (torch 2.14: `dir(nn.Module)` and an instance's own): `hasattr(self, name)`
+# for any other name on a module of the file is decided by what its own code set
+MODULE_ATTRIBUTES = frozenset(
+    "T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double dump_patches "
+    "eval extra_repr float forward get_buffer get_extra_state get_parameter get_submodule half ipu load_state_dict "
+    "modules mtia named_buffers named_children named_modules named_parameters parameters register_backward_hook "
+    "register_buffer register_forward_hook register_forward_pre_hook register_full_backward_hook "
+    "register_full_backward_pre_hook register_load_state_dict_post_hook register_load_state_dict_pre_hook "
+    "register_module register_parameter register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ "
+    "set_extra_state set_submodule share_memory state_dict to to_empty train training type xpu zero_grad".split())
 REGISTRATIONS = ("add_module", "register_module", "register_buffer", "register_parameter")
 
 
@@ -186,7 +197,8 @@ def super_call(interp, sup: Super, name, args, kwargs, where):
 
 # ---- torch and torch.nn.functional ------------------------------------------------------------------
 
-RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum amax amin".split())
+RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum amax amin "
+                              "unsqueeze_ squeeze_ transpose_".split())
 TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
 SAME_SHAPE = frozenset(
     "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softplus softsign "
@@ -265,8 +277,10 @@ def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
 
 
 def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
-    if name in TENSOR_FACTORIES:
+    if name in TENSOR_FACTORIES or name == "Tensor" and args and all(int_like(a) for a in args):
         return tensor_factory(name, args, kwargs)
+    if name in ("tensor", "as_tensor", "Tensor"):
+        return tensor_from_data(interp, args, kwargs)
     if name == "flatten" and args and isinstance(args[0], Tensor):
         start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
         end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
@@ -296,6 +310,27 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
         items = interp.iterate(args[0])
         return UNKNOWN if items is UNKNOWN else tuple(items)
     return interp.call_unknown(args, kwargs)
+
+
+def tensor_from_data(interp: Any, args: list, kwargs: dict) -> Any:
+    """torch.tensor([[3.0], [4.0]]) / torch.as_tensor(data) / torch.Tensor(data): the nesting of the data gives the
+    shape (a usage input, as torch.randn's); a ragged or unknown one gives UNKNOWN."""
+    if len(args) != 1:
+        return UNKNOWN
+    shape = data_shape(interp, args[0])
+    return UNKNOWN if shape is UNKNOWN else concrete_input(shape, "usage")
+
+
+def data_shape(interp: Any, data: Any) -> Any:
+    data = readable(data)
+    if isinstance(data, (int, float, bool)):
+        return ()
+    if not isinstance(data, (ListV, tuple)):
+        return UNKNOWN
+    inner = {data_shape(interp, item) for item in data}
+    if len(inner) > 1 or UNKNOWN in inner:
+        return UNKNOWN
+    return (len(data),) + (inner.pop() if inner else ())
 
 
 def tensor_factory(name: str, args: list, kwargs: dict) -> Any:
@@ -394,9 +429,16 @@ def size_of(interp: Any, x: Tensor, args: list, where: Any) -> Any:
     return UNKNOWN
 
 
+# in-place methods that change the shape of the tensor they are called on: the name bound to it sees the new shape
+IN_PLACE_RESHAPES = frozenset("unsqueeze_ squeeze_ transpose_ t_ swapaxes_ swapdims_ resize_ resize_as_ "
+                              "as_strided_ set_".split())
+
+
 def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
     if name in SAME_SHAPE:
         return x
+    if name in IN_PLACE_RESHAPES:
+        return reorder(interp, settle(x), name[:-1], args, where) if name[:-1] in REORDERING and not kwargs else UNKNOWN
     if name == "size":
         return size_of(interp, x, args, where) if not kwargs else UNKNOWN
     if name == "dim" and not args:
@@ -584,5 +626,31 @@ def _summary(interp, args, kwargs, where):
     return UNKNOWN
 
 
-TORCH_EXTERNALS = {"torchinfo.summary": _summary, "torchsummary.summary": _summary}
+def reparametrized(interp, args, kwargs, where):
+    """weight_norm(nn.Conv1d(...)): the layer keeps its shape rule; its weight becomes a magnitude and a direction,
+    so the number of its parameters is no longer the plain layer's."""
+    module = args[0] if args else kwargs.get("module", UNKNOWN)
+    if isinstance(module, layers.Layer):
+        return replace(module, spec=replace(module.spec, parameters=layers.unknown_parameters))
+    return module if isinstance(module, (Container, Instance)) else interp.call_unknown(args, kwargs)
+
+
+def spectrally_normed(interp, args, kwargs, where):
+    """spectral_norm: the layer as it was (its weight is divided by a norm kept in buffers, not parameters)."""
+    module = args[0] if args else kwargs.get("module", UNKNOWN)
+    return module if isinstance(module, (layers.Layer, Container, Instance)) else interp.call_unknown(args, kwargs)
+
+
+def variable(interp, args, kwargs, where):
+    """torch.autograd.Variable(x, requires_grad=...): the tensor itself."""
+    return args[0] if len(args) == 1 and isinstance(args[0], Tensor) else interp.call_unknown(args, kwargs)
+
+
+TORCH_EXTERNALS = {
+    "torchinfo.summary": _summary, "torchsummary.summary": _summary,
+    "torch.autograd.Variable": variable, "torch.autograd.variable.Variable": variable,
+    **{f"torch.nn.utils.{path}weight_norm": reparametrized for path in ("", "parametrizations.", "weight_norm.")},
+    **{f"torch.nn.utils.{path}spectral_norm": spectrally_normed
+       for path in ("", "parametrizations.", "spectral_norm.")},
+}
 TORCH_BUILTINS = {"weights_verify": weights_verify}

@@ -514,9 +514,13 @@ def embedding_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     return x.then(layer.spec.name, layer.where, x.shape + (width,))
 
 
+RECURRENT = ("RNN", "GRU", "LSTM")
+
+
 def recurrent_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     """RNN/LSTM/GRU: (L, N, input_size) or batch_first (N, L, input_size) or unbatched (L, input_size) →
-    the same with D * hidden (proj_size for an LSTM that has one); the hidden state is not followed."""
+    the same with D * hidden (proj_size for an LSTM that has one), and the final state `h_n` (an LSTM's `(h_n, c_n)`),
+    shaped as `recurrent_states` says."""
     a = layer.args
     declared, hidden = as_int(a["input_size"]), as_int(a.get("proj_size", 0) or a["hidden_size"])
     directions = 2 if a["bidirectional"] is True else 1 if a["bidirectional"] is False else UNKNOWN
@@ -530,7 +534,58 @@ def recurrent_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         return UNKNOWN
     if known(declared):
         check.size("channel-mismatch", layer.where, layer.label(), x, declared, x.shape[-1])
-    return (x.then(layer.spec.name, layer.where, x.shape[:-1] + (width,)), UNKNOWN)
+    states = recurrent_states(layer, x)
+    finals = UNKNOWN if states is None else tuple(x.then(f"{layer.spec.name} state", layer.where, shape)
+                                                  for shape in states)
+    final = finals[0] if isinstance(finals, tuple) and len(finals) == 1 else finals
+    return (x.then(layer.spec.name, layer.where, x.shape[:-1] + (width,)), final)
+
+
+def recurrent_states(layer: Layer, x: Tensor) -> tuple | None:
+    """The shapes of the state an RNN/GRU (h,) or an LSTM (h, c) takes and gives for input x, as torch's
+    `check_forward_args` wants them: (num_layers * D, N, H_out), unbatched (num_layers * D, H_out), with H_out the
+    LSTM's proj_size where it has one (c keeps hidden_size); None where an argument is not known."""
+    a = layer.args
+    directions = 2 if a["bidirectional"] is True else 1 if a["bidirectional"] is False else UNKNOWN
+    stacked, hidden, projected = as_int(a["num_layers"]), as_int(a["hidden_size"]), as_int(a.get("proj_size", 0))
+    if not known(directions, stacked, hidden, projected) or x.shape is None or len(x.shape) not in (2, 3):
+        return None
+    lead: tuple = (stacked * directions,)
+    if len(x.shape) == 3:
+        if not isinstance(a["batch_first"], bool):
+            return None
+        lead += (x.shape[0] if a["batch_first"] else x.shape[1],)
+    return (lead + (projected or hidden,),) + ((lead + (hidden,),) if layer.spec.name == "LSTM" else ())
+
+
+def check_initial_state(layer: Layer, x: Tensor, state: Any, check: Collector, call_site: Any) -> None:
+    """`self.lstm(x, (h0, c0))`, `self.gru(x, h0)`: the state's rank must be the input's, then its shape what
+    `recurrent_states` says; reported as torch words it, at the call that passes the state."""
+    if not isinstance(x, Tensor):
+        return
+    expected = recurrent_states(layer, settle(x))
+    given = tuple(state) if layer.spec.name == "LSTM" and isinstance(state, (tuple, list)) else (state,)
+    if expected is None or not isinstance(given, tuple) or len(given) != len(expected) or not all(
+            isinstance(t, Tensor) and settle(t).shape is not None for t in given):
+        return
+    shapes = [settle(t).shape for t in given]
+    names = "hx and cx" if len(shapes) == 2 else "hx"
+    rank = len(expected[0])
+    if any(len(shape) != rank for shape in shapes):
+        got = ", ".join(f"{len(shape)}-D" for shape in shapes)
+        problem = (f"For {'batched' if rank == 3 else 'unbatched'} {rank}-D input, {names} should also be {rank}-D "
+                   f"but got {f'({got}) tensors' if len(shapes) == 2 else f'{got} tensor'}")
+        check.report(Violation("recurrent-state", call_site, layer.spec.name, given[0], detail={"problem": problem}))
+        return
+    for i, (shape, wanted) in enumerate(zip(shapes, expected)):
+        if any(dims.can_equal(d, w) is False for d, w in zip(shape, wanted)):
+            which = f"hidden[{i}]" if len(shapes) == 2 else "hidden"
+            if rank == 2:  # torch compares an unbatched state after giving it a batch of 1
+                wanted, shape = wanted[:1] + (1,) + wanted[1:], shape[:1] + (1,) + shape[1:]
+            problem = f"Expected {which} size {show_shape(wanted)}, got [{show_shape(shape)[1:-1]}]"
+            check.report(Violation("recurrent-state", call_site, layer.spec.name, given[i], wanted, shape,
+                                   detail={"problem": problem}))
+            return
 
 
 def same_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
