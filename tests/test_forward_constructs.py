@@ -1,0 +1,142 @@
+"""The forward() that real models write (fixtures/forward): branches on the module, tensor methods that keep or change
+the shape in place, starred sizes, weight_norm wrappers, RNN initial states. Each fixture is correct, runs in torch
+and is clean through flake8 and the CLI; with one planted mistake torch raises, and the finding sits at the line of
+the call torch fails in (or the layer it names), with its exact column."""
+
+import runpy
+
+import pytest
+
+from conftest import FIXTURES, cli, flake8, locate
+from torchshape_lint.evaluate.interpreter import Interpreter
+from torchshape_lint.evaluate.layer_attributes import layer_attribute
+from torchshape_lint.source.reader import SourceFile
+from torchshape_lint.unknown import UNKNOWN
+
+FORWARD = FIXTURES / "forward"
+
+# fixture: (text replaced, planted mistake, code, text locating the finding, what torch's error says)
+PLANTED = {
+    # 32 → 16 (max_pool2d: the stem's stride reads (1, 1)) → 8 → 4 through the blocks: 64 * 4 * 4 arrive
+    "resnet_branches.py": ("nn.Linear(64 * 4 * 4", "nn.Linear(64 * 8 * 8", "TSL001", "nn.Linear(64 * 8 * 8",
+                           "2x1024 and 4096x10"),
+    # unsqueeze_ gives the (4, 28, 28) batch one channel
+    "tensor_methods.py": ("nn.Conv2d(1, 8", "nn.Conv2d(3, 8", "TSL002", "nn.Conv2d(3, 8",
+                          "to have 3 channels, but got 1 channels"),
+    # 8 samples of 3 * 28 * 28 cannot be viewed as (8, 1, 28, 28)
+    "gan_starred_view.py": ("nn.Linear(256, 1 * 28 * 28)", "nn.Linear(256, 3 * 28 * 28)", "TSL005",
+                            "img.view(img.size(0), *self.img_shape)", "invalid for input of size 18816"),
+    # block1 gives 16 channels; block2's weight_norm-wrapped conv1 declares 8
+    "tcn_weight_norm.py": ("self.block2 = TemporalBlock(16,", "self.block2 = TemporalBlock(8,", "TSL002",
+                           "nn.Conv1d(n_inputs", "to have 8 channels, but got 16 channels"),
+    # num_layers=2: h0 must be (2, 4, 20)
+    "lstm_initial_state.py": ("h0 = torch.zeros(self.num_layers,", "h0 = torch.zeros(1,", "TSL011",
+                              "self.lstm(x, (h0, c0))", "Expected hidden[0] size (2, 4, 20), got [1, 4, 20]"),
+}
+
+
+def planted(name, tmp_path):
+    original, mistake, *_ = PLANTED[name]
+    source = (FORWARD / name).read_text()
+    assert original in source
+    path = tmp_path / name
+    path.write_text(source.replace(original, mistake, 1))
+    return path
+
+
+def test_every_fixture_has_a_planted_mistake():
+    assert sorted(p.name for p in FORWARD.glob("*.py")) == sorted(PLANTED)
+
+
+def test_correct_fixtures_are_clean_through_flake8_and_the_cli():
+    paths = [str(FORWARD / name) for name in sorted(PLANTED)]
+    result = flake8(*paths)
+    assert result.stdout == "" and result.returncode == 0, result.stdout + result.stderr
+    result = cli("--quiet", *paths)
+    assert result.stdout == "" and result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(PLANTED))
+def test_planted_mistake_is_found_at_the_failing_call(name, tmp_path):
+    path = planted(name, tmp_path)
+    _, _, code, needle, message = PLANTED[name]
+    line, col = locate(path, needle)
+    result = flake8(path.name, cwd=tmp_path)
+    found = result.stdout.splitlines()
+    assert len(found) == 1 and found[0].startswith(f"{path.name}:{line}:{col}: {code} "), result.stdout + result.stderr
+    result = cli("--quiet", path.name, cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout.startswith(f"{path.name}:{line}:{col}: {code} "), result.stdout
+    if code == "TSL011":  # the state's check words it as torch does
+        assert message in result.stdout
+
+
+@pytest.mark.parametrize("name", sorted(PLANTED))
+def test_torch_runs_the_fixture_and_fails_on_the_planted_mistake(name, tmp_path):
+    pytest.importorskip("torch")
+    runpy.run_path(str(FORWARD / name), run_name="__main__")
+    with pytest.raises(RuntimeError) as error:
+        runpy.run_path(str(planted(name, tmp_path)), run_name="__main__")
+    assert PLANTED[name][4] in str(error.value)
+
+
+def test_unknown_presence_stays_unknown(tmp_path):
+    """hasattr of an attribute set on a path the evaluator cannot decide decides nothing: no finding either way."""
+    source = (FORWARD / "resnet_branches.py").read_text().replace(
+        "if stride != 1 or in_planes != planes:", "if torch.cuda.is_available() or stride != 1:").replace(
+        "nn.Linear(64 * 4 * 4", "nn.Linear(64 * 8 * 8")
+    path = tmp_path / "unknown_branch.py"
+    path.write_text(source)
+    result = cli("--quiet", path.name, cwd=tmp_path)
+    assert result.stdout == "" and result.returncode == 0, result.stdout
+
+
+LAYERS = [  # (constructor as written, the attributes forward() reads)
+    ("nn.Conv2d(3, 8, 3, 2, 1)", ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
+                                  "groups", "bias")),
+    ("nn.Conv1d(3, 8, 5, padding='same', bias=False)", ("kernel_size", "padding", "bias")),
+    ("nn.ConvTranspose2d(8, 4, 4, 2, 1, 1)", ("kernel_size", "stride", "output_padding")),
+    ("nn.MaxPool2d(3)", ("kernel_size", "stride", "padding", "ceil_mode")),
+    ("nn.AvgPool1d(3)", ("kernel_size", "stride", "padding")),
+    ("nn.AvgPool2d(3, 1)", ("kernel_size", "stride")),
+    ("nn.BatchNorm2d(8, affine=False)", ("num_features", "eps", "momentum", "affine")),
+    ("nn.LayerNorm(8)", ("normalized_shape", "eps")),
+    ("nn.Linear(3, 4, bias=False)", ("in_features", "out_features", "bias")),
+    ("nn.LSTM(10, 20, 2, batch_first=True, dropout=0)", ("input_size", "hidden_size", "num_layers", "batch_first",
+                                                         "dropout", "bidirectional", "proj_size")),
+    ("nn.Dropout(0)", ("p", "inplace")),
+    ("nn.Dropout2d()", ("p",)),
+]
+
+
+@pytest.mark.parametrize("constructor, names", LAYERS, ids=[c for c, _ in LAYERS])
+def test_layer_attributes_read_as_torch_stores_them(constructor, names):
+    nn = pytest.importorskip("torch.nn")
+    interpreter = Interpreter(SourceFile(f"import torch.nn as nn\nlayer = {constructor}\n", "layer.py"))
+    interpreter.run_module()
+    layer = interpreter.globals.vars["layer"]
+    built = eval(constructor, {"nn": nn})
+    for name in names:
+        value, expected = layer_attribute(layer, name), getattr(built, name)
+        if hasattr(expected, "shape"):  # a parameter tensor (a bias): not a value the evaluator holds
+            assert value is UNKNOWN, name
+        else:
+            assert (value, type(value)) == (expected, type(expected)), name
+
+
+@pytest.mark.parametrize("constructor, shape", [
+    ("nn.LSTM(10, 20, 2, batch_first=True)", (4, 7, 10)),
+    ("nn.LSTM(10, 20, proj_size=5, bidirectional=True)", (7, 3, 10)),
+    ("nn.GRU(10, 16, 3)", (7, 10)),
+    ("nn.RNN(10, 8, bidirectional=True, batch_first=True)", (2, 5, 10)),
+])
+def test_recurrent_final_states_are_torch_shapes(constructor, shape):
+    torch = pytest.importorskip("torch")
+    interpreter = Interpreter(SourceFile(f"import torch\nimport torch.nn as nn\nout, state = {constructor}("
+                                         f"torch.zeros{shape})\n", "rnn.py"))
+    interpreter.run_module()
+    state = interpreter.globals.vars["state"]
+    _, expected = eval(constructor, {"nn": torch.nn})(torch.zeros(shape))
+    if isinstance(expected, tuple):
+        assert [t.shape for t in state] == [tuple(t.shape) for t in expected]
+    else:
+        assert state.shape == tuple(expected.shape)
