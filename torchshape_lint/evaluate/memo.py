@@ -43,7 +43,8 @@ def fingerprint(value: Any) -> Any:
         return ("container", value.kind, value.opaque, value.where) + tuple(
             (name, fingerprint(child)) for name, child in value.children)
     if isinstance(value, Instance):
-        return ("instance", value.cls, value.opaque, frozenset(value.maybe_set), value.handed_out) + tuple((k, fingerprint(v)) for k, v in value.attrs.items())
+        return ("instance", value.cls, value.opaque, frozenset(value.maybe_set), value.handed_out) + tuple(
+            (k, fingerprint(v)) for k, v in value.attrs.items())
     if isinstance(value, Tensor):
         return ("tensor",) + arriving(value)
     raise Unkeyable()
