@@ -207,9 +207,8 @@ class Calls:
                 return self.call_function(forward, [module] + list(args), kwargs)
             container = module.attrs.get("__container__")
             return self.apply_module(container, args, kwargs, where) if container is not None else UNKNOWN
-        if isinstance(module, Layer) and module.spec.name in RECURRENT and len(args) == 2 and not kwargs:
-            layers.check_initial_state(module, args[0], args[1], self.check, where)  # self.lstm(x, (h0, c0))
-            args = args[:1]
+        if isinstance(module, Layer) and (len(args) > 1 or kwargs):
+            return self.apply_layer_with_more(module, args, kwargs, where)
         if len(args) != 1 or kwargs:
             return UNKNOWN
         x = args[0]
@@ -226,4 +225,15 @@ class Calls:
                     return UNKNOWN
                 x = self.apply_module(child, [x], {}, where) if child is not UNKNOWN else UNKNOWN
             return x
+        return UNKNOWN
+
+    def apply_layer_with_more(self, layer: Layer, args: list, kwargs: dict, where: Any) -> Any:
+        """A layer whose forward takes more than the input: an RNN's initial state, checked at this call
+        (`self.lstm(x, (h0, c0))`); a MaxUnpool's indices and output_size."""
+        if layer.spec.name in RECURRENT and len(args) == 2 and not kwargs:
+            layers.check_initial_state(layer, args[0], args[1], self.check, where)
+            return layer(args[0], self.check, where)
+        if layer.spec.name.startswith("MaxUnpool") and len(args) in (2, 3) and set(kwargs) <= {"output_size"}:
+            output_size = args[2] if len(args) == 3 else kwargs.get("output_size")
+            return layer(args[0], self.check, where, output_size=output_size)
         return UNKNOWN

@@ -7,7 +7,7 @@ from typing import Any
 
 from torchshape_lint.evaluate import torch_library
 from torchshape_lint.evaluate.layer_attributes import layer_attribute
-from torchshape_lint.evaluate.python_library import method
+from torchshape_lint.evaluate.python_library import Partial, method
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope
 from torchshape_lint.evaluate.values import (
     BoundMethod, ClassV, Container, External, Function, Instance, ListV, Super, is_hashable, is_plain, readable,
@@ -59,6 +59,10 @@ class Objects:
             value = self.class_attribute(obj, name)
             if isinstance(value, Function) and value.kind == "class":
                 return BoundMethod(value, obj)
+            if value is UNKNOWN and name == "apply" and torch_library.is_autograd_function(obj):
+                # `GradReverse.apply(x, alpha)` runs the class's static forward(ctx, x, alpha); ctx is opaque
+                forward = self.find_method(obj, "forward")
+                return Partial(forward, (UNKNOWN,), {}) if forward is not None else UNKNOWN
             return value
         if isinstance(obj, Super):
             for klass in obj.cls.mro()[1:]:

@@ -180,6 +180,12 @@ def inherited_attribute(cls: ClassV, name: str) -> Any:
     return UNKNOWN
 
 
+def is_autograd_function(cls: ClassV) -> bool:
+    """A class deriving torch.autograd.Function: called through `.apply`, which runs its forward."""
+    return any(isinstance(b, External) and b.name in ("torch.autograd.Function", "torch.autograd.function.Function")
+               for b in cls.external_bases())
+
+
 def weights_verify(interp, args, kwargs, where):
     return None if args and args[-1] is None else UNKNOWN
 
@@ -249,6 +255,8 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
         layer = layers.Layer(spec, bound, where)
         layers.validate(layer, interp.check)
         return layer(x, interp.check)
+    if name.startswith("max_unpool") and name[-2:] in ("1d", "2d", "3d"):
+        return functional_unpool(interp, name, x, args, kwargs, where)
     if name == "pad":
         return functional_pad(interp, x, args[1] if len(args) > 1 else kwargs.get("pad", UNKNOWN), where)
     return UNKNOWN
@@ -262,6 +270,20 @@ def functional_instance_norm(interp: Any, x: Tensor, args: list, kwargs: dict, w
             and layers.one_spatial_value(x, x.shape, "F.instance_norm", where, interp.check):
         return UNKNOWN
     return x
+
+
+def functional_unpool(interp: Any, name: str, x: Tensor, args: list, kwargs: dict, where: Any) -> Any:
+    """F.max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None): as nn.MaxUnpool2d."""
+    params = ("input", "indices", "kernel_size", "stride", "padding", "output_size")
+    bound = dict(zip(params, args))
+    if len(args) > len(params) or any(k in bound or k not in params for k in kwargs):
+        return UNKNOWN
+    bound.update(kwargs)
+    spec = layers.spec_for(f"MaxUnpool{name[-2:]}")
+    layer_args = layers.bind(spec, (), {k: bound[k] for k in ("kernel_size", "stride", "padding") if k in bound})
+    if layer_args is None:
+        return UNKNOWN
+    return layers.Layer(spec, layer_args, where)(x, interp.check, output_size=bound.get("output_size"))
 
 
 def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
@@ -449,6 +471,8 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
         return dims.product(x.shape) if x.shape is not None else UNKNOWN
     if name in ("view", "reshape") and not kwargs:
         return reshape(interp, settle(x), args, where, name)
+    if name in ("view_as", "reshape_as", "expand_as") and len(args) == 1 and not kwargs:
+        return shaped_as(interp, settle(x), args[0], name, where)
     if name == "flatten":
         start = args[0] if args else kwargs.get("start_dim", 0)
         end = args[1] if len(args) > 1 else kwargs.get("end_dim", -1)
@@ -504,6 +528,20 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
         shape = tuple(sizes)
     parts = tuple(x.shape[1:]) if len(shape) == 2 and shape[1] == dims.product(x.shape[1:]) else None
     return x.then(label, where, shape, flat_parts=parts)
+
+
+def shaped_as(interp: Any, x: Tensor, other: Any, name: str, where: Any) -> Any:
+    """x.view_as(y) / x.reshape_as(y): x viewed with y's sizes (its count checked as view's); x.expand_as(y): y's
+    shape, where x's sizes (aligned from the right) are y's or 1."""
+    if not isinstance(other, Tensor) or settle(other).shape is None:
+        return UNKNOWN
+    target = settle(other).shape
+    if name != "expand_as":
+        return reshape(interp, x, [tuple(target)], where, name[:-3])
+    if x.shape is None or len(x.shape) > len(target) or not all(
+            d == t or d == 1 for d, t in zip(reversed(x.shape), reversed(target))):
+        return UNKNOWN
+    return x.then(name, where, tuple(target))
 
 
 def suggest_view(x: Tensor, sizes: list) -> str | None:

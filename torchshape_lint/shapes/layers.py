@@ -57,13 +57,14 @@ class Layer:
         shown = [f"{k}={v!r}" for k, v in self.args.items() if k == self.spec.declares]
         return f"{self.spec.name}({', '.join(shown)})"
 
-    def __call__(self, x: Tensor, check: Collector, call_site: Any = None) -> Any:
-        """`call_site`: the call that applies the layer (`self.conv1(x)`), where it is not the one that built it."""
+    def __call__(self, x: Tensor, check: Collector, call_site: Any = None, **forward_args: Any) -> Any:
+        """`call_site`: the call that applies the layer (`self.conv1(x)`), where it is not the one that built it;
+        `forward_args`: what its forward takes besides the input (a MaxUnpool's output_size)."""
         if not isinstance(x, Tensor):
             return UNKNOWN
         if not self.spec.spatial:
             x = settle(x)
-        out = self.spec.shape(self, x, check)
+        out = self.spec.shape(self, x, check, **forward_args)
         check.applied(self.where, self.spec.name, as_read(x, out, self.where), out, layer=self, call_site=call_site)
         return out
 
@@ -285,6 +286,46 @@ def pool_shape(nd: int, dilated: bool):
                        if ok else None)
         channels = x.shape[len(x.shape) - nd - 1]
         return spatial_output(layer, x, check, nd, channels, fns, texts)
+
+    return shape
+
+
+def with_indices(shape: Callable) -> Callable:
+    """A max pool with return_indices=True gives (output, indices), the indices of the output's shape."""
+    def indexed(layer: Layer, x: Tensor, check: Collector) -> Any:
+        out, wanted = shape(layer, x, check), layer.args["return_indices"]
+        if wanted is False:
+            return out
+        return (out, out) if wanted is True and isinstance(out, Tensor) else UNKNOWN
+
+    return indexed
+
+
+def unpool_shape(nd: int):
+    """MaxUnpool: (L - 1)s - 2p + k per spatial dimension (stride defaulting to kernel_size), or the output_size its
+    forward is given (the last nd entries), which torch takes only strictly within a stride of that size."""
+    def shape(layer: Layer, x: Tensor, check: Collector, output_size: Any = None) -> Any:
+        a = layer.args
+        x = spatial_input(layer, x, check, nd, UNKNOWN)
+        if x is None:
+            return UNKNOWN
+        kernel = ntuple(a["kernel_size"], nd)
+        stride = kernel if a["stride"] is None else ntuple(a["stride"], nd)
+        padding = ntuple(a["padding"], nd)
+        fns = [partial(formulas.unpool, kernel=k, stride=s, padding=p) if known(k, s, p) else None
+               for k, s, p in zip(kernel, stride, padding)]
+        texts = [f"({{L}} - 1)*{s} - 2*{p} + {k}" for k, s, p in zip(kernel, stride, padding)]
+        channels = x.shape[len(x.shape) - nd - 1]
+        out = spatial_output(layer, x, check, nd, channels, fns, texts)
+        if output_size is None or not isinstance(out, Tensor):
+            return out
+        wanted = tuple(output_size) if isinstance(output_size, (tuple, list)) else ()
+        wanted = wanted[2:] if len(wanted) == nd + 2 else wanted
+        default = out.shape[-nd:]
+        if len(wanted) != nd or not all(isinstance(d, int) and isinstance(w, int) and isinstance(s, int) and
+                                        d - s < w < d + s for d, w, s in zip(default, wanted, stride)):
+            return UNKNOWN
+        return x.then(layer.spec.name, layer.where, out.shape[:-nd] + wanted)
 
     return shape
 
@@ -787,13 +828,16 @@ def _build_table() -> dict:
         add(f"ConvTranspose{nd}d", conv_params(True), conv_shape(nd, True), conv_validate, "in_channels", spatial=nd,
             integers=conv_integers, declared_dim=channels, parameters=conv_parameters(nd, True))
         add(f"MaxPool{nd}d", (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
-                              ("return_indices", False), ("ceil_mode", False)), pool_shape(nd, True), pool_validate(nd), spatial=nd)
+                              ("return_indices", False), ("ceil_mode", False)), with_indices(pool_shape(nd, True)),
+            pool_validate(nd), spatial=nd)
+        add(f"MaxUnpool{nd}d", (("kernel_size", REQUIRED), ("stride", None), ("padding", 0)), unpool_shape(nd),
+            spatial=nd)
         avg = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
                ("count_include_pad", True)) + ((("divisor_override", None),) if nd > 1 else ())
         add(f"AvgPool{nd}d", avg, pool_shape(nd, False), pool_validate(nd), spatial=nd)
         add(f"AdaptiveAvgPool{nd}d", (("output_size", REQUIRED),), adaptive_shape(nd, True), spatial=nd)
-        add(f"AdaptiveMaxPool{nd}d", (("output_size", REQUIRED), ("return_indices", False)), adaptive_shape(nd, False),
-            spatial=nd)
+        add(f"AdaptiveMaxPool{nd}d", (("output_size", REQUIRED), ("return_indices", False)),
+            with_indices(adaptive_shape(nd, False)), spatial=nd)
         add(f"BatchNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", True),
                                 ("track_running_stats", True)) + FACTORY + NORM_BIAS, batch_norm_shape(nd),
             declares="num_features", spatial=nd, integers=("num_features",), declared_dim=second,
