@@ -29,6 +29,12 @@ PLANTED = {
     # block1 gives 16 channels; block2's weight_norm-wrapped conv1 declares 8
     "tcn_weight_norm.py": ("self.block2 = TemporalBlock(16,", "self.block2 = TemporalBlock(8,", "TSL002",
                            "nn.Conv1d(n_inputs", "to have 8 channels, but got 16 channels"),
+    # the domain head reads the features through GradientReversal.apply: 48 * 4 * 4 arrive
+    "dann_gradient_reversal.py": ("nn.Sequential(nn.Linear(48 * 4 * 4, 100)", "nn.Sequential(nn.Linear(48 * 5 * 5, 100)",
+                                  "TSL001", "nn.Linear(48 * 5 * 5", "2x768 and 1200x100"),
+    # without output_size the unpooling gives (4 - 1) * 2 + 2 = 8, not the 9 the encoder saw
+    "segnet_unpool.py": ("output_size=size1)", ")", "TSL001", "nn.Linear(num_classes * 9 * 9",
+                         "2x256 and 324x1"),
     # num_layers=2: h0 must be (2, 4, 20)
     "lstm_initial_state.py": ("h0 = torch.zeros(self.num_layers,", "h0 = torch.zeros(1,", "TSL011",
                               "self.lstm(x, (h0, c0))", "Expected hidden[0] size (2, 4, 20), got [1, 4, 20]"),
@@ -79,8 +85,9 @@ def test_torch_runs_the_fixture_and_fails_on_the_planted_mistake(name, tmp_path)
     assert PLANTED[name][4] in str(error.value)
 
 
-def test_unknown_presence_stays_unknown(tmp_path):
-    """hasattr of an attribute set on a path the evaluator cannot decide decides nothing: no finding either way."""
+def test_unknown_presence_stays_unknown_and_the_stop_is_named(tmp_path):
+    """hasattr of an attribute set on a path the evaluator cannot decide decides nothing: no finding either way;
+    explain's last row and --verbose say where the tensors stopped being followed, and why."""
     source = (FORWARD / "resnet_branches.py").read_text().replace(
         "if stride != 1 or in_planes != planes:", "if torch.cuda.is_available() or stride != 1:").replace(
         "nn.Linear(64 * 4 * 4", "nn.Linear(64 * 8 * 8")
@@ -88,6 +95,12 @@ def test_unknown_presence_stays_unknown(tmp_path):
     path.write_text(source)
     result = cli("--quiet", path.name, cwd=tmp_path)
     assert result.stdout == "" and result.returncode == 0, result.stdout
+    line, _ = locate(path, 'if hasattr(self, "downsample"):')
+    stop = f"x not known past the `if` at line {line}: its condition is not known"
+    table = cli("explain", f"{path.name}::ResNet", cwd=tmp_path).stdout.splitlines()
+    assert table[-2:] == [f"stops here: {stop}", table[-1]] and table[-1].startswith("total params"), table
+    verbose = cli("--quiet", "--verbose", "--no-cache", path.name, cwd=tmp_path).stdout.splitlines()
+    assert f"{path.name}:{line}: ResNet stops here: {stop}" in verbose
 
 
 LAYERS = [  # (constructor as written, the attributes forward() reads)

@@ -8,6 +8,7 @@ from typing import Any
 
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope, dispatch, resolved
 from torchshape_lint.evaluate.values import ClassV, Container, DictV, External, Function, Instance, ListV, is_hashable
+from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.source.imports import import_bindings
 from torchshape_lint.source.writes import MUTATING_METHODS, self_writes, writes_of
 from torchshape_lint.unknown import UNKNOWN
@@ -15,6 +16,11 @@ from torchshape_lint.unknown import UNKNOWN
 METHOD_KINDS = {"staticmethod": "static", "classmethod": "class", "property": "property",
                 "cached_property": "property"}
 FUNCTION_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+UNDECIDED = {  # why a statement's writes became unknown, by its kind
+    ast.If: "its condition is not known", ast.While: "its condition is not known",
+    ast.For: "what it loops over is not known", ast.ExceptHandler: "an exception handler may run instead",
+    ast.Delete: "it deletes names",
+}
 
 
 class Statements:
@@ -228,6 +234,9 @@ class Statements:
         collector = writes_of(node)
         # each write is looked up again every time: counted as evaluation steps, so the step budget bounds it too
         self.tick(len(collector.names) + len(collector.attributes) + len(collector.mutated) + len(collector.calls))
+        lost = sorted(name for name in collector.names if isinstance(frame.scope.vars.get(name), Tensor))
+        if lost and self.check.lost is None:
+            self.check.lost = ((frame.source, node), lost, UNDECIDED.get(type(node), "it is not followed"))
         for name in collector.names:
             frame.scope.assign(name, UNKNOWN)
         for base, attr in collector.attributes:
