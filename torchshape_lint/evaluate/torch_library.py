@@ -203,8 +203,7 @@ def super_call(interp, sup: Super, name, args, kwargs, where):
 
 # ---- torch and torch.nn.functional ------------------------------------------------------------------
 
-RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum amax amin "
-                              "unsqueeze_ squeeze_ transpose_".split())
+RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum amax amin".split())
 TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
 SAME_SHAPE = frozenset(
     "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softplus softsign "
@@ -452,6 +451,7 @@ def size_of(interp: Any, x: Tensor, args: list, where: Any) -> Any:
 
 
 # in-place methods that change the shape of the tensor they are called on: the name bound to it sees the new shape
+# (not explain steps: what torch's hooks see as their input is the tensor already changed)
 IN_PLACE_RESHAPES = frozenset("unsqueeze_ squeeze_ transpose_ t_ swapaxes_ swapdims_ resize_ resize_as_ "
                               "as_strided_ set_".split())
 
