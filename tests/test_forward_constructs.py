@@ -118,6 +118,9 @@ LAYERS = [  # (constructor as written, the attributes forward() reads)
                                                          "dropout", "bidirectional", "proj_size")),
     ("nn.Dropout(0)", ("p", "inplace")),
     ("nn.Dropout2d()", ("p",)),
+    ("nn.Upsample(scale_factor=2)", ("scale_factor", "size", "mode")),
+    ("nn.Upsample(scale_factor=(2, 3))", ("scale_factor",)),
+    ("nn.Upsample(size=4)", ("scale_factor", "size")),
 ]
 
 

@@ -26,7 +26,11 @@ STORED_AS_GIVEN = {
     "Dropout": ("p", "inplace"),
     "Embedding": ("num_embeddings", "embedding_dim"),
     "Flatten": ("start_dim", "end_dim"),
+    "Unflatten": ("dim", "unflattened_size"),
     "Softmax": ("dim",),
+    "Upsample": ("size", "mode", "align_corners"),
+    "PixelShuffle": ("upscale_factor",),
+    "PixelUnshuffle": ("downscale_factor",),
 }
 
 
@@ -60,6 +64,12 @@ def layer_attribute(layer: Layer, name: str) -> Any:
         return None if value is False else UNKNOWN  # else a parameter tensor
     if kind == "Recurrent" and name == "dropout":
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else UNKNOWN
+    if kind == "Upsample" and name == "scale_factor":  # torch keeps `float(s) if s else None`
+        if isinstance(value, (tuple, list)) and value and all(isinstance(v, (int, float)) for v in value):
+            return tuple(float(v) for v in value)
+        if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value) if value else None
+        return UNKNOWN
     if kind == "LayerNorm" and name == "normalized_shape":
         return as_tuple(value, 1)
     return UNKNOWN
