@@ -8,6 +8,7 @@ import runpy
 import pytest
 
 from conftest import FIXTURES, cli, flake8, locate
+from torchshape_lint.checks.analyze import analyze_source
 from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.evaluate.layer_attributes import layer_attribute
 from torchshape_lint.source.reader import SourceFile
@@ -156,3 +157,45 @@ def test_recurrent_final_states_are_torch_shapes(constructor, shape):
         assert [t.shape for t in state] == [tuple(t.shape) for t in expected]
     else:
         assert state.shape == tuple(expected.shape)
+
+
+STATES = [  # (layer, input shape, state as written): every one raises in torch, and the finding words it as torch does
+    ("nn.LSTM(10, 20, 2, batch_first=True)", (4, 7, 10), "(torch.zeros(1, 4, 20), torch.zeros(2, 4, 20))"),
+    ("nn.LSTM(10, 20, 2, batch_first=True)", (4, 7, 10), "(torch.zeros(2, 4, 20), torch.zeros(2, 7, 20))"),
+    ("nn.LSTM(10, 20, proj_size=5)", (7, 3, 10), "(torch.zeros(1, 3, 20), torch.zeros(1, 3, 20))"),
+    ("nn.LSTM(10, 20)", (7, 3, 10), "(torch.zeros(1, 20), torch.zeros(1, 20))"),
+    ("nn.GRU(10, 16, bidirectional=True)", (7, 3, 10), "torch.zeros(1, 3, 16)"),
+    ("nn.GRU(10, 16)", (7, 10), "torch.zeros(1, 1, 16)"),
+    ("nn.RNN(10, 16, 3)", (7, 10), "torch.zeros(2, 16)"),
+]
+
+
+@pytest.mark.parametrize("constructor, shape, state", STATES, ids=[f"{c} {s}" for c, _, s in STATES])
+def test_recurrent_state_findings_say_what_torch_says(constructor, shape, state):
+    torch = pytest.importorskip("torch")
+    source = f"import torch\nimport torch.nn as nn\n\nrnn = {constructor}\nout = rnn(torch.zeros{shape}, {state})\n"
+    found = analyze_source(source, "state.py").findings
+    with pytest.raises(RuntimeError) as error:
+        exec(source, {})
+    assert [(f.code, f.line) for f in found] == [("TSL011", 5)], [f.text for f in found]
+    assert found[0].message == f"{constructor.split('(')[0][3:]}: {error.value}"
+
+
+def test_the_right_states_are_clean_and_run():
+    torch = pytest.importorskip("torch")
+    source = ("import torch\nimport torch.nn as nn\n\nlstm = nn.LSTM(10, 20, 2, batch_first=True, bidirectional=True)\n"
+              "x = torch.zeros(4, 7, 10)\nout, (h, c) = lstm(x, (torch.zeros(4, x.size(0), 20), torch.zeros(4, 4, 20)))\n"
+              "gru = nn.GRU(10, 16)\nout, h = gru(torch.zeros(7, 10), torch.zeros(1, 16))\n")
+    assert analyze_source(source, "state.py").findings == []
+    exec(source, {"torch": torch})
+
+
+def test_in_place_reshapes_reach_every_name_of_the_tensor():
+    source = ("import torch\nimport torch.nn as nn\n\nx = torch.zeros(4, 28, 28)\ny = x\nx.unsqueeze_(1)\n"
+              "nn.Conv2d(1, 8, 3)(y)\nz = torch.zeros(4, 3, 8)\nz.transpose_(1, 2)\nnn.Linear(3, 2)(z)\n"
+              "w = torch.zeros(4, 3)\nw.resize_(4, 5)\nnn.Linear(9, 2)(w)\n")  # resize_: unknown, so silent
+    assert analyze_source(source, "inplace.py").findings == []
+    torch = pytest.importorskip("torch")
+    exec(source[: source.index("w = ")], {"torch": torch})  # torch agrees on the shapes the evaluator followed
+    broken = source.replace("nn.Conv2d(1, 8, 3)", "nn.Conv2d(3, 8, 3)").replace("nn.Linear(3, 2)", "nn.Linear(8, 2)")
+    assert [(f.code, f.line) for f in analyze_source(broken, "inplace.py").findings] == [("TSL002", 7), ("TSL001", 10)]
