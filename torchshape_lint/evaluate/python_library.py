@@ -212,9 +212,10 @@ def _hasattr(interp, args, kwargs, where):
 def _getattr(interp, args, kwargs, where):
     if len(args) not in (2, 3) or not isinstance(args[1], str):
         return UNKNOWN
-    if len(args) == 3 and isinstance(readable(args[0]), Instance):  # the default, where the attribute is surely absent
+    if len(args) == 3 and isinstance(readable(args[0]), Instance):
         present = interp.has_attribute(args[0], args[1])
-        return args[2] if present is False else UNKNOWN if present is UNKNOWN else interp.get_attribute(*args[:2])
+        if present is not True:  # the default where the attribute is surely absent; unknown where it may be
+            return args[2] if present is False else UNKNOWN
     return interp.get_attribute(args[0], args[1])
 
 

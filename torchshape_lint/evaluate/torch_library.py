@@ -301,7 +301,7 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
     if name in TENSOR_FACTORIES or name == "Tensor" and args and all(int_like(a) for a in args):
         return tensor_factory(name, args, kwargs)
     if name in ("tensor", "as_tensor", "Tensor"):
-        return tensor_from_data(interp, args, kwargs)
+        return tensor_from_data(args)
     if name == "flatten" and args and isinstance(args[0], Tensor):
         start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
         end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
@@ -333,25 +333,26 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
     return interp.call_unknown(args, kwargs)
 
 
-def tensor_from_data(interp: Any, args: list, kwargs: dict) -> Any:
+def tensor_from_data(args: list) -> Any:
     """torch.tensor([[3.0], [4.0]]) / torch.as_tensor(data) / torch.Tensor(data): the nesting of the data gives the
     shape (a usage input, as torch.randn's); a ragged or unknown one gives UNKNOWN."""
-    if len(args) != 1:
-        return UNKNOWN
-    shape = data_shape(interp, args[0])
+    shape = data_shape(args[0], 0) if len(args) == 1 else UNKNOWN
     return UNKNOWN if shape is UNKNOWN else concrete_input(shape, "usage")
 
 
-def data_shape(interp: Any, data: Any) -> Any:
+def data_shape(data: Any, depth: int) -> Any:
     data = readable(data)
     if isinstance(data, (int, float, bool)):
         return ()
-    if not isinstance(data, (ListV, tuple)):
+    if not isinstance(data, (ListV, tuple)) or depth > MAX_DATA_NESTING:
         return UNKNOWN
-    inner = {data_shape(interp, item) for item in data}
+    inner = {data_shape(item, depth + 1) for item in data}
     if len(inner) > 1 or UNKNOWN in inner:
         return UNKNOWN
     return (len(data),) + (inner.pop() if inner else ())
+
+
+MAX_DATA_NESTING = 32  # a list that holds itself has no shape
 
 
 def tensor_factory(name: str, args: list, kwargs: dict) -> Any:
