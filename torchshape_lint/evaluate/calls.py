@@ -230,8 +230,8 @@ class Calls:
     def apply_layer_with_more(self, layer: Layer, args: list, kwargs: dict, where: Any) -> Any:
         """A layer whose forward takes more than the input: an RNN's initial state, checked at this call
         (`self.lstm(x, (h0, c0))`); a MaxUnpool's indices and output_size."""
-        if layer.spec.name in RECURRENT and len(args) == 2 and not kwargs:
-            layers.check_initial_state(layer, args[0], args[1], self.check, where)
+        if layer.spec.name in RECURRENT and (len(args) == 2 and not kwargs or len(args) == 1 and set(kwargs) == {"hx"}):
+            layers.check_initial_state(layer, args[0], args[1] if len(args) == 2 else kwargs["hx"], self.check, where)
             return layer(args[0], self.check, where)
         if layer.spec.name.startswith("MaxUnpool") and len(args) in (2, 3) and set(kwargs) <= {"output_size"}:
             output_size = args[2] if len(args) == 3 else kwargs.get("output_size")
