@@ -31,8 +31,9 @@ PLANTED = {
     "tcn_weight_norm.py": ("self.block2 = TemporalBlock(16,", "self.block2 = TemporalBlock(8,", "TSL002",
                            "nn.Conv1d(n_inputs", "to have 8 channels, but got 16 channels"),
     # the domain head reads the features through GradientReversal.apply: 48 * 4 * 4 arrive
-    "dann_gradient_reversal.py": ("nn.Sequential(nn.Linear(48 * 4 * 4, 100)", "nn.Sequential(nn.Linear(48 * 5 * 5, 100)",
-                                  "TSL001", "nn.Linear(48 * 5 * 5", "2x768 and 1200x100"),
+    "dann_gradient_reversal.py": ("nn.Sequential(nn.Linear(48 * 4 * 4, 100)",
+                                  "nn.Sequential(nn.Linear(48 * 5 * 5, 100)", "TSL001", "nn.Linear(48 * 5 * 5",
+                                  "2x768 and 1200x100"),
     # without output_size the unpooling gives (4 - 1) * 2 + 2 = 8, not the 9 the encoder saw
     "segnet_unpool.py": ("output_size=size1)", ")", "TSL001", "nn.Linear(num_classes * 9 * 9",
                          "2x256 and 324x1"),
@@ -172,7 +173,7 @@ STATES = [  # (layer, input shape, state as written): every one raises in torch,
 
 @pytest.mark.parametrize("constructor, shape, state", STATES, ids=[f"{c} {s}" for c, _, s in STATES])
 def test_recurrent_state_findings_say_what_torch_says(constructor, shape, state):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     source = f"import torch\nimport torch.nn as nn\n\nrnn = {constructor}\nout = rnn(torch.zeros{shape}, {state})\n"
     found = analyze_source(source, "state.py").findings
     with pytest.raises(RuntimeError) as error:
@@ -184,7 +185,8 @@ def test_recurrent_state_findings_say_what_torch_says(constructor, shape, state)
 def test_the_right_states_are_clean_and_run():
     torch = pytest.importorskip("torch")
     source = ("import torch\nimport torch.nn as nn\n\nlstm = nn.LSTM(10, 20, 2, batch_first=True, bidirectional=True)\n"
-              "x = torch.zeros(4, 7, 10)\nout, (h, c) = lstm(x, (torch.zeros(4, x.size(0), 20), torch.zeros(4, 4, 20)))\n"
+              "x = torch.zeros(4, 7, 10)\n"
+              "out, (h, c) = lstm(x, (torch.zeros(4, x.size(0), 20), torch.zeros(4, 4, 20)))\n"
               "gru = nn.GRU(10, 16)\nout, h = gru(torch.zeros(7, 10), torch.zeros(1, 16))\n")
     assert analyze_source(source, "state.py").findings == []
     exec(source, {"torch": torch})

@@ -321,9 +321,10 @@ def unpool_shape(nd: int):
             return out
         wanted = tuple(output_size) if isinstance(output_size, (tuple, list)) else ()
         wanted = wanted[2:] if len(wanted) == nd + 2 else wanted
-        default = out.shape[-nd:]
-        if len(wanted) != nd or not all(isinstance(d, int) and isinstance(w, int) and isinstance(s, int) and
-                                        d - s < w < d + s for d, w, s in zip(default, wanted, stride)):
+        default = tuple(out.shape[-nd:])
+        if len(wanted) != nd or not all(isinstance(v, int) for v in default + wanted + tuple(stride)):
+            return UNKNOWN
+        if not all(d - s < w < d + s for d, w, s in zip(default, wanted, stride)):  # torch raises ValueError
             return UNKNOWN
         return x.then(layer.spec.name, layer.where, out.shape[:-nd] + wanted)
 
