@@ -73,6 +73,8 @@ class Build:
     applications: list = field(default_factory=list, repr=False)
     is_model: bool = False  # the build made a module (not `<module>`, nor a function that only uses one)
     line: int = 0  # the line of the statement that defines it (its class, builder or assignment); 0 for `<module>`
+    stop: str = ""  # where and why its tensors stopped being followed (explain's last row, --verbose)
+    stop_line: int = 0  # that place's line; 0 where the evaluation ended (the reason is then in Report.skipped)
 
     @property
     def steps(self) -> list:
@@ -194,6 +196,8 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
     report.skipped.extend(builds.skipped)
     report.checked_models = _checked_models(report.builds)
     report.stopped = [build for build in report.checked_models if build.name in dict(builds.skipped)]
+    for build in report.stopped:
+        build.stop = build.stop or f"the evaluation ended: {dict(builds.skipped)[build.name]}"
     report.symbolic_only = _symbolic_only([build for build in report.checked_models if build not in report.stopped],
                                           report.builds)
     report.findings = sorted(_prefer_concrete(found.values()), key=lambda f: (f.line, f.column, f.code))
@@ -232,7 +236,17 @@ def _build(model: str, collector: Any, is_model: bool, line: int = 0) -> Build:
     shape = _shape(before)
     if shape is None and first is not None and isinstance(first.after, Tensor) and first.after.trace:
         shape = first.after.trace[0].before  # a pending input takes its shape in the first layer that reads it
-    return Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications, is_model, line)
+    build = Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications, is_model, line)
+    if collector.lost is not None:
+        (place, node), names, why = collector.lost
+        build.stop_line = place.span(node).line
+        kind = STATEMENT_KINDS.get(type(node).__name__, "statement")
+        build.stop = f"{', '.join(names)} not known past the {kind} at line {build.stop_line}: {why}"
+    return build
+
+
+STATEMENT_KINDS = {"If": "`if`", "For": "`for` loop", "While": "`while` loop", "ExceptHandler": "`except`",
+                   "Delete": "`del`"}
 
 
 def _shape(x: Any) -> tuple | None:

@@ -15,7 +15,8 @@ from torchshape_lint.evaluate.frames import (
 from torchshape_lint.evaluate.values import (
     BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV,
 )
-from torchshape_lint.shapes.layers import Layer
+from torchshape_lint.shapes import layers
+from torchshape_lint.shapes.layers import RECURRENT, Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import UNKNOWN
 
@@ -42,10 +43,12 @@ class Calls:
 
     def call_unknown(self, args: list, kwargs: dict) -> Any:
         """Code the evaluator does not follow may change lists and dicts it is given (modules it is not
-        taken to restructure: `_log_api_usage_once(self)`, `nn.init.*(m.weight)`)."""
+        taken to restructure: `_log_api_usage_once(self)`, `nn.init.*(m.weight)`), and set attributes on instances."""
         for value in list(args) + list(kwargs.values()):
             if isinstance(value, (ListV, DictV)):
                 value.opaque = True
+            elif isinstance(value, Instance):
+                value.handed_out = True
         return UNKNOWN
 
     def call_function(self, func: Function, args: list, kwargs: dict) -> Any:
@@ -204,6 +207,8 @@ class Calls:
                 return self.call_function(forward, [module] + list(args), kwargs)
             container = module.attrs.get("__container__")
             return self.apply_module(container, args, kwargs, where) if container is not None else UNKNOWN
+        if isinstance(module, Layer) and (len(args) > 1 or kwargs):
+            return self.apply_layer_with_more(module, args, kwargs, where)
         if len(args) != 1 or kwargs:
             return UNKNOWN
         x = args[0]
@@ -220,4 +225,15 @@ class Calls:
                     return UNKNOWN
                 x = self.apply_module(child, [x], {}, where) if child is not UNKNOWN else UNKNOWN
             return x
+        return UNKNOWN
+
+    def apply_layer_with_more(self, layer: Layer, args: list, kwargs: dict, where: Any) -> Any:
+        """A layer whose forward takes more than the input: an RNN's initial state, checked at this call
+        (`self.lstm(x, (h0, c0))`); a MaxUnpool's indices and output_size."""
+        if layer.spec.name in RECURRENT and (len(args) == 2 and not kwargs or len(args) == 1 and set(kwargs) == {"hx"}):
+            layers.check_initial_state(layer, args[0], args[1] if len(args) == 2 else kwargs["hx"], self.check, where)
+            return layer(args[0], self.check, where)
+        if layer.spec.name.startswith("MaxUnpool") and len(args) in (2, 3) and set(kwargs) <= {"output_size"}:
+            output_size = args[2] if len(args) == 3 else kwargs.get("output_size")
+            return layer(args[0], self.check, where, output_size=output_size)
         return UNKNOWN

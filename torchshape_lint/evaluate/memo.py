@@ -43,7 +43,8 @@ def fingerprint(value: Any) -> Any:
         return ("container", value.kind, value.opaque, value.where) + tuple(
             (name, fingerprint(child)) for name, child in value.children)
     if isinstance(value, Instance):
-        return ("instance", value.cls, value.opaque) + tuple((k, fingerprint(v)) for k, v in value.attrs.items())
+        return ("instance", value.cls, value.opaque, frozenset(value.maybe_set), value.handed_out) + tuple(
+            (k, fingerprint(v)) for k, v in value.attrs.items())
     if isinstance(value, Tensor):
         return ("tensor",) + arriving(value)
     raise Unkeyable()
@@ -72,7 +73,8 @@ def duplicate(value: Any, copies: dict) -> Any:
         copy = copies[id(value)] = replace(value, args={k: duplicate(v, copies) for k, v in value.args.items()})
     elif isinstance(value, Instance):
         copy = copies[id(value)] = Instance(value.cls, opaque=value.opaque, where=value.where,
-                                            built_with=value.built_with)
+                                            built_with=value.built_with, maybe_set=set(value.maybe_set),
+                                            handed_out=value.handed_out)
         copy.attrs = {k: duplicate(v, copies) for k, v in value.attrs.items()}
     elif isinstance(value, Container):
         copy = copies[id(value)] = Container(value.kind, [], value.where, value.opaque)

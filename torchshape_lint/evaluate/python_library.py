@@ -206,21 +206,17 @@ def instance_of(value: Any, kind: Any) -> Any:
 def _hasattr(interp, args, kwargs, where):
     if len(args) != 2 or not isinstance(args[1], str):
         return UNKNOWN
-    obj = readable(args[0])
-    if isinstance(obj, Instance) and args[1] in obj.attrs:
-        return True
-    return UNKNOWN
+    return interp.has_attribute(args[0], args[1])
 
 
 def _getattr(interp, args, kwargs, where):
     if len(args) not in (2, 3) or not isinstance(args[1], str):
         return UNKNOWN
-    value = interp.get_attribute(args[0], args[1])
-    if value is UNKNOWN and len(args) == 3 and isinstance(readable(args[0]), Instance) and not args[0].opaque \
-            and args[1] not in args[0].attrs and interp.class_attribute(args[0].cls, args[1]) is UNKNOWN \
-            and not args[0].cls.external_bases():
-        return args[2]
-    return value
+    if len(args) == 3 and isinstance(readable(args[0]), Instance):
+        present = interp.has_attribute(args[0], args[1])
+        if present is not True:  # the default where the attribute is surely absent; unknown where it may be
+            return args[2] if present is False else UNKNOWN
+    return interp.get_attribute(args[0], args[1])
 
 
 def _setattr(interp, args, kwargs, where):

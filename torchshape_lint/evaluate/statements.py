@@ -8,6 +8,7 @@ from typing import Any
 
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope, dispatch, resolved
 from torchshape_lint.evaluate.values import ClassV, Container, DictV, External, Function, Instance, ListV, is_hashable
+from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.source.imports import import_bindings
 from torchshape_lint.source.writes import MUTATING_METHODS, self_writes, writes_of
 from torchshape_lint.unknown import UNKNOWN
@@ -15,6 +16,11 @@ from torchshape_lint.unknown import UNKNOWN
 METHOD_KINDS = {"staticmethod": "static", "classmethod": "class", "property": "property",
                 "cached_property": "property"}
 FUNCTION_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+UNDECIDED = {  # why a statement's writes became unknown, by its kind
+    ast.If: "its condition is not known", ast.While: "its condition is not known",
+    ast.For: "what it loops over is not known", ast.ExceptHandler: "an exception handler may run instead",
+    ast.Delete: "it deletes names",
+}
 
 
 class Statements:
@@ -203,6 +209,8 @@ class Statements:
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
         if isinstance(obj, (Instance, ClassV)):
             obj.attrs[name] = value
+        if isinstance(obj, Instance):
+            obj.maybe_set.discard(name)
         if isinstance(obj, ClassV):  # what its instances read changed (in this file or another): as if a global had
             self.globals.version += 1
 
@@ -226,12 +234,16 @@ class Statements:
         collector = writes_of(node)
         # each write is looked up again every time: counted as evaluation steps, so the step budget bounds it too
         self.tick(len(collector.names) + len(collector.attributes) + len(collector.mutated) + len(collector.calls))
+        lost = sorted(name for name in collector.names if isinstance(frame.scope.vars.get(name), Tensor))
+        if lost and self.check.lost is None:
+            self.check.lost = ((frame.source, node), lost, UNDECIDED.get(type(node), "it is not followed"))
         for name in collector.names:
             frame.scope.assign(name, UNKNOWN)
         for base, attr in collector.attributes:
             obj = self.quiet_eval(base, frame)
             if isinstance(obj, Instance):
                 obj.attrs[attr] = UNKNOWN
+                obj.maybe_set.add(attr)  # set there, or deleted: whether it exists is not known either
         for base in collector.mutated:
             obj = self.quiet_eval(base, frame)
             if isinstance(obj, (ListV, DictV, Container)):
@@ -241,6 +253,8 @@ class Statements:
                 value = self.quiet_eval(argument, frame)
                 if isinstance(value, (ListV, DictV)):
                     value.opaque = True
+                elif isinstance(value, Instance):
+                    value.handed_out = True
             obj = self.quiet_eval(receiver, frame) if receiver is not None else UNKNOWN
             if name in MUTATING_METHODS and isinstance(obj, (ListV, DictV, Container)):
                 obj.opaque = True
@@ -248,6 +262,7 @@ class Statements:
                 method = self.find_method(obj.cls, name)
                 for attr in self_writes(method.node) if method is not None else ():
                     obj.attrs[attr] = UNKNOWN
+                    obj.maybe_set.add(attr)
         if collector.returns:
             frame.maybe_returned = True
 

@@ -88,6 +88,10 @@ class Instance:
     opaque: bool = False
     where: Any = field(default=None, repr=False)
     built_with: tuple | None = field(default=None, repr=False)  # (args, kwargs) of its constructor call
+    # which attributes it has, where that is not known: those a path not followed may have set, and whether code not
+    # followed held the instance (and so may have set any); `hasattr` decides only outside both
+    maybe_set: set = field(default_factory=set, repr=False)
+    handed_out: bool = False
 
 
 @dataclass(eq=False)

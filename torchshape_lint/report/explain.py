@@ -49,6 +49,7 @@ class Table:
     input: tuple | None
     rows: list
     elsewhere: list  # findings of this build that sit at no step (constructor arguments, ...)
+    stop: str = ""  # where and why the evaluation stopped following the model's tensors (its last row says it)
 
     @property
     def parameters(self) -> Any:
@@ -79,7 +80,7 @@ def table(path: str, build: Any, findings: list) -> Table:
     for finding in findings:
         at = breaking_step(build.steps, finding)
         (elsewhere if at is None else rows[at].broken).append(finding)
-    return Table(path, build.name, build.origin, build.input, rows, elsewhere)
+    return Table(path, build.name, build.origin, build.input, rows, elsewhere, build.stop)
 
 
 def breaking_step(steps: list, finding: Any) -> int | None:
@@ -168,6 +169,7 @@ def as_text(items: list) -> str:
             out.append(fit(cell, widths))
             out += [" " * widths[0] + f"  ^ breaks here: {f.text}" for f in row.broken]
         out += [f"also at line {f.line}: {f.text}" for f in t.elsewhere]
+        out += [f"stops here: {t.stop}"] * bool(t.stop)
         out += [total_line(t), ""]
     return "\n".join(out)
 
@@ -188,6 +190,7 @@ def as_markdown(items: list) -> str:
             cell += [f"**breaks here:** {escape(f.text)}" for f in r.broken]
             out.append(f"| {r.line} | {r.layer} | `{show_shape(r.output)}` | {show_count(r)} | {'<br>'.join(cell)} |")
         out += [""] + [f"- also at line {f.line}: {escape(f.text)}" for f in t.elsewhere] + [""] * bool(t.elsewhere)
+        out += [f"**stops here:** {escape(t.stop)}", ""] * bool(t.stop)
         out += [escape(total_line(t)), ""]
     return "\n".join(out)
 
@@ -214,7 +217,7 @@ def as_json(items: list) -> str:
                                    "parameters": count(r.parameters), "shared": r.shared,
                                    "formula": r.formula, "findings": [finding(f) for f in r.broken]}
                                   for r in t.rows],
-                        "parameters": count(t.parameters),
+                        "parameters": count(t.parameters), "stop": t.stop or None,
                         "other_findings": [finding(f) for f in t.elsewhere]} for t in items],
                       indent=2, ensure_ascii=False) + "\n"
 

@@ -176,6 +176,8 @@ def verbose_lines(report) -> list:
         lines.extend(f"{report.path}:{check.line}: {check.label} in {build.name} implies an input with {check.fits}"
                      for check in report.checks if check.model == build.name and check.fits)
     lines.extend(f"{report.path}: skipped {model}: {reason}" for model, reason in report.skipped)
+    lines.extend(f"{report.path}:{build.stop_line}: {build.name} stops here: {build.stop}"
+                 for build in report.builds if build.stop_line)
     lines.append(f"{report.path}: {len(report.models)} builds, {report.layers_checked} layer checks decided, "
                  f"{report.layers_unknown} left unknown")
     return lines
