@@ -158,7 +158,7 @@ def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> N
 def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> None:
     from torchshape_lint.checks.models import Builds
 
-    from torchshape_lint.shapes.violations import in_users_terms
+    from torchshape_lint.shapes.violations import in_users_terms, key as place_key
 
     builds = Builds(source, input_shape)
     found: dict = {}
@@ -173,7 +173,12 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
             fits = dims.fitting_sizes(check.arriving, check.declared) if check.agrees else ""
             report.checks.append(Check(model, check.label, check.where, check.declared, str(check.arriving),
                                        check.agrees, fits))
+        reported: set = set()
         for violation in collector.violations:
+            place = (violation.kind, place_key(violation.where))
+            if place in reported:  # one build reaching a place on several inputs (a usage, then a loader's batches)
+                continue
+            reported.add(place)
             finding = _finding(source, violation, model, origin)
             if finding is None:
                 continue
@@ -265,5 +270,5 @@ def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Fin
 
     trace = trace_lines(violation.tensor) if violation.tensor is not None else []
     return Finding(rule.code, rule.name, source.path, span.line, span.column, span.end_line, span.end_column,
-                   rule.message(violation), violation.suggestion, trace, model,
+                   rule.text(violation), violation.suggestion, trace, model,
                    getattr(violation.tensor, "origin", origin) if violation.tensor is not None else origin)

@@ -11,7 +11,8 @@ from torchshape_lint.evaluate.frames import (
 )
 from torchshape_lint.evaluate.torch_library import tensor_binary
 from torchshape_lint.evaluate.values import (
-    PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, is_hashable, is_plain, readable,
+    PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, carry, is_hashable, is_plain,
+    readable,
 )
 from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.layers import Layer
@@ -335,7 +336,7 @@ class Expressions:
             return UNKNOWN
         if isinstance(result, (tuple, str)) and len(result) > MAX_ITEMS:
             return UNKNOWN
-        return result
+        return carry(result, left, right)  # `opt.img_size // 4` still comes from the default `--img_size 32`
 
 
 def symbolic_arithmetic(op: type, left: Any, right: Any) -> Any:

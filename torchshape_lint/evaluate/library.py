@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from torchshape_lint.evaluate.python_library import (
-    BUILTINS as PYTHON_BUILTINS, PYTHON_EXTERNALS, Builtin, Method, Partial, dict_method, list_method, string_method,
+    BUILTINS as PYTHON_BUILTINS, PYTHON_EXTERNALS, ArgumentParser, Builtin, Method, Partial, dict_method, list_method,
+    parser_method, string_method,
 )
 from torchshape_lint.evaluate.torch_library import (
-    RESHAPING_METHODS, TORCH_BUILTINS, TORCH_EXTERNALS, container_method, functional, instance_method,
+    RESHAPING_METHODS, TORCH_BUILTINS, TORCH_EXTERNALS, container_method, functional, instance_method, layer_method,
     make_container, make_layer, super_call, tensor_method, torch_function,
 )
 from torchshape_lint.evaluate.values import Container, DictV, Instance, ListV, Super, readable
@@ -65,6 +66,10 @@ def call_method(interp: Any, receiver: Any, name: str, args: list, kwargs: dict,
         return dict_method(interp, receiver, name, args, kwargs)
     if isinstance(receiver, Container):
         return container_method(interp, receiver, name, args, kwargs, where)
+    if isinstance(receiver, layers.Layer):
+        return layer_method(interp, receiver, name, args, kwargs, where)
+    if isinstance(receiver, ArgumentParser):
+        return parser_method(interp, receiver, name, args, kwargs)
     if isinstance(receiver, Instance):
         return instance_method(interp, receiver, name, args, kwargs, where)
     if isinstance(readable(receiver), str):

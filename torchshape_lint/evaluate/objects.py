@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from torchshape_lint.evaluate import torch_library
-from torchshape_lint.evaluate.python_library import method
+from torchshape_lint.evaluate.python_library import DICT_METHODS, method
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope
 from torchshape_lint.evaluate.values import (
-    BoundMethod, ClassV, Container, External, Function, Instance, ListV, Super, is_hashable, is_plain, readable,
+    AttrDict, BoundMethod, ClassV, Container, External, Function, Instance, ListV, Super, is_hashable, is_plain,
+    readable,
 )
 from torchshape_lint.shapes.layers import Layer
 from torchshape_lint.shapes.tensor import Tensor
@@ -35,6 +36,10 @@ class Objects:
         obj = readable(obj)
         if isinstance(obj, External):
             return External(f"{obj.name}.{name}")
+        if isinstance(obj, AttrDict):  # `opt.img_size`, `cfg.MODEL.WIDTH`
+            if name in obj:
+                return obj[name]
+            return method(obj, name) if obj.by_key and name in DICT_METHODS else UNKNOWN
         if isinstance(obj, Instance):
             if name in obj.attrs:
                 return obj.attrs[name]
@@ -108,7 +113,7 @@ class Objects:
                 return obj[key]
             return UNKNOWN
         if isinstance(obj, dict):
-            if is_hashable(key) and key in obj:
+            if is_hashable(key) and key in obj and getattr(obj, "by_key", True):  # a namespace has no items
                 return obj[key]
             return UNKNOWN
         return UNKNOWN

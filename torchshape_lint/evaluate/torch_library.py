@@ -89,6 +89,18 @@ def container_item(container: Container, key: Any) -> Any:
 
 # ---- methods of modules ----------------------------------------------------------------------------
 
+# A module's methods that return the module itself, whatever their arguments (`model.to(device)`, `model.cuda()`).
+SELF_RETURNING_METHODS = frozenset("to cuda cpu train eval float double half bfloat16 requires_grad_ share_memory".split())
+
+
+def layer_method(interp, layer: layers.Layer, name, args, kwargs, where):
+    if name in SELF_RETURNING_METHODS:
+        return layer
+    if name == "forward":
+        return interp.apply_module(layer, args, kwargs, where)
+    return interp.call_unknown(args, kwargs)
+
+
 
 def container_method(interp, container: Container, name, args, kwargs, where):
     if container.opaque:
@@ -116,7 +128,7 @@ def container_method(interp, container: Container, name, args, kwargs, where):
         if name == "items":
             return tuple(container.children)
         return tuple(n for n, _ in container.children) if name == "keys" else tuple(container.modules())
-    if name in ("to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"):
+    if name in SELF_RETURNING_METHODS:
         return container
     return interp.call_unknown(args, kwargs)
 
@@ -127,8 +139,7 @@ def instance_method(interp, instance: Instance, name, args, kwargs, where):
         return None
     if name == "forward" and instance.cls.is_module():
         return interp.apply_module(instance, args, kwargs, where)
-    if name in ("to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_") and \
-            instance.cls.is_module():
+    if name in SELF_RETURNING_METHODS and instance.cls.is_module():
         return instance
     return interp.call_unknown(args, kwargs)
 
