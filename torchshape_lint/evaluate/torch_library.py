@@ -8,6 +8,7 @@ import ast
 from typing import Any
 
 from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
+from torchshape_lint.evaluate.torchvision_library import last_batch_violation
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Super, readable
 from torchshape_lint.shapes import dims, layers
 from torchshape_lint.shapes.tensor import Tensor, concrete_input, settle
@@ -408,6 +409,10 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
 def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
     """view / reshape: exact when the sizes are known; a wrong hard-coded feature count is a violation."""
     sizes = list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, ListV)) else list(args)
+    smaller_last_batch = last_batch_violation(x, sizes, label, where)
+    if smaller_last_batch is not None:
+        interp.check.report(smaller_last_batch)
+        return UNKNOWN
     if x.shape is None or not sizes or not all(
             isinstance(s, (int, dims.Sym)) and not isinstance(s, bool) for s in sizes):
         if sizes and all(int_like(s) for s in sizes) and sizes.count(-1) == 0:
