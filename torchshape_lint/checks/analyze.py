@@ -267,8 +267,11 @@ def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Fin
     place, node = violation.where
     span = place.span(node)
     from torchshape_lint.checks.derivation import trace_lines
+    from torchshape_lint.evaluate.values import defaults_in
 
     trace = trace_lines(violation.tensor) if violation.tensor is not None else []
+    # a declared size from a command-line default is the default's to change: --fix writes no number over it
+    suggestion = None if defaults_in(violation.declared) else violation.suggestion
     return Finding(rule.code, rule.name, source.path, span.line, span.column, span.end_line, span.end_column,
-                   rule.text(violation), violation.suggestion, trace, model,
+                   rule.text(violation), suggestion, trace, model,
                    getattr(violation.tensor, "origin", origin) if violation.tensor is not None else origin)

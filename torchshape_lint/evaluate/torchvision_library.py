@@ -138,9 +138,11 @@ def _resized(picture: Picture, transform: Transform) -> Any:
         pair = _pair(size)
         return UNKNOWN if pair is UNKNOWN else replace(picture, height=pair[0], width=pair[1])
     requested = size[0] if isinstance(size, (tuple, ListV)) and len(size) == 1 else size
-    if not (int_like(requested) and requested > 0 and int_like(picture.height) and int_like(picture.width)):
+    if not (int_like(requested) and requested > 0):
         return UNKNOWN
     h, w = picture.height, picture.width
+    if not (int_like(h) and int_like(w)):  # the files' own sizes: a crop after it may still fix the size
+        return picture
     short, long = (w, h) if w <= h else (h, w)
     new_short, new_long = requested, int(requested * long / short)
     new_w, new_h = (new_short, new_long) if w <= h else (new_long, new_short)
