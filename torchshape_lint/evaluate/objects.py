@@ -9,8 +9,8 @@ from torchshape_lint.evaluate import torch_library
 from torchshape_lint.evaluate.python_library import DICT_METHODS, method
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope
 from torchshape_lint.evaluate.values import (
-    AttrDict, BoundMethod, ClassV, Container, External, Function, Instance, ListV, Super, is_hashable, is_plain,
-    readable,
+    AttrDict, BoundMethod, ClassV, Container, External, Function, Instance, ListV, Namespace, Super, is_hashable,
+    is_plain, readable,
 )
 from torchshape_lint.shapes.layers import Layer
 from torchshape_lint.shapes.tensor import Tensor
@@ -39,7 +39,7 @@ class Objects:
         if isinstance(obj, AttrDict):  # `opt.img_size`, `cfg.MODEL.WIDTH`
             if name in obj:
                 return obj[name]
-            return method(obj, name) if obj.by_key and name in DICT_METHODS else UNKNOWN
+            return method(obj, name) if not isinstance(obj, Namespace) and name in DICT_METHODS else UNKNOWN
         if isinstance(obj, Instance):
             if name in obj.attrs:
                 return obj.attrs[name]
@@ -113,7 +113,7 @@ class Objects:
                 return obj[key]
             return UNKNOWN
         if isinstance(obj, dict):
-            if is_hashable(key) and key in obj and getattr(obj, "by_key", True):  # a namespace has no items
+            if is_hashable(key) and key in obj:
                 return obj[key]
             return UNKNOWN
         return UNKNOWN

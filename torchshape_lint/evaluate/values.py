@@ -21,14 +21,12 @@ class DictV(dict):
 
 
 class AttrDict(DictV):
-    """A mapping whose keys are also read and written as attributes: EasyDict (`cfg.MODEL.WIDTH`, `cfg["MODEL"]`),
-    and, with `by_key` off, the namespaces argparse and `types.SimpleNamespace` make (`opt.img_size` only)."""
-
-    by_key = True
+    """A mapping whose keys are also read and written as attributes: EasyDict (`cfg.MODEL.WIDTH`, `cfg["MODEL"]`)."""
 
 
 class Namespace(AttrDict):
-    by_key = False
+    """What argparse and `types.SimpleNamespace` make (`opt.img_size`). Its keys are its `vars()`, which is the same
+    dict: it is read by key too, which only code Python rejects (`opt["img_size"]`) does."""
 
 
 @dataclass(frozen=True)
