@@ -175,10 +175,12 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
                                        check.agrees, fits))
         reported: set = set()
         for violation in collector.violations:
-            place = (violation.kind, place_key(violation.where))
-            if place in reported:  # one build reaching a place on several inputs (a usage, then a loader's batches)
+            # one build reaching a mistake on several inputs (a usage, then a loader's batches) reports it once
+            mistake = (violation.kind, place_key(violation.where), violation.label, str(violation.declared),
+                       str(violation.arriving))
+            if mistake in reported:
                 continue
-            reported.add(place)
+            reported.add(mistake)
             finding = _finding(source, violation, model, origin)
             if finding is None:
                 continue
