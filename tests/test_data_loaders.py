@@ -103,6 +103,22 @@ def test_dataset_parameters_are_torchvisions(name):
     assert parameters[:len(DATASETS[name].parameters)] == list(DATASETS[name].parameters)
 
 
+def test_split_names_are_torchvisions():
+    """Every split torchvision accepts has its length in the table (the numbers are its documentation's)."""
+    assert {split for (split,) in DATASETS["SVHN"].lengths} == set(torchvision.datasets.SVHN.split_list)
+    assert {split for (split,) in DATASETS["STL10"].lengths} == set(torchvision.datasets.STL10.splits)
+    assert {(split, train) for split in torchvision.datasets.EMNIST.splits for train in (True, False)} == set(
+        DATASETS["EMNIST"].lengths)
+
+
+def test_dataset_names_say_the_split():
+    found = module_globals("from torchvision import datasets\na = datasets.EMNIST('d', split='digits')\n"
+                           "b = datasets.SVHN('d', split='test')\nc = datasets.STL10('d', folds=2)\n")
+    assert (found["a"].name, found["a"].length) == ("EMNIST(split='digits', train=True)", 240000)
+    assert (found["b"].name, found["b"].length) == ("SVHN(split='test')", 26032)
+    assert found["c"].length is UNKNOWN  # a fold of the training split
+
+
 @pytest.mark.parametrize("length, batch_size, drop_last", [
     (1000, 64, False), (1000, 100, False), (1000, 64, True), (10, 64, False), (10, 64, True), (64, 64, False)])
 def test_loader_batches_as_torch_batches(length, batch_size, drop_last):

@@ -147,16 +147,11 @@ def _round(interp, args, kwargs, where):
 def _enumerate(interp, args, kwargs, where):
     items = interp.iterate(args[0]) if args else UNKNOWN
     start = args[1] if len(args) > 1 else kwargs.get("start", 0)
-    if args and isinstance(readable(args[0]), Stream):
-        return _enumerate_stream(readable(args[0]), start)
+    if args and isinstance(readable(args[0]), Stream):  # enumerate(loader): its kinds of batch, at indexes not followed
+        return Stream(tuple((UNKNOWN, kind) for kind in readable(args[0]).kinds))
     if items is UNKNOWN or not int_like(start):
         return UNKNOWN
     return tuple((start + i, v) for i, v in enumerate(items))
-
-
-def _enumerate_stream(stream: Stream, start: Any) -> Stream:
-    """enumerate(loader): the same kinds of batch, each at an index not followed."""
-    return Stream(tuple((UNKNOWN, kind) for kind in stream.kinds))
 
 
 def _zip(interp, args, kwargs, where):
@@ -425,9 +420,10 @@ def parser_method(interp, parser: ArgumentParser, name, args, kwargs):
         if len(args) > 1 or set(kwargs) - {"args"}:
             return UNKNOWN
         parsed = _parse(parser, tokens, known_only=name == "parse_known_args")
-        if parsed is UNKNOWN or name == "parse_args":
-            return parsed if parsed is UNKNOWN else parsed[0]
-        return parsed
+        if parsed is UNKNOWN:
+            return UNKNOWN
+        namespace, extra = parsed
+        return namespace if name == "parse_args" else (namespace, extra)
     parser.opaque = True  # add_subparsers, parse_intermixed_args, ...: what parsing gives is no longer known
     return interp.call_unknown(args, kwargs)
 

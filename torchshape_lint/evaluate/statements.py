@@ -107,9 +107,9 @@ class Statements:
 
     def stmt_For(self, stmt: ast.For, frame: Frame) -> Flow | None:
         iterable = self.eval(stmt.iter, frame)
-        items = self.iterate(iterable)
         if isinstance(readable(iterable), Stream):
             return self.run_on_each_kind(stmt, readable(iterable), frame)
+        items = self.iterate(iterable)
         if items is UNKNOWN:
             self.havoc(stmt, frame)
             return None

@@ -23,39 +23,40 @@ from torchshape_lint.unknown import UNKNOWN
 class DatasetFacts:
     channels: int  # of the PIL image a sample holds: 1 for mode "L", 3 for "RGB"
     size: tuple | None  # (height, width); None where the files decide (ImageFolder)
-    lengths: dict  # the split argument's value → samples; {} where the files decide
+    lengths: dict  # the values of the `split` arguments, as a tuple → samples; {} where the files decide
     parameters: tuple  # the constructor's, in order
-    split: str = "train"  # the argument that chooses the split
-    default: Any = True  # its default
+    split: tuple = ("train",)  # the arguments that choose the split
+    defaults: tuple = (True,)  # their defaults (None: the argument is required)
     custom: tuple = ()  # arguments that, given, make the samples the user's (ImageFolder's loader)
     subsets: tuple = ()  # arguments that, given, choose a part of the split (STL10's folds): the length is unknown
 
 
 MNIST_PARAMETERS = ("root", "train", "transform", "target_transform", "download")
 SPLIT_PARAMETERS = ("root", "split", "transform", "target_transform", "download")
-MNIST_LIKE = DatasetFacts(1, (28, 28), {True: 60000, False: 10000}, MNIST_PARAMETERS)
-CIFAR = DatasetFacts(3, (32, 32), {True: 50000, False: 10000}, MNIST_PARAMETERS)
+MNIST_LIKE = DatasetFacts(1, (28, 28), {(True,): 60000, (False,): 10000}, MNIST_PARAMETERS)
+CIFAR = DatasetFacts(3, (32, 32), {(True,): 50000, (False,): 10000}, MNIST_PARAMETERS)
+# EMNIST's splits, from the EMNIST paper (Cohen et al., 2017): (split, train) → samples
+EMNIST_LENGTHS = {
+    ("byclass", True): 697932, ("byclass", False): 116323, ("bymerge", True): 697932, ("bymerge", False): 116323,
+    ("balanced", True): 112800, ("balanced", False): 18800, ("letters", True): 124800, ("letters", False): 20800,
+    ("digits", True): 240000, ("digits", False): 40000, ("mnist", True): 60000, ("mnist", False): 10000,
+}
 DATASETS = {
     "MNIST": MNIST_LIKE,
     "FashionMNIST": MNIST_LIKE,
     "KMNIST": MNIST_LIKE,
-    # EMNIST(root, split, train=True, ...): the lengths are per split and train flag, see EMNIST_LENGTHS
-    "EMNIST": DatasetFacts(1, (28, 28), {}, ("root", "split")),
+    "EMNIST": DatasetFacts(1, (28, 28), EMNIST_LENGTHS, ("root", "split"), ("split", "train"), (None, True)),
     "CIFAR10": CIFAR,
     "CIFAR100": CIFAR,
-    "SVHN": DatasetFacts(3, (32, 32), {"train": 73257, "test": 26032, "extra": 531131}, SPLIT_PARAMETERS, "split",
-                         "train"),
-    "STL10": DatasetFacts(3, (96, 96), {"train": 5000, "test": 8000, "unlabeled": 100000, "train+unlabeled": 105000},
-                          ("root", "split", "folds", "transform", "target_transform", "download"), "split", "train",
-                          subsets=("folds",)),
+    "SVHN": DatasetFacts(3, (32, 32), {("train",): 73257, ("test",): 26032, ("extra",): 531131}, SPLIT_PARAMETERS,
+                         ("split",), ("train",)),
+    "STL10": DatasetFacts(3, (96, 96), {("train",): 5000, ("test",): 8000, ("unlabeled",): 100000,
+                                        ("train+unlabeled",): 105000},
+                          ("root", "split", "folds", "transform", "target_transform", "download"), ("split",),
+                          ("train",), subsets=("folds",)),
     # its default loader converts every image to RGB; one of the user's decides for itself
     "ImageFolder": DatasetFacts(3, None, {}, ("root", "transform", "target_transform", "loader", "is_valid_file"),
-                                custom=("loader",)),
-}
-EMNIST_LENGTHS = {  # (split, train) → samples, from the EMNIST paper (Cohen et al., 2017), as torchvision reads them
-    ("byclass", True): 697932, ("byclass", False): 116323, ("bymerge", True): 697932, ("bymerge", False): 116323,
-    ("balanced", True): 112800, ("balanced", False): 18800, ("letters", True): 124800, ("letters", False): 20800,
-    ("digits", True): 240000, ("digits", False): 40000, ("mnist", True): 60000, ("mnist", False): 10000,
+                                (), (), custom=("loader",)),
 }
 
 
@@ -99,14 +100,6 @@ class Dataset(Stream):
 
 def dataset(parts: tuple, name: str, length: Any) -> Dataset:
     return Dataset((tuple(UNKNOWN if part is LABEL else part for part in parts),), parts, name, length)
-
-
-@dataclass(eq=False)
-class Loader(Stream):
-    """A DataLoader: the kinds of batch it yields (the full one, and a smaller last one where the length does not
-    divide), and the dataset it reads."""
-
-    dataset: Any = None
 
 
 # ---- transforms --------------------------------------------------------------------------------------------
@@ -244,19 +237,14 @@ def _dataset(name: str):
 
 
 def _split_and_length(name: str, facts: DatasetFacts, bound: dict) -> tuple:
-    """(the split as written in the finding, e.g. `train=True`, and its number of samples or UNKNOWN)."""
-    if not facts.lengths and name != "EMNIST":
+    """(the split as the finding names it, e.g. `train=True`, and its number of samples or UNKNOWN)."""
+    chosen = tuple(bound.get(argument, default) for argument, default in zip(facts.split, facts.defaults))
+    if not all(isinstance(value, (str, bool)) for value in chosen):
         return "", UNKNOWN
-    if name == "EMNIST":
-        kind, train = bound.get("split"), bound.get("train", True)
-        known = isinstance(kind, str) and isinstance(train, bool)
-        return f"split={kind!r}, train={train}", EMNIST_LENGTHS.get((kind, train), UNKNOWN) if known else UNKNOWN
-    chosen = bound.get(facts.split, facts.default)
-    if not isinstance(chosen, (str, bool)):
-        return "", UNKNOWN
+    shown = ", ".join(f"{argument}={value!r}" for argument, value in zip(facts.split, chosen))
     if any(bound.get(other) is not None for other in facts.subsets):
-        return f"{facts.split}={chosen!r}", UNKNOWN
-    return f"{facts.split}={chosen!r}", facts.lengths.get(chosen, UNKNOWN)
+        return shown, UNKNOWN
+    return shown, facts.lengths.get(chosen, UNKNOWN)
 
 
 def _tensor_dataset(interp, args, kwargs, where):
@@ -276,7 +264,8 @@ LOADER_PARAMETERS = ("dataset", "batch_size", "shuffle", "sampler", "batch_sampl
 
 
 def _data_loader(interp, args, kwargs, where):
-    """DataLoader(dataset, batch_size=1, ..., drop_last=False): its batches. A sampler, batch sampler or collate
+    """DataLoader(dataset, batch_size=1, ..., drop_last=False): the kinds of batch it yields, the full one and a
+    smaller last one where the length is not a multiple of the batch size. A sampler, batch sampler or collate
     function of the user's decides what a batch is: unknown."""
     if len(args) > len(LOADER_PARAMETERS):
         return UNKNOWN
@@ -289,12 +278,12 @@ def _data_loader(interp, args, kwargs, where):
         return UNKNOWN
     length = data.length
     if not int_like(length):  # the files decide how many: only what one batch holds per sample is known
-        return Loader((batch(data.parts, UNKNOWN),), data)
+        return Stream((batch(data.parts, UNKNOWN),))
     full, rest = divmod(length, batch_size)
     sizes = [batch_size] if full else []
     if rest and not drop_last:
         sizes.append(Sourced(rest, (LastBatch(data.name, length, batch_size),)))
-    return Loader(tuple(batch(data.parts, size) for size in sizes), data)
+    return Stream(tuple(batch(data.parts, size) for size in sizes))
 
 
 def batch(parts: tuple, size: Any) -> ListV:

@@ -48,10 +48,6 @@ class LastBatch:
     length: int
     batch_size: int
 
-    @property
-    def size(self) -> int:
-        return self.length % self.batch_size
-
 
 class Sourced(int):
     """An int that says where it came from (CommandLineDefault, LastBatch), so a finding can say what it assumed.
