@@ -91,7 +91,8 @@ def container_item(container: Container, key: Any) -> Any:
 # ---- methods of modules ----------------------------------------------------------------------------
 
 # A module's methods that return the module itself, whatever their arguments (`model.to(device)`, `model.cuda()`).
-SELF_RETURNING_METHODS = frozenset("to cuda cpu train eval float double half bfloat16 requires_grad_ share_memory".split())
+SELF_RETURNING_METHODS = frozenset(
+    "to cuda cpu train eval float double half bfloat16 requires_grad_ share_memory".split())
 
 
 def layer_method(interp, layer: layers.Layer, name, args, kwargs, where):
@@ -100,7 +101,6 @@ def layer_method(interp, layer: layers.Layer, name, args, kwargs, where):
     if name == "forward":
         return interp.apply_module(layer, args, kwargs, where)
     return interp.call_unknown(args, kwargs)
-
 
 
 def container_method(interp, container: Container, name, args, kwargs, where):
