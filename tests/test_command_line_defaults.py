@@ -109,6 +109,9 @@ def test_defaults_say_where_they_come_from_and_given_values_do_not():
     ("from easydict import EasyDict as edict\ncfg = edict({'MODEL': {'WIDTH': 16}})", "cfg.MODEL.WIDTH"),
     ("from easydict import EasyDict\ncfg = EasyDict()\ncfg.MODEL = EasyDict()\ncfg.MODEL.WIDTH = 16",
      "cfg['MODEL'].WIDTH"),
+    ("from yacs.config import CfgNode as CN\n_C = CN()\n_C.MODEL = CN()\n_C.MODEL.WIDTH = 16\ncfg = _C",
+     "cfg.MODEL.WIDTH"),
+    ("from omegaconf import OmegaConf\ncfg = OmegaConf.create({'model': {'width': 16}})", "cfg.model.width"),
 ])
 def test_configs_size_the_model(config, read):
     """A Linear sized from a config is checked: 16 channels * 4 * 4 arrive, 10 * 4 * 4 = 160 declared."""
@@ -125,6 +128,7 @@ model(torch.zeros(1, 3, 4, 4))
 @pytest.mark.parametrize("config", [
     "import yaml\ncfg = yaml.safe_load(open('config.yaml'))\nwidth = cfg['ngf']",
     "import json\nwidth = json.load(open('config.json'))['ngf']",
+    "from yacs.config import CfgNode as CN\ncfg = CN({'ngf': 10})\ncfg.merge_from_file('exp.yaml')\nwidth = cfg.ngf",
     "import sys\nfrom types import SimpleNamespace\ncfg = SimpleNamespace(ngf=10)\n"
     "if len(sys.argv) > 1:\n    cfg.ngf = 16\nwidth = cfg.ngf",
     "import argparse, sys\np = argparse.ArgumentParser()\np.add_argument('--ngf', type=int, default=10)\n"

@@ -572,8 +572,8 @@ def _namespace(interp, args, kwargs, where):
 
 
 def _easydict(interp, args, kwargs, where):
-    """EasyDict(d, **kw): a dict read also by attribute; the dicts inside it (in lists and tuples too) become
-    EasyDicts, as its constructor converts them."""
+    """EasyDict(d, **kw), yacs' CfgNode(d), OmegaConf.create(d): a dict read also by attribute; the dicts inside it
+    (in lists and tuples too) are converted alike, as their constructors do."""
     source = readable(args[0]) if len(args) == 1 else {} if not args else UNKNOWN
     if not isinstance(source, dict):
         return UNKNOWN
@@ -603,4 +603,6 @@ PYTHON_EXTERNALS = {
     "argparse.Namespace": _namespace,
     "types.SimpleNamespace": _namespace,
     "easydict.EasyDict": _easydict,
+    "yacs.config.CfgNode": _easydict,  # a dict read by attribute too, nested dicts converted, as EasyDict
+    "omegaconf.OmegaConf.create": _easydict,
 }
