@@ -212,3 +212,12 @@ def test_an_unknown_loader_stays_silent():
     assert static_batch("MNIST('data', transform=transforms.ToTensor(), target_transform=None)") == (4, 1, 28, 28)
     assert module_globals("import torch\nloader = torch.utils.data.DataLoader(make_dataset(), batch_size=4)\n"
                           "x, y = next(iter(loader))\n")["x"] is UNKNOWN
+
+
+def test_epochs_around_the_loop_run_its_batches_once():
+    """Every epoch's pass over the loader is alike: 5000 epochs cost no more than one (the step budget would stop
+    the file long before 5000 passes through the model and its last batch)."""
+    text = LOOP.replace("for images, labels in loader:\n    outputs", "for epoch in range(5000):\n"
+                        "    for images, labels in loader:\n        outputs")
+    report = analyze_source(text, "train.py")
+    assert [f.code for f in report.findings] == ["TSL010"] and report.layers_checked == 1

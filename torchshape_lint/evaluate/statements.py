@@ -127,6 +127,10 @@ class Statements:
         (the full batch, the last one), each time from what any earlier pass may have written, which is unknown."""
         # A loop that may stop early (`if i == 10: break`) is not proven to reach its later kinds (the last batch).
         kinds = stream.kinds if not may_leave(stmt.body) else stream.kinds[:1]
+        run = (self.check, id(stmt), stream.signature())  # the build's collector itself: its id is never reused
+        if run in self.streams_run:  # `for epoch in range(200)` around it: the same passes again, nothing new
+            kinds = ()
+        self.streams_run.add(run)
         for kind in kinds:
             self.havoc(stmt, frame)
             self.bind(stmt.target, kind, frame)

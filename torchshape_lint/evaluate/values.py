@@ -177,6 +177,16 @@ class Stream:
 
     kinds: tuple
 
+    def signature(self) -> tuple:
+        """What the kinds are, as far as a loop over them can tell: their tensors' shapes, the rest by identity."""
+        def of(item: Any) -> Any:
+            if isinstance(item, (tuple, list)):
+                return tuple(of(part) for part in item)
+            shape = getattr(item, "shape", None)
+            return ("tensor", tuple(map(str, shape))) if isinstance(shape, tuple) else id(item)
+
+        return of(self.kinds)
+
 
 @dataclass(eq=False)
 class Super:
