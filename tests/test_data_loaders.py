@@ -190,6 +190,19 @@ def test_no_last_batch_finding_where_the_last_batch_is_whole_or_never_reached(ch
     assert analyze_source(text, "train.py").findings == []
 
 
+@pytest.mark.parametrize("lengths", ["[55000, 5000]", "[0.9, 0.1]", "[0.333, 0.333, 0.334]", "[50000, 5000]"])
+def test_random_split_lengths_as_torch_splits(lengths):
+    try:
+        expected = [len(part) for part in torch.utils.data.random_split(range(60000), eval(lengths))]
+    except ValueError:  # the lengths do not add up
+        expected = None
+    found = module_globals(f"""import torch
+from torchvision import datasets, transforms
+parts = torch.utils.data.random_split(datasets.MNIST("data", transform=transforms.ToTensor()), {lengths})
+""")["parts"]
+    assert (found is UNKNOWN and expected is None) or [part.length for part in found] == expected
+
+
 def test_tensor_dataset_and_next_iter_feed_the_model():
     text = """import torch
 import torch.nn as nn

@@ -1,5 +1,5 @@
 """What the evaluator knows of the data a model is fed: torchvision's datasets as constructed, the transforms that
-size their images, `TensorDataset`, and `DataLoader`'s batches — the full one and the smaller last one.
+size their images, `TensorDataset`, `random_split`, and `DataLoader`'s batches — the full one and the smaller last one.
 
 Each dataset's facts (how many samples each split holds, the size and colour of its images) are in one table,
 `DATASETS`, read from torchvision 0.29's dataset classes and their documentation. Anything not in it (another
@@ -8,6 +8,7 @@ dataset, a transform not followed, a sampler or collate function of the user's) 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -259,6 +260,27 @@ def _tensor_dataset(interp, args, kwargs, where):
     return dataset(tuple(concrete_input(tuple(t.shape[1:]), "usage") for t in tensors), "TensorDataset", length)
 
 
+def _random_split(interp, args, kwargs, where):
+    """random_split(dataset, [55000, 5000]) or fractions ([0.9, 0.1]), which torch turns into lengths: each floored,
+    the remainder added one by one from the first."""
+    data = readable(args[0]) if args else UNKNOWN
+    lengths = readable(args[1] if len(args) > 1 else kwargs.get("lengths", UNKNOWN))
+    if not isinstance(data, Dataset) or not int_like(data.length) or not isinstance(lengths, (tuple, ListV)) or \
+            not lengths or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in lengths):
+        return UNKNOWN
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        if any(not 0 <= fraction <= 1 for fraction in lengths):
+            return UNKNOWN
+        sizes = [math.floor(data.length * fraction) for fraction in lengths]
+        for i in range(data.length - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+    else:
+        sizes = list(lengths)
+    if sum(sizes) != data.length or not all(int_like(n) and n >= 0 for n in sizes):
+        return UNKNOWN  # torch raises: the lengths do not add up to the dataset's
+    return tuple(Dataset(data.kinds, data.parts, f"random_split({data.name})[{i}]", n) for i, n in enumerate(sizes))
+
+
 LOADER_PARAMETERS = ("dataset", "batch_size", "shuffle", "sampler", "batch_sampler", "num_workers", "collate_fn",
                      "pin_memory", "drop_last")
 
@@ -328,5 +350,6 @@ TORCHVISION_EXTERNALS = {
     **{f"torchvision.datasets.{name}": _dataset(name) for name in DATASETS},
     **{f"torchvision.transforms.{name}": _transform(name) for name in (*TRANSFORMS, "Compose")},
     "torch.utils.data.TensorDataset": _tensor_dataset,
+    "torch.utils.data.random_split": _random_split,
     "torch.utils.data.DataLoader": _data_loader,
 }
