@@ -166,7 +166,7 @@ def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> N
 def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> None:
     from torchshape_lint.checks.models import Builds
 
-    from torchshape_lint.shapes.violations import in_users_terms
+    from torchshape_lint.shapes.violations import in_users_terms, key as place_key
 
     builds = Builds(source, input_shape)
     found: dict = {}
@@ -181,7 +181,14 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
             fits = dims.fitting_sizes(check.arriving, check.declared) if check.agrees else ""
             report.checks.append(Check(model, check.label, check.where, check.declared, str(check.arriving),
                                        check.agrees, fits))
+        reported: set = set()
         for violation in collector.violations:
+            # one build reaching a mistake on several inputs (a usage, then a loader's batches) reports it once
+            mistake = (violation.kind, place_key(violation.where), violation.label, str(violation.declared),
+                       str(violation.arriving))
+            if mistake in reported:
+                continue
+            reported.add(mistake)
             finding = _finding(source, violation, model, origin)
             if finding is None:
                 continue
@@ -282,8 +289,11 @@ def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Fin
     place, node = violation.where
     span = place.span(node)
     from torchshape_lint.checks.derivation import trace_lines
+    from torchshape_lint.evaluate.values import defaults_in
 
     trace = trace_lines(violation.tensor) if violation.tensor is not None else []
+    # a declared size from a command-line default is the default's to change: --fix writes no number over it
+    suggestion = None if defaults_in(violation.declared) else violation.suggestion
     return Finding(rule.code, rule.name, source.path, span.line, span.column, span.end_line, span.end_column,
-                   rule.message(violation), violation.suggestion, trace, model,
+                   rule.text(violation), suggestion, trace, model,
                    getattr(violation.tensor, "origin", origin) if violation.tensor is not None else origin)

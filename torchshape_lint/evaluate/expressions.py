@@ -12,7 +12,8 @@ from torchshape_lint.evaluate.frames import (
 from torchshape_lint.evaluate.python_library import Method
 from torchshape_lint.evaluate.torch_library import IN_PLACE_RESHAPES, tensor_binary, tensor_index
 from torchshape_lint.evaluate.values import (
-    PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, is_hashable, is_plain, readable,
+    PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, carry, is_hashable, is_plain,
+    readable,
 )
 from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.layers import Layer
@@ -362,7 +363,7 @@ class Expressions:
             return UNKNOWN
         if isinstance(result, (tuple, str)) and len(result) > MAX_ITEMS:
             return UNKNOWN
-        return result
+        return carry(result, left, right)  # `opt.img_size // 4` still comes from the default `--img_size 32`
 
 
 def symbolic_arithmetic(op: type, left: Any, right: Any) -> Any:

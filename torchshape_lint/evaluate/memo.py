@@ -36,7 +36,8 @@ def fingerprint(value: Any) -> Any:
     if isinstance(value, ListV):
         return ("list", value.opaque) + tuple(fingerprint(v) for v in value)
     if isinstance(value, DictV):
-        return ("dict", value.opaque) + tuple((fingerprint(k), fingerprint(v)) for k, v in value.items())
+        # an EasyDict or a namespace is read by attribute, a dict is not: not the same argument
+        return ("dict", type(value), value.opaque) + tuple((fingerprint(k), fingerprint(v)) for k, v in value.items())
     if isinstance(value, Layer):
         return ("layer", value.spec.name, value.where) + tuple((k, fingerprint(v)) for k, v in value.args.items())
     if isinstance(value, Container):

@@ -7,10 +7,11 @@ from typing import Any
 
 from torchshape_lint.evaluate import torch_library
 from torchshape_lint.evaluate.layer_attributes import layer_attribute
-from torchshape_lint.evaluate.python_library import Partial, method
+from torchshape_lint.evaluate.python_library import DICT_METHODS, Partial, method
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope
 from torchshape_lint.evaluate.values import (
-    BoundMethod, ClassV, Container, External, Function, Instance, ListV, Super, is_hashable, is_plain, readable,
+    AttrDict, BoundMethod, ClassV, Container, External, Function, Instance, ListV, Namespace, Super, is_hashable,
+    is_plain, readable,
 )
 from torchshape_lint.shapes.layers import Layer
 from torchshape_lint.shapes.tensor import Tensor
@@ -38,6 +39,10 @@ class Objects:
         obj = readable(obj)
         if isinstance(obj, External):
             return External(f"{obj.name}.{name}")
+        if isinstance(obj, AttrDict):  # `opt.img_size`, `cfg.MODEL.WIDTH`
+            if name in obj:
+                return obj[name]
+            return method(obj, name) if not isinstance(obj, Namespace) and name in DICT_METHODS else UNKNOWN
         if isinstance(obj, Instance):
             if name in obj.attrs:
                 return obj.attrs[name]

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
+from torchshape_lint.evaluate.torchvision_library import last_batch_violation
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Super, readable
 from torchshape_lint.shapes import dims, layers, merges
 from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle
@@ -90,6 +91,18 @@ def container_item(container: Container, key: Any) -> Any:
 
 # ---- methods of modules ----------------------------------------------------------------------------
 
+# A module's methods that return the module itself, whatever their arguments (`model.to(device)`, `model.cuda()`).
+SELF_RETURNING_METHODS = frozenset(
+    "to cuda cpu train eval float double half bfloat16 requires_grad_ share_memory".split())
+
+
+def layer_method(interp, layer: layers.Layer, name, args, kwargs, where):
+    if name in SELF_RETURNING_METHODS:
+        return layer
+    if name == "forward":
+        return interp.apply_module(layer, args, kwargs, where)
+    return interp.call_unknown(args, kwargs)
+
 
 def container_method(interp, container: Container, name, args, kwargs, where):
     if container.opaque:
@@ -117,7 +130,8 @@ def container_method(interp, container: Container, name, args, kwargs, where):
         if name == "items":
             return tuple(container.children)
         return tuple(n for n, _ in container.children) if name == "keys" else tuple(container.modules())
-    if name in ("to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"):
+    if name in SELF_RETURNING_METHODS:
+        switch_mode(container, name, args, kwargs)
         return container
     return interp.call_unknown(args, kwargs)
 
@@ -144,13 +158,17 @@ def instance_method(interp, instance: Instance, name, args, kwargs, where):
         return None
     if name == "forward" and instance.cls.is_module():
         return interp.apply_module(instance, args, kwargs, where)
-    if name in ("train", "eval") and instance.cls.is_module():
-        mode = (args[0] if args else kwargs.get("mode", True)) if name == "train" else False
-        set_training(instance, mode if isinstance(mode, bool) else UNKNOWN, set())
-        return instance
-    if name in ("to", "cuda", "cpu", "float", "double", "half", "requires_grad_") and instance.cls.is_module():
+    if name in SELF_RETURNING_METHODS and instance.cls.is_module():
+        switch_mode(instance, name, args, kwargs)
         return instance
     return interp.call_unknown(args, kwargs)
+
+
+def switch_mode(module: Any, name: str, args: list, kwargs: dict) -> None:
+    """`model.train()`, `model.train(False)`, `model.eval()` set the mode; a mode not known makes it unknown."""
+    if name in ("train", "eval"):
+        mode = (args[0] if args else kwargs.get("mode", True)) if name == "train" else False
+        set_training(module, mode if isinstance(mode, bool) else UNKNOWN, set())
 
 
 def set_training(module: Any, mode: Any, seen: set) -> None:
@@ -587,6 +605,10 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
 def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
     """view / reshape: exact when the sizes are known; a wrong hard-coded feature count is a violation."""
     sizes = list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, ListV)) else list(args)
+    smaller_last_batch = last_batch_violation(x, sizes, label, where)
+    if smaller_last_batch is not None:
+        interp.check.report(smaller_last_batch)
+        return UNKNOWN
     if x.shape is None or not sizes or not all(
             isinstance(s, (int, dims.Sym)) and not isinstance(s, bool) for s in sizes):
         if sizes and all(int_like(s) for s in sizes) and sizes.count(-1) == 0:

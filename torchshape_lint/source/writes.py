@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from torchshape_lint.evaluate.torch_library import SELF_RETURNING_METHODS
 from torchshape_lint.source.imports import import_bindings
 
 MUTATING_METHODS = frozenset(
@@ -54,6 +55,14 @@ def assigned_names(node: ast.stmt) -> set:
     return names
 
 
+def rebinds_itself(name: str, value: ast.expr) -> bool:
+    """`value` is `name.cuda()`, `name.to(device).eval()`, ...: a chain of a module's self-returning methods."""
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
+            value.func.attr in SELF_RETURNING_METHODS:
+        value = value.func.value
+    return isinstance(value, ast.Name) and value.id == name
+
+
 class WriteCollector:
     """What a block may write: names, object attributes, and containers changed through methods or items."""
 
@@ -63,6 +72,12 @@ class WriteCollector:
         self.mutated: list = []  # nodes of objects changed in place
         self.calls: list = []  # (receiver node or None, method name, argument nodes)
         self.returns = False
+        self.rebinds: dict = {}  # name → whether each write of it is `name = name.cuda()` (or .to(...), .eval(), ...)
+
+    @property
+    def same_module(self) -> set:
+        """Names whose every write rebinds them to the module they hold, as a module's `.to()`, `.cuda()` return it."""
+        return {name for name, same in self.rebinds.items() if same}
 
     def walk(self, node: ast.AST | list) -> None:
         """Call `visit_<Node>` where it exists (False: skip the children), and descend."""
@@ -70,16 +85,22 @@ class WriteCollector:
         while todo:
             node = todo.pop()
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                self.names.update(import_bindings(node))
+                for name in import_bindings(node):
+                    self.bind_other(name)
                 continue
             method = getattr(self, "visit_" + type(node).__name__, None)
             if method is not None and method(node) is False:
                 continue
             todo.extend(ast.iter_child_nodes(node))
 
+    def bind_other(self, name: str) -> None:
+        """A write of `name` that is not a rebinding to the module it holds."""
+        self.names.add(name)
+        self.rebinds[name] = False
+
     def target(self, node: Any) -> None:
         if isinstance(node, ast.Name):
-            self.names.add(node.id)
+            self.bind_other(node.id)
         elif isinstance(node, (ast.Tuple, ast.List)):
             for element in node.elts:
                 self.target(element)
@@ -91,6 +112,11 @@ class WriteCollector:
             self.mutated.append(node.value)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and \
+                rebinds_itself(node.targets[0].id, node.value):
+            self.names.add(node.targets[0].id)
+            self.rebinds.setdefault(node.targets[0].id, True)
+            return
         for target in node.targets:
             self.target(target)
 
@@ -113,14 +139,14 @@ class WriteCollector:
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.name:
-            self.names.add(node.name)
+            self.bind_other(node.name)
 
     def visit_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             self.target(target)
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
-        self.names.add(node.name)
+        self.bind_other(node.name)
         return False
 
     visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
