@@ -21,6 +21,11 @@ class Finding:
     origin: str = ""  # where the input shape came from: pragma, usage, option, symbolic
     builds: int = 1
     cell: int | None = None  # in a notebook: the 1-based cell, and `line`, `end_line` are lines within it
+    # A layer of one file reached from another (a model in model.py run by test_model.py) is reported in both: at the
+    # call in the using file, naming the layer's `path:line` (`layer_at`), and at the layer, naming the using call's
+    # `path:line` (`input_from`).
+    layer_at: str = ""
+    input_from: str = ""
 
     @property
     def location(self) -> str:
@@ -33,7 +38,9 @@ class Finding:
     def text(self) -> str:
         """The one-line message as flake8 and the CLI print it: code first."""
         shared = f" [in {self.builds} builds]" if self.builds > 1 else ""
-        return f"{self.code} {self.message}{shared}"
+        layer = f" [layer at {self.layer_at}]" if self.layer_at else ""
+        used = f" [input from {self.input_from}]" if self.input_from else ""
+        return f"{self.code} {self.message}{shared}{layer}{used}"
 
     def as_dict(self) -> dict:
         data = asdict(self)

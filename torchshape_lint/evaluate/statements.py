@@ -64,7 +64,12 @@ class Statements:
             frame.scope.assign(local, External(qualified))
 
     def stmt_ImportFrom(self, stmt: ast.ImportFrom, frame: Frame) -> None:
-        """Names from the project's own modules resolve to their values there, on first use."""
+        """Names from the project's own modules resolve to their values there, on first use; `*` binds them all
+        at once."""
+        if any(alias.name == "*" for alias in stmt.names):
+            for local, value in self.star_imported("." * stmt.level + (stmt.module or "")).items():
+                frame.scope.assign(local, value)
+            return
         for local, qualified in import_bindings(stmt).items():
             module, _, name = qualified.rpartition(".")
             frame.scope.assign(local, self.imported(module, name, qualified))

@@ -9,6 +9,7 @@ from typing import Any, Iterator
 
 from torchshape_lint import __version__
 from torchshape_lint.options import OPTIONS, OptionError, Settings, parse_values
+from torchshape_lint.source.reader import may_build_models  # light: the standard library's ast, re, tokenize
 
 # select, ignore and extend-select are flake8's own: flake8 applies them to the plugin's codes itself.
 PLUGIN_OPTIONS = tuple(option for option in OPTIONS if not option.flake8_own)
@@ -18,6 +19,7 @@ class TorchShapePlugin:
     name = "torchshape-lint"
     version = __version__
     settings = Settings()
+    project = None  # the evaluate.project.Project of this flake8 process, made for the first file that needs it
 
     def __init__(self, tree: ast.AST, filename: str = "<stdin>", lines: list | None = None) -> None:
         self.tree, self.filename, self.lines = tree, filename, lines
@@ -48,12 +50,16 @@ class TorchShapePlugin:
                     text = SourceFile.from_bytes(handle.read(), self.filename).text
             except (OSError, *UNREADABLE):  # flake8 reports a file it cannot read or parse itself (E902, E999)
                 return
-        if "torch" not in text:  # the pre-filter: most files stop here, before any import
+        if not may_build_models(text):  # the pre-filter: most files stop here, before the analysis is imported
             return
         from torchshape_lint.checks.analyze import analyze_source
+        from torchshape_lint.evaluate.project import Project
 
+        if TorchShapePlugin.project is None:  # one per flake8 process: siblings read for one file serve the next
+            TorchShapePlugin.project = Project()
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        report = analyze_source(text, self.filename, tree, self.settings.input_shape_for(self.filename))
+        report = analyze_source(text, self.filename, tree, self.settings.input_shape_for(self.filename),
+                                TorchShapePlugin.project)
         if self.settings.confirm:
             from torchshape_lint.report.confirm import confirm_in_flake8
 

@@ -1,14 +1,17 @@
 """Checking files for the command line and the language server: which files, each one's analysis with noqa
-applied, the result cache, and `-j N` worker processes."""
+applied, the result cache, and `-j N` worker processes. A run is one project (evaluate/project.py): each process
+reads a module the checked files import once, and a wrong layer that one checked file's run reaches in another
+checked file is reported in that file too (`with_project_findings`)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
+from dataclasses import replace as dataclass_replace
+from typing import Callable, Iterator
 
 from torchshape_lint.checks.finding import Finding
-from torchshape_lint.evaluate.project import ProjectFile
+from torchshape_lint.evaluate.project import Project, ProjectFile
 from torchshape_lint.options import Settings
 from torchshape_lint.report import cache
 from torchshape_lint.source import notebook
@@ -37,7 +40,8 @@ class FileResult:
     """One file's findings (noqa applied, select/ignore not yet; a file that is not Python has its TSL906) and its
     --verbose lines; `fixes` holds the edit `--fix` would make for a finding, by `fix_key(finding)`; `read`, the
     other project files the analysis depended on (a cached result is used only while they are unchanged);
-    `coverage`, what was checked (cached with the rest, so a rerun's summary counts the same)."""
+    `coverage`, what was checked (cached with the rest, so a rerun's summary counts the same); `elsewhere`, the
+    findings at layers of other project files that this file's builds reached (Report.elsewhere)."""
 
     path: str
     findings: list = field(default_factory=list)
@@ -45,15 +49,18 @@ class FileResult:
     fixes: dict = field(default_factory=dict)
     read: list = field(default_factory=list)
     coverage: Coverage = field(default_factory=Coverage)
+    elsewhere: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"findings": [asdict(f) for f in self.findings], "verbose": self.verbose, "fixes": self.fixes,
-                "read": [asdict(f) for f in self.read], "coverage": asdict(self.coverage)}
+                "read": [asdict(f) for f in self.read], "coverage": asdict(self.coverage),
+                "elsewhere": [asdict(f) for f in self.elsewhere]}
 
     @classmethod
     def from_dict(cls, path: str, data: dict) -> "FileResult":
         return cls(path, [Finding(**f) for f in data["findings"]], data["verbose"], data["fixes"],
-                   [ProjectFile(**f) for f in data["read"]], Coverage(**data["coverage"]))
+                   [ProjectFile(**f) for f in data["read"]], Coverage(**data["coverage"]),
+                   [Finding(**f) for f in data["elsewhere"]])
 
 
 def fix_key(finding) -> str:
@@ -80,7 +87,7 @@ def check_text(text: str, path: str, input_shape: tuple | None, tree=None, confi
     from torchshape_lint.checks.analyze import analyze_source
     from torchshape_lint.report.noqa import unsilenced
 
-    report = analyze_source(text, path, tree, input_shape)
+    report = analyze_source(text, path, tree, input_shape, run_project())
     confirmed = []
     if confirm is not None:
         from torchshape_lint.report.confirm import confirm_report
@@ -88,7 +95,7 @@ def check_text(text: str, path: str, input_shape: tuple | None, tree=None, confi
         confirmed = [f"{path}: {result.line()}" for result in confirm_report(report, text, *confirm, input_shape)]
     findings = unsilenced(report.findings, text, path)
     return FileResult(path, findings, verbose_lines(report) + confirmed, fixes_for(text, report, findings), report.read,
-                      Coverage.of(report))
+                      Coverage.of(report), report.elsewhere)
 
 
 def fixes_for(text: str, report, findings: list) -> dict:
@@ -151,17 +158,70 @@ def check_notebook(data: bytes, path: str, input_shape: tuple | None, confirm: t
     return result
 
 
-def check_files(files: list, settings: Settings, jobs: int = 1, use_cache: bool = True) -> Iterator[FileResult]:
-    """Each file's result, in the order given; with jobs > 1, files are checked in that many processes."""
+_project: Project | None = None  # this process's share of the run: the modules read for its files
+
+
+def run_project() -> Project:
+    global _project
+    if _project is None:
+        _project = Project()
+    return _project
+
+
+def check_files(files: list, settings: Settings, jobs: int = 1, use_cache: bool = True,
+                checked: Callable[[int], None] | None = None) -> Iterator[FileResult]:
+    """Each file's result, in the order given, once every file is checked (a file's findings include those that
+    other files' runs prove at its layers); with jobs > 1, files are checked in that many processes. `checked` is
+    told how many files are done as each one is."""
     confirm = (settings.device, settings.confirm_timeout) if settings.confirm else None
     work = [(path, settings.input_shape_for(path), use_cache, confirm) for path in files]
+    results = []
     if jobs <= 1 or len(work) <= 1:
-        yield from map(check_file, work)
-        return
-    from concurrent.futures import ProcessPoolExecutor
+        for result in map(check_file, work):
+            results.append(result)
+            if checked:
+                checked(len(results))
+    else:
+        from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-        yield from pool.map(check_file, work, chunksize=max(1, len(work) // (jobs * 4)))
+        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
+            for result in pool.map(check_file, work, chunksize=max(1, len(work) // (jobs * 4))):
+                results.append(result)
+                if checked:
+                    checked(len(results))
+    yield from with_project_findings(results)
+
+
+def with_project_findings(results: list) -> list:
+    """The results with each finding one file's run proved at a layer of another checked file added to that file's
+    (noqa applied there), unless that file reports the same problem at the same place itself, where its own
+    concrete finding wins over a symbolic one of the other run."""
+    from torchshape_lint.report.noqa import unsilenced
+
+    by_file = {os.path.abspath(result.path): result for result in results if not notebook.is_notebook(result.path)}
+    added: dict = {}
+    for result in results:
+        for finding in result.elsewhere:
+            target = by_file.get(os.path.abspath(finding.path))
+            if target is not None:
+                added.setdefault(target.path, []).append(dataclass_replace(finding, path=target.path))
+    for result in results:
+        if result.path not in added:
+            continue
+        own = {(f.code, f.line, f.column): f for f in result.findings}
+        for finding in added[result.path]:
+            place = (finding.code, finding.line, finding.column)
+            there = own.get(place)
+            if there is None or (there.origin == "symbolic" and finding.origin != "symbolic" and not there.input_from):
+                own[place] = finding
+        try:
+            with open(result.path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        kept = set(map(id, unsilenced(list(own.values()), text, result.path)))
+        result.findings = sorted((f for f in own.values() if id(f) in kept), key=lambda f: (f.line, f.column, f.code))
+    return results
 
 
 def verbose_lines(report) -> list:

@@ -142,3 +142,14 @@ def imports_torch(tree: ast.Module) -> bool:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "torch" and not node.level:
             return True
     return False
+
+
+def may_build_models(text: str) -> bool:
+    """The cheap pre-filter on the text: a file that names torch, or takes names from another module wholesale
+    (`from .parts import *`, whose names may be torch's)."""
+    return "torch" in text or "import *" in text
+
+
+def star_imports(tree: ast.Module) -> bool:
+    """`from module import *` at the top level: the names a model file uses may all come from there."""
+    return any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) for node in tree.body)
