@@ -33,6 +33,7 @@ class Check:
     arriving: str
     agrees: bool
     fits: str = ""  # agreeing on symbolic sizes: the input sizes that give the declared size (dims.fitting_sizes)
+    path: str = ""  # the file of the layer: this one, or (as a message shows it) another that a build here reached
 
     @property
     def line(self) -> int:
@@ -100,6 +101,9 @@ class Report:
     # Findings at layers of other files of the project that this file's builds reached (their `input_from` names the
     # call here): the command line reports each in its own file when it checks that file too (report/runner.py).
     elsewhere: list = field(default_factory=list)
+    # site_key of each layer or op in another file that a build here ran on a concrete input: a model of that file
+    # checked there on symbolic sizes only was checked on a concrete input after all (report/runner.py)
+    reached_elsewhere: list = field(default_factory=list)
 
 
 def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = None,
@@ -180,8 +184,10 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report, proj
         report.layers_unknown += collector.layers_unknown
         for check in collector.checks:
             fits = dims.fitting_sizes(check.arriving, check.declared) if check.agrees else ""
+            layer_file = check.where[0].source
             report.checks.append(Check(model, check.label, check.where, check.declared, str(check.arriving),
-                                       check.agrees, fits))
+                                       check.agrees, fits,
+                                       source.path if layer_file is source else shown_path(layer_file.path)))
         for violation in collector.violations:
             for finding in _findings(source, violation, model, origin, collector):
                 place = elsewhere if finding.path != source.path else found
@@ -200,6 +206,9 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report, proj
                                           report.builds)
     report.findings = sorted(_prefer_concrete(found.values()), key=lambda f: (f.line, f.column, f.code))
     report.elsewhere = _prefer_concrete(elsewhere.values())
+    report.reached_elsewhere = sorted({site_key(app.where) for build in report.builds if build.origin != "symbolic"
+                                       for app in build.applications
+                                       if app.where is not None and app.where[0].source is not source})
 
 
 
@@ -207,6 +216,13 @@ def _prefer_concrete(findings: Any) -> list:
     """Where a concrete input and symbolic sizes prove the same problem at one place, show the concrete one."""
     concrete = {(f.path, f.code, f.line, f.column) for f in findings if f.origin != "symbolic"}
     return [f for f in findings if f.origin != "symbolic" or (f.path, f.code, f.line, f.column) not in concrete]
+
+
+def site_key(where: Any) -> str:
+    """A layer's or op's place as it reads the same in every process: `absolute path:line:column`."""
+    place, node = where
+    span = place.span(node)
+    return f"{os.path.abspath(place.source.path)}:{span.line}:{span.column}"
 
 
 def _sites(build: Build) -> set:
@@ -236,7 +252,9 @@ def _build(model: str, collector: Any, is_model: bool, line: int = 0) -> Build:
     shape = _shape(before)
     if shape is None and first is not None and isinstance(first.after, Tensor) and first.after.trace:
         shape = first.after.trace[0].before  # a pending input takes its shape in the first layer that reads it
-    return Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications, is_model, line)
+    # an op that joins its inputs (`torch.cat((z, labels), -1)`) records none before it: its output says the origin
+    read = before if isinstance(before, Tensor) else getattr(first, "after", None)
+    return Build(model, getattr(read, "origin", "symbolic"), shape, collector.applications, is_model, line)
 
 
 def _shape(x: Any) -> tuple | None:

@@ -23,7 +23,7 @@ from torchshape_lint.evaluate.memo import Memo
 from torchshape_lint.evaluate.objects import Objects
 from torchshape_lint.evaluate.project import Project
 from torchshape_lint.evaluate.statements import Statements
-from torchshape_lint.evaluate.values import ClassV, External, Function, ListV
+from torchshape_lint.evaluate.values import ClassV, External, Function, ListV, ProjectModule
 from torchshape_lint.shapes import violations
 from torchshape_lint.source.reader import UNREADABLE, SourceFile
 from torchshape_lint.source.writes import assigned_names
@@ -113,6 +113,9 @@ class Interpreter(Statements, Expressions, Calls, Objects):
     def imported(self, module: str, name: str, qualified: str) -> "LazyImport":
         return LazyImport(self, module, name, qualified)
 
+    def module_import(self, module: str) -> "LazyModule":
+        return LazyModule(self, module)
+
     def project_module(self, module: str) -> "Interpreter | None":
         """The interpreter that ran a module of the project (its globals are the module's names), or None."""
         path = self.project.module_file(self.source.path, module)
@@ -143,6 +146,21 @@ class LazyImport(Lazy):
             loaded = self.importer.project_module(self.module)
             if loaded is not None and self.name in loaded.globals.vars:
                 self.value = resolved(loaded.globals.vars[self.name])
+        return self.value
+
+
+class LazyModule(Lazy):
+    """`import models`: the project's module, or an External name."""
+
+    def __init__(self, importer: Interpreter, module: str) -> None:
+        self.importer, self.module = importer, module
+        self.value: Any = None
+
+    def resolve(self) -> Any:
+        if self.value is None:
+            loaded = self.importer.project_module(self.module)
+            self.value = ProjectModule(self.module, loaded.globals, self.importer) if loaded is not None else \
+                External(self.module)
         return self.value
 
 

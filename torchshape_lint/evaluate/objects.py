@@ -7,9 +7,10 @@ from typing import Any
 
 from torchshape_lint.evaluate import torch_library
 from torchshape_lint.evaluate.python_library import method
-from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope
+from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope, resolved
 from torchshape_lint.evaluate.values import (
-    BoundMethod, ClassV, Container, External, Function, Instance, ListV, Super, is_hashable, is_plain, readable,
+    BoundMethod, ClassV, Container, External, Function, Instance, ListV, ProjectModule, Super, is_hashable, is_plain,
+    readable,
 )
 from torchshape_lint.shapes.layers import Layer
 from torchshape_lint.shapes.tensor import Tensor
@@ -35,6 +36,10 @@ class Objects:
         obj = readable(obj)
         if isinstance(obj, External):
             return External(f"{obj.name}.{name}")
+        if isinstance(obj, ProjectModule):
+            if name in obj.names.vars:
+                return resolved(obj.names.vars[name])
+            return resolved(obj.importer.module_import(f"{obj.name}.{name}"))
         if isinstance(obj, Instance):
             if name in obj.attrs:
                 return obj.attrs[name]

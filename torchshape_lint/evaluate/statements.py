@@ -60,8 +60,9 @@ class Statements:
         raise Abort("raises")
 
     def stmt_Import(self, stmt: ast.Import, frame: Frame) -> None:
+        """`import models`: a module of the project, read on first use; anything else an External name."""
         for local, qualified in import_bindings(stmt).items():
-            frame.scope.assign(local, External(qualified))
+            frame.scope.assign(local, self.module_import(qualified))
 
     def stmt_ImportFrom(self, stmt: ast.ImportFrom, frame: Frame) -> None:
         """Names from the project's own modules resolve to their values there, on first use; `*` binds them all

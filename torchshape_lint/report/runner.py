@@ -50,17 +50,32 @@ class FileResult:
     read: list = field(default_factory=list)
     coverage: Coverage = field(default_factory=Coverage)
     elsewhere: list = field(default_factory=list)
+    reached_elsewhere: list = field(default_factory=list)  # Report.reached_elsewhere
+    symbolic: list = field(default_factory=list)  # SymbolicOnly, for each model counted in coverage.symbolic_only
 
     def as_dict(self) -> dict:
         return {"findings": [asdict(f) for f in self.findings], "verbose": self.verbose, "fixes": self.fixes,
                 "read": [asdict(f) for f in self.read], "coverage": asdict(self.coverage),
-                "elsewhere": [asdict(f) for f in self.elsewhere]}
+                "elsewhere": [asdict(f) for f in self.elsewhere], "reached_elsewhere": self.reached_elsewhere,
+                "symbolic": [asdict(s) for s in self.symbolic]}
 
     @classmethod
     def from_dict(cls, path: str, data: dict) -> "FileResult":
         return cls(path, [Finding(**f) for f in data["findings"]], data["verbose"], data["fixes"],
                    [ProjectFile(**f) for f in data["read"]], Coverage(**data["coverage"]),
-                   [Finding(**f) for f in data["elsewhere"]])
+                   [Finding(**f) for f in data["elsewhere"]], data["reached_elsewhere"],
+                   [SymbolicOnly(**s) for s in data["symbolic"]])
+
+
+@dataclass
+class SymbolicOnly:
+    """A model of the file that no concrete input of the file reached: its --verbose lines, and the site_key of each
+    of its layers, by which a run of another checked file on a concrete input is seen to reach it."""
+
+    name: str
+    where: str  # `path:line` of the statement that defines it
+    lines: list
+    sites: list
 
 
 def fix_key(finding) -> str:
@@ -95,7 +110,7 @@ def check_text(text: str, path: str, input_shape: tuple | None, tree=None, confi
         confirmed = [f"{path}: {result.line()}" for result in confirm_report(report, text, *confirm, input_shape)]
     findings = unsilenced(report.findings, text, path)
     return FileResult(path, findings, verbose_lines(report) + confirmed, fixes_for(text, report, findings), report.read,
-                      Coverage.of(report), report.elsewhere)
+                      Coverage.of(report), report.elsewhere, report.reached_elsewhere, symbolic_only(report))
 
 
 def fixes_for(text: str, report, findings: list) -> dict:
@@ -195,8 +210,20 @@ def check_files(files: list, settings: Settings, jobs: int = 1, use_cache: bool 
 def with_project_findings(results: list) -> list:
     """The results with each finding one file's run proved at a layer of another checked file added to that file's
     (noqa applied there), unless that file reports the same problem at the same place itself, where its own
-    concrete finding wins over a symbolic one of the other run."""
+    concrete finding wins over a symbolic one of the other run; and a model checked on symbolic sizes only in its
+    file, but run on a concrete input by another checked file, counted and shown as checked on that input."""
     from torchshape_lint.report.noqa import unsilenced
+
+    reached = {site: result.path for result in results for site in result.reached_elsewhere}
+    for result in results:
+        for model in list(result.symbolic):
+            by = next((reached[site] for site in model.sites if site in reached), None)
+            if by is not None:
+                result.symbolic.remove(model)
+                result.coverage.symbolic_only -= 1
+                at = result.verbose.index(model.lines[0])
+                result.verbose[at:at + len(model.lines)] = [f"{model.where}: {model.name} checked on a concrete input "
+                                                            f"from {by}"]
 
     by_file = {os.path.abspath(result.path): result for result in results if not notebook.is_notebook(result.path)}
     added: dict = {}
@@ -224,19 +251,31 @@ def with_project_findings(results: list) -> list:
     return results
 
 
+def symbolic_only(report) -> list:
+    """A SymbolicOnly for each model no concrete input of the file reached."""
+    from torchshape_lint.checks.analyze import site_key
+
+    found = []
+    for build in report.symbolic_only:
+        where = f"{report.path}:{build.line}" if build.line else report.path
+        lines = [f"{where}: {build.name} checked on symbolic sizes only: no concrete input reached it"]
+        lines.extend(f"{check.path}:{check.line}: {check.label} in {build.name} implies an input with {check.fits}"
+                     for check in report.checks if check.model == build.name and check.fits)
+        found.append(SymbolicOnly(build.name, where, lines, sorted({site_key(app.where) for app in build.applications
+                                                                if app.where is not None})))
+    return found
+
+
 def verbose_lines(report) -> list:
     """Every decided check; then what was not checked on a concrete input, and the builds that stopped, why."""
     lines = []
     for check in report.checks:
         verdict = "agrees" if check.agrees else "DIFFERS"
         arriving = f"{check.arriving} (for {check.fits})" if check.fits else check.arriving
-        lines.append(f"{report.path}:{check.line}: checked {check.label}: {arriving} arrive in {check.model}"
+        lines.append(f"{check.path}:{check.line}: checked {check.label}: {arriving} arrive in {check.model}"
                      f" — {verdict}")
-    for build in report.symbolic_only:
-        where = f"{report.path}:{build.line}" if build.line else report.path
-        lines.append(f"{where}: {build.name} checked on symbolic sizes only: no concrete input reached it")
-        lines.extend(f"{report.path}:{check.line}: {check.label} in {build.name} implies an input with {check.fits}"
-                     for check in report.checks if check.model == build.name and check.fits)
+    for model in symbolic_only(report):
+        lines.extend(model.lines)
     lines.extend(f"{report.path}: skipped {model}: {reason}" for model, reason in report.skipped)
     lines.append(f"{report.path}: {len(report.models)} builds, {report.layers_checked} layer checks decided, "
                  f"{report.layers_unknown} left unknown")
