@@ -9,7 +9,7 @@ from torchshape_lint.evaluate.frames import Abort, positional_parameters
 from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.evaluate.project import Project
 from torchshape_lint.evaluate.values import ClassV, Function, Instance, is_module_value
-from torchshape_lint.shapes.tensor import Tensor, model_input
+from torchshape_lint.shapes.tensor import Tensor, concrete_input, model_input
 from torchshape_lint.shapes.violations import Collector, Violation
 from torchshape_lint.source.pragmas import PragmaInput, PragmaPlace, Pragmas, pragma_lines
 from torchshape_lint.source.reader import SourceFile
@@ -138,8 +138,10 @@ class Builds:
         given = self.pragmas.input_above(top.node)
         if (given is None or not given.shapes) and isinstance(model, Instance):
             given = self.class_pragma(model.cls)
-        if given is not None and given.shapes:
-            return [model_input(shape, exact=True, origin="pragma") for shape in given.shapes]
+        if given is not None and len(given.shapes) == 1:
+            return [model_input(given.shapes[0], exact=True, origin="pragma")]
+        if given is not None and given.shapes:  # one per argument, each as written: no first layer reads them all
+            return [concrete_input(shape, "pragma") for shape in given.shapes]
         if self.input_shape is not None and not (self.used_in_file(model) if used is None else used):
             return [model_input(tuple(self.input_shape), exact=False, origin="option")]
         return [model_input()]

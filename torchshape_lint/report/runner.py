@@ -235,19 +235,26 @@ def with_project_findings(results: list) -> list:
     for result in results:
         if result.path not in added:
             continue
-        own = {(f.code, f.line, f.column): f for f in result.findings}
+        own = {(f.code, f.line, f.column) for f in result.findings if f.origin != "symbolic"}
+        symbolic_own = {(f.code, f.line, f.column) for f in result.findings} - own
+        by_place: dict = {}
         for finding in added[result.path]:
-            place = (finding.code, finding.line, finding.column)
-            there = own.get(place)
-            if there is None or (there.origin == "symbolic" and finding.origin != "symbolic" and not there.input_from):
-                own[place] = finding
+            by_place.setdefault((finding.code, finding.line, finding.column), {}).setdefault(finding.message, finding)
+        new = []
+        for place, found in by_place.items():
+            concrete = [f for f in found.values() if f.origin != "symbolic"]
+            if place in own or (place in symbolic_own and not concrete):
+                continue
+            if place in symbolic_own:  # the other file's concrete input shows what this file proved on symbols
+                result.findings = [f for f in result.findings if (f.code, f.line, f.column) != place]
+            new.extend(concrete or found.values())
         try:
             with open(result.path, encoding="utf-8", errors="replace") as handle:
                 text = handle.read()
         except OSError:
             continue
-        kept = set(map(id, unsilenced(list(own.values()), text, result.path)))
-        result.findings = sorted((f for f in own.values() if id(f) in kept), key=lambda f: (f.line, f.column, f.code))
+        result.findings = sorted(result.findings + unsilenced(new, text, result.path),
+                                 key=lambda f: (f.line, f.column, f.code))
     return results
 
 
