@@ -56,11 +56,21 @@ class Builds:
                 if is_model:
                     interp.apply_model(model, *self.inputs_for(top, model))
             except Abort as stop:
-                self.skipped.append((name, str(stop)))
+                self.skipped.append((name, self.stop_reason(stop)))
             finally:
                 interp.calls.pop()
             spent += interp.steps
             yield name, interp.check, "model", is_model, top.node.lineno
+
+    def stop_reason(self, stop: Abort) -> str:
+        """Why a build stopped, and where: `stops at resnet.py:88: raises`."""
+        if stop.where is None:
+            return str(stop)
+        from torchshape_lint.checks.analyze import shown_path
+
+        source, line = stop.where
+        path = self.source.path if source is self.source else shown_path(source.path)
+        return f"stops at {path}:{line}: {stop}"
 
     def report_pragma_problems(self, check: Collector) -> None:
         """A pragma that cannot be read, or stands where it applies to nothing, is reported at its own line

@@ -28,12 +28,17 @@ class Statements:
         return None
 
     def exec_statement(self, stmt: ast.stmt, frame: Frame) -> Flow | None:
-        self.tick()
-        method = STATEMENTS.get(type(stmt))
-        if method is None:
-            self.havoc(stmt, frame)
-            return None
-        return method(self, stmt, frame)
+        try:
+            self.tick()
+            method = STATEMENTS.get(type(stmt))
+            if method is None:
+                self.havoc(stmt, frame)
+                return None
+            return method(self, stmt, frame)
+        except Abort as stop:
+            if stop.where is None:  # where the evaluation stopped, for --verbose
+                stop.where = (frame.source, stmt.lineno)
+            raise
 
     def stmt_Expr(self, stmt: ast.Expr, frame: Frame) -> None:
         self.eval(stmt.value, frame)

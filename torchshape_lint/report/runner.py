@@ -273,6 +273,12 @@ def symbolic_only(report) -> list:
     return found
 
 
+def place(report, model: str) -> str:
+    """`path:line` of the statement that defines a build (the file alone for `<module>` and for one not run)."""
+    line = next((build.line for build in report.builds if build.name == model), 0)
+    return f"{report.path}:{line}" if line else report.path
+
+
 def verbose_lines(report) -> list:
     """Every decided check; then what was not checked on a concrete input, and the builds that stopped, why."""
     lines = []
@@ -283,7 +289,7 @@ def verbose_lines(report) -> list:
                      f" — {verdict}")
     for model in symbolic_only(report):
         lines.extend(model.lines)
-    lines.extend(f"{report.path}: skipped {model}: {reason}" for model, reason in report.skipped)
+    lines.extend(f"{place(report, model)}: skipped {model}: {reason}" for model, reason in report.skipped)
     lines.append(f"{report.path}: {len(report.models)} builds, {report.layers_checked} layer checks decided, "
                  f"{report.layers_unknown} left unknown")
     return lines
