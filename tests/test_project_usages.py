@@ -189,3 +189,14 @@ def test_usage_with_two_tensors_feeds_both_forward_arguments(tmp_path):
     line, column = locate(tmp_path / "m.py", "nn.Linear(latent_dim")
     out = flake8("m.py", cwd=tmp_path).stdout.splitlines()
     assert out[0].startswith(f"m.py:{line}:{column}: TSL001 Linear(in_features=100) but 110 features arrive"), out
+
+
+def test_a_rerun_from_the_cache_reports_the_same_at_the_layer_and_the_using_line(tmp_path):
+    project = zoo(tmp_path, MISTAKES["pool in resnet.py"])
+    cold = cli("-q", ".", cwd=project)
+    warm = cli("-q", ".", cwd=project)
+    assert "[input from test_model.py:" in cold.stdout and "[layer at models/resnet.py:" in cold.stdout
+    assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
+    (project / "models/resnet.py").write_text((project / "models/resnet.py").read_text().replace(
+        "F.avg_pool2d(out, 2)", "F.avg_pool2d(out, 4)"))  # fixed: test_model.py's cached result is stale
+    assert cli("-q", ".", cwd=project).stdout == ""

@@ -32,7 +32,7 @@ from torchshape_lint.unknown import UNKNOWN
 MODULE_STEPS = 50_000  # evaluation steps for running an imported module's top level
 
 
-class Collector(violations.Collector):
+class CallSiteCollector(violations.Collector):
     """A build's collector that also keeps, for each violation, the calls in progress when it was found: a layer
     of another file is reported in this one at the call here that led to it (see analyze._finding)."""
 
@@ -65,9 +65,9 @@ class Interpreter(Statements, Expressions, Calls, Objects):
         self.assigned: dict = {}  # id of a top-level assignment → the values it bound, as they were right after it
         self.usages: list = []  # (model, input, call) where the file's top-level code runs a model on a tensor
 
-    def collector(self) -> Collector:
+    def collector(self) -> CallSiteCollector:
         """A fresh collector for the next build."""
-        return Collector(self.calls)
+        return CallSiteCollector(self.calls)
 
     def tick(self, steps: int = 1) -> None:
         self.steps += steps

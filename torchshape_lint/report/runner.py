@@ -132,7 +132,8 @@ def check_file(job: tuple) -> FileResult:
             data = handle.read()
     except OSError as error:
         return FileResult(path, [unreadable_file(path, error)])
-    entry = cache.key(data, {"path": path, "input_shape": input_shape}) if use_cache else None
+    # the working folder too: a finding about another file names it by its path from there (analyze.shown_path)
+    entry = cache.key(data, {"path": path, "input_shape": input_shape, "cwd": os.getcwd()}) if use_cache else None
     cached = cache.load(entry) if entry else None
     if cached is not None:
         result = FileResult.from_dict(path, cached)
