@@ -14,7 +14,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from torchshape_lint.checks.finding import Finding
+from torchshape_lint.checks.finding import Finding, shown_path
 from torchshape_lint.shapes import dims
 from torchshape_lint.checks.rules import all_rules
 from torchshape_lint.source.reader import (
@@ -82,6 +82,12 @@ class Build:
     def steps(self) -> list:
         """Each layer or op with its position and static shapes (positions computed on demand)."""
         return [_step(app) for app in self.applications if app.where is not None]
+
+    def steps_at(self, line: int, column: int) -> list:
+        """The steps at one place: only the applications on that line have their position computed."""
+        return [step for step in (_step(app) for app in self.applications
+                                  if app.where is not None and getattr(app.where[1], "lineno", line) == line)
+                if step.line == line and step.column == column]
 
 
 @dataclass
@@ -319,9 +325,3 @@ def _call_of(node: ast.AST) -> ast.AST:
     """A call in progress, or the statement a build started from: the call it makes (`net = ResNet18(10)`)."""
     value = getattr(node, "value", None)
     return value if isinstance(node, ast.stmt) and isinstance(value, ast.Call) else node
-
-
-def shown_path(path: str) -> str:
-    """A path as a message names it: relative to the working folder when it is under it, as flake8 shows paths."""
-    relative = os.path.relpath(os.path.abspath(path))
-    return path if relative.startswith(os.pardir) else relative

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 
 
@@ -46,3 +47,9 @@ class Finding:
         data = asdict(self)
         data["message"] = self.text
         return data
+
+
+def shown_path(path: str) -> str:
+    """A path as a message names it: relative to the working folder when it is under it, as flake8 shows paths."""
+    relative = os.path.relpath(os.path.abspath(path))
+    return path if relative.startswith(os.pardir) else relative

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Iterator
 
+from torchshape_lint.checks.finding import shown_path
 from torchshape_lint.evaluate.frames import Abort, positional_parameters
 from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.evaluate.project import Project
@@ -66,8 +67,6 @@ class Builds:
         """Why a build stopped, and where: `stops at resnet.py:88: raises`."""
         if stop.where is None:
             return str(stop)
-        from torchshape_lint.checks.analyze import shown_path
-
         source, line = stop.where
         path = self.source.path if source is self.source else shown_path(source.path)
         return f"stops at {path}:{line}: {stop}"

@@ -247,7 +247,7 @@ FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json, "svg": pic
 def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("targets", nargs="+", metavar="FILE[::MODEL]",
                         help="a file, optionally with the model to show (a class, or a builder such as vgg16)")
-    from torchshape_lint.report.cli import option_arguments
+    from torchshape_lint.report.arguments import option_arguments
 
     option_arguments(parser)
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
@@ -257,7 +257,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from torchshape_lint.checks.analyze import analyze_source, unreadable_file
-    from torchshape_lint.report.cli import configured, usage_error
+    from torchshape_lint.report.arguments import configured, usage_error
     from torchshape_lint.source.reader import UNREADABLE, SourceFile
 
     try:

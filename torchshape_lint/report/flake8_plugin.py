@@ -52,20 +52,38 @@ class TorchShapePlugin:
                 return
         if not may_build_models(text):  # the pre-filter: most files stop here, before the analysis is imported
             return
+        for line, column, message in self.findings(text):
+            yield line, column, message, type(self)
+
+    def findings(self, text: str) -> list:
+        """(line, column, text) of each finding, noqa not applied (flake8 applies it); from the result cache while
+        the file and every project file its analysis read are unchanged (never with --confirm, which runs code)."""
+        from dataclasses import asdict
+
+        from torchshape_lint.report import cache
+
+        input_shape = self.settings.input_shape_for(self.filename)
+        use_cache = not (self.settings.no_cache or self.settings.confirm)
+        options = {"front": "flake8", "path": self.filename, "input_shape": input_shape, "cwd": os.getcwd()}
+        entry = cache.key(text.encode(), options) if use_cache else None
+        cached = cache.fresh(entry) if entry else None
+        if cached is not None:
+            return [tuple(finding) for finding in cached["findings"]]
         from torchshape_lint.checks.analyze import analyze_source
         from torchshape_lint.evaluate.project import Project
 
         if TorchShapePlugin.project is None:  # one per flake8 process: siblings read for one file serve the next
             TorchShapePlugin.project = Project()
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        report = analyze_source(text, self.filename, tree, self.settings.input_shape_for(self.filename),
-                                TorchShapePlugin.project)
+        report = analyze_source(text, self.filename, tree, input_shape, TorchShapePlugin.project)
         if self.settings.confirm:
             from torchshape_lint.report.confirm import confirm_in_flake8
 
             confirm_in_flake8(report, text, self.settings)
-        for finding in report.findings:
-            yield finding.line, finding.column, finding.text, type(self)
+        found = [(finding.line, finding.column, finding.text) for finding in report.findings]
+        if entry:
+            cache.store(entry, {"findings": found, "read": [asdict(file) for file in report.read]})
+        return found
 
 
 def source_of(key: str) -> str:

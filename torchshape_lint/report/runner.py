@@ -134,11 +134,9 @@ def check_file(job: tuple) -> FileResult:
         return FileResult(path, [unreadable_file(path, error)])
     # the working folder too: a finding about another file names it by its path from there (analyze.shown_path)
     entry = cache.key(data, {"path": path, "input_shape": input_shape, "cwd": os.getcwd()}) if use_cache else None
-    cached = cache.load(entry) if entry else None
+    cached = cache.fresh(entry) if entry else None
     if cached is not None:
-        result = FileResult.from_dict(path, cached)
-        if all(file.unchanged() for file in result.read):
-            return result
+        return FileResult.from_dict(path, cached)
     if notebook.is_notebook(path):
         result = check_notebook(data, path, input_shape, confirm)
     else:
