@@ -159,7 +159,8 @@ def check_python(data: bytes, path: str, input_shape: tuple | None, confirm: tup
 
 def check_notebook(data: bytes, path: str, input_shape: tuple | None, confirm: tuple | None) -> FileResult:
     """A notebook's code cells checked as one module, each finding placed at its cell and the line in it. No fix
-    is offered: its positions would be the module's, not the cell's (and --fix refuses notebooks)."""
+    is offered: its positions would be the module's, not the cell's (and --fix refuses notebooks); for the same
+    reason a layer of another file its code reaches is reported in the notebook only."""
     from torchshape_lint.checks.analyze import unreadable_file
 
     try:
@@ -169,6 +170,7 @@ def check_notebook(data: bytes, path: str, input_shape: tuple | None, confirm: t
     result = check_python(cells.text.encode(), path, input_shape, confirm)
     cells.place_findings(result.findings)
     result.fixes = {}
+    result.elsewhere = []  # their `input_from` would name the module's line, not the cell's
     return result
 
 
