@@ -25,6 +25,15 @@ class Calls:
     """The call half of the Interpreter (a mixin: it calls the other halves through `self`)."""
 
     def call(self, func: Any, args: list, kwargs: dict, where: Any) -> Any:
+        if where is None:
+            return self.dispatch_call(func, args, kwargs, where)
+        self.calls.append(where)  # for a violation found inside: the call that led there (Collector.reached_from)
+        try:
+            return self.dispatch_call(func, args, kwargs, where)
+        finally:
+            self.calls.pop()
+
+    def dispatch_call(self, func: Any, args: list, kwargs: dict, where: Any) -> Any:
         if isinstance(func, Function):
             return self.call_function(func, args, kwargs)
         if isinstance(func, BoundMethod):
@@ -62,7 +71,10 @@ class Calls:
         self.frames.append(frame)
         try:
             if isinstance(func.node, ast.Lambda):
-                return self.eval(func.node.body, frame)
+                try:
+                    return self.eval(func.node.body, frame)
+                except YieldReached:  # `(lambda: (yield))()` makes a generator
+                    return UNKNOWN
             owner = func.owner.name if func.owner is not None else ""
             if isinstance(func.node, ast.AsyncFunctionDef) or (owner, func.name) in func.source.generators():
                 return UNKNOWN
@@ -176,14 +188,17 @@ class Calls:
             return None
         return self.frames[-1].scope.vars.get(function.node.args.args[0].arg)
 
-    def apply_model(self, model: Any, x: Tensor) -> Any:
-        """Run a model on its input; a forward's other required arguments are unknown."""
+    def apply_model(self, model: Any, x: Tensor, *others: Tensor) -> Any:
+        """Run a model on its input (and the tensors given for its forward's next arguments); a forward's other
+        required arguments are unknown."""
         if isinstance(model, Instance) and model.cls.is_module():
             forward = self.find_method(model.cls, "forward")
             if forward is not None and isinstance(forward.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                required = [p for p, default in positional_parameters(forward.node) if default is None]
-                extra = [UNKNOWN] * max(len(required) - 2, 0)
-                return self.call_function(forward, [model, x] + extra, {})
+                parameters = positional_parameters(forward.node)
+                required = [p for p, default in parameters if default is None]
+                given = [x, *others][:max(len(parameters) - 1, 1)]
+                extra = [UNKNOWN] * max(len(required) - 1 - len(given), 0)
+                return self.call_function(forward, [model, *given] + extra, {})
         return self.apply_module(model, [x], {}, None)
 
     def find_method(self, cls: ClassV, name: str) -> Function | None:

@@ -8,10 +8,10 @@ from typing import Any
 from torchshape_lint.evaluate import torch_library
 from torchshape_lint.evaluate.layer_attributes import layer_attribute
 from torchshape_lint.evaluate.python_library import DICT_METHODS, Partial, method
-from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope
+from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope, resolved
 from torchshape_lint.evaluate.values import (
-    AttrDict, BoundMethod, ClassV, Container, External, Function, Instance, ListV, Namespace, Super, is_hashable,
-    is_plain, readable,
+    AttrDict, BoundMethod, ClassV, Container, External, Function, Instance, ListV, Namespace, ProjectModule, Super,
+    is_hashable, is_plain, readable,
 )
 from torchshape_lint.shapes.layers import Layer
 from torchshape_lint.shapes.tensor import Tensor
@@ -43,6 +43,10 @@ class Objects:
             if name in obj:
                 return obj[name]
             return method(obj, name) if not isinstance(obj, Namespace) and name in DICT_METHODS else UNKNOWN
+        if isinstance(obj, ProjectModule):
+            if name in obj.names.vars:
+                return resolved(obj.names.vars[name])
+            return resolved(obj.importer.module_import(f"{obj.name}.{name}"))
         if isinstance(obj, Instance):
             if name in obj.attrs:
                 return obj.attrs[name]

@@ -68,7 +68,7 @@ def _range(interp, args, kwargs, where):
     if kwargs or not args or not all(int_like(a) for a in args) or (len(args) == 3 and args[2] == 0):
         return UNKNOWN
     result = range(*args)
-    if len(result) > 100_000:
+    if (result.stop - result.start) // result.step > 100_000:  # not len(): a range past sys.maxsize has none
         return UNKNOWN
     return tuple(result)
 

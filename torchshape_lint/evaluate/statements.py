@@ -9,7 +9,7 @@ from typing import Any
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope, dispatch, resolved
 from torchshape_lint.evaluate.python_library import ArgumentParser
 from torchshape_lint.evaluate.values import (
-    AttrDict, ClassV, Container, DictV, External, Function, Instance, ListV, Stream, is_hashable, is_module_value,
+    AttrDict, ClassV, Container, DictV, Function, Instance, ListV, Stream, is_hashable, is_module_value,
     readable,
 )
 from torchshape_lint.shapes.tensor import Tensor
@@ -38,12 +38,17 @@ class Statements:
         return None
 
     def exec_statement(self, stmt: ast.stmt, frame: Frame) -> Flow | None:
-        self.tick()
-        method = STATEMENTS.get(type(stmt))
-        if method is None:
-            self.havoc(stmt, frame)
-            return None
-        return method(self, stmt, frame)
+        try:
+            self.tick()
+            method = STATEMENTS.get(type(stmt))
+            if method is None:
+                self.havoc(stmt, frame)
+                return None
+            return method(self, stmt, frame)
+        except Abort as stop:
+            if stop.where is None:  # where the evaluation stopped, for --verbose
+                stop.where = (frame.source, stmt.lineno)
+            raise
 
     def stmt_Expr(self, stmt: ast.Expr, frame: Frame) -> None:
         self.eval(stmt.value, frame)
@@ -70,11 +75,17 @@ class Statements:
         raise Abort("raises")
 
     def stmt_Import(self, stmt: ast.Import, frame: Frame) -> None:
+        """`import models`: a module of the project, read on first use; anything else an External name."""
         for local, qualified in import_bindings(stmt).items():
-            frame.scope.assign(local, External(qualified))
+            frame.scope.assign(local, self.module_import(qualified))
 
     def stmt_ImportFrom(self, stmt: ast.ImportFrom, frame: Frame) -> None:
-        """Names from the project's own modules resolve to their values there, on first use."""
+        """Names from the project's own modules resolve to their values there, on first use; `*` binds them all
+        at once."""
+        if any(alias.name == "*" for alias in stmt.names):
+            for local, value in self.star_imported("." * stmt.level + (stmt.module or "")).items():
+                frame.scope.assign(local, value)
+            return
         for local, qualified in import_bindings(stmt).items():
             module, _, name = qualified.rpartition(".")
             frame.scope.assign(local, self.imported(module, name, qualified))

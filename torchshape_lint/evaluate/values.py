@@ -100,6 +100,15 @@ class External:
 
 
 @dataclass(eq=False)
+class ProjectModule:
+    """`import models`: a module of the user's project, its top-level names read as attributes (`models.ResNet18`)."""
+
+    name: str
+    names: Any = field(repr=False)  # the Scope its top level bound
+    importer: Any = field(repr=False)  # the Interpreter whose import bound it: reads its submodules (`models.resnet`)
+
+
+@dataclass(eq=False)
 class Function:
     node: Any = field(repr=False)  # ast FunctionDef, AsyncFunctionDef or Lambda
     source: Any = field(repr=False)  # the SourceFile it is in
@@ -224,4 +233,4 @@ def is_module_value(value: Any) -> bool:
 
 __all__ = ["UNKNOWN", "Unknown", "ListV", "DictV", "AttrDict", "Namespace", "CommandLineDefault", "LastBatch",
            "Sourced", "defaults_in", "carry", "Stream", "External", "Function", "BoundMethod", "ClassV", "Instance",
-           "Container", "Super", "readable", "is_module_value", "is_plain", "is_hashable"]
+           "Container", "Super", "ProjectModule", "readable", "is_module_value", "is_plain", "is_hashable"]

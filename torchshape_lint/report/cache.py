@@ -1,11 +1,12 @@
 """The result cache: one JSON file per (file content, options, tool) in the user's cache folder.
 
-The key hashes the file's bytes, the options that change the analysis (the input shape in force for it)
-and the tool itself: its version and the size and modification time of each of its own modules, so a
-changed checkout never reads results of older code. What the key cannot know, the other project files an
-analysis read (a sibling module it imports), the stored result lists with their digests, and the runner uses
-it only while they are unchanged (evaluate/project.py's `ProjectFile`). Writes are atomic (a temporary file,
-then a rename), so parallel workers and interrupted runs never leave a half-written entry.
+The key hashes the file's bytes, the options that change the analysis (the input shape in force for it, and the
+working folder, from which a finding about another project file names it) and the tool itself: its version and the
+size and modification time of each of its own modules, so a changed checkout never reads results of older code. What
+the key cannot know, the other project files an analysis read (a sibling module it imports), the stored result lists
+with their digests, and the runner uses it only while they are unchanged (evaluate/project.py's `ProjectFile`).
+Writes are atomic (a temporary file, then a rename), so parallel workers and interrupted runs never leave a
+half-written entry.
 """
 
 from __future__ import annotations

@@ -67,7 +67,8 @@ def check(args: argparse.Namespace) -> int:
 
     def shown():
         nonlocal errors
-        for result in check_files(files, settings, jobs, use_cache=not settings.no_cache):
+        checked = (lambda done: progress.update(done)) if progress else None
+        for result in check_files(files, settings, jobs, use_cache=not settings.no_cache, checked=checked):
             result.findings = [f for f in result.findings if settings.wanted(f.code)]
             if args.fix or args.diff:
                 from torchshape_lint.report.fix import fix_result
@@ -77,8 +78,6 @@ def check(args: argparse.Namespace) -> int:
                 result = fix_result(result, settings, write=not args.diff)
             summary.add(result)
             errors += sum(f.code == "TSL900" for f in result.findings)
-            if progress:
-                progress.update(summary.files)
             yield result
 
     from torchshape_lint.report.confirm import ConfirmError
