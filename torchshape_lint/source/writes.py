@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from torchshape_lint.evaluate.torch_library import SELF_RETURNING_METHODS
 from torchshape_lint.source.imports import import_bindings
 
 MUTATING_METHODS = frozenset(
@@ -55,12 +54,14 @@ def assigned_names(node: ast.stmt) -> set:
     return names
 
 
-def rebinds_itself(name: str, value: ast.expr) -> bool:
-    """`value` is `name.cuda()`, `name.to(device).eval()`, ...: a chain of a module's self-returning methods."""
-    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
-            value.func.attr in SELF_RETURNING_METHODS:
+def method_chain(name: str, value: ast.expr) -> frozenset | None:
+    """The methods called when `value` is a chain of calls on `name` itself (`name.cuda()`, `name.to(device).eval()`),
+    else None. Whether they return the object they are called on is the evaluator's to know."""
+    methods = set()
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        methods.add(value.func.attr)
         value = value.func.value
-    return isinstance(value, ast.Name) and value.id == name
+    return frozenset(methods) if methods and isinstance(value, ast.Name) and value.id == name else None
 
 
 class WriteCollector:
@@ -72,12 +73,8 @@ class WriteCollector:
         self.mutated: list = []  # nodes of objects changed in place
         self.calls: list = []  # (receiver node or None, method name, argument nodes)
         self.returns = False
-        self.rebinds: dict = {}  # name → whether each write of it is `name = name.cuda()` (or .to(...), .eval(), ...)
-
-    @property
-    def same_module(self) -> set:
-        """Names whose every write rebinds them to the module they hold, as a module's `.to()`, `.cuda()` return it."""
-        return {name for name, same in self.rebinds.items() if same}
+        # name → the methods of its writes when each is `name = name.cuda()` (a chain of calls on itself), else None
+        self.rebinds: dict = {}
 
     def walk(self, node: ast.AST | list) -> None:
         """Call `visit_<Node>` where it exists (False: skip the children), and descend."""
@@ -96,7 +93,7 @@ class WriteCollector:
     def bind_other(self, name: str) -> None:
         """A write of `name` that is not a rebinding to the module it holds."""
         self.names.add(name)
-        self.rebinds[name] = False
+        self.rebinds[name] = None
 
     def target(self, node: Any) -> None:
         if isinstance(node, ast.Name):
@@ -112,10 +109,13 @@ class WriteCollector:
             self.mutated.append(node.value)
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and \
-                rebinds_itself(node.targets[0].id, node.value):
-            self.names.add(node.targets[0].id)
-            self.rebinds.setdefault(node.targets[0].id, True)
+        chain = method_chain(node.targets[0].id, node.value) if len(node.targets) == 1 and isinstance(
+            node.targets[0], ast.Name) else None
+        if chain is not None:
+            name = node.targets[0].id
+            self.names.add(name)
+            if name not in self.rebinds or self.rebinds[name] is not None:
+                self.rebinds[name] = self.rebinds.get(name, frozenset()) | chain
             return
         for target in node.targets:
             self.target(target)
