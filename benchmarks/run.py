@@ -44,9 +44,10 @@ FLAKE8 = ["-m", "flake8", "--isolated"]  # after the interpreter; --isolated: no
 WITH_PLUGIN = [sys.executable, *FLAKE8]
 
 # The budget (issue 8). A ratio is the first command's median time over the second's.
-PLUGIN_OVERHEAD_TORCH = 1.3  # flake8 with / without the plugin on torchvision's models/: at most
+PLUGIN_OVERHEAD_TORCH = 1.3  # flake8 with / without the plugin on torchvision's models/ (cold cache): at most
+PLUGIN_OVERHEAD_WARM = 1.05  # the same with the plugin's result cache warm (unchanged files): at most
 PLUGIN_OVERHEAD_PLAIN = 1.05  # the same on code without PyTorch: at most
-STATIC_SPEEDUP = 15.0  # running VGG16 / the static check of a VGG16 file: at least
+STATIC_SPEEDUP = 30.0  # running VGG16 / the static check of a VGG16 file (bytecode caching on, and off): at least
 CACHE_SPEEDUP = 10.0  # a cold CLI run / a warm-cache re-run of an unchanged tree: at least
 LARGE_MODEL_SECONDS = 1.0  # the CLI on a 10 000-layer Sequential, or on a 20 000-entry cfg: at most (issue 12)
 DEEP_LAYERS = 10_000
@@ -216,8 +217,11 @@ class Command:
     tree: Tree | None = None
     runs: list = field(default_factory=list)
     memory: bool = True  # False where the work is spread over child processes that wait4 does not see
+    no_bytecode: bool = False  # Python neither reads nor writes bytecode: every module it imports is compiled
 
     def measure(self, cwd: str, env: dict) -> Run:
+        if self.no_bytecode:  # -B writes none; an empty, fresh prefix means none is found
+            env = dict(env, PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=os.path.join(cwd, "no-bytecode"))
         run = self.checked(self.argv, cwd, env)
         self.runs.append(run)
         return run
@@ -265,11 +269,14 @@ class Budget:
 BUDGETS = [
     Budget("flake8 -j1 with / without the plugin, torchvision models/", "flake8-tv-with", "flake8-tv-without",
            PLUGIN_OVERHEAD_TORCH, True),
+    Budget("flake8 -j1 with (warm cache) / without the plugin, torchvision models/", "flake8-tv-with-warm",
+           "flake8-tv-without", PLUGIN_OVERHEAD_WARM, True),
     Budget("flake8 -j1 with / without the plugin, stdlib (no PyTorch)", "flake8-std-with", "flake8-std-without",
            PLUGIN_OVERHEAD_PLAIN, True),
     Budget("runtime check / static check of VGG16", "vgg-runtime", "vgg-static", STATIC_SPEEDUP, False),
+    Budget("runtime check / static check of VGG16, no bytecode caching", "vgg-runtime-no-bytecode",
+           "vgg-static-no-bytecode", STATIC_SPEEDUP, False),
     Budget("CLI cold / warm-cache re-run, torchvision models/", "cli-tv-cold", "cli-tv-warm", CACHE_SPEEDUP, False),
-    Budget("CLI cold / warm-cache re-run, stdlib (no PyTorch)", "cli-std-cold", "cli-std-warm", CACHE_SPEEDUP, False),
     Budget(f"CLI on a {DEEP_LAYERS:,}-layer Sequential (process start included)", "large-sequential", None,
            LARGE_MODEL_SECONDS, True),
     Budget(f"CLI on a {LONG_CFG:,}-entry cfg through make_layers (process start included)", "large-cfg", None,
@@ -307,17 +314,23 @@ def plan(trees: list, plain: list, cached: bool, torch_present: bool, default_jo
             commands += [
                 Command(f"flake8-{short}-without{suffix}", f"flake8 {shown}, without plugin, {tree.name}",
                         [*plain, *jobs, *tree.paths], tree, memory=bool(jobs)),
-                Command(f"flake8-{short}-with{suffix}", f"flake8 {shown}, with plugin, {tree.name}",
-                        [*WITH_PLUGIN, *jobs, *tree.paths], tree, memory=bool(jobs)),
+                Command(f"flake8-{short}-with{suffix}", f"flake8 {shown}, with plugin, cold cache, {tree.name}",
+                        [*WITH_PLUGIN, *jobs, *(["--torchshape-no-cache"] if cached else []), *tree.paths], tree,
+                        memory=bool(jobs)),
             ]
+            if cached and jobs:
+                commands.append(Command(f"flake8-{short}-with-warm", f"flake8 {shown}, with plugin, warm cache, "
+                                        f"{tree.name}", [*WITH_PLUGIN, *jobs, *tree.paths], tree))
         commands.append(Command(f"cli-{short}-cold", f"torchshape-lint, cold{' (--no-cache)' if cached else ''}, "
                                 f"{tree.name}", [*CLI, *(["--no-cache"] if cached else []), *tree.paths], tree))
         if cached:
             commands.append(Command(f"cli-{short}-warm", f"torchshape-lint, warm cache, {tree.name}",
                                     [*CLI, *tree.paths], tree))
     vgg = Tree("fixtures/vgg.py", (str(VGG_FILE),), 1, len(VGG_FILE.read_bytes().splitlines()))
-    commands.append(Command("vgg-static", f"static check: torchshape-lint{' --no-cache' if cached else ''} "
-                            "fixtures/vgg.py", [*CLI, *(["--no-cache"] if cached else []), str(VGG_FILE)], vgg))
+    static = [*CLI, *(["--no-cache"] if cached else []), str(VGG_FILE)]
+    shown = f"static check: torchshape-lint{' --no-cache' if cached else ''} fixtures/vgg.py"
+    commands += [Command("vgg-static", shown, static, vgg),
+                 Command("vgg-static-no-bytecode", f"{shown}, no bytecode caching", static, vgg, no_bytecode=True)]
     for key, name, text in (("large-sequential", "deep_sequential.py", deep_sequential(DEEP_LAYERS)),
                             ("large-cfg", "long_cfg.py", long_cfg(LONG_CFG))):
         path = Path(scratch) / "large" / name
@@ -326,8 +339,10 @@ def plan(trees: list, plain: list, cached: bool, torch_present: bool, default_jo
         commands.append(Command(key, f"torchshape-lint --no-cache {name} ({key.replace('-', ' ')})",
                                 [*CLI, "--no-cache", str(path)], Tree(name, (str(path),), 1, text.count("\n"))))
     if torch_present:
-        commands.append(Command("vgg-runtime", "runtime check: python -c 'import torch, torchvision; "
-                                "vgg16()(zeros(1, 3, 224, 224))' on the CPU", [sys.executable, "-c", RUNTIME_CHECK]))
+        shown = "runtime check: python -c 'import torch, torchvision; vgg16()(zeros(1, 3, 224, 224))' on the CPU"
+        runtime = [sys.executable, "-c", RUNTIME_CHECK]
+        commands += [Command("vgg-runtime", shown, runtime),
+                     Command("vgg-runtime-no-bytecode", f"{shown}, no bytecode caching", runtime, no_bytecode=True)]
     return commands
 
 

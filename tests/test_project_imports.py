@@ -1,4 +1,5 @@
-"""Blocks imported from the user's own modules are followed; findings stay with the file being checked."""
+"""Blocks imported from the user's own modules are followed; a wrong layer of another file is reported in the file
+being checked at the call that reached it."""
 
 import textwrap
 
@@ -65,11 +66,17 @@ def test_absolute_import_of_the_project_package(tmp_path):
     assert "but 8192 features arrive" in flake8("models/net.py", cwd=tmp_path).stdout
 
 
-def test_findings_inside_the_imported_module_are_reported_there_only(tmp_path):
+def test_a_wrong_layer_of_the_imported_module_is_reported_at_the_call_that_reaches_it(tmp_path):
     broken = BLOCKS.replace("nn.Conv2d(cin, cout, 3, padding=1)", "nn.Conv2d(cin + 1, cout, 3, padding=1)")
-    write_project(tmp_path, blocks=broken, net=NET.replace("128 * 7 * 7", "128 * 8 * 8"))
-    out = flake8("models/net.py", cwd=tmp_path).stdout
-    assert out == ""  # the wrong in_channels lives in blocks.py, and blocks.py alone has no model to run
+    package = write_project(tmp_path, blocks=broken, net=NET.replace("128 * 7 * 7", "128 * 8 * 8"))
+    line, col = locate(package / "net.py", "self.features(x)")
+    layer, _ = locate(package / "blocks.py", "nn.Conv2d(cin + 1")
+    out = flake8("models/net.py", cwd=tmp_path).stdout.splitlines()
+    # the first block gets the image's 3 channels, the second the first's 64: each declares one more
+    assert [entry.split(" (")[0] for entry in out] == [
+        f"models/net.py:{line}:{col}: TSL002 Conv2d(in_channels=4) but 3 arrive",
+        f"models/net.py:{line}:{col}: TSL002 Conv2d(in_channels=65) but 64 arrive"]
+    assert all(entry.endswith(f"[layer at models/blocks.py:{layer}]") for entry in out), out
 
 
 def test_circular_and_missing_imports_stay_silent(tmp_path):

@@ -175,8 +175,11 @@ def test_stdlib_files_that_are_not_python_are_findings(tmp_path):
     ("input=(1, 0, 28, 28)", "0 in (1, 0, 28, 28) is not a size"),
     ("input=(1, -3, 28)", "-3 in (1, -3, 28) is not a size"),
     ("input=(1, 2.5)", "2.5 in (1, 2.5) is not an integer"),
-    ("input=", "the only pragma is `input=(N, C, H, W)`"),
-    ("shape=(1, 3, 8, 8)", "the only pragma is `input=(N, C, H, W)`"),
+    ("input=", "a pragma is `input=(N, C, H, W)`"),
+    ("shape=(1, 3, 8, 8)", "a pragma is `input=(N, C, H, W)`"),
+    ("input=(1, 3) input=(1, 4)", "a pragma is `input=(N, C, H, W)`"),
+    ("input=(1, 3) kwargs=[10]", "[10] is not a dict of keyword arguments"),
+    ("input=[(1, 100), (1, 0)]", "0 in [(1, 100), (1, 0)] is not a size"),
 ])
 def test_malformed_pragma_is_a_finding_at_its_own_line(tmp_path, written, problem):
     source = (HEAD + "\nclass Net(nn.Module):\n    pass\n\n"

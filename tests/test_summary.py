@@ -116,7 +116,8 @@ def test_a_model_whose_build_stops_is_counted_as_stopped_not_as_checked(tmp_path
         "import torch.nn as nn\n\n\n# torchshape: input=(1, 3, 32, 32)\nclass Net(nn.Module):\n"
         "    def __init__(self):\n        super().__init__()\n        raise ValueError('not on this machine')\n")
     result = cli("--no-cache", "--verbose", "stops.py", cwd=tmp_path)
-    assert "stops.py: skipped Net: raises" in result.stdout.splitlines()
+    # at the class's line, naming the line of the `raise` where its evaluation stopped
+    assert "stops.py:5: skipped Net: stops at stops.py:8: raises" in result.stdout.splitlines()
     assert summary(result) == [
         "Checked 1 file (1 with models), 1 model (0 on a concrete input, 0 symbolic only, 1 stopped): "
         "0 layer checks decided, 0 unknown; no findings",

@@ -143,6 +143,8 @@ OPTIONS = (
            parse_device, "DEVICE"),
     Option("confirm-timeout", "seconds --confirm allows each model: import, build and run (default 60)",
            parse_seconds, "SECONDS"),
+    Option("no-cache", "neither read nor write the result cache (kept in the user's cache folder, keyed by the bytes "
+           "of every project file an analysis read, the options and the tool)", parse_flag, flag=True),
 )
 BY_NAME = {option.name: option for option in OPTIONS}
 
@@ -159,6 +161,7 @@ class Settings:
     confirm: bool = False
     device: str | None = None
     confirm_timeout: float | None = None
+    no_cache: bool = False
     base: str = "."
 
     def input_shape_for(self, path: str) -> tuple | None:

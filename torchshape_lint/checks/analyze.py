@@ -9,14 +9,17 @@ run on its input: a pragma's shape, else the run-wide default, else symbolic siz
 from __future__ import annotations
 
 import ast
+import os
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from torchshape_lint.checks.finding import Finding
+from torchshape_lint.checks.finding import Finding, shown_path
 from torchshape_lint.shapes import dims
 from torchshape_lint.checks.rules import all_rules
-from torchshape_lint.source.reader import UNREADABLE, SourceFile, imports_torch, without_cyclic_gc
+from torchshape_lint.source.reader import (
+    UNREADABLE, SourceFile, imports_torch, may_build_models, star_imports, without_cyclic_gc,
+)
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Check:
     arriving: str
     agrees: bool
     fits: str = ""  # agreeing on symbolic sizes: the input sizes that give the declared size (dims.fitting_sizes)
+    path: str = ""  # the file of the layer: this one, or (as a message shows it) another that a build here reached
 
     @property
     def line(self) -> int:
@@ -73,11 +77,19 @@ class Build:
     applications: list = field(default_factory=list, repr=False)
     is_model: bool = False  # the build made a module (not `<module>`, nor a function that only uses one)
     line: int = 0  # the line of the statement that defines it (its class, builder or assignment); 0 for `<module>`
+    stop: str = ""  # where and why its tensors stopped being followed (explain's last row, --verbose)
+    stop_line: int = 0  # that place's line; 0 where the evaluation ended (the reason is then in Report.skipped)
 
     @property
     def steps(self) -> list:
         """Each layer or op with its position and static shapes (positions computed on demand)."""
         return [_step(app) for app in self.applications if app.where is not None]
+
+    def steps_at(self, line: int, column: int) -> list:
+        """The steps at one place: only the applications on that line have their position computed."""
+        return [step for step in (_step(app) for app in self.applications
+                                  if app.where is not None and getattr(app.where[1], "lineno", line) == line)
+                if step.line == line and step.column == column]
 
 
 @dataclass
@@ -94,22 +106,29 @@ class Report:
     stopped: list = field(default_factory=list)  # those whose evaluation stopped (the reason is in skipped)
     symbolic_only: list = field(default_factory=list)  # the others that no concrete input reached
     read: list = field(default_factory=list)  # project.ProjectFile: each project file the analysis looked for
+    # Findings at layers of other files of the project that this file's builds reached (their `input_from` names the
+    # call here): the command line reports each in its own file when it checks that file too (report/runner.py).
+    elsewhere: list = field(default_factory=list)
+    # site_key of each layer or op in another file that a build here ran on a concrete input: a model of that file
+    # checked there on symbolic sizes only was checked on a concrete input after all (report/runner.py)
+    reached_elsewhere: list = field(default_factory=list)
 
 
 def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = None,
-                   input_shape: tuple | None = None) -> Report:
-    """Analyse one file. Never raises: an internal error becomes a TSL900 finding."""
+                   input_shape: tuple | None = None, project: Any = None) -> Report:
+    """Analyse one file, reading the modules it imports through `project` (evaluate.project.Project: the run's;
+    None, a fresh one). Never raises: an internal error becomes a TSL900 finding."""
     report = Report(path)
     try:
-        if "torch" not in text:
+        if not may_build_models(text):
             return report
         try:
             source = SourceFile(text, path, tree)
         except UNREADABLE:  # not Python: flake8 reports E999 itself, the command line TSL906 (unreadable_file)
             return report
-        if not imports_torch(source.tree):
+        if not imports_torch(source.tree) and not star_imports(source.tree):
             return report
-        _analyze(source, input_shape, report)
+        _analyze(source, input_shape, report, project)
     except RecursionError:
         report.skipped.append(("<file>", "nesting too deep"))
     except Exception as error:  # a linter never crashes its host: one diagnostic instead
@@ -142,26 +161,28 @@ def unreadable_file(path: str, error: BaseException) -> Finding:
                    all_rules()["unreadable-file"].message(_Detail(detail)))
 
 
-def _analyze(source: SourceFile, input_shape: tuple | None, report: Report) -> None:
-    from torchshape_lint.evaluate import project
+def _analyze(source: SourceFile, input_shape: tuple | None, report: Report, project: Any) -> None:
+    from torchshape_lint.evaluate.project import Project
     from torchshape_lint.source.writes import forget_syntax
 
+    project = project if project is not None else Project()
     project.begin_file()
     try:
         with without_cyclic_gc():
-            _collect(source, input_shape, report)
+            _collect(source, input_shape, report, project)
     finally:
         report.read = project.files_read(source.path)
         forget_syntax()
 
 
-def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> None:
+def _collect(source: SourceFile, input_shape: tuple | None, report: Report, project: Any) -> None:
     from torchshape_lint.checks.models import Builds
 
-    from torchshape_lint.shapes.violations import in_users_terms
+    from torchshape_lint.shapes.violations import in_users_terms, key as place_key
 
-    builds = Builds(source, input_shape)
+    builds = Builds(source, input_shape, project)
     found: dict = {}
+    elsewhere: dict = {}
     ran = list(builds.run())
     in_users_terms([collector for _, collector, _, _, _ in ran])  # suggestions that hold for every build
     for model, collector, origin, is_model, line in ran:
@@ -171,32 +192,54 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report) -> N
         report.layers_unknown += collector.layers_unknown
         for check in collector.checks:
             fits = dims.fitting_sizes(check.arriving, check.declared) if check.agrees else ""
+            layer_file = check.where[0].source
             report.checks.append(Check(model, check.label, check.where, check.declared, str(check.arriving),
-                                       check.agrees, fits))
+                                       check.agrees, fits,
+                                       source.path if layer_file is source else shown_path(layer_file.path)))
+        reported: set = set()
         for violation in collector.violations:
-            finding = _finding(source, violation, model, origin)
-            if finding is None:
+            # one build reaching a mistake on several inputs (a usage, then a loader's batches) reports it once
+            mistake = (violation.kind, place_key(violation.where), violation.label, str(violation.declared),
+                       str(violation.arriving))
+            if mistake in reported:
                 continue
-            key = (finding.code, finding.line, finding.column, finding.message)
-            if key in found:
-                earlier = found[key]
-                if model not in earlier.model.split(", "):
-                    earlier.builds += 1
-                    earlier.model += f", {model}"
-                continue
-            found[key] = finding
+            reported.add(mistake)
+            for finding in _findings(source, violation, model, origin, collector):
+                place = elsewhere if finding.path != source.path else found
+                key = (finding.path, finding.code, finding.line, finding.column, finding.message, finding.layer_at)
+                if key in place:
+                    earlier = place[key]
+                    if model not in earlier.model.split(", "):
+                        earlier.builds += 1
+                        earlier.model += f", {model}"
+                    continue
+                place[key] = finding
     report.skipped.extend(builds.skipped)
     report.checked_models = _checked_models(report.builds)
     report.stopped = [build for build in report.checked_models if build.name in dict(builds.skipped)]
+    for build in report.stopped:
+        build.stop = build.stop or f"the evaluation ended: {dict(builds.skipped)[build.name]}"
     report.symbolic_only = _symbolic_only([build for build in report.checked_models if build not in report.stopped],
                                           report.builds)
     report.findings = sorted(_prefer_concrete(found.values()), key=lambda f: (f.line, f.column, f.code))
+    report.elsewhere = _prefer_concrete(elsewhere.values())
+    report.reached_elsewhere = sorted({site_key(app.where) for build in report.builds if build.origin != "symbolic"
+                                       for app in build.applications
+                                       if app.where is not None and app.where[0].source is not source})
+
 
 
 def _prefer_concrete(findings: Any) -> list:
     """Where a concrete input and symbolic sizes prove the same problem at one place, show the concrete one."""
-    concrete = {(f.code, f.line, f.column) for f in findings if f.origin != "symbolic"}
-    return [f for f in findings if f.origin != "symbolic" or (f.code, f.line, f.column) not in concrete]
+    concrete = {(f.path, f.code, f.line, f.column) for f in findings if f.origin != "symbolic"}
+    return [f for f in findings if f.origin != "symbolic" or (f.path, f.code, f.line, f.column) not in concrete]
+
+
+def site_key(where: Any) -> str:
+    """A layer's or op's place as it reads the same in every process: `absolute path:line:column`."""
+    place, node = where
+    span = place.span(node)
+    return f"{os.path.abspath(place.source.path)}:{span.line}:{span.column}"
 
 
 def _sites(build: Build) -> set:
@@ -226,7 +269,19 @@ def _build(model: str, collector: Any, is_model: bool, line: int = 0) -> Build:
     shape = _shape(before)
     if shape is None and first is not None and isinstance(first.after, Tensor) and first.after.trace:
         shape = first.after.trace[0].before  # a pending input takes its shape in the first layer that reads it
-    return Build(model, getattr(before, "origin", "symbolic"), shape, collector.applications, is_model, line)
+    # an op that joins its inputs (`torch.cat((z, labels), -1)`) records none before it: its output says the origin
+    read = before if isinstance(before, Tensor) else getattr(first, "after", None)
+    build = Build(model, getattr(read, "origin", "symbolic"), shape, collector.applications, is_model, line)
+    if collector.lost is not None:
+        (place, node), names, why = collector.lost
+        build.stop_line = place.span(node).line
+        kind = STATEMENT_KINDS.get(type(node).__name__, "statement")
+        build.stop = f"{', '.join(names)} not known past the {kind} at line {build.stop_line}: {why}"
+    return build
+
+
+STATEMENT_KINDS = {"If": "`if`", "For": "`for` loop", "While": "`while` loop", "ExceptHandler": "`except`",
+                   "Delete": "`del`"}
 
 
 def _shape(x: Any) -> tuple | None:
@@ -255,15 +310,42 @@ def _step(app: Any) -> Step:
                 _shape(app.before), _shape(after), formula, app.layer, call_path, call)
 
 
-def _finding(source: SourceFile, violation: Any, model: str, origin: str) -> Finding | None:
+def _findings(source: SourceFile, violation: Any, model: str, origin: str, collector: Any) -> list:
+    """The findings a violation makes: one at its place in this file; for a place in another file of the project,
+    one at the innermost call of this file that led there and one at the place itself (Report.elsewhere), unless
+    that other file proves it on its own (the same build: a class of it built with no arguments, on no input)."""
     rule = all_rules().get(violation.kind)
-    if rule is None or violation.where is None or violation.where[0].source is not source:
-        return None  # a layer built in another file of the project is reported when that file is checked
+    if rule is None or violation.where is None:
+        return []
     place, node = violation.where
     span = place.span(node)
     from torchshape_lint.checks.derivation import trace_lines
+    from torchshape_lint.evaluate.values import defaults_in
 
     trace = trace_lines(violation.tensor) if violation.tensor is not None else []
-    return Finding(rule.code, rule.name, source.path, span.line, span.column, span.end_line, span.end_column,
-                   rule.message(violation), violation.suggestion, trace, model,
-                   getattr(violation.tensor, "origin", origin) if violation.tensor is not None else origin)
+    origin = getattr(violation.tensor, "origin", origin) if violation.tensor is not None else origin
+    # a declared size from a command-line default is the default's to change: --fix writes no number over it
+    suggestion = None if defaults_in(violation.declared) else violation.suggestion
+    at_layer = Finding(rule.code, rule.name, place.source.path, span.line, span.column, span.end_line, span.end_column,
+                       rule.text(violation), suggestion, trace, model, origin)
+    if place.source is source:
+        return [at_layer]
+    calls = [call for call in getattr(collector, "reached_from", {}).get(id(violation), ()) if call[0] is source]
+    if not calls:
+        return []
+    call = _call_of(calls[-1][1])
+    concrete = violation.tensor is not None and getattr(violation.tensor, "origin", "symbolic") != "symbolic"
+    if not concrete and not (isinstance(call, ast.Call) and (call.args or call.keywords)):
+        return []  # its own file builds it just so
+    here = source.span(call)
+    at_call = Finding(rule.code, rule.name, source.path, here.line, here.column, here.end_line, here.end_column,
+                      rule.text(violation), None, trace, model, origin,
+                      layer_at=f"{shown_path(place.source.path)}:{span.line}")
+    at_layer.input_from = f"{shown_path(source.path)}:{here.line}"
+    return [at_call, at_layer]
+
+
+def _call_of(node: ast.AST) -> ast.AST:
+    """A call in progress, or the statement a build started from: the call it makes (`net = ResNet18(10)`)."""
+    value = getattr(node, "value", None)
+    return value if isinstance(node, ast.stmt) and isinstance(value, ast.Call) else node

@@ -5,12 +5,14 @@ from __future__ import annotations
 import ast
 from typing import Any, Iterator
 
+from torchshape_lint.checks.finding import shown_path
 from torchshape_lint.evaluate.frames import Abort, positional_parameters
 from torchshape_lint.evaluate.interpreter import Interpreter
+from torchshape_lint.evaluate.project import Project
 from torchshape_lint.evaluate.values import ClassV, Function, Instance, is_module_value
-from torchshape_lint.shapes.tensor import Tensor, model_input
+from torchshape_lint.shapes.tensor import Tensor, concrete_input, model_input
 from torchshape_lint.shapes.violations import Collector, Violation
-from torchshape_lint.source.pragmas import PragmaPlace, Pragmas, pragma_lines
+from torchshape_lint.source.pragmas import PragmaInput, PragmaPlace, Pragmas, pragma_lines
 from torchshape_lint.source.reader import SourceFile
 from torchshape_lint.source.writes import assigned_names
 
@@ -19,10 +21,10 @@ FILE_STEP_BUDGET = 3_000_000
 
 
 class Builds:
-    def __init__(self, source: SourceFile, input_shape: tuple | None) -> None:
+    def __init__(self, source: SourceFile, input_shape: tuple | None, project: Project | None = None) -> None:
         self.source = source
         self.input_shape = input_shape
-        self.interp = Interpreter(source)
+        self.interp = Interpreter(source, project)
         self.skipped: list = []
         self.pragmas = Pragmas.of(source)
 
@@ -31,7 +33,7 @@ class Builds:
         that defines it, 0 for `<module>`) for each build;
         a function that runs on its defaults but returns no model still counts, for the usage inside it."""
         interp = self.interp
-        interp.check = Collector()
+        interp.check = interp.collector()
         self.report_pragma_problems(interp.check)
         interp.run_module()  # module-level code, usage included
         yield "<module>", interp.check, "usage", False, 0
@@ -41,20 +43,33 @@ class Builds:
                 self.skipped.append((name, "file step budget"))
                 continue
             interp.steps = 0
-            interp.check = Collector()
+            interp.check = interp.collector()
             is_model = top.node.__class__ is ast.ClassDef  # an nn.Module class is a model even if its build stops
+            # what this build reaches in another file of the project is reported here at the innermost call of
+            # this file that led there, this statement when no call of it did (analyze._finding)
+            interp.calls.append((self.source, top.node))
             try:
                 model = make()
-                if model is NEEDS_ARGUMENTS:  # built only by the file's builders and usage, each a build of its own
+                if model is NEEDS_ARGUMENTS:  # built by builders and usages (in any file), each a build of its own
                     self.skipped.append((name, "its constructor needs arguments"))
                     continue
                 is_model = is_model or is_module_value(model)
                 if is_model:
-                    interp.apply_model(model, self.input_for(top, model))
+                    interp.apply_model(model, *self.inputs_for(top, model))
             except Abort as stop:
-                self.skipped.append((name, str(stop)))
+                self.skipped.append((name, self.stop_reason(stop)))
+            finally:
+                interp.calls.pop()
             spent += interp.steps
             yield name, interp.check, "model", is_model, top.node.lineno
+
+    def stop_reason(self, stop: Abort) -> str:
+        """Why a build stopped, and where: `stops at resnet.py:88: raises`."""
+        if stop.where is None:
+            return str(stop)
+        source, line = stop.where
+        path = self.source.path if source is self.source else shown_path(source.path)
+        return f"stops at {path}:{line}: {stop}"
 
     def report_pragma_problems(self, check: Collector) -> None:
         """A pragma that cannot be read, or stands where it applies to nothing, is reported at its own line
@@ -63,7 +78,7 @@ class Builds:
         for top in self.source.statements() if self.pragmas.comments else ():
             node = top.node
             if isinstance(node, ast.FunctionDef) and not self.runs_on_defaults(node) and \
-                    self.pragmas.shape_above(node) is not None:
+                    self.pragmas.input_above(node) is not None:
                 line = next(line for line in sorted(pragma_lines(node)) if line in self.pragmas.written)
                 problems.append((line, self.pragmas.comments[line][0], "misplaced-pragma", (
                     f"{node.name}() needs arguments, so it builds nothing on its own; put the pragma above the "
@@ -104,11 +119,14 @@ class Builds:
         return len(args.defaults) == len(positional) and all(d is not None for d in args.kw_defaults)
 
     def build_class(self, cls: ClassV) -> Any:
+        """The class built on its own: with no arguments, or with its pragma's `kwargs`."""
         interp = self.interp
+        given = self.class_pragma(cls)
+        kwargs = dict(given.kwargs) if given is not None else {}
         init = interp.find_method(cls, "__init__")
-        if init is not None and not self.callable_without_arguments(init):
+        if init is not None and not kwargs and not self.callable_without_arguments(init):
             return NEEDS_ARGUMENTS
-        return interp.instantiate(cls, [], {}, None)
+        return interp.instantiate(cls, [], kwargs, None)
 
     def callable_without_arguments(self, init: Function) -> bool:
         return all(default is not None for _, default in positional_parameters(init.node)[1:]) and all(
@@ -121,23 +139,30 @@ class Builds:
         key = id(model.cls) if hasattr(model, "cls") else id(model)
         return key in self.interp.used_with_input
 
-    def input_for(self, top: Any, model: Any = None, used: bool | None = None) -> Tensor:
-        """A pragma just above the statement (or its decorators); else one above the class of the model it
-        built, which is about every build of that class; else, unless the file runs the model on an input of
-        its own (usage wins over the default), the run-wide default; else symbolic sizes."""
-        shape = self.pragmas.shape_above(top.node)
-        if shape is None and isinstance(model, Instance):
-            shape = self.class_pragma(model.cls)
-        if shape is not None:
-            return model_input(shape, exact=True, origin="pragma")
+    def inputs_for(self, top: Any, model: Any = None, used: bool | None = None) -> list[Tensor]:
+        """The tensor for each input of the model's forward that is said: a pragma just above the statement (or
+        its decorators); else one above the class of the model it built, which is about every build of that class;
+        else, unless the file runs the model on an input of its own (usage wins over the default), the run-wide
+        default for the first; else symbolic sizes for the first."""
+        given = self.pragmas.input_above(top.node)
+        if (given is None or not given.shapes) and isinstance(model, Instance):
+            given = self.class_pragma(model.cls)
+        if given is not None and len(given.shapes) == 1:
+            return [model_input(given.shapes[0], exact=True, origin="pragma")]
+        if given is not None and given.shapes:  # one per argument, each as written: no first layer reads them all
+            return [concrete_input(shape, "pragma") for shape in given.shapes]
         if self.input_shape is not None and not (self.used_in_file(model) if used is None else used):
-            return model_input(tuple(self.input_shape), exact=False, origin="option")
-        return model_input()
+            return [model_input(tuple(self.input_shape), exact=False, origin="option")]
+        return [model_input()]
+
+    def input_for(self, top: Any, model: Any = None, used: bool | None = None) -> Tensor:
+        """The model's first input (see inputs_for)."""
+        return self.inputs_for(top, model, used)[0]
 
     @staticmethod
-    def class_pragma(cls: ClassV) -> tuple | None:
-        """The input the pragma above a class's definition gives, in whichever file of the project it is."""
-        return Pragmas.of(cls.source).shape_above(cls.node) if cls.node in cls.source.tree.body else None
+    def class_pragma(cls: ClassV) -> PragmaInput | None:
+        """What the pragma above a class's definition gives, in whichever file of the project it is."""
+        return Pragmas.of(cls.source).input_above(cls.node) if cls.node in cls.source.tree.body else None
 
 
 NEEDS_ARGUMENTS = object()  # a class whose constructor has required parameters: not a model on its own

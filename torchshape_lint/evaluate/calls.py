@@ -15,7 +15,8 @@ from torchshape_lint.evaluate.frames import (
 from torchshape_lint.evaluate.values import (
     BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV,
 )
-from torchshape_lint.shapes.layers import Layer
+from torchshape_lint.shapes import layers
+from torchshape_lint.shapes.layers import RECURRENT, Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import UNKNOWN
 
@@ -24,6 +25,15 @@ class Calls:
     """The call half of the Interpreter (a mixin: it calls the other halves through `self`)."""
 
     def call(self, func: Any, args: list, kwargs: dict, where: Any) -> Any:
+        if where is None:
+            return self.dispatch_call(func, args, kwargs, where)
+        self.calls.append(where)  # for a violation found inside: the call that led there (Collector.reached_from)
+        try:
+            return self.dispatch_call(func, args, kwargs, where)
+        finally:
+            self.calls.pop()
+
+    def dispatch_call(self, func: Any, args: list, kwargs: dict, where: Any) -> Any:
         if isinstance(func, Function):
             return self.call_function(func, args, kwargs)
         if isinstance(func, BoundMethod):
@@ -42,10 +52,12 @@ class Calls:
 
     def call_unknown(self, args: list, kwargs: dict) -> Any:
         """Code the evaluator does not follow may change lists and dicts it is given (modules it is not
-        taken to restructure: `_log_api_usage_once(self)`, `nn.init.*(m.weight)`)."""
+        taken to restructure: `_log_api_usage_once(self)`, `nn.init.*(m.weight)`), and set attributes on instances."""
         for value in list(args) + list(kwargs.values()):
             if isinstance(value, (ListV, DictV)):
                 value.opaque = True
+            elif isinstance(value, Instance):
+                value.handed_out = True
         return UNKNOWN
 
     def call_function(self, func: Function, args: list, kwargs: dict) -> Any:
@@ -59,7 +71,10 @@ class Calls:
         self.frames.append(frame)
         try:
             if isinstance(func.node, ast.Lambda):
-                return self.eval(func.node.body, frame)
+                try:
+                    return self.eval(func.node.body, frame)
+                except YieldReached:  # `(lambda: (yield))()` makes a generator
+                    return UNKNOWN
             owner = func.owner.name if func.owner is not None else ""
             if isinstance(func.node, ast.AsyncFunctionDef) or (owner, func.name) in func.source.generators():
                 return UNKNOWN
@@ -173,14 +188,17 @@ class Calls:
             return None
         return self.frames[-1].scope.vars.get(function.node.args.args[0].arg)
 
-    def apply_model(self, model: Any, x: Tensor) -> Any:
-        """Run a model on its input; a forward's other required arguments are unknown."""
+    def apply_model(self, model: Any, x: Tensor, *others: Tensor) -> Any:
+        """Run a model on its input (and the tensors given for its forward's next arguments); a forward's other
+        required arguments are unknown."""
         if isinstance(model, Instance) and model.cls.is_module():
             forward = self.find_method(model.cls, "forward")
             if forward is not None and isinstance(forward.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                required = [p for p, default in positional_parameters(forward.node) if default is None]
-                extra = [UNKNOWN] * max(len(required) - 2, 0)
-                return self.call_function(forward, [model, x] + extra, {})
+                parameters = positional_parameters(forward.node)
+                required = [p for p, default in parameters if default is None]
+                given = [x, *others][:max(len(parameters) - 1, 1)]
+                extra = [UNKNOWN] * max(len(required) - 1 - len(given), 0)
+                return self.call_function(forward, [model, *given] + extra, {})
         return self.apply_module(model, [x], {}, None)
 
     def find_method(self, cls: ClassV, name: str) -> Function | None:
@@ -204,6 +222,8 @@ class Calls:
                 return self.call_function(forward, [module] + list(args), kwargs)
             container = module.attrs.get("__container__")
             return self.apply_module(container, args, kwargs, where) if container is not None else UNKNOWN
+        if isinstance(module, Layer) and (len(args) > 1 or kwargs):
+            return self.apply_layer_with_more(module, args, kwargs, where)
         if len(args) != 1 or kwargs:
             return UNKNOWN
         x = args[0]
@@ -220,4 +240,15 @@ class Calls:
                     return UNKNOWN
                 x = self.apply_module(child, [x], {}, where) if child is not UNKNOWN else UNKNOWN
             return x
+        return UNKNOWN
+
+    def apply_layer_with_more(self, layer: Layer, args: list, kwargs: dict, where: Any) -> Any:
+        """A layer whose forward takes more than the input: an RNN's initial state, checked at this call
+        (`self.lstm(x, (h0, c0))`); a MaxUnpool's indices and output_size."""
+        if layer.spec.name in RECURRENT and (len(args) == 2 and not kwargs or len(args) == 1 and set(kwargs) == {"hx"}):
+            layers.check_initial_state(layer, args[0], args[1] if len(args) == 2 else kwargs["hx"], self.check, where)
+            return layer(args[0], self.check, where)
+        if layer.spec.name.startswith("MaxUnpool") and len(args) in (2, 3) and set(kwargs) <= {"output_size"}:
+            output_size = args[2] if len(args) == 3 else kwargs.get("output_size")
+            return layer(args[0], self.check, where, output_size=output_size)
         return UNKNOWN

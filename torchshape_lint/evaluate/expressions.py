@@ -9,9 +9,11 @@ from typing import Any
 from torchshape_lint.evaluate.frames import (
     MAX_INT_BITS, MAX_ITEMS, OPAQUE_KWARGS, Abort, Frame, Scope, YieldReached, dispatch, resolved,
 )
-from torchshape_lint.evaluate.torch_library import tensor_binary, tensor_index
+from torchshape_lint.evaluate.python_library import Method
+from torchshape_lint.evaluate.torch_library import IN_PLACE_RESHAPES, tensor_binary, tensor_index
 from torchshape_lint.evaluate.values import (
-    PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, is_hashable, is_plain, readable,
+    PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, carry, is_hashable, is_plain,
+    readable,
 )
 from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.layers import Layer
@@ -170,8 +172,8 @@ class Expressions:
     def compare(self, op: ast.cmpop, left: Any, right: Any) -> Any:
         left, right = readable(left), readable(right)
         if isinstance(op, (ast.Is, ast.IsNot)):
-            if left is UNKNOWN or right is UNKNOWN:
-                return UNKNOWN
+            if left is UNKNOWN or right is UNKNOWN or isinstance(left, Method) or isinstance(right, Method):
+                return UNKNOWN  # a Method may stand for a data attribute not known (`self.bn.weight is None`)
             if right is None or left is None or isinstance(left, bool) or isinstance(right, bool):
                 same = left is right
             elif isinstance(left, PLAIN) or isinstance(right, PLAIN):
@@ -187,12 +189,21 @@ class Expressions:
                 return found if isinstance(op, ast.In) else not found
             return UNKNOWN
         fn = COMPARE.get(type(op))
+        if isinstance(op, (ast.Eq, ast.NotEq)) and (left is None or right is None) and self.compares_by_identity(
+                right if left is None else left):  # `self.downsample == None`: a module is equal to itself only
+            return (left is right) == isinstance(op, ast.Eq)
         if fn is not None and is_plain(left) and is_plain(right):
             try:
                 return fn(left, right)
             except TypeError:
                 return UNKNOWN
         return UNKNOWN
+
+    def compares_by_identity(self, value: Any) -> bool:
+        """None, or a module whose `==` is nn.Module's (object identity: no __eq__ of the file's own)."""
+        if value is None or isinstance(value, (Layer, Container)):
+            return True
+        return isinstance(value, Instance) and value.cls.is_module() and self.find_method(value.cls, "__eq__") is None
 
     def expr_IfExp(self, node: ast.IfExp, frame: Frame) -> Any:
         truth = self.truth(self.eval(node.test, frame))
@@ -286,7 +297,19 @@ class Expressions:
                 continue
             kwargs.update(mapping)
         self.call_scope = frame.scope
-        return self.call(func, args, kwargs, (frame.source, node))
+        result = self.call(func, args, kwargs, (frame.source, node))
+        if isinstance(func, Method) and isinstance(func.receiver, Tensor) and func.name in IN_PLACE_RESHAPES:
+            self.reshaped_in_place(func.receiver, result, node.func.value, frame)
+        return result
+
+    def reshaped_in_place(self, old: Tensor, new: Any, receiver: ast.expr, frame: Frame) -> None:
+        """`x.unsqueeze_(1)`: the names bound to that tensor, and the receiver as written, hold the new shape."""
+        new = new if isinstance(new, Tensor) else UNKNOWN
+        for name, value in frame.scope.vars.items():
+            if value is old:
+                frame.scope.vars[name] = new
+        if isinstance(receiver, (ast.Name, ast.Attribute)):
+            self.bind(receiver, new, frame)
 
     # ---- truth and arithmetic -------------------------------------------------------------------------
 
@@ -340,7 +363,7 @@ class Expressions:
             return UNKNOWN
         if isinstance(result, (tuple, str)) and len(result) > MAX_ITEMS:
             return UNKNOWN
-        return result
+        return carry(result, left, right)  # `opt.img_size // 4` still comes from the default `--img_size 32`
 
 
 def symbolic_arithmetic(op: type, left: Any, right: Any) -> Any:

@@ -21,7 +21,10 @@ class YieldReached(Exception):
 
 
 class Abort(Exception):
-    """The evaluation of this model ends: a budget ran out, or the code raises on a known path."""
+    """The evaluation of this model ends: a budget ran out, or the code raises on a known path. `where`: the file
+    and line of the innermost statement it ended in (set by the statement that saw it first)."""
+
+    where: "tuple[Any, int] | None" = None
 
 
 class Flow:

@@ -16,15 +16,15 @@ import ast
 import os
 from typing import Any
 
-from torchshape_lint.evaluate import project
 from torchshape_lint.evaluate.calls import Calls
 from torchshape_lint.evaluate.expressions import Expressions
 from torchshape_lint.evaluate.frames import MAX_STEPS, Abort, Frame, Lazy, Scope, resolved
 from torchshape_lint.evaluate.memo import Memo
 from torchshape_lint.evaluate.objects import Objects
+from torchshape_lint.evaluate.project import Project
 from torchshape_lint.evaluate.statements import Statements
-from torchshape_lint.evaluate.values import ClassV, External, Function
-from torchshape_lint.shapes.violations import Collector
+from torchshape_lint.evaluate.values import ClassV, External, Function, ListV, ProjectModule
+from torchshape_lint.shapes import violations
 from torchshape_lint.source.reader import UNREADABLE, SourceFile
 from torchshape_lint.source.writes import assigned_names
 from torchshape_lint.unknown import UNKNOWN
@@ -32,21 +32,43 @@ from torchshape_lint.unknown import UNKNOWN
 MODULE_STEPS = 50_000  # evaluation steps for running an imported module's top level
 
 
+class CallSiteCollector(violations.Collector):
+    """A build's collector that also keeps, for each violation, the calls in progress when it was found: a layer
+    of another file is reported in this one at the call here that led to it (see analyze._finding)."""
+
+    def __init__(self, calls: list) -> None:
+        super().__init__()
+        self.calls = calls
+        self.reached_from: dict = {}  # id of a violation → the (place, node) of each call in progress, outermost first
+
+    def report(self, violation: violations.Violation) -> None:
+        super().report(violation)
+        self.reached_from[id(violation)] = tuple(self.calls)
+
+
 class Interpreter(Statements, Expressions, Calls, Objects):
-    def __init__(self, source: SourceFile, module_name: str = "__main__", max_steps: int = MAX_STEPS) -> None:
+    def __init__(self, source: SourceFile, project: Project | None = None, module_name: str = "__main__",
+                 max_steps: int = MAX_STEPS) -> None:
         self.source = source
+        self.project = project if project is not None else Project()
         self.max_steps = max_steps
         self.globals = Scope()
         self.globals.vars["__name__"] = module_name
         self.steps = 0
         self.depth = 0
-        self.check = Collector()
+        self.calls: list = []  # (place, node) of each call in progress, outermost first (Calls.call)
+        self.check = self.collector()
         self.frames: list[Frame] = []
         self.used_with_input: set = set()  # classes and containers the file itself runs on a concrete input
         self.memo = Memo()  # module applications, across the file's builds
         self.call_scope = self.globals  # the scope of the call being made: a layer built there records its names
         self.assigned: dict = {}  # id of a top-level assignment → the values it bound, as they were right after it
         self.usages: list = []  # (model, input, call) where the file's top-level code runs a model on a tensor
+        self.streams_run: set = set()  # (build, loop, its kinds) once run: every epoch's pass over a loader is alike
+
+    def collector(self) -> CallSiteCollector:
+        """A fresh collector for the next build."""
+        return CallSiteCollector(self.calls)
 
     def tick(self, steps: int = 1) -> None:
         self.steps += steps
@@ -90,34 +112,67 @@ class Interpreter(Statements, Expressions, Calls, Objects):
         return UNKNOWN
 
     def imported(self, module: str, name: str, qualified: str) -> "LazyImport":
-        return LazyImport(self.source.path, module, name, qualified)
+        return LazyImport(self, module, name, qualified)
+
+    def module_import(self, module: str) -> "LazyModule":
+        return LazyModule(self, module)
+
+    def project_module(self, module: str) -> "Interpreter | None":
+        """The interpreter that ran a module of the project (its globals are the module's names), or None."""
+        path = self.project.module_file(self.source.path, module)
+        return self.project.load(path, lambda path: run_imported_module(path, self.project)) if path else None
+
+    def star_imported(self, module: str) -> dict:
+        """The names `from module import *` binds: its `__all__`, else its names without a leading underscore;
+        none for a module outside the project."""
+        loaded = self.project_module(module)
+        if loaded is None:
+            return {}
+        names = resolved(loaded.globals.vars.get("__all__"))
+        if isinstance(names, (ListV, tuple)) and all(isinstance(n, str) for n in names):
+            return {name: loaded.globals.vars[name] for name in names if name in loaded.globals.vars}
+        return {name: value for name, value in loaded.globals.vars.items() if not name.startswith("_")}
 
 
 class LazyImport(Lazy):
     """`from .blocks import ConvBlock`: the value in the project's module, or an External name."""
 
-    def __init__(self, importer: str, module: str, name: str, qualified: str) -> None:
+    def __init__(self, importer: Interpreter, module: str, name: str, qualified: str) -> None:
         self.importer, self.module, self.name, self.qualified = importer, module, name, qualified
         self.value: Any = None
 
     def resolve(self) -> Any:
         if self.value is None:
             self.value = External(self.qualified)
-            path = project.module_file(self.importer, self.module)
-            loaded = project.load(path, run_imported_module) if path is not None else None
+            loaded = self.importer.project_module(self.module)
             if loaded is not None and self.name in loaded.globals.vars:
                 self.value = resolved(loaded.globals.vars[self.name])
         return self.value
 
 
-def run_imported_module(path: str) -> Interpreter | None:
+class LazyModule(Lazy):
+    """`import models`: the project's module, or an External name."""
+
+    def __init__(self, importer: Interpreter, module: str) -> None:
+        self.importer, self.module = importer, module
+        self.value: Any = None
+
+    def resolve(self) -> Any:
+        if self.value is None:
+            loaded = self.importer.project_module(self.module)
+            self.value = ProjectModule(self.module, loaded.globals, self.importer) if loaded is not None else \
+                External(self.module)
+        return self.value
+
+
+def run_imported_module(path: str, project: Project) -> Interpreter | None:
     """The interpreter that ran a module of the project (its globals are the module's names), or None."""
     try:
         with open(path, "rb") as handle:
             source = SourceFile.from_bytes(handle.read(), path)
     except (OSError, *UNREADABLE):
         return None
-    interpreter = Interpreter(source, module_name=os.path.splitext(os.path.basename(path))[0], max_steps=MODULE_STEPS)
+    interpreter = Interpreter(source, project, os.path.splitext(os.path.basename(path))[0], MODULE_STEPS)
     try:
         interpreter.run_module()
     except (Abort, RecursionError):

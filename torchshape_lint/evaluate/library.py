@@ -1,5 +1,5 @@
 """What the evaluator knows of code outside the file, dispatched: Python's builtins and a few standard names
-(python_library), PyTorch (torch_library). Anything not there is UNKNOWN.
+(python_library), PyTorch (torch_library), the data it is fed (torchvision_library). Anything not there is UNKNOWN.
 """
 
 from __future__ import annotations
@@ -7,18 +7,20 @@ from __future__ import annotations
 from typing import Any
 
 from torchshape_lint.evaluate.python_library import (
-    BUILTINS as PYTHON_BUILTINS, PYTHON_EXTERNALS, Builtin, Method, Partial, dict_method, list_method, string_method,
+    BUILTINS as PYTHON_BUILTINS, PYTHON_EXTERNALS, ArgumentParser, Builtin, Method, Partial, dict_method, list_method,
+    parser_method, string_method,
 )
 from torchshape_lint.evaluate.torch_library import (
-    RESHAPING_METHODS, TORCH_BUILTINS, TORCH_EXTERNALS, container_method, functional, instance_method,
+    RESHAPING_METHODS, TORCH_BUILTINS, TORCH_EXTERNALS, container_method, functional, instance_method, layer_method,
     make_container, make_layer, super_call, tensor_method, torch_function,
 )
+from torchshape_lint.evaluate.torchvision_library import TORCHVISION_EXTERNALS
 from torchshape_lint.evaluate.values import Container, DictV, Instance, ListV, Super, readable
 from torchshape_lint.shapes import layers
 from torchshape_lint.shapes.tensor import Tensor
 
 BUILTINS = {**PYTHON_BUILTINS, **TORCH_BUILTINS}
-EXTERNALS = {**PYTHON_EXTERNALS, **TORCH_EXTERNALS}
+EXTERNALS = {**PYTHON_EXTERNALS, **TORCH_EXTERNALS, **TORCHVISION_EXTERNALS}
 
 
 def call(interp: Any, func: Any, args: list, kwargs: dict, where: Any) -> Any:
@@ -65,6 +67,10 @@ def call_method(interp: Any, receiver: Any, name: str, args: list, kwargs: dict,
         return dict_method(interp, receiver, name, args, kwargs)
     if isinstance(receiver, Container):
         return container_method(interp, receiver, name, args, kwargs, where)
+    if isinstance(receiver, layers.Layer):
+        return layer_method(interp, receiver, name, args, kwargs, where)
+    if isinstance(receiver, ArgumentParser):
+        return parser_method(interp, receiver, name, args, kwargs)
     if isinstance(receiver, Instance):
         return instance_method(interp, receiver, name, args, kwargs, where)
     if isinstance(readable(receiver), str):

@@ -36,14 +36,16 @@ def fingerprint(value: Any) -> Any:
     if isinstance(value, ListV):
         return ("list", value.opaque) + tuple(fingerprint(v) for v in value)
     if isinstance(value, DictV):
-        return ("dict", value.opaque) + tuple((fingerprint(k), fingerprint(v)) for k, v in value.items())
+        # an EasyDict or a namespace is read by attribute, a dict is not: not the same argument
+        return ("dict", type(value), value.opaque) + tuple((fingerprint(k), fingerprint(v)) for k, v in value.items())
     if isinstance(value, Layer):
         return ("layer", value.spec.name, value.where) + tuple((k, fingerprint(v)) for k, v in value.args.items())
     if isinstance(value, Container):
         return ("container", value.kind, value.opaque, value.where) + tuple(
             (name, fingerprint(child)) for name, child in value.children)
     if isinstance(value, Instance):
-        return ("instance", value.cls, value.opaque) + tuple((k, fingerprint(v)) for k, v in value.attrs.items())
+        return ("instance", value.cls, value.opaque, frozenset(value.maybe_set), value.handed_out) + tuple(
+            (k, fingerprint(v)) for k, v in value.attrs.items())
     if isinstance(value, Tensor):
         return ("tensor",) + arriving(value)
     raise Unkeyable()
@@ -72,7 +74,8 @@ def duplicate(value: Any, copies: dict) -> Any:
         copy = copies[id(value)] = replace(value, args={k: duplicate(v, copies) for k, v in value.args.items()})
     elif isinstance(value, Instance):
         copy = copies[id(value)] = Instance(value.cls, opaque=value.opaque, where=value.where,
-                                            built_with=value.built_with)
+                                            built_with=value.built_with, maybe_set=set(value.maybe_set),
+                                            handed_out=value.handed_out)
         copy.attrs = {k: duplicate(v, copies) for k, v in value.attrs.items()}
     elif isinstance(value, Container):
         copy = copies[id(value)] = Container(value.kind, [], value.where, value.opaque)

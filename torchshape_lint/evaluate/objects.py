@@ -6,14 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from torchshape_lint.evaluate import torch_library
-from torchshape_lint.evaluate.python_library import method
-from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope
+from torchshape_lint.evaluate.layer_attributes import layer_attribute
+from torchshape_lint.evaluate.python_library import DICT_METHODS, Partial, method
+from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope, resolved
 from torchshape_lint.evaluate.values import (
-    BoundMethod, ClassV, Container, External, Function, Instance, ListV, Super, is_hashable, is_plain, readable,
+    AttrDict, BoundMethod, ClassV, Container, External, Function, Instance, ListV, Namespace, ProjectModule, Super,
+    is_hashable, is_plain, readable,
 )
 from torchshape_lint.shapes.layers import Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import UNKNOWN
+
+MODULE_BASES = ("torch.nn.Module", "torch.nn.modules.module.Module")
 
 
 class Objects:
@@ -35,10 +39,21 @@ class Objects:
         obj = readable(obj)
         if isinstance(obj, External):
             return External(f"{obj.name}.{name}")
+        if isinstance(obj, AttrDict):  # `opt.img_size`, `cfg.MODEL.WIDTH`
+            if name in obj:
+                return obj[name]
+            return method(obj, name) if not isinstance(obj, Namespace) and name in DICT_METHODS else UNKNOWN
+        if isinstance(obj, ProjectModule):
+            if name in obj.names.vars:
+                return resolved(obj.names.vars[name])
+            return resolved(obj.importer.module_import(f"{obj.name}.{name}"))
         if isinstance(obj, Instance):
             if name in obj.attrs:
                 return obj.attrs[name]
             if obj.opaque:
+                return UNKNOWN
+            if name == "__dict__":  # code may now set any attribute through it
+                obj.handed_out = True
                 return UNKNOWN
             value = self.class_attribute(obj.cls, name)
             if isinstance(value, Function):
@@ -53,6 +68,10 @@ class Objects:
             value = self.class_attribute(obj, name)
             if isinstance(value, Function) and value.kind == "class":
                 return BoundMethod(value, obj)
+            if value is UNKNOWN and name == "apply" and torch_library.is_autograd_function(obj):
+                # `GradReverse.apply(x, alpha)` runs the class's static forward(ctx, x, alpha); ctx is opaque
+                forward = self.find_method(obj, "forward")
+                return Partial(forward, (UNKNOWN,), {}) if forward is not None else UNKNOWN
             return value
         if isinstance(obj, Super):
             for klass in obj.cls.mro()[1:]:
@@ -63,12 +82,35 @@ class Objects:
         if isinstance(obj, Tensor):
             return torch_library.tensor_attribute(obj, name, (frame.source, node) if frame else None)
         if isinstance(obj, Layer):
-            if name in obj.args:
-                return obj.args[name]
-            return method(obj, name)
+            return layer_attribute(obj, name) if name in obj.args else method(obj, name)
         if obj is UNKNOWN:
             return UNKNOWN
         return method(obj, name)
+
+    def has_attribute(self, obj: Any, name: str) -> Any:
+        """`hasattr(obj, name)`: True or False where the instance the evaluator built decides it, else UNKNOWN."""
+        obj = readable(obj)
+        if isinstance(obj, Instance) and not obj.opaque:
+            if name in obj.attrs:
+                return UNKNOWN if name in obj.maybe_set else True
+            if self.class_attribute(obj.cls, name) is not UNKNOWN:
+                return True
+            return False if self.surely_absent(obj, name) else UNKNOWN
+        if isinstance(obj, Layer):
+            return True if layer_attribute(obj, name) is not UNKNOWN else UNKNOWN
+        return UNKNOWN
+
+    def surely_absent(self, instance: Instance, name: str) -> bool:
+        """An attribute the instance does not have: no code the evaluator did not follow held it or may have set it,
+        and it inherits from nothing but nn.Module, whose own attributes are known (private names are left alone)."""
+        if instance.handed_out or name in instance.maybe_set or "__container__" in instance.attrs \
+                or name.startswith("_"):
+            return False
+        bases = instance.cls.external_bases()
+        if not bases:
+            return True
+        return all(isinstance(b, External) and b.name in MODULE_BASES for b in bases) and \
+            name not in torch_library.MODULE_ATTRIBUTES
 
     def method_for(self, function: Function, instance: Instance) -> Any:
         """A method read from an instance, as its decorator makes it."""

@@ -7,7 +7,13 @@ import ast
 from typing import Any
 
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope, dispatch, resolved
-from torchshape_lint.evaluate.values import ClassV, Container, DictV, External, Function, Instance, ListV, is_hashable
+from torchshape_lint.evaluate.python_library import ArgumentParser
+from torchshape_lint.evaluate.torch_library import SELF_RETURNING_METHODS
+from torchshape_lint.evaluate.values import (
+    AttrDict, ClassV, Container, DictV, Function, Instance, ListV, Stream, is_hashable, is_module_value,
+    readable,
+)
+from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.source.imports import import_bindings
 from torchshape_lint.source.writes import MUTATING_METHODS, self_writes, writes_of
 from torchshape_lint.unknown import UNKNOWN
@@ -15,6 +21,11 @@ from torchshape_lint.unknown import UNKNOWN
 METHOD_KINDS = {"staticmethod": "static", "classmethod": "class", "property": "property",
                 "cached_property": "property"}
 FUNCTION_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+UNDECIDED = {  # why a statement's writes became unknown, by its kind
+    ast.If: "its condition is not known", ast.While: "its condition is not known",
+    ast.For: "what it loops over is not known", ast.ExceptHandler: "an exception handler may run instead",
+    ast.Delete: "it deletes names",
+}
 
 
 class Statements:
@@ -28,12 +39,17 @@ class Statements:
         return None
 
     def exec_statement(self, stmt: ast.stmt, frame: Frame) -> Flow | None:
-        self.tick()
-        method = STATEMENTS.get(type(stmt))
-        if method is None:
-            self.havoc(stmt, frame)
-            return None
-        return method(self, stmt, frame)
+        try:
+            self.tick()
+            method = STATEMENTS.get(type(stmt))
+            if method is None:
+                self.havoc(stmt, frame)
+                return None
+            return method(self, stmt, frame)
+        except Abort as stop:
+            if stop.where is None:  # where the evaluation stopped, for --verbose
+                stop.where = (frame.source, stmt.lineno)
+            raise
 
     def stmt_Expr(self, stmt: ast.Expr, frame: Frame) -> None:
         self.eval(stmt.value, frame)
@@ -60,11 +76,17 @@ class Statements:
         raise Abort("raises")
 
     def stmt_Import(self, stmt: ast.Import, frame: Frame) -> None:
+        """`import models`: a module of the project, read on first use; anything else an External name."""
         for local, qualified in import_bindings(stmt).items():
-            frame.scope.assign(local, External(qualified))
+            frame.scope.assign(local, self.module_import(qualified))
 
     def stmt_ImportFrom(self, stmt: ast.ImportFrom, frame: Frame) -> None:
-        """Names from the project's own modules resolve to their values there, on first use."""
+        """Names from the project's own modules resolve to their values there, on first use; `*` binds them all
+        at once."""
+        if any(alias.name == "*" for alias in stmt.names):
+            for local, value in self.star_imported("." * stmt.level + (stmt.module or "")).items():
+                frame.scope.assign(local, value)
+            return
         for local, qualified in import_bindings(stmt).items():
             module, _, name = qualified.rpartition(".")
             frame.scope.assign(local, self.imported(module, name, qualified))
@@ -102,7 +124,10 @@ class Statements:
         return self.exec_block(stmt.body if test else stmt.orelse, frame)
 
     def stmt_For(self, stmt: ast.For, frame: Frame) -> Flow | None:
-        items = self.iterate(self.eval(stmt.iter, frame))
+        iterable = self.eval(stmt.iter, frame)
+        if isinstance(readable(iterable), Stream):
+            return self.run_on_each_kind(stmt, readable(iterable), frame)
+        items = self.iterate(iterable)
         if items is UNKNOWN:
             self.havoc(stmt, frame)
             return None
@@ -114,6 +139,24 @@ class Statements:
             if flow is not None and flow.kind != Flow.CONTINUE:
                 return flow
         return self.exec_block(stmt.orelse, frame)
+
+    def run_on_each_kind(self, stmt: ast.For, stream: Stream, frame: Frame) -> None:
+        """`for images, labels in loader:` runs an unknown number of times: the body runs once on each kind of item
+        (the full batch, the last one), each time from what any earlier pass may have written, which is unknown."""
+        # A loop that may stop early (`if i == 10: break`) is not proven to reach its later kinds (the last batch).
+        kinds = stream.kinds if not may_leave(stmt.body) else stream.kinds[:1]
+        run = (self.check, id(stmt), stream.signature())  # the build's collector itself: its id is never reused
+        if run in self.streams_run:  # `for epoch in range(200)` around it: the same passes again, nothing new
+            kinds = ()
+        self.streams_run.add(run)
+        for kind in kinds:
+            self.havoc(stmt, frame)
+            self.bind(stmt.target, kind, frame)
+            flow = self.exec_block(stmt.body, frame)
+            if flow is not None and flow.kind != Flow.CONTINUE:
+                break
+        self.havoc(stmt, frame)
+        return None
 
     def stmt_While(self, stmt: ast.While, frame: Frame) -> Flow | None:
         for _ in range(MAX_ITEMS):
@@ -201,8 +244,12 @@ class Statements:
             self.bind(element, item, frame)
 
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        if isinstance(obj, AttrDict) and not obj.opaque:  # `opt.cuda = torch.cuda.is_available()`
+            obj[name] = value
         if isinstance(obj, (Instance, ClassV)):
             obj.attrs[name] = value
+        if isinstance(obj, Instance):
+            obj.maybe_set.discard(name)
         if isinstance(obj, ClassV):  # what its instances read changed (in this file or another): as if a global had
             self.globals.version += 1
 
@@ -226,12 +273,22 @@ class Statements:
         collector = writes_of(node)
         # each write is looked up again every time: counted as evaluation steps, so the step budget bounds it too
         self.tick(len(collector.names) + len(collector.attributes) + len(collector.mutated) + len(collector.calls))
+        lost = sorted(name for name in collector.names if isinstance(frame.scope.vars.get(name), Tensor))
+        if lost and self.check.lost is None:
+            self.check.lost = ((frame.source, node), lost, UNDECIDED.get(type(node), "it is not followed"))
         for name in collector.names:
+            methods = collector.rebinds.get(name)
+            if methods is not None and methods <= SELF_RETURNING_METHODS and \
+                    is_module_value(resolved(frame.scope.lookup(name))):
+                continue  # `if use_gpu: model = model.cuda()`: the same module either way
             frame.scope.assign(name, UNKNOWN)
         for base, attr in collector.attributes:
             obj = self.quiet_eval(base, frame)
             if isinstance(obj, Instance):
                 obj.attrs[attr] = UNKNOWN
+                obj.maybe_set.add(attr)  # set there, or deleted: whether it exists is not known either
+            elif isinstance(obj, AttrDict) and not obj.opaque:
+                obj[attr] = UNKNOWN
         for base in collector.mutated:
             obj = self.quiet_eval(base, frame)
             if isinstance(obj, (ListV, DictV, Container)):
@@ -241,13 +298,17 @@ class Statements:
                 value = self.quiet_eval(argument, frame)
                 if isinstance(value, (ListV, DictV)):
                     value.opaque = True
+                elif isinstance(value, Instance):
+                    value.handed_out = True
             obj = self.quiet_eval(receiver, frame) if receiver is not None else UNKNOWN
-            if name in MUTATING_METHODS and isinstance(obj, (ListV, DictV, Container)):
+            if name in MUTATING_METHODS and isinstance(obj, (ListV, DictV, Container)) or isinstance(
+                    obj, ArgumentParser):
                 obj.opaque = True
             elif isinstance(obj, Instance):
                 method = self.find_method(obj.cls, name)
                 for attr in self_writes(method.node) if method is not None else ():
                     obj.attrs[attr] = UNKNOWN
+                    obj.maybe_set.add(attr)
         if collector.returns:
             frame.maybe_returned = True
 
@@ -258,6 +319,21 @@ class Statements:
         if isinstance(node, ast.Attribute):
             return self.get_attribute(self.quiet_eval(node.value, frame), node.attr)
         return UNKNOWN
+
+
+def may_leave(body: list) -> bool:
+    """Whether a loop's body holds a `break` of its own, or a `return` (nested loops and functions aside)."""
+    todo = list(body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Break, ast.Return)):
+            return True
+        if not isinstance(node, (ast.For, ast.AsyncFor, ast.While, *FUNCTION_DEFINITIONS, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            todo.extend(node.orelse)  # a nested loop's else clause breaks out of this one
+            todo.extend(n for n in ast.walk(node) if isinstance(n, ast.Return))
+    return False
 
 
 def method_of(cls: ClassV, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Function:

@@ -5,9 +5,11 @@ nn.Module subclasses and their library bases)."""
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Any
 
 from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
+from torchshape_lint.evaluate.torchvision_library import last_batch_violation
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Super, readable
 from torchshape_lint.shapes import dims, layers, merges
 from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle
@@ -89,6 +91,18 @@ def container_item(container: Container, key: Any) -> Any:
 
 # ---- methods of modules ----------------------------------------------------------------------------
 
+# A module's methods that return the module itself, whatever their arguments (`model.to(device)`, `model.cuda()`).
+SELF_RETURNING_METHODS = frozenset(
+    "to cuda cpu train eval float double half bfloat16 requires_grad_ share_memory".split())
+
+
+def layer_method(interp, layer: layers.Layer, name, args, kwargs, where):
+    if name in SELF_RETURNING_METHODS:
+        return layer
+    if name == "forward":
+        return interp.apply_module(layer, args, kwargs, where)
+    return interp.call_unknown(args, kwargs)
+
 
 def container_method(interp, container: Container, name, args, kwargs, where):
     if container.opaque:
@@ -116,21 +130,61 @@ def container_method(interp, container: Container, name, args, kwargs, where):
         if name == "items":
             return tuple(container.children)
         return tuple(n for n, _ in container.children) if name == "keys" else tuple(container.modules())
-    if name in ("to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_"):
+    if name in SELF_RETURNING_METHODS:
+        switch_mode(container, name, args, kwargs)
         return container
     return interp.call_unknown(args, kwargs)
 
 
+# the public attributes of torch.nn.Module (torch 2.14: `dir(nn.Module)` and an instance's own): `hasattr(self, name)`
+# for any other name on a module of the file is decided by what its own code set
+MODULE_ATTRIBUTES = frozenset(
+    "T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double dump_patches "
+    "eval extra_repr float forward get_buffer get_extra_state get_parameter get_submodule half ipu load_state_dict "
+    "modules mtia named_buffers named_children named_modules named_parameters parameters register_backward_hook "
+    "register_buffer register_forward_hook register_forward_pre_hook register_full_backward_hook "
+    "register_full_backward_pre_hook register_load_state_dict_post_hook register_load_state_dict_pre_hook "
+    "register_module register_parameter register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ "
+    "set_extra_state set_submodule share_memory state_dict to to_empty train training type xpu zero_grad".split())
+REGISTRATIONS = ("add_module", "register_module", "register_buffer", "register_parameter")
+
+
 def instance_method(interp, instance: Instance, name, args, kwargs, where):
-    if name in ("add_module", "register_module") and len(args) == 2 and isinstance(args[0], str):
-        instance.attrs[args[0]] = args[1]
+    if name in REGISTRATIONS:  # `self.register_buffer("mask", m)` makes an attribute, as `self.mask = m` would
+        if args and isinstance(args[0], str):
+            interp.set_attribute(instance, args[0], args[1] if len(args) > 1 else UNKNOWN)
+        else:
+            instance.handed_out = True
         return None
     if name == "forward" and instance.cls.is_module():
         return interp.apply_module(instance, args, kwargs, where)
-    if name in ("to", "cuda", "cpu", "train", "eval", "float", "double", "half", "requires_grad_") and \
-            instance.cls.is_module():
+    if name in SELF_RETURNING_METHODS and instance.cls.is_module():
+        switch_mode(instance, name, args, kwargs)
         return instance
     return interp.call_unknown(args, kwargs)
+
+
+def switch_mode(module: Any, name: str, args: list, kwargs: dict) -> None:
+    """`model.train()`, `model.train(False)`, `model.eval()` set the mode; a mode not known makes it unknown."""
+    if name in ("train", "eval"):
+        mode = (args[0] if args else kwargs.get("mode", True)) if name == "train" else False
+        set_training(module, mode if isinstance(mode, bool) else UNKNOWN, set())
+
+
+def set_training(module: Any, mode: Any, seen: set) -> None:
+    """`model.train()` / `model.eval()`: `training` of the module and every module under it."""
+    if id(module) in seen:
+        return
+    seen.add(id(module))
+    children = []
+    if isinstance(module, Instance) and module.cls.is_module():
+        module.attrs["training"] = mode
+        children = list(module.attrs.values())
+    elif isinstance(module, Container):
+        children = module.modules()
+    for child in children:
+        if isinstance(child, (Instance, Container)):
+            set_training(child, mode, seen)
 
 
 def inherited_attribute(cls: ClassV, name: str) -> Any:
@@ -139,7 +193,15 @@ def inherited_attribute(cls: ClassV, name: str) -> Any:
     for base in cls.external_bases():
         if isinstance(base, External) and base.name.split(".")[-1] == "WeightsEnum" and name == "verify":
             return Builtin("weights_verify")
+    if name == "training" and cls.is_module():
+        return False  # evaluated in eval mode, as confirm runs the model: `if self.training and ...` is not taken
     return UNKNOWN
+
+
+def is_autograd_function(cls: ClassV) -> bool:
+    """A class deriving torch.autograd.Function: called through `.apply`, which runs its forward."""
+    return any(isinstance(b, External) and b.name in ("torch.autograd.Function", "torch.autograd.function.Function")
+               for b in cls.external_bases())
 
 
 def weights_verify(interp, args, kwargs, where):
@@ -210,6 +272,8 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
         layer = layers.Layer(spec, bound, where)
         layers.validate(layer, interp.check)
         return layer(x, interp.check)
+    if name.startswith("max_unpool") and name[-2:] in ("1d", "2d", "3d"):
+        return functional_unpool(interp, name, x, args, kwargs, where)
     if name == "pad":
         return functional_pad(interp, x, args[1] if len(args) > 1 else kwargs.get("pad", UNKNOWN), where)
     return UNKNOWN
@@ -225,6 +289,20 @@ def functional_instance_norm(interp: Any, x: Tensor, args: list, kwargs: dict, w
     return x
 
 
+def functional_unpool(interp: Any, name: str, x: Tensor, args: list, kwargs: dict, where: Any) -> Any:
+    """F.max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None): as nn.MaxUnpool2d."""
+    params = ("input", "indices", "kernel_size", "stride", "padding", "output_size")
+    bound = dict(zip(params, args))
+    if len(args) > len(params) or any(k in bound or k not in params for k in kwargs):
+        return UNKNOWN
+    bound.update(kwargs)
+    spec = layers.spec_for(f"MaxUnpool{name[-2:]}")
+    layer_args = layers.bind(spec, (), {k: bound[k] for k in ("kernel_size", "stride", "padding") if k in bound})
+    if layer_args is None:
+        return UNKNOWN
+    return layers.Layer(spec, layer_args, where)(x, interp.check, output_size=bound.get("output_size"))
+
+
 def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
     x = settle(x)
     if x.shape is None or not isinstance(amounts, (tuple, ListV)) or len(amounts) % 2 or \
@@ -238,8 +316,10 @@ def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
 
 
 def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
-    if name in TENSOR_FACTORIES:
+    if name in TENSOR_FACTORIES or name == "Tensor" and args and all(int_like(a) for a in args):
         return tensor_factory(name, args, kwargs)
+    if name in ("tensor", "as_tensor", "Tensor"):
+        return tensor_from_data(args)
     if name == "flatten" and args and isinstance(args[0], Tensor):
         start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
         end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
@@ -273,6 +353,28 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
         items = interp.iterate(args[0])
         return UNKNOWN if items is UNKNOWN else tuple(items)
     return interp.call_unknown(args, kwargs)
+
+
+def tensor_from_data(args: list) -> Any:
+    """torch.tensor([[3.0], [4.0]]) / torch.as_tensor(data) / torch.Tensor(data): the nesting of the data gives the
+    shape (a usage input, as torch.randn's); a ragged or unknown one gives UNKNOWN."""
+    shape = data_shape(args[0], 0) if len(args) == 1 else UNKNOWN
+    return UNKNOWN if shape is UNKNOWN else concrete_input(shape, "usage")
+
+
+def data_shape(data: Any, depth: int) -> Any:
+    data = readable(data)
+    if isinstance(data, (int, float, bool)):
+        return ()
+    if not isinstance(data, (ListV, tuple)) or depth > MAX_DATA_NESTING:
+        return UNKNOWN
+    inner = {data_shape(item, depth + 1) for item in data}
+    if len(inner) > 1 or UNKNOWN in inner:
+        return UNKNOWN
+    return (len(data),) + (inner.pop() if inner else ())
+
+
+MAX_DATA_NESTING = 32  # a list that holds itself has no shape
 
 
 def tensor_factory(name: str, args: list, kwargs: dict) -> Any:
@@ -459,9 +561,17 @@ def size_of(interp: Any, x: Tensor, args: list, where: Any) -> Any:
     return UNKNOWN
 
 
+# in-place methods that change the shape of the tensor they are called on: the name bound to it sees the new shape
+# (not explain steps: what torch's hooks see as their input is the tensor already changed)
+IN_PLACE_RESHAPES = frozenset("unsqueeze_ squeeze_ transpose_ t_ swapaxes_ swapdims_ resize_ resize_as_ "
+                              "as_strided_ set_".split())
+
+
 def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
     if name in SAME_SHAPE:
         return x
+    if name in IN_PLACE_RESHAPES:
+        return reorder(interp, settle(x), name[:-1], args, where) if name[:-1] in REORDERING and not kwargs else UNKNOWN
     if name == "size":
         return size_of(interp, x, args, where) if not kwargs else UNKNOWN
     if name == "dim" and not args:
@@ -472,6 +582,8 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
         return dims.product(x.shape) if x.shape is not None else UNKNOWN
     if name in ("view", "reshape") and not kwargs:
         return reshape(interp, settle(x), args, where, name)
+    if name in ("view_as", "reshape_as", "expand_as") and len(args) == 1 and not kwargs:
+        return shaped_as(interp, settle(x), args[0], name, where)
     if name == "flatten":
         start = args[0] if args else kwargs.get("start_dim", 0)
         end = args[1] if len(args) > 1 else kwargs.get("end_dim", -1)
@@ -493,6 +605,10 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
 def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
     """view / reshape: exact when the sizes are known; a wrong hard-coded feature count is a violation."""
     sizes = list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, ListV)) else list(args)
+    smaller_last_batch = last_batch_violation(x, sizes, label, where)
+    if smaller_last_batch is not None:
+        interp.check.report(smaller_last_batch)
+        return UNKNOWN
     if x.shape is None or not sizes or not all(
             isinstance(s, (int, dims.Sym)) and not isinstance(s, bool) for s in sizes):
         if sizes and all(int_like(s) for s in sizes) and sizes.count(-1) == 0:
@@ -532,6 +648,20 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
         shape = tuple(sizes)
     parts = tuple(x.shape[1:]) if len(shape) == 2 and shape[1] == dims.product(x.shape[1:]) else None
     return x.then(label, where, shape, flat_parts=parts)
+
+
+def shaped_as(interp: Any, x: Tensor, other: Any, name: str, where: Any) -> Any:
+    """x.view_as(y) / x.reshape_as(y): x viewed with y's sizes (its count checked as view's); x.expand_as(y): y's
+    shape, where x's sizes (aligned from the right) are y's or 1."""
+    if not isinstance(other, Tensor) or settle(other).shape is None:
+        return UNKNOWN
+    target = settle(other).shape
+    if name != "expand_as":
+        return reshape(interp, x, [tuple(target)], where, name[:-3])
+    if x.shape is None or len(x.shape) > len(target) or not all(
+            d == t or d == 1 for d, t in zip(reversed(x.shape), reversed(target))):
+        return UNKNOWN
+    return x.then(name, where, tuple(target))
 
 
 def suggest_view(x: Tensor, sizes: list) -> str | None:
@@ -689,5 +819,31 @@ def _summary(interp, args, kwargs, where):
     return UNKNOWN
 
 
-TORCH_EXTERNALS = {"torchinfo.summary": _summary, "torchsummary.summary": _summary}
+def reparametrized(interp, args, kwargs, where):
+    """weight_norm(nn.Conv1d(...)): the layer keeps its shape rule; its weight becomes a magnitude and a direction,
+    so the number of its parameters is no longer the plain layer's."""
+    module = args[0] if args else kwargs.get("module", UNKNOWN)
+    if isinstance(module, layers.Layer):
+        return replace(module, spec=replace(module.spec, parameters=layers.unknown_parameters))
+    return module if isinstance(module, (Container, Instance)) else interp.call_unknown(args, kwargs)
+
+
+def spectrally_normed(interp, args, kwargs, where):
+    """spectral_norm: the layer as it was (its weight is divided by a norm kept in buffers, not parameters)."""
+    module = args[0] if args else kwargs.get("module", UNKNOWN)
+    return module if isinstance(module, (layers.Layer, Container, Instance)) else interp.call_unknown(args, kwargs)
+
+
+def variable(interp, args, kwargs, where):
+    """torch.autograd.Variable(x, requires_grad=...): the tensor itself."""
+    return args[0] if len(args) == 1 and isinstance(args[0], Tensor) else interp.call_unknown(args, kwargs)
+
+
+TORCH_EXTERNALS = {
+    "torchinfo.summary": _summary, "torchsummary.summary": _summary,
+    "torch.autograd.Variable": variable, "torch.autograd.variable.Variable": variable,
+    **{f"torch.nn.utils.{path}weight_norm": reparametrized for path in ("", "parametrizations.", "weight_norm.")},
+    **{f"torch.nn.utils.{path}spectral_norm": spectrally_normed
+       for path in ("", "parametrizations.", "spectral_norm.")},
+}
 TORCH_BUILTINS = {"weights_verify": weights_verify}

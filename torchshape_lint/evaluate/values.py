@@ -20,6 +20,73 @@ class DictV(dict):
     opaque = False
 
 
+class AttrDict(DictV):
+    """A mapping whose keys are also read and written as attributes: EasyDict (`cfg.MODEL.WIDTH`, `cfg["MODEL"]`)."""
+
+
+class Namespace(AttrDict):
+    """What argparse and `types.SimpleNamespace` make (`opt.img_size`). Its keys are its `vars()`, which is the same
+    dict: it is read by key too, which only code Python rejects (`opt["img_size"]`) does."""
+
+
+@dataclass(frozen=True)
+class CommandLineDefault:
+    """A value the script's command line gives when it is run without that option: the user may run it with another."""
+
+    option: str  # as the script declares it: "--img_size"
+    value: Any
+
+    def __str__(self) -> str:
+        return f"`{self.option} {self.value}`"
+
+
+@dataclass(frozen=True)
+class LastBatch:
+    """The size of a data loader's last batch: what is left of the dataset after its full batches."""
+
+    dataset: str  # "MNIST(train=True)"
+    length: int
+    batch_size: int
+
+
+class Sourced(int):
+    """An int that says where it came from (CommandLineDefault, LastBatch), so a finding can say what it assumed.
+    It is an int everywhere else; arithmetic keeps the command-line defaults it was made from (see `carry`)."""
+
+    sources: tuple
+
+    def __new__(cls, value: int, sources: tuple = ()) -> "Sourced":
+        made = int.__new__(cls, value)
+        made.sources = tuple(sources)
+        return made
+
+    def __reduce__(self) -> tuple:  # processes (-j) exchange shapes holding it
+        return Sourced, (int(self), self.sources)
+
+
+def defaults_in(value: Any) -> tuple:
+    """The command-line defaults a value (an int, or tuples and lists of them) was made from, each once, in order."""
+    found: dict = {}
+
+    def collect(item: Any) -> None:
+        if isinstance(item, (tuple, list)):
+            for part in item:
+                collect(part)
+        elif isinstance(item, Sourced):
+            found.update((source, None) for source in item.sources if isinstance(source, CommandLineDefault))
+
+    collect(value)
+    return tuple(found)
+
+
+def carry(result: Any, *operands: Any) -> Any:
+    """`result`, computed from `operands`, keeping the command-line defaults they were made from."""
+    if not isinstance(result, int) or isinstance(result, bool):
+        return result
+    defaults = defaults_in(list(operands))
+    return Sourced(result, defaults) if defaults else result
+
+
 def readable(value: Any) -> Any:
     """The value, or UNKNOWN where code the evaluator did not follow may have changed it."""
     return UNKNOWN if getattr(value, "opaque", False) is True else value
@@ -30,6 +97,15 @@ class External:
     """Something imported that the evaluator knows only by name: `torch.nn`, `torch.nn.Conv2d`, `math.floor`."""
 
     name: str
+
+
+@dataclass(eq=False)
+class ProjectModule:
+    """`import models`: a module of the user's project, its top-level names read as attributes (`models.ResNet18`)."""
+
+    name: str
+    names: Any = field(repr=False)  # the Scope its top level bound
+    importer: Any = field(repr=False)  # the Interpreter whose import bound it: reads its submodules (`models.resnet`)
 
 
 @dataclass(eq=False)
@@ -88,6 +164,10 @@ class Instance:
     opaque: bool = False
     where: Any = field(default=None, repr=False)
     built_with: tuple | None = field(default=None, repr=False)  # (args, kwargs) of its constructor call
+    # which attributes it has, where that is not known: those a path not followed may have set, and whether code not
+    # followed held the instance (and so may have set any); `hasattr` decides only outside both
+    maybe_set: set = field(default_factory=set, repr=False)
+    handed_out: bool = False
 
 
 @dataclass(eq=False)
@@ -101,6 +181,24 @@ class Container:
 
     def modules(self) -> list:
         return [m for _, m in self.children]
+
+
+@dataclass(eq=False)
+class Stream:
+    """An iterable the evaluator does not unroll (a data loader's batches, a dataset's samples): its length is not
+    followed, only the kinds of item it yields, each once (a loader's full batch, then its smaller last one)."""
+
+    kinds: tuple
+
+    def signature(self) -> tuple:
+        """What the kinds are, as far as a loop over them can tell: their tensors' shapes, the rest by identity."""
+        def of(item: Any) -> Any:
+            if isinstance(item, (tuple, list)):
+                return tuple(of(part) for part in item)
+            shape = getattr(item, "shape", None)
+            return ("tensor", tuple(map(str, shape))) if isinstance(shape, tuple) else id(item)
+
+        return of(self.kinds)
 
 
 @dataclass(eq=False)
@@ -133,5 +231,6 @@ def is_module_value(value: Any) -> bool:
     return isinstance(value, Instance) and value.cls.is_module()
 
 
-__all__ = ["UNKNOWN", "Unknown", "ListV", "DictV", "External", "Function", "BoundMethod", "ClassV", "Instance",
-           "Container", "Super", "readable", "is_module_value", "is_plain", "is_hashable"]
+__all__ = ["UNKNOWN", "Unknown", "ListV", "DictV", "AttrDict", "Namespace", "CommandLineDefault", "LastBatch",
+           "Sourced", "defaults_in", "carry", "Stream", "External", "Function", "BoundMethod", "ClassV", "Instance",
+           "Container", "Super", "ProjectModule", "readable", "is_module_value", "is_plain", "is_hashable"]

@@ -1,11 +1,12 @@
 """The result cache: one JSON file per (file content, options, tool) in the user's cache folder.
 
-The key hashes the file's bytes, the options that change the analysis (the input shape in force for it)
-and the tool itself: its version and the size and modification time of each of its own modules, so a
-changed checkout never reads results of older code. What the key cannot know, the other project files an
-analysis read (a sibling module it imports), the stored result lists with their digests, and the runner uses
-it only while they are unchanged (evaluate/project.py's `ProjectFile`). Writes are atomic (a temporary file,
-then a rename), so parallel workers and interrupted runs never leave a half-written entry.
+The key hashes the file's bytes, the options that change the analysis (the input shape in force for it, and the
+working folder, from which a finding about another project file names it) and the tool itself: its version and the
+size and modification time of each of its own modules, so a changed checkout never reads results of older code. What
+the key cannot know, the other project files an analysis read (a sibling module it imports), the stored result lists
+with their digests, and the runner uses it only while they are unchanged (evaluate/project.py's `ProjectFile`).
+Writes are atomic (a temporary file, then a rename), so parallel workers and interrupted runs never leave a
+half-written entry.
 """
 
 from __future__ import annotations
@@ -59,6 +60,17 @@ def load(entry: str) -> dict | None:
             return json.load(handle)
     except (OSError, ValueError):
         return None
+
+
+def fresh(entry: str) -> dict | None:
+    """The stored result, while every other project file its analysis read (`read`: ProjectFile fields) is as
+    it was then."""
+    from torchshape_lint.evaluate.project import ProjectFile
+
+    value = load(entry)
+    if value is None or not all(ProjectFile(**file).unchanged() for file in value.get("read", ())):
+        return None
+    return value
 
 
 def store(entry: str, value: dict) -> None:

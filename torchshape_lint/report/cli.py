@@ -4,15 +4,15 @@ commands are listed in COMMANDS. Exit 0: clean, 1: findings, 2: usage or interna
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from dataclasses import dataclass
 from typing import Callable
 
 from torchshape_lint import __version__
-from torchshape_lint.options import OPTIONS, OptionError, Settings, find_pyproject, load_pyproject, parse_values
+from torchshape_lint.options import OptionError
 from torchshape_lint.report import explain
+from torchshape_lint.report.arguments import configured, option_arguments, usage_error
 from torchshape_lint.report.formats import FORMATS
 
 
@@ -21,16 +21,6 @@ class Command:
     help: str
     arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
-
-
-def option_arguments(parser: argparse.ArgumentParser) -> None:
-    """The shared options (read back by `configured`), for every command that analyses files."""
-    for option in OPTIONS:
-        if option.flag:
-            parser.add_argument(option.cli_flag, dest=option.dest, action="store_const", const=True, help=option.help)
-            continue
-        parser.add_argument(option.cli_flag, dest=option.dest, metavar=option.metavar, help=option.help,
-                            action="append" if option.repeatable else "store")
 
 
 def check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +35,6 @@ def check_arguments(parser: argparse.ArgumentParser) -> None:
                         help="no run summary and no progress line on stderr (findings and errors still print)")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="check files in N processes (0: one per CPU; default 1)")
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     parser.add_argument("--fix", action="store_true", help="write the suggested value into the argument of each "
                         "finding proven on a known input (unsafe: the layers before may be what is wrong)")
     parser.add_argument("--diff", action="store_true", help="print what --fix would change as a unified diff, "
@@ -78,7 +67,8 @@ def check(args: argparse.Namespace) -> int:
 
     def shown():
         nonlocal errors
-        for result in check_files(files, settings, jobs, use_cache=not args.no_cache):
+        checked = (lambda done: progress.update(done)) if progress else None
+        for result in check_files(files, settings, jobs, use_cache=not settings.no_cache, checked=checked):
             result.findings = [f for f in result.findings if settings.wanted(f.code)]
             if args.fix or args.diff:
                 from torchshape_lint.report.fix import fix_result
@@ -88,8 +78,6 @@ def check(args: argparse.Namespace) -> int:
                 result = fix_result(result, settings, write=not args.diff)
             summary.add(result)
             errors += sum(f.code == "TSL900" for f in result.findings)
-            if progress:
-                progress.update(summary.files)
             yield result
 
     from torchshape_lint.report.confirm import ConfirmError
@@ -111,13 +99,6 @@ def check(args: argparse.Namespace) -> int:
     if not args.quiet:
         sys.stderr.write("".join(f"{line}\n" for line in summary.lines()))
     return 2 if errors else 1 if summary.findings else 0
-
-
-def configured(args: argparse.Namespace) -> Settings:
-    """[tool.torchshape-lint] of the nearest pyproject.toml, overridden by the command line."""
-    from_file = load_pyproject(find_pyproject(os.getcwd()))
-    given = {option.name: getattr(args, option.dest) for option in OPTIONS if getattr(args, option.dest) is not None}
-    return dataclasses.replace(from_file, **parse_values(given, lambda key: f"--{key}"))
 
 
 def rule_arguments(parser: argparse.ArgumentParser) -> None:
@@ -173,12 +154,6 @@ def command_parser(name: str) -> argparse.ArgumentParser:
         epilog=f"Other commands: {others}." if name == "check" else None)
     COMMANDS[name].arguments(parser)
     return parser
-
-
-def usage_error(*messages: str) -> int:
-    for message in messages:
-        print(f"torchshape-lint: {message}", file=sys.stderr)
-    return 2
 
 
 def main(argv: list | None = None) -> int:

@@ -49,6 +49,7 @@ class Table:
     input: tuple | None
     rows: list
     elsewhere: list  # findings of this build that sit at no step (constructor arguments, ...)
+    stop: str = ""  # where and why the evaluation stopped following the model's tensors (its last row says it)
 
     @property
     def parameters(self) -> Any:
@@ -79,7 +80,7 @@ def table(path: str, build: Any, findings: list) -> Table:
     for finding in findings:
         at = breaking_step(build.steps, finding)
         (elsewhere if at is None else rows[at].broken).append(finding)
-    return Table(path, build.name, build.origin, build.input, rows, elsewhere)
+    return Table(path, build.name, build.origin, build.input, rows, elsewhere, build.stop)
 
 
 def breaking_step(steps: list, finding: Any) -> int | None:
@@ -168,6 +169,7 @@ def as_text(items: list) -> str:
             out.append(fit(cell, widths))
             out += [" " * widths[0] + f"  ^ breaks here: {f.text}" for f in row.broken]
         out += [f"also at line {f.line}: {f.text}" for f in t.elsewhere]
+        out += [f"stops here: {t.stop}"] * bool(t.stop)
         out += [total_line(t), ""]
     return "\n".join(out)
 
@@ -188,6 +190,7 @@ def as_markdown(items: list) -> str:
             cell += [f"**breaks here:** {escape(f.text)}" for f in r.broken]
             out.append(f"| {r.line} | {r.layer} | `{show_shape(r.output)}` | {show_count(r)} | {'<br>'.join(cell)} |")
         out += [""] + [f"- also at line {f.line}: {escape(f.text)}" for f in t.elsewhere] + [""] * bool(t.elsewhere)
+        out += [f"**stops here:** {escape(t.stop)}", ""] * bool(t.stop)
         out += [escape(total_line(t)), ""]
     return "\n".join(out)
 
@@ -214,7 +217,7 @@ def as_json(items: list) -> str:
                                    "parameters": count(r.parameters), "shared": r.shared,
                                    "formula": r.formula, "findings": [finding(f) for f in r.broken]}
                                   for r in t.rows],
-                        "parameters": count(t.parameters),
+                        "parameters": count(t.parameters), "stop": t.stop or None,
                         "other_findings": [finding(f) for f in t.elsewhere]} for t in items],
                       indent=2, ensure_ascii=False) + "\n"
 
@@ -247,7 +250,7 @@ FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json, "svg": pic
 def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("targets", nargs="+", metavar="FILE[::MODEL]",
                         help="a file, optionally with the model to show (a class, or a builder such as vgg16)")
-    from torchshape_lint.report.cli import option_arguments
+    from torchshape_lint.report.arguments import option_arguments
 
     option_arguments(parser)
     parser.add_argument("--format", choices=tuple(FORMATS), default="text",
@@ -257,7 +260,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from torchshape_lint.checks.analyze import analyze_source, unreadable_file
-    from torchshape_lint.report.cli import configured, usage_error
+    from torchshape_lint.report.arguments import configured, usage_error
     from torchshape_lint.source.reader import UNREADABLE, SourceFile
 
     try:

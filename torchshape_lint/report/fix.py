@@ -133,8 +133,8 @@ def agreed_by_every_run(finding: Any, builds: list, expects: Callable[[tuple], A
         value = math.prod(int(part) for part in finding.suggestion.split("*"))
     except ValueError:  # not a product of integers: not a value this module can confirm
         return False
-    runs = [step.before for build in builds if build.origin != "symbolic" for step in build.steps
-            if (step.line, step.column) == (finding.line, finding.column)]
+    runs = [step.before for build in builds if build.origin != "symbolic"
+            for step in build.steps_at(finding.line, finding.column)]
     return bool(runs) and all(shape and all(isinstance(d, int) for d in shape) and expects(shape) == value
                               for shape in runs)
 

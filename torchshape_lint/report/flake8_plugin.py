@@ -9,6 +9,7 @@ from typing import Any, Iterator
 
 from torchshape_lint import __version__
 from torchshape_lint.options import OPTIONS, OptionError, Settings, parse_values
+from torchshape_lint.source.reader import may_build_models  # light: the standard library's ast, re, tokenize
 
 # select, ignore and extend-select are flake8's own: flake8 applies them to the plugin's codes itself.
 PLUGIN_OPTIONS = tuple(option for option in OPTIONS if not option.flake8_own)
@@ -18,6 +19,7 @@ class TorchShapePlugin:
     name = "torchshape-lint"
     version = __version__
     settings = Settings()
+    project = None  # the evaluate.project.Project of this flake8 process, made for the first file that needs it
 
     def __init__(self, tree: ast.AST, filename: str = "<stdin>", lines: list | None = None) -> None:
         self.tree, self.filename, self.lines = tree, filename, lines
@@ -48,18 +50,40 @@ class TorchShapePlugin:
                     text = SourceFile.from_bytes(handle.read(), self.filename).text
             except (OSError, *UNREADABLE):  # flake8 reports a file it cannot read or parse itself (E902, E999)
                 return
-        if "torch" not in text:  # the pre-filter: most files stop here, before any import
+        if not may_build_models(text):  # the pre-filter: most files stop here, before the analysis is imported
             return
-        from torchshape_lint.checks.analyze import analyze_source
+        for line, column, message in self.findings(text):
+            yield line, column, message, type(self)
 
+    def findings(self, text: str) -> list:
+        """(line, column, text) of each finding, noqa not applied (flake8 applies it); from the result cache while
+        the file and every project file its analysis read are unchanged (never with --confirm, which runs code)."""
+        from dataclasses import asdict
+
+        from torchshape_lint.report import cache
+
+        input_shape = self.settings.input_shape_for(self.filename)
+        use_cache = not (self.settings.no_cache or self.settings.confirm)
+        options = {"front": "flake8", "path": self.filename, "input_shape": input_shape, "cwd": os.getcwd()}
+        entry = cache.key(text.encode(), options) if use_cache else None
+        cached = cache.fresh(entry) if entry else None
+        if cached is not None:
+            return [tuple(finding) for finding in cached["findings"]]
+        from torchshape_lint.checks.analyze import analyze_source
+        from torchshape_lint.evaluate.project import Project
+
+        if TorchShapePlugin.project is None:  # one per flake8 process: siblings read for one file serve the next
+            TorchShapePlugin.project = Project()
         tree = self.tree if isinstance(self.tree, ast.Module) else None
-        report = analyze_source(text, self.filename, tree, self.settings.input_shape_for(self.filename))
+        report = analyze_source(text, self.filename, tree, input_shape, TorchShapePlugin.project)
         if self.settings.confirm:
             from torchshape_lint.report.confirm import confirm_in_flake8
 
             confirm_in_flake8(report, text, self.settings)
-        for finding in report.findings:
-            yield finding.line, finding.column, finding.text, type(self)
+        found = [(finding.line, finding.column, finding.text) for finding in report.findings]
+        if entry:
+            cache.store(entry, {"findings": found, "read": [asdict(file) for file in report.read]})
+        return found
 
 
 def source_of(key: str) -> str:

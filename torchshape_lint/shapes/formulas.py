@@ -20,6 +20,11 @@ def conv_transpose(size: int, kernel: int, stride: int, padding: int, dilation: 
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
 
 
+def unpool(size: int, kernel: int, stride: int, padding: int) -> int:
+    """MaxUnpool{1,2,3}d: (L - 1)s - 2p + k."""
+    return (size - 1) * stride - 2 * padding + kernel
+
+
 def pool(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
     """Max/Avg pooling (ATen's pooling_output_shape): with ceil_mode the last window must start
     inside the input or its left padding."""

@@ -57,13 +57,14 @@ class Layer:
         shown = [f"{k}={v!r}" for k, v in self.args.items() if k == self.spec.declares]
         return f"{self.spec.name}({', '.join(shown)})"
 
-    def __call__(self, x: Tensor, check: Collector, call_site: Any = None) -> Any:
-        """`call_site`: the call that applies the layer (`self.conv1(x)`), where it is not the one that built it."""
+    def __call__(self, x: Tensor, check: Collector, call_site: Any = None, **forward_args: Any) -> Any:
+        """`call_site`: the call that applies the layer (`self.conv1(x)`), where it is not the one that built it;
+        `forward_args`: what its forward takes besides the input (a MaxUnpool's output_size)."""
         if not isinstance(x, Tensor):
             return UNKNOWN
         if not self.spec.spatial:
             x = settle(x)
-        out = self.spec.shape(self, x, check)
+        out = self.spec.shape(self, x, check, **forward_args)
         check.applied(self.where, self.spec.name, as_read(x, out, self.where), out, layer=self, call_site=call_site)
         return out
 
@@ -285,6 +286,47 @@ def pool_shape(nd: int, dilated: bool):
                        if ok else None)
         channels = x.shape[len(x.shape) - nd - 1]
         return spatial_output(layer, x, check, nd, channels, fns, texts)
+
+    return shape
+
+
+def with_indices(shape: Callable) -> Callable:
+    """A max pool with return_indices=True gives (output, indices), the indices of the output's shape."""
+    def indexed(layer: Layer, x: Tensor, check: Collector) -> Any:
+        out, wanted = shape(layer, x, check), layer.args["return_indices"]
+        if wanted is False:
+            return out
+        return (out, out) if wanted is True and isinstance(out, Tensor) else UNKNOWN
+
+    return indexed
+
+
+def unpool_shape(nd: int):
+    """MaxUnpool: (L - 1)s - 2p + k per spatial dimension (stride defaulting to kernel_size), or the output_size its
+    forward is given (the last nd entries), which torch takes only strictly within a stride of that size."""
+    def shape(layer: Layer, x: Tensor, check: Collector, output_size: Any = None) -> Any:
+        a = layer.args
+        x = spatial_input(layer, x, check, nd, UNKNOWN)
+        if x is None:
+            return UNKNOWN
+        kernel = ntuple(a["kernel_size"], nd)
+        stride = kernel if a["stride"] is None else ntuple(a["stride"], nd)
+        padding = ntuple(a["padding"], nd)
+        fns = [partial(formulas.unpool, kernel=k, stride=s, padding=p) if known(k, s, p) else None
+               for k, s, p in zip(kernel, stride, padding)]
+        texts = [f"({{L}} - 1)*{s} - 2*{p} + {k}" for k, s, p in zip(kernel, stride, padding)]
+        channels = x.shape[len(x.shape) - nd - 1]
+        out = spatial_output(layer, x, check, nd, channels, fns, texts)
+        if output_size is None or not isinstance(out, Tensor):
+            return out
+        wanted = tuple(output_size) if isinstance(output_size, (tuple, list)) else ()
+        wanted = wanted[2:] if len(wanted) == nd + 2 else wanted
+        default = tuple(out.shape[-nd:])
+        if len(wanted) != nd or not all(isinstance(v, int) for v in default + wanted + tuple(stride)):
+            return UNKNOWN
+        if not all(d - s < w < d + s for d, w, s in zip(default, wanted, stride)):  # torch raises ValueError
+            return UNKNOWN
+        return x.then(layer.spec.name, layer.where, out.shape[:-nd] + wanted)
 
     return shape
 
@@ -514,9 +556,13 @@ def embedding_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     return x.then(layer.spec.name, layer.where, x.shape + (width,))
 
 
+RECURRENT = ("RNN", "GRU", "LSTM")
+
+
 def recurrent_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     """RNN/LSTM/GRU: (L, N, input_size) or batch_first (N, L, input_size) or unbatched (L, input_size) →
-    the same with D * hidden (proj_size for an LSTM that has one); the hidden state is not followed."""
+    the same with D * hidden (proj_size for an LSTM that has one), and the final state `h_n` (an LSTM's `(h_n, c_n)`),
+    shaped as `recurrent_states` says."""
     a = layer.args
     declared, hidden = as_int(a["input_size"]), as_int(a.get("proj_size", 0) or a["hidden_size"])
     directions = 2 if a["bidirectional"] is True else 1 if a["bidirectional"] is False else UNKNOWN
@@ -530,7 +576,58 @@ def recurrent_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         return UNKNOWN
     if known(declared):
         check.size("channel-mismatch", layer.where, layer.label(), x, declared, x.shape[-1])
-    return (x.then(layer.spec.name, layer.where, x.shape[:-1] + (width,)), UNKNOWN)
+    states = recurrent_states(layer, x)
+    finals = UNKNOWN if states is None else tuple(x.then(f"{layer.spec.name} state", layer.where, shape)
+                                                  for shape in states)
+    final = finals[0] if isinstance(finals, tuple) and len(finals) == 1 else finals
+    return (x.then(layer.spec.name, layer.where, x.shape[:-1] + (width,)), final)
+
+
+def recurrent_states(layer: Layer, x: Tensor) -> tuple | None:
+    """The shapes of the state an RNN/GRU (h,) or an LSTM (h, c) takes and gives for input x, as torch's
+    `check_forward_args` wants them: (num_layers * D, N, H_out), unbatched (num_layers * D, H_out), with H_out the
+    LSTM's proj_size where it has one (c keeps hidden_size); None where an argument is not known."""
+    a = layer.args
+    directions = 2 if a["bidirectional"] is True else 1 if a["bidirectional"] is False else UNKNOWN
+    stacked, hidden, projected = as_int(a["num_layers"]), as_int(a["hidden_size"]), as_int(a.get("proj_size", 0))
+    if not known(directions, stacked, hidden, projected) or x.shape is None or len(x.shape) not in (2, 3):
+        return None
+    lead: tuple = (stacked * directions,)
+    if len(x.shape) == 3:
+        if not isinstance(a["batch_first"], bool):
+            return None
+        lead += (x.shape[0] if a["batch_first"] else x.shape[1],)
+    return (lead + (projected or hidden,),) + ((lead + (hidden,),) if layer.spec.name == "LSTM" else ())
+
+
+def check_initial_state(layer: Layer, x: Tensor, state: Any, check: Collector, call_site: Any) -> None:
+    """`self.lstm(x, (h0, c0))`, `self.gru(x, h0)`: the state's rank must be the input's, then its shape what
+    `recurrent_states` says; reported as torch words it, at the call that passes the state."""
+    if not isinstance(x, Tensor):
+        return
+    expected = recurrent_states(layer, settle(x))
+    given = tuple(state) if layer.spec.name == "LSTM" and isinstance(state, (tuple, list)) else (state,)
+    if expected is None or not isinstance(given, tuple) or len(given) != len(expected) or not all(
+            isinstance(t, Tensor) and settle(t).shape is not None for t in given):
+        return
+    shapes = [settle(t).shape for t in given]
+    names = "hx and cx" if len(shapes) == 2 else "hx"
+    rank = len(expected[0])
+    if any(len(shape) != rank for shape in shapes):
+        got = ", ".join(f"{len(shape)}-D" for shape in shapes)
+        problem = (f"For {'batched' if rank == 3 else 'unbatched'} {rank}-D input, {names} should also be {rank}-D "
+                   f"but got {f'({got}) tensors' if len(shapes) == 2 else f'{got} tensor'}")
+        check.report(Violation("recurrent-state", call_site, layer.spec.name, given[0], detail={"problem": problem}))
+        return
+    for i, (shape, wanted) in enumerate(zip(shapes, expected)):
+        if any(dims.can_equal(d, w) is False for d, w in zip(shape, wanted)):
+            which = f"hidden[{i}]" if len(shapes) == 2 else "hidden"
+            if rank == 2:  # torch compares an unbatched state after giving it a batch of 1
+                wanted, shape = wanted[:1] + (1,) + wanted[1:], shape[:1] + (1,) + shape[1:]
+            problem = f"Expected {which} size {show_shape(wanted)}, got [{show_shape(shape)[1:-1]}]"
+            check.report(Violation("recurrent-state", call_site, layer.spec.name, given[i], wanted, shape,
+                                   detail={"problem": problem}))
+            return
 
 
 def same_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
@@ -695,9 +792,10 @@ def unknown_parameters(args: dict) -> Any:
 
 ELEMENTWISE = (
     "Identity ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Softmax2d Softplus Softsign Softshrink Hardshrink Tanhshrink Hardswish Hardsigmoid Hardtanh "
-    "LogSigmoid Threshold Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout "
-    "LocalResponseNorm"
+    "LogSigmoid Threshold LocalResponseNorm"
 ).split()
+
+DROPOUTS = "Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout".split()
 
 
 def spatial_channels(nd: int, rank: int) -> int:
@@ -731,13 +829,16 @@ def _build_table() -> dict:
         add(f"ConvTranspose{nd}d", conv_params(True), conv_shape(nd, True), conv_validate, "in_channels", spatial=nd,
             integers=conv_integers, declared_dim=channels, parameters=conv_parameters(nd, True))
         add(f"MaxPool{nd}d", (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
-                              ("return_indices", False), ("ceil_mode", False)), pool_shape(nd, True), pool_validate(nd), spatial=nd)
+                              ("return_indices", False), ("ceil_mode", False)), with_indices(pool_shape(nd, True)),
+            pool_validate(nd), spatial=nd)
+        add(f"MaxUnpool{nd}d", (("kernel_size", REQUIRED), ("stride", None), ("padding", 0)), unpool_shape(nd),
+            spatial=nd)
         avg = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
                ("count_include_pad", True)) + ((("divisor_override", None),) if nd > 1 else ())
         add(f"AvgPool{nd}d", avg, pool_shape(nd, False), pool_validate(nd), spatial=nd)
         add(f"AdaptiveAvgPool{nd}d", (("output_size", REQUIRED),), adaptive_shape(nd, True), spatial=nd)
-        add(f"AdaptiveMaxPool{nd}d", (("output_size", REQUIRED), ("return_indices", False)), adaptive_shape(nd, False),
-            spatial=nd)
+        add(f"AdaptiveMaxPool{nd}d", (("output_size", REQUIRED), ("return_indices", False)),
+            with_indices(adaptive_shape(nd, False)), spatial=nd)
         add(f"BatchNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", True),
                                 ("track_running_stats", True)) + FACTORY + NORM_BIAS, batch_norm_shape(nd),
             declares="num_features", spatial=nd, integers=("num_features",), declared_dim=second,
@@ -787,6 +888,8 @@ def _build_table() -> dict:
     add("PixelUnshuffle", (("downscale_factor", REQUIRED),), pixel_shuffle_shape(True))
     for name in ("Softmax", "Softmin", "LogSoftmax"):
         add(name, (("dim", None),), softmax_shape)
+    for name in DROPOUTS:  # bound, since forward() reads `self.dropout.p`
+        add(name, (("p", 0.5), ("inplace", False)), same_shape)
     for name in ELEMENTWISE:
         add(name, None, same_shape, parameters=unknown_parameters if name == "PReLU" else no_parameters)
     return table

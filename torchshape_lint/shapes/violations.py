@@ -67,6 +67,9 @@ class Collector:
         self.layers_checked = 0
         self.layers_unknown = 0
         self.build_failed = False  # a layer PyTorch cannot build was reported: the build stops there in PyTorch
+        # the first place tensors the evaluation held became unknown: (where, their names, why); the layers they
+        # reach after it are not checked (explain's last row and --verbose name it)
+        self.lost: tuple | None = None
 
     def report(self, violation: Violation) -> None:
         self.violations.append(violation)

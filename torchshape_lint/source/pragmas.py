@@ -1,4 +1,6 @@
-"""`# torchshape: input=(N, C, H, W)` comments: the input shape of the model defined just below.
+"""`# torchshape: input=(N, C, H, W)` comments: the input of the model defined just below — one shape, or one per
+forward argument (`input=[(1, 100), (1, 10)]`) — and the keyword arguments to build its class with
+(`kwargs={"num_classes": 10}`).
 
 A pragma stands alone on the line directly above a top-level class, function or assignment (or above the
 `class`/`def` line under its decorators) and is about what that statement builds. Anywhere else it applies to
@@ -17,27 +19,70 @@ from typing import Any, Iterator
 
 from torchshape_lint.source.reader import PRAGMA, Span
 
-INPUT = re.compile(r"^input\s*=\s*(?P<shape>.+?)\s*$")
 # `# torchshape input=(...)`: meant as a pragma, but without the colon it is not one
-NEAR_MISS = re.compile(r"#\s*torchshape(?!\s*:)[\s=;,.-]*input\s*=")
+NEAR_MISS = re.compile(r"#\s*torchshape(?!\s*:)[\s=;,.-]*(input|kwargs)\s*=")
 TARGETS = (ast.ClassDef, ast.FunctionDef, ast.Assign, ast.AnnAssign)  # what a pragma may stand above
+FORM = "`input=(N, C, H, W)`, `input=[(N, C, H, W), (N, D)]` (one shape per forward argument), `kwargs={...}`"
+
+
+@dataclass(frozen=True)
+class PragmaInput:
+    """What a pragma gives a model: the shape of each tensor its forward takes (none: not said), and the keyword
+    arguments to build its class with (`kwargs={"num_classes": 10}`, for a class no file of the project builds)."""
+
+    shapes: tuple = ()
+    kwargs: dict = field(default_factory=dict, hash=False)
 
 
 def input_pragma(text: str) -> tuple | None:
-    """The shape a pragma gives, or None when it is not a well-formed input pragma."""
-    return read_input_pragma(text)[0]
+    """The first input's shape a pragma gives, or None when it gives none or is not well-formed."""
+    given = read_pragma(text)[0]
+    return given.shapes[0] if given is not None and given.shapes else None
 
 
-def read_input_pragma(text: str) -> tuple[tuple | None, str | None]:
-    """(shape, None) for a well-formed input pragma; else (None, what is wrong with it)."""
-    match = INPUT.match(text)
-    if not match:
-        return None, "the only pragma is `input=(N, C, H, W)`"
-    written = match.group("shape")
+def read_pragma(text: str) -> tuple[PragmaInput | None, str | None]:
+    """(what it gives, None) for a well-formed pragma; else (None, what is wrong with it). A pragma is written as
+    keyword arguments are: `input=(1, 3, 32, 32) kwargs={"num_classes": 10}` (a comma between them is allowed)."""
+    parts = _keywords(text)
+    if parts is None:
+        return None, f"a pragma is {FORM}"
+    shapes: tuple = ()
+    kwargs: dict = {}
+    for key, written in parts:
+        try:
+            value = ast.literal_eval(written)
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+            return None, f"{written} is not a literal" if key == "kwargs" else f"{written} is not a tuple of integers"
+        if key == "input":
+            several = isinstance(value, list) and value and all(isinstance(v, tuple) for v in value)
+            for shape in value if several else [value]:
+                shape, problem = _shape(shape, written)
+                if problem is not None:
+                    return None, problem
+                shapes += (shape,)
+        elif not isinstance(value, dict) or not all(isinstance(k, str) and k.isidentifier() for k in value):
+            return None, f"{written} is not a dict of keyword arguments (`kwargs={{\"num_classes\": 10}}`)"
+        else:
+            kwargs = value
+    return PragmaInput(shapes, kwargs), None
+
+
+def _keywords(text: str) -> list | None:
+    """[(key, its value as written)] of a pragma's `key=value` parts, each key once; None when it is not that."""
+    source = f"_({text.replace(') kwargs=', '), kwargs=')})"  # the space-separated form reads as keywords
     try:
-        value = ast.literal_eval(written)
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        return None, f"{written} is not a tuple of integers"
+        call = ast.parse(source, mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    if not isinstance(call, ast.Call) or call.args or not call.keywords:
+        return None
+    keys = [keyword.arg for keyword in call.keywords]
+    if any(key not in ("input", "kwargs") for key in keys) or len(set(keys)) != len(keys):
+        return None
+    return [(keyword.arg, ast.get_source_segment(source, keyword.value)) for keyword in call.keywords]
+
+
+def _shape(value: object, written: str) -> tuple[tuple | None, str | None]:
     if isinstance(value, int) and not isinstance(value, bool):
         value = (value,)
     if not isinstance(value, (tuple, list)) or not value:
@@ -111,14 +156,14 @@ class Pragmas:
             found = cls._cache[source] = cls(source)
         return found
 
-    def shape_above(self, node: ast.stmt) -> tuple | None:
-        """The input a well-placed, well-formed pragma above this top-level statement gives."""
+    def input_above(self, node: ast.stmt) -> PragmaInput | None:
+        """What a well-placed, well-formed pragma above this top-level statement gives."""
         for line in sorted(pragma_lines(node)):
             pragma = self.written.get(line)
             if pragma is not None and self.comments[line][1] and line in self.targets:
-                shape = input_pragma(pragma.text)
-                if shape is not None:
-                    return shape
+                given = read_pragma(pragma.text)[0]
+                if given is not None:
+                    return given
         return None
 
     def problems(self) -> Iterator[tuple[int, str, str, str]]:
@@ -129,7 +174,7 @@ class Pragmas:
                 yield line, comment, "bad-pragma", "a pragma needs a colon after `torchshape`: " \
                                                    "`# torchshape: input=(...)`"
                 continue
-            problem = read_input_pragma(pragma.text)[1]
+            problem = read_pragma(pragma.text)[1]
             if problem is not None:
                 yield line, comment, "bad-pragma", problem
             elif not alone:

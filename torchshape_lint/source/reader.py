@@ -142,3 +142,26 @@ def imports_torch(tree: ast.Module) -> bool:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "torch" and not node.level:
             return True
     return False
+
+
+def may_build_models(text: str) -> bool:
+    """The cheap pre-filter on the text: a file that names torch, or takes names from another module wholesale
+    (`from .parts import *`, whose names may be torch's)."""
+    return "torch" in text or "import *" in text
+
+
+def star_imports(tree: ast.Module) -> bool:
+    """`from module import *` at the top level of a file with code of its own (not only imports, a docstring and
+    `__all__`, as a package's `__init__.py` re-exports): the names a model there uses may all come from there."""
+    star = any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) for node in tree.body)
+    return star and any(not _re_exports(node) for node in tree.body)
+
+
+def _re_exports(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        return True
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+        node, (ast.AugAssign, ast.AnnAssign)) else []
+    return bool(targets) and all(isinstance(t, ast.Name) and t.id == "__all__" for t in targets)

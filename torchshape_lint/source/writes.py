@@ -54,6 +54,16 @@ def assigned_names(node: ast.stmt) -> set:
     return names
 
 
+def method_chain(name: str, value: ast.expr) -> frozenset | None:
+    """The methods called when `value` is a chain of calls on `name` itself (`name.cuda()`, `name.to(device).eval()`),
+    else None. Whether they return the object they are called on is the evaluator's to know."""
+    methods = set()
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        methods.add(value.func.attr)
+        value = value.func.value
+    return frozenset(methods) if methods and isinstance(value, ast.Name) and value.id == name else None
+
+
 class WriteCollector:
     """What a block may write: names, object attributes, and containers changed through methods or items."""
 
@@ -63,6 +73,8 @@ class WriteCollector:
         self.mutated: list = []  # nodes of objects changed in place
         self.calls: list = []  # (receiver node or None, method name, argument nodes)
         self.returns = False
+        # name → the methods of its writes when each is `name = name.cuda()` (a chain of calls on itself), else None
+        self.rebinds: dict = {}
 
     def walk(self, node: ast.AST | list) -> None:
         """Call `visit_<Node>` where it exists (False: skip the children), and descend."""
@@ -70,16 +82,22 @@ class WriteCollector:
         while todo:
             node = todo.pop()
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                self.names.update(import_bindings(node))
+                for name in import_bindings(node):
+                    self.bind_other(name)
                 continue
             method = getattr(self, "visit_" + type(node).__name__, None)
             if method is not None and method(node) is False:
                 continue
             todo.extend(ast.iter_child_nodes(node))
 
+    def bind_other(self, name: str) -> None:
+        """A write of `name` that is not a rebinding to the module it holds."""
+        self.names.add(name)
+        self.rebinds[name] = None
+
     def target(self, node: Any) -> None:
         if isinstance(node, ast.Name):
-            self.names.add(node.id)
+            self.bind_other(node.id)
         elif isinstance(node, (ast.Tuple, ast.List)):
             for element in node.elts:
                 self.target(element)
@@ -91,6 +109,14 @@ class WriteCollector:
             self.mutated.append(node.value)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        chain = method_chain(node.targets[0].id, node.value) if len(node.targets) == 1 and isinstance(
+            node.targets[0], ast.Name) else None
+        if chain is not None:
+            name = node.targets[0].id
+            self.names.add(name)
+            if name not in self.rebinds or self.rebinds[name] is not None:
+                self.rebinds[name] = self.rebinds.get(name, frozenset()) | chain
+            return
         for target in node.targets:
             self.target(target)
 
@@ -113,14 +139,14 @@ class WriteCollector:
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.name:
-            self.names.add(node.name)
+            self.bind_other(node.name)
 
     def visit_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             self.target(target)
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
-        self.names.add(node.name)
+        self.bind_other(node.name)
         return False
 
     visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef

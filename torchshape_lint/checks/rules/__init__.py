@@ -10,6 +10,7 @@ import importlib
 import pkgutil
 from typing import ClassVar
 
+from torchshape_lint.evaluate.values import defaults_in
 from torchshape_lint.shapes.violations import Violation
 
 
@@ -28,6 +29,14 @@ class Rule:
     def message(self, violation: Violation) -> str:
         raise NotImplementedError
 
+    def text(self, violation: Violation) -> str:
+        """The message, and the command-line defaults its sizes came from: the user may run the script with others."""
+        defaults = assumed_defaults(violation)
+        if not defaults:
+            return self.message(violation)
+        said = ", ".join(map(str, defaults))
+        return f"{self.message(violation)} (with the default{'s' if len(defaults) > 1 else ''} {said})"
+
     @staticmethod
     def use(violation: Violation) -> str:
         """The suggestion as the message ends with it: `; use 16 * 4 * 4`, or a name of the user's that holds the
@@ -41,6 +50,18 @@ class Rule:
             others = ", ".join(map(str, violation.detail["others"]))
             return f"; use {violation.suggestion} here (other uses of this line get {others})"
         return f"; use {violation.suggestion}"
+
+
+def assumed_defaults(violation: Violation) -> tuple:
+    """The command-line defaults (values.CommandLineDefault) in what a violation compares: the declared and arriving
+    sizes, and the shapes the tensor went through, but for their batch dimension (no check here depends on it but
+    those about the batch, whose messages say it)."""
+    sizes = [violation.declared, violation.arriving]
+    tensor = violation.tensor
+    shapes = [tensor.shape] + [shape for step in tensor.trace for shape in (step.before, step.after)] \
+        if tensor is not None else []
+    sizes.extend(tuple(shape[1:]) if len(shape) > 1 else shape for shape in shapes if shape is not None)
+    return defaults_in(sizes)
 
 
 def all_rules() -> dict[str, Rule]:

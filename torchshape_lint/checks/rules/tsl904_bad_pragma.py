@@ -2,8 +2,10 @@ from torchshape_lint.checks.rules import Rule
 
 
 class BadPragma(Rule):
-    """A `# torchshape:` comment that is not a well-formed `input=(N, C, H, W)` pragma: a name or a float
-    among the sizes, a size below 1, an unknown key. The model below it is analysed as if it had no pragma."""
+    """A `# torchshape:` comment that is not a well-formed pragma (`input=(N, C, H, W)`, one shape per forward
+    argument `input=[(N, 100), (N, 10)]`, `kwargs={"num_classes": 10}`): a name or a float among the sizes, a size
+    below 1, an unknown or repeated key, `kwargs` that is not a dict of literals. The model below it is analysed as
+    if it had no pragma."""
 
     code = "TSL904"
     name = "bad-pragma"
