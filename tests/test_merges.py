@@ -151,8 +151,10 @@ class Block(nn.Module):
 MERGES = [  # (merge, stride, gate channels, the input's size); torch decides whether it raises
     ("x = self.conv(x) + x", 1, 8, 9), ("x = self.conv(x) + x", 2, 8, 9), ("x = self.conv(x) + x", 2, 8, 1),
     ("x += self.conv(x)", 2, 8, 4), ("x = x + self.gate(x)", 1, 8, 5), ("x = x + self.gate(x)", 1, 1, 5),
-    ("x = x * self.gate(x)", 1, 3, 5), ("x += self.gate(x)", 1, 8, 5), ("x = torch.where(x.bool(), x, self.gate(x))", 1, 4, 5),
-    ("x.add_(self.gate(x))", 1, 8, 4), ("x = self.gate(x).add_(x)", 1, 8, 4), ("x = torch.maximum(x, self.conv(x))", 2, 8, 6),
+    ("x = x * self.gate(x)", 1, 3, 5), ("x += self.gate(x)", 1, 8, 5),
+    ("x = torch.where(x.bool(), x, self.gate(x))", 1, 4, 5),
+    ("x.add_(self.gate(x))", 1, 8, 4), ("x = self.gate(x).add_(x)", 1, 8, 4),
+    ("x = torch.maximum(x, self.conv(x))", 2, 8, 6),
     ("x = torch.stack([x, self.conv(x)], dim=1)", 1, 8, 6), ("x = torch.stack([x, self.conv(x)], dim=1)", 2, 8, 6),
     ("x = torch.cat([x, self.gate(x)], dim=1)", 1, 8, 6), ("x = torch.cat([x, self.gate(x)], dim=1)", 1, 8, 1),
     ("a, b = x.chunk(2, dim=1)\n        x = a - self.gate(x)[:, :4]", 1, 8, 3),
