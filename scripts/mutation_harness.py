@@ -640,14 +640,36 @@ def stub_modules(folder: str) -> None:
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), folder]))
 
 
+def measure_all(repos: list, corpus: str) -> list:
+    """Each repository's results, measured on a copy of it (the corpus is never written), from a scratch folder that
+    the user's scripts may write into (`../../data`, `images/`)."""
+    from torchshape_lint.report import confirm
+
+    scratch = tempfile.mkdtemp(prefix="tsl-harness-")
+    here = os.getcwd()
+    try:
+        stub_modules(os.path.join(scratch, "stubs"))
+        work = os.path.join(scratch, "cwd", "a", "b")
+        os.makedirs(work)
+        os.chdir(work)
+        results = []
+        for repo in repos:
+            results.append(measure(repo, corpus, scratch))
+            print(f"{repo.name}: {results[-1].seconds:.0f} s", file=sys.stderr)
+        return results
+    finally:
+        confirm.session().close()
+        _LAST_FOLDER[0] = ""
+        os.chdir(here)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", help="folder holding one folder per repository, named owner+name")
     parser.add_argument("--json", metavar="FILE", help="also write every figure and each mutation as JSON")
     parser.add_argument("--repo", action="append", help="only these repositories (owner/name); repeatable")
     args = parser.parse_args(argv)
-    from torchshape_lint.report import confirm
-
     corpus = os.path.abspath(args.corpus)
     chosen = [repo for repo in REPOS if not args.repo or repo.name in args.repo]
     present = [repo for repo in chosen if os.path.isdir(os.path.join(corpus, repo.folder))]
@@ -656,21 +678,7 @@ def main(argv: list | None = None) -> int:
             print(f"skipped {repo.name}: {os.path.join(corpus, repo.folder)} is absent", file=sys.stderr)
     if not present:
         return 0
-    scratch = tempfile.mkdtemp(prefix="tsl-harness-")
-    here = os.getcwd()
-    try:
-        stub_modules(os.path.join(scratch, "stubs"))
-        work = os.path.join(scratch, "cwd", "a", "b")  # where the user's scripts write (`../../data`, `images/`)
-        os.makedirs(work)
-        os.chdir(work)
-        results = []
-        for repo in present:
-            results.append(measure(repo, corpus, scratch))
-            print(f"{repo.name}: {results[-1].seconds:.0f} s", file=sys.stderr)
-    finally:
-        confirm.session().close()
-        os.chdir(here)
-        shutil.rmtree(scratch, ignore_errors=True)
+    results = measure_all(present, corpus)
     print(markdown(results))
     if args.json:
         with open(args.json, "w") as handle:
