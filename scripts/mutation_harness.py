@@ -118,6 +118,7 @@ REPOS = (
 
 KINDS = ("declared-size", "residual-stride", "cat-channels", "kernel-padding", "view-size", "pool-removed")
 RUN_TIMEOUT = 30.0  # seconds for PyTorch to import a file, build a model and run it
+MAX_RUNS_PER_FILE = 3  # models of a file run in PyTorch (the first in source order: ResNet18, 34, 50 of resnet.py)
 # Imported by model files of the corpus, never used to build a model; stubbed for PyTorch when not installed.
 STUBBED_MODULES = {"tqdm": "def tqdm(x=None, *a, **k):\n    return x\n", "matplotlib/__init__.py": "",
                    "matplotlib/pyplot.py": "", "sklearn/__init__.py": "",
@@ -330,8 +331,9 @@ def input_from_table(repo: Repo, relative: str, model: str) -> list | None:
 
 
 def torch_runs(repo: Repo, root: str, relative: str, static: Static) -> list:
-    """The models of a file PyTorch can build as the static run built them (confirm's plans), each on the input the
-    static run gave it, else on the project's input for it; then the project's own builds that cover the file."""
+    """The models of a file PyTorch can build as the static run built them (confirm's plans; MAX_RUNS_PER_FILE), each
+    on the input the static run gave it, else on the project's input for it; then the project's own builds that cover
+    the file."""
     from torchshape_lint.checks.models import Builds
     from torchshape_lint.report import confirm
     from torchshape_lint.source.reader import SourceFile
@@ -351,9 +353,14 @@ def torch_runs(repo: Repo, root: str, relative: str, static: Static) -> list:
                 if template is not None and recipe is not None:
                     first = [build.steps[0].line, build.steps[0].column] if build.steps else None
                     plans.append(confirm.Plan(build, template, first, recipe))
-        for p in plans:
+        for p in plans[:MAX_RUNS_PER_FILE]:
             runs.append(TorchRun(p.label, path, {"path": path, "device": "cpu", "build": p.label,
                                                  "input": p.template, "first": p.first, "recipe": p.recipe}))
+    # The file's own top-level code, as the worker imports it (a tutorial trains its model there): asking for a name
+    # the file does not define answers with where importing it raised, if it did.
+    probe = {"name": IMPORT_PROBE, "call": False, "args": [], "kwargs": {}}
+    runs.append(TorchRun("<import>", path, {"path": path, "device": "cpu", "build": "<import>", "input": [1],
+                                            "first": None, "recipe": probe}))
     for made in repo.builds:
         if any(fnmatch.fnmatch(relative, pattern) for pattern in made.covers):
             where = os.path.join(root, made.file)
@@ -363,6 +370,10 @@ def torch_runs(repo: Repo, root: str, relative: str, static: Static) -> list:
     return runs
 
 
+IMPORT_PROBE = "__mutation_harness_import_probe__"
+IMPORT_RAISED = re.compile(r" is not defined when the file is imported \(importing it raised (.*)\)$")
+
+
 def run_in_torch(runs: list, fresh: bool) -> dict:
     """label → the worker's failure (None: it ran) for each run; `fresh`: a new worker first, so that modules
     imported before (a package's, a sibling's) are imported again from the files as they are now."""
@@ -370,7 +381,14 @@ def run_in_torch(runs: list, fresh: bool) -> dict:
 
     if fresh:
         confirm.session().close()
-    return {run.label: confirm.session().ask(run.request, RUN_TIMEOUT).get("failure") for run in runs}
+    outcome = {}
+    for run in runs:
+        failure = confirm.session().ask(run.request, RUN_TIMEOUT).get("failure")
+        raised = IMPORT_RAISED.search(failure["message"]) if failure and run.label == "<import>" else None
+        if run.label == "<import>":  # the probe's own name is never defined: only a raising import is a failure
+            failure = dict(failure, message=raised.group(1), raised=True, unavailable=False) if raised else None
+        outcome[run.label] = failure
+    return outcome
 
 
 def torch_rejects(failure: dict | None) -> bool:
@@ -406,7 +424,8 @@ class RepoResult:
     files: int = 0
     layers: int = 0
     decided: int = 0
-    false_alarms: list = field(default_factory=list)
+    false_alarms: list = field(default_factory=list)  # findings on the unmodified code where PyTorch does not raise
+    confirmed: list = field(default_factory=list)  # findings on the unmodified code at the line where PyTorch raises
     undecided: Counter = field(default_factory=Counter)  # reason → layer sites
     mutations: list = field(default_factory=list)
     seconds: float = 0.0
@@ -471,7 +490,7 @@ def miss_reason(mutation: Mutation, static: Static, failed: str) -> str:
 def measure(repo: Repo, corpus: str, scratch: str) -> RepoResult:
     started = time.perf_counter()
     result = RepoResult(repo.name, repo.commit, repo.kind)
-    root = os.path.join(scratch, repo.folder)
+    root = os.path.realpath(os.path.join(scratch, repo.folder))
     shutil.copytree(os.path.join(corpus, repo.folder), root)
     files = model_files(root)
     statics = {relative: analyze(os.path.join(root, relative)) for relative in files}
@@ -491,27 +510,29 @@ def measure(repo: Repo, corpus: str, scratch: str) -> RepoResult:
                 result.decided += 1
             else:
                 result.undecided[undecided_reason(statics[relative], (path, line, column), applied, tree)] += 1
-        result.false_alarms += [f"{relative}:{f.line}:{f.column + 1}: {f.code} {f.message}"
-                                for f in statics[relative].findings]
-        result.mutations += list(mutate(repo, root, relative, source, tree, statics[relative]))
+        sites = mutation_sites(tree, source)
+        chosen = [change for kind in KINDS for change in sample(sites[kind], repo.per_kind)]
+        findings = statics[relative].findings
+        runs = torch_runs(repo, root, relative, statics[relative]) if chosen or findings else []
+        baseline = run_in_torch(runs, fresh=_new_folder(path)) if runs else {}
+        raised_at = {failure["line"] for run in runs if run.path == path
+                     for failure in [baseline[run.label]] if torch_rejects(failure)}
+        for finding in findings:
+            shown = f"{relative}:{finding.line}:{finding.column + 1}: {finding.code} {finding.message}"
+            (result.confirmed if finding.line in raised_at else result.false_alarms).append(shown)
+        working = [run for run in runs if baseline[run.label] is None]
+        result.mutations += list(mutate(repo, root, relative, source, chosen, working))
     result.seconds = time.perf_counter() - started
     return result
 
 
-def mutate(repo: Repo, root: str, relative: str, source: bytes, tree: ast.Module, static: Static) -> Iterator:
-    """Each sampled mutation of the file, with its verdicts.
+def mutate(repo: Repo, root: str, relative: str, source: bytes, chosen: list, working: list) -> Iterator:
+    """Each chosen mutation of the file, with its verdicts; `working`: the runs PyTorch made of the unmodified code.
 
     Where PyTorch runs only models of the file itself, each mutant is a sibling copy under a name of its own, so
     that the worker imports it afresh (it keeps the modules it imported, a package's too); where a build of another
     file runs it, the file is changed in place, with a new worker for each mutant, and restored after each."""
     path = os.path.join(root, relative)
-    sites = mutation_sites(tree, source)
-    chosen = [change for kind in KINDS for change in sample(sites[kind], repo.per_kind)]
-    if not chosen:
-        return
-    runs = torch_runs(repo, root, relative, static)
-    baseline = run_in_torch(runs, fresh=_new_folder(path))
-    working = [run for run in runs if baseline[run.label] is None]
     own = all(run.path == path for run in working)
     for number, change in enumerate(chosen):
         mutation = Mutation(repo.name, relative, change.kind, change.line, change.original, change.replacement)
@@ -587,22 +608,23 @@ def percent(part: int, whole: int) -> str:
 
 def markdown(results: list) -> str:
     out = ["| repository | commit | files with layers | layers declaring a size | decided | mutations tried | "
-           "kept (PyTorch fails) | found at the right line | found elsewhere only | false alarms |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+           "kept (PyTorch fails) | found at the right line | found elsewhere only | false alarms | "
+           "findings PyTorch confirms |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         kept = [m for m in r.mutations if m.kept]
         found = sum(m.found for m in kept)
         elsewhere = sum(1 for m in kept if not m.found and m.elsewhere)
         out.append(f"| {r.repo} ({r.kind}) | {r.commit[:7]} | {r.files} | {r.layers} | {r.decided} "
                    f"({percent(r.decided, r.layers)}) | {len(r.mutations)} | {len(kept)} | {found} "
-                   f"({percent(found, len(kept))}) | {elsewhere} | {len(r.false_alarms)} |")
+                   f"({percent(found, len(kept))}) | {elsewhere} | {len(r.false_alarms)} | {len(r.confirmed)} |")
     layers, decided = sum(r.layers for r in results), sum(r.decided for r in results)
     every = [m for r in results for m in r.mutations]
     kept = [m for m in every if m.kept]
     found = sum(m.found for m in kept)
     out.append(f"| **all** | | {sum(r.files for r in results)} | {layers} | {decided} ({percent(decided, layers)}) | "
                f"{len(every)} | {len(kept)} | {found} ({percent(found, len(kept))}) | "
-               f"{sum(1 for m in kept if not m.found and m.elsewhere)} | {sum(len(r.false_alarms) for r in results)} |")
+               f"{sum(1 for m in kept if not m.found and m.elsewhere)} | {sum(len(r.false_alarms) for r in results)} | "
+               f"{sum(len(r.confirmed) for r in results)} |")
     out += ["", "| mistake kind | tried | kept (PyTorch fails) | found at the right line |", "|---|---|---|---|"]
     for kind in KINDS:
         tried = [m for m in every if m.kind == kind]
@@ -615,9 +637,10 @@ def markdown(results: list) -> str:
     undecided = sum((r.undecided for r in results), Counter())
     out += ["", "| why a layer's declared size was not decided | layers |", "|---|---|"]
     out += [f"| {reason} | {count} |" for reason, count in undecided.most_common()]
-    alarms = [alarm for r in results for alarm in (f"{r.repo}: {a}" for a in r.false_alarms)]
-    if alarms:
-        out += ["", "Findings on the unmodified code:", ""] + [f"- {alarm}" for alarm in alarms]
+    for title, kind in (("False alarms (findings on the unmodified code where PyTorch does not raise)", "false_alarms"),
+                        ("Findings on the unmodified code at the line where PyTorch raises", "confirmed")):
+        shown = [f"- {r.repo}: {finding}" for r in results for finding in getattr(r, kind)]
+        out += ["", f"{title}:", ""] + shown if shown else []
     return "\n".join(out)
 
 
@@ -651,6 +674,7 @@ def measure_all(repos: list, corpus: str) -> list:
         stub_modules(os.path.join(scratch, "stubs"))
         work = os.path.join(scratch, "cwd", "a", "b")
         os.makedirs(work)
+        blank_mnist(os.path.join(scratch, "cwd", "data", "MNIST", "raw"))
         os.chdir(work)
         results = []
         for repo in repos:
@@ -662,6 +686,20 @@ def measure_all(repos: list, corpus: str) -> list:
         _LAST_FOLDER[0] = ""
         os.chdir(here)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def blank_mnist(folder: str, count: int = 100) -> None:
+    """MNIST's four files (idx format: a magic number, the sizes, the bytes) holding `count` blank images, where the
+    tutorial scripts look (`../../data/`): they download MNIST and train on it when imported, and this machine is
+    offline. Their models then get the batches the project feeds them."""
+    import struct
+
+    os.makedirs(folder, exist_ok=True)
+    for split in ("train", "t10k"):
+        with open(os.path.join(folder, f"{split}-images-idx3-ubyte"), "wb") as handle:
+            handle.write(struct.pack(">4i", 2051, count, 28, 28) + bytes(count * 28 * 28))
+        with open(os.path.join(folder, f"{split}-labels-idx1-ubyte"), "wb") as handle:
+            handle.write(struct.pack(">2i", 2049, count) + bytes(count))
 
 
 def main(argv: list | None = None) -> int:
