@@ -6,19 +6,22 @@ For each repository (a folder of the corpus root, named `owner+name`, as `git ar
 - **decided**: of the constructor calls of layers that declare an input size (LayerSpec.declares: Conv's
   `in_channels`, Linear's `in_features`, BatchNorm's `num_features`, ...), how many some build of the static
   analysis checked (a SizeCheck, from the analysis of any file of the repository);
-- **false alarms**: the findings on the unmodified code (noqa applied, as the command line reports them);
-- **planted mistakes**, one at a time, each of a kind (KINDS), kept only where PyTorch then fails: the model is
-  built and run in PyTorch by the `--confirm` machinery (report/confirm.py's plans, recipes and worker), as the
-  static run built it, or as the project builds it (PROJECT_BUILDS), on the input the static run gave it, else on
-  the one the project feeds it (INPUTS); it must run on the unmodified code and raise on the mutated code;
+- **planted mistakes**, one at a time, each of a kind (KINDS), kept only where PyTorch then fails: the file is
+  imported and its models built and run by the `--confirm` machinery (report/confirm.py's plans, recipes and
+  worker) as the static run built them, or as the project builds them (Repo.builds), each on the input the static
+  run gave it, else on the one the project feeds it (Repo.inputs); importing the file counts too (a tutorial trains
+  its model at import). The same runs must pass on the unmodified code;
 - **found**: the linter reports a finding (any TSL code but the TSL9xx of internal errors) in the mutated file
   whose lines overlap the mutated expression, or at the line where PyTorch raised (the innermost call of the built
-  file that raised, as confirm locates it). A finding elsewhere is counted apart and is not a find.
+  file that raised, as confirm locates it). A finding elsewhere is counted apart and is not a find;
+- **false alarms**: the findings on the unmodified code (noqa applied, as the command line reports them) at a line
+  where PyTorch does not raise; those where it does are listed apart, as the repository's own bugs.
 
 The static analysis runs as a user runs it on the repository: no `--input-shape`, every file checked on its own.
 Mutations are sampled deterministically (evenly spaced over each file's sites, Repo.per_kind per file and kind).
 Modules the model files import without using them to build models (tqdm, matplotlib, sklearn) are stubbed on the
-PyTorch side when absent, so that importing the file works.
+PyTorch side when absent, and the scripts that train on MNIST at import find 100 blank images where they look for it
+(this machine is offline), so that importing the file works.
 
     python scripts/mutation_harness.py /work/corpus              # markdown tables on stdout
     python scripts/mutation_harness.py /work/corpus --json out.json
