@@ -1,0 +1,88 @@
+"""The mutation harness (scripts/mutation_harness.py) on a tiny repository of its own, fixtures/harness_repo/.
+
+Its three files hold one kind of planted mistake each; the expected counts are worked out by hand from them:
+- mlp.py: two literal declared sizes, Linear(784, ...) and Linear(128, ...). Each one larger (785, 129) makes
+  PyTorch's matmul fail at that Linear, which the linter reports there: 2 tried, 2 kept, 2 found.
+- small_cnn.py: a Conv's kernel_size=3 and padding=1 (its in_channels and the Linear's in_features are names, not
+  literals). With kernel 4 or padding 2 a 16x16 input gives 15x15 or 18x18, which the adaptive pool takes to 1x1:
+  PyTorch runs, so neither is kept. Head needs a constructor argument and nothing builds it: its Linear is the one
+  layer of the repository that is not decided.
+- pooled.py: one F.max_pool2d; without it 1*28*28 = 784 features reach Linear(in_features=1*14*14 = 196), which
+  PyTorch rejects at that Linear (confirm places a layer by its constructor call, line 9), where the linter reports.
+Layers that declare a size: 2 + 3 + 1 = 6, decided 5 (all but Head's).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(ROOT, "scripts", "mutation_harness.py")
+
+pytest.importorskip("torch")  # the harness runs the models in PyTorch
+
+
+def harness():
+    spec = importlib.util.spec_from_file_location("mutation_harness", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def measured():
+    h = harness()
+    repo = h.Repo("harness_repo", "0" * 40, "synthetic", per_kind=2)
+    [result] = h.measure_all([repo], os.path.join(ROOT, "fixtures"))
+    return h, result
+
+
+def test_layers_decided(measured):
+    _, result = measured
+    assert (result.files, result.layers, result.decided) == (3, 6, 5)
+    assert dict(result.undecided) == {"not built: its constructor needs arguments": 1}
+    assert result.false_alarms == []
+
+
+def test_mutations_per_file_and_kind(measured):
+    _, result = measured
+    got = sorted((m.file, m.kind, m.line, m.original, m.replacement, m.kept, m.found) for m in result.mutations)
+    assert got == [
+        ("mlp.py", "declared-size", 8, "784", "785", True, True),
+        ("mlp.py", "declared-size", 9, "128", "129", True, True),
+        ("pooled.py", "pool-removed", 12, "F.max_pool2d(x, 2)", "x", True, True),
+        ("small_cnn.py", "kernel-padding", 8, "1", "2", False, False),
+        ("small_cnn.py", "kernel-padding", 8, "3", "4", False, False),
+    ]
+    pooled = next(m for m in result.mutations if m.file == "pooled.py")
+    assert (pooled.torch_file, pooled.torch_line) == ("pooled.py", 9)
+    assert "mat1 and mat2 shapes cannot be multiplied (2x784 and 196x10)" in pooled.torch_error
+
+
+def test_tables(measured):
+    h, result = measured
+    table = h.markdown([result]).splitlines()
+    assert "| harness_repo (synthetic) | 0000000 | 3 | 6 | 5 (83%) | 5 | 3 | 3 (100%) | 0 | 0 | 0 |" in table
+    assert "| declared-size | 2 | 2 | 2 (100%) |" in table
+    assert "| kernel-padding | 2 | 0 | 0 (—) |" in table
+    assert "| pool-removed | 1 | 1 | 1 (100%) |" in table
+    assert "| not built: its constructor needs arguments | 1 |" in table
+
+
+def test_the_fixture_is_left_as_it_was(measured):
+    names = sorted(os.listdir(os.path.join(ROOT, "fixtures", "harness_repo")))
+    assert [n for n in names if n.endswith(".py")] == ["mlp.py", "pooled.py", "small_cnn.py"]
+
+
+def test_an_absent_corpus_is_skipped(tmp_path):
+    run = subprocess.run([sys.executable, SCRIPT, str(tmp_path)], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, PYTHONPATH=ROOT))
+    assert run.returncode == 0
+    assert run.stdout == ""
+    assert f"skipped kuangliu/pytorch-cifar: {tmp_path / 'kuangliu+pytorch-cifar'} is absent" in run.stderr
