@@ -435,7 +435,8 @@ class RepoResult:
 
 
 def model_files(root: str) -> list:
-    """The .py files (relative paths, sorted) that mention torch."""
+    """The .py files (relative paths, sorted) that mention torch (or `nn.`: a package file that takes `nn` from a
+    star import of a sibling, as Pytorch-UNet's unet_model.py does)."""
     out = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -443,7 +444,8 @@ def model_files(root: str) -> list:
             if name.endswith(".py"):
                 path = os.path.join(folder, name)
                 with open(path, "rb") as handle:
-                    if b"torch" in handle.read():
+                    text = handle.read()
+                    if b"torch" in text or b"nn." in text:
                         out.append(os.path.relpath(path, root))
     return out
 
@@ -497,6 +499,11 @@ def measure(repo: Repo, corpus: str, scratch: str) -> RepoResult:
     shutil.copytree(os.path.join(corpus, repo.folder), root)
     files = model_files(root)
     statics = {relative: analyze(os.path.join(root, relative)) for relative in files}
+    # the files whose analysis read each file (its imports, followed): a mistake there may show in their findings
+    readers: dict = {}
+    for relative, static in statics.items():
+        for read in static.report.read:
+            readers.setdefault(os.path.realpath(read.path), []).append(os.path.realpath(os.path.join(root, relative)))
     decided = set().union(*map(decided_sites, statics.values())) if statics else set()
     applied = set().union(*map(applied_sites, statics.values())) if statics else set()
     for relative in files:
@@ -515,7 +522,9 @@ def measure(repo: Repo, corpus: str, scratch: str) -> RepoResult:
                 result.undecided[undecided_reason(statics[relative], (path, line, column), applied, tree)] += 1
         sites = mutation_sites(tree, source)
         chosen = [change for kind in KINDS for change in sample(sites[kind], repo.per_kind)]
-        findings = statics[relative].findings
+        # its own findings, and those other files' runs prove at its layers (the command line shows both here)
+        findings = statics[relative].findings + [finding for static in statics.values() for finding in
+                                                 static.report.elsewhere if os.path.realpath(finding.path) == path]
         runs = torch_runs(repo, root, relative, statics[relative]) if chosen or findings else []
         baseline = run_in_torch(runs, fresh=_new_folder(path)) if runs else {}
         raised_at = {failure["line"] for run in runs if run.path == path
@@ -524,13 +533,15 @@ def measure(repo: Repo, corpus: str, scratch: str) -> RepoResult:
             shown = f"{relative}:{finding.line}:{finding.column + 1}: {finding.code} {finding.message}"
             (result.confirmed if finding.line in raised_at else result.false_alarms).append(shown)
         working = [run for run in runs if baseline[run.label] is None]
-        result.mutations += list(mutate(repo, root, relative, source, chosen, working))
+        result.mutations += list(mutate(repo, root, relative, source, chosen, working, readers.get(path, [])))
     result.seconds = time.perf_counter() - started
     return result
 
 
-def mutate(repo: Repo, root: str, relative: str, source: bytes, chosen: list, working: list) -> Iterator:
-    """Each chosen mutation of the file, with its verdicts; `working`: the runs PyTorch made of the unmodified code.
+def mutate(repo: Repo, root: str, relative: str, source: bytes, chosen: list, working: list,
+           readers: list) -> Iterator:
+    """Each chosen mutation of the file, with its verdicts; `working`: the runs PyTorch made of the unmodified code;
+    `readers`: the other files whose analysis reads this one (changed in place, their findings count too).
 
     Where PyTorch runs only models of the file itself, each mutant is a sibling copy under a name of its own, so
     that the worker imports it afresh (it keeps the modules it imported, a package's too); where a build of another
@@ -553,7 +564,7 @@ def mutate(repo: Repo, root: str, relative: str, source: bytes, chosen: list, wo
                 mutation.torch_error = failure["message"]
                 mutation.torch_line = failure["line"]
                 mutation.torch_file = relative if failed.path == target else os.path.relpath(failed.path, root)
-                judge(mutation, change, target, failed.path)
+                judge(mutation, change, target, failed.path, [] if own else readers)
         finally:
             if own:
                 os.remove(target)
@@ -572,13 +583,14 @@ def _new_folder(path: str) -> bool:
     return new
 
 
-def judge(mutation: Mutation, change: Edit, mutated: str, failed: str) -> None:
-    """Found: a finding in the mutated file over the mutated lines, or where PyTorch raised."""
-    statics = {mutated: analyze(mutated)}
-    if failed not in statics:
-        statics[failed] = analyze(failed)
-    for where, static in statics.items():
-        for finding in real_findings(static):
+def judge(mutation: Mutation, change: Edit, mutated: str, failed: str, readers: list) -> None:
+    """Found: a finding in the mutated file over the mutated lines, or where PyTorch raised — made by the analysis of
+    the mutated file, of the file PyTorch ran, or of a file that reads the mutated one (its findings at its own
+    calls, and those it proves at the mutated file's layers), as the command line sees a tree."""
+    statics = {path: analyze(path) for path in dict.fromkeys([mutated, failed, *readers])}
+    for static in statics.values():
+        for finding in real_findings(static) + [f for f in static.report.elsewhere if not f.code.startswith("TSL9")]:
+            where = os.path.realpath(finding.path)
             at_mutation = where == mutated and finding.line <= change.end_line and finding.end_line >= change.line
             at_failure = where == failed and finding.line == mutation.torch_line
             if at_mutation or at_failure:
