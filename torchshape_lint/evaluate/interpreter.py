@@ -26,7 +26,7 @@ from torchshape_lint.evaluate.statements import Statements
 from torchshape_lint.evaluate.values import ClassV, External, Function, ListV, ProjectModule
 from torchshape_lint.shapes import violations
 from torchshape_lint.source.reader import UNREADABLE, SourceFile
-from torchshape_lint.source.writes import assigned_names
+from torchshape_lint.source.writes import assigned_names, target_names
 from torchshape_lint.unknown import UNKNOWN
 
 MODULE_STEPS = 50_000  # evaluation steps for running an imported module's top level
@@ -91,7 +91,7 @@ class Interpreter(Statements, Expressions, Calls, Objects):
                     for name in assigned_names(node):
                         self.globals.vars[name] = UNKNOWN
                 if isinstance(node, (ast.Assign, ast.AnnAssign)):  # a later `model = model.cuda()` rebinds the name
-                    self.assigned[id(node)] = {name: self.globals.vars.get(name) for name in assigned_names(node)}
+                    self.assigned[id(node)] = {name: self.globals.vars.get(name) for name in target_names(node)}
 
     def declare_class(self, node: ast.ClassDef) -> ClassV:
         bases = [self.resolve_ast_name(b) for b in node.bases]

@@ -114,16 +114,31 @@ class PragmaPlace:
         return Span(self.line, self.column, self.line, self.end_column)
 
 
-def comments(text: str) -> dict:
+def comments(source: Any) -> dict:
     """`# torchshape...` comments by line (not text inside a string, such as a docstring that shows a
-    pragma): (the comment, whether it stands alone on its line)."""
+    pragma): (the comment, whether it stands alone on its line).
+
+    Only the text that holds such a line is tokenized: a line outside every top-level statement alone (it can only
+    be a comment), else the lines of the statement around it, which starts a line at column 0 and so tokenizes on
+    its own. A 10 000-line `nn.Sequential` with a pragma above it costs one line, not the file."""
+    wanted = [number for number, line in enumerate(source.lines, start=1) if "torchshape" in line]
+    if not wanted:
+        return {}
+    statements = source.statements()
+    pieces: dict = {}  # first line → last line of each piece of text to tokenize
+    for number in wanted:
+        around = next((top for top in statements if top.start <= number <= top.node.end_lineno), None)
+        first, last = (around.start, around.node.end_lineno) if around is not None else (number, number)
+        pieces[first] = max(last, pieces.get(first, last))
     found = {}
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.COMMENT and (PRAGMA.match(token.string) or NEAR_MISS.match(token.string)):
-                found[token.start[0]] = (token.string, not token.line[:token.start[1]].strip())
-    except (tokenize.TokenError, SyntaxError, ValueError):
-        pass
+    for first, last in pieces.items():
+        text = "".join(source.lines[first - 1:last])
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(text).readline):
+                if token.type == tokenize.COMMENT and (PRAGMA.match(token.string) or NEAR_MISS.match(token.string)):
+                    found[first + token.start[0] - 1] = (token.string, not token.line[:token.start[1]].strip())
+        except (tokenize.TokenError, SyntaxError, ValueError):
+            pass
     return found
 
 
@@ -143,7 +158,7 @@ class Pragmas:
         self.source = source
         written = source.pragmas()
         near = "torchshape" in source.text and any(NEAR_MISS.search(line) for line in source.lines)
-        self.comments = comments(source.text) if written or near else {}
+        self.comments = comments(source) if written or near else {}
         self.written = {line: p for line, p in written.items() if line in self.comments}
         self.targets = {line: top for top in source.statements() if isinstance(top.node, TARGETS)
                         for line in pragma_lines(top.node)} if self.comments else {}

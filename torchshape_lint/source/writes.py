@@ -54,6 +54,13 @@ def assigned_names(node: ast.stmt) -> set:
     return names
 
 
+def target_names(node: ast.Assign | ast.AnnAssign) -> set:
+    """The names an assignment's targets bind: `assigned_names` without walking its value, which may be a
+    10 000-layer `nn.Sequential` (a walrus in the value binds one too, but this is asked of what the targets hold)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return set().union(*map(assigned_names, targets))
+
+
 def method_chain(name: str, value: ast.expr) -> frozenset | None:
     """The methods called when `value` is a chain of calls on `name` itself (`name.cuda()`, `name.to(device).eval()`),
     else None. Whether they return the object they are called on is the evaluator's to know."""
