@@ -308,9 +308,9 @@ def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
     if x.shape is None or not isinstance(amounts, (tuple, ListV)) or len(amounts) % 2 or \
             len(amounts) // 2 > len(x.shape):
         return UNKNOWN
-    if not all(int_like(a) for a in amounts):
-        return UNKNOWN
-    out = layers.pad_last_dims(x, tuple(amounts), "pad", where, interp.check)
+    # an amount computed from the input's size (a "same" padding written by hand) is often unknown: the dims it
+    # pads become unknown, the others (the batch, the channels) stay
+    out = layers.pad_last_dims(x, tuple(a if int_like(a) else UNKNOWN for a in amounts), "pad", where, interp.check)
     interp.check.applied(where, "pad", x, out)
     return out
 
