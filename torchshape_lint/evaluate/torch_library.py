@@ -315,7 +315,24 @@ def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
     return out
 
 
+# torch's legacy tensor types: constructors as torch.Tensor is (sizes, or data), on either device
+LEGACY_TENSOR_TYPES = frozenset("FloatTensor DoubleTensor HalfTensor BFloat16Tensor LongTensor IntTensor ShortTensor "
+                                "CharTensor ByteTensor BoolTensor".split())
+
+
+def canonical_name(name: str) -> str:
+    """`torch.cuda.FloatTensor` → `torch.FloatTensor`: the same constructor, as far as shapes go."""
+    parts = name.split(".")
+    if len(parts) == 3 and parts[:2] == ["torch", "cuda"] and parts[2] in LEGACY_TENSOR_TYPES:
+        return f"torch.{parts[2]}"
+    return name
+
+
 def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    if name in LEGACY_TENSOR_TYPES:
+        name = "Tensor"
+    if name == "from_numpy" and len(args) == 1 and isinstance(args[0], Tensor):
+        return args[0]
     if name in TENSOR_FACTORIES or name == "Tensor" and args and all(int_like(a) for a in args):
         return tensor_factory(name, args, kwargs)
     if name in ("tensor", "as_tensor", "Tensor"):
@@ -366,6 +383,10 @@ def data_shape(data: Any, depth: int) -> Any:
     data = readable(data)
     if isinstance(data, (int, float, bool)):
         return ()
+    if isinstance(data, Tensor):  # a NumPy array (numpy_library), or a tensor: torch.tensor copies its shape
+        settled = settle(data)
+        known = settled.shape is not None and not settled.pending and all(isinstance(d, int) for d in settled.shape)
+        return tuple(settled.shape) if known else UNKNOWN
     if not isinstance(data, (ListV, tuple)) or depth > MAX_DATA_NESTING:
         return UNKNOWN
     inner = {data_shape(item, depth + 1) for item in data}

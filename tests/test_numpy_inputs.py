@@ -1,0 +1,87 @@
+"""A GAN script as PyTorch-GAN writes it: the noise is a NumPy array (`np.random.normal(0, 1, (batch, latent_dim))`)
+made a tensor by a legacy type chosen by device (`Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor`,
+`cuda` not known statically). Both branches name constructors of the same shape, so the generator is run on the
+noise's shape: a wrong layer is reported, the correct script is clean, and torch agrees on both."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import locate
+
+SCRIPT = textwrap.dedent('''
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    from torch.autograd import Variable
+
+    cuda = True if torch.cuda.is_available() else False
+    batch_size, latent_dim, img_size = 16, 100, 28
+
+
+    class Generator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = nn.Sequential(
+                nn.Linear(latent_dim, 128),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Linear(128, 256),
+                nn.BatchNorm1d(256),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Linear(256, img_size * img_size),
+                nn.Tanh(),
+            )
+
+        def forward(self, z):
+            return self.model(z).view(z.size(0), 1, img_size, img_size)
+
+
+    generator = Generator()
+    if cuda:
+        generator.cuda()
+    Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor
+    z = Variable(Tensor(np.random.normal(0, 1, (batch_size, latent_dim))))
+    gen_imgs = generator(z)
+''')
+WRONG = ("nn.Linear(128, 256),", "nn.Linear(100, 256),")
+
+
+def run(*args, cwd):
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("front", ["cli", "flake8"])
+def test_a_wrong_layer_fed_by_numpy_noise_is_reported(tmp_path, front):
+    (tmp_path / "gan.py").write_text(SCRIPT.replace(*WRONG))
+    command = ["-m", "torchshape_lint.report.cli", "--no-cache", "-q", "gan.py"] if front == "cli" else \
+        ["-m", "flake8", "--isolated", "--select", "TSL", "gan.py"]
+    result = run(*command, cwd=tmp_path)
+    line, column = locate(tmp_path / "gan.py", "nn.Linear(100, 256)")
+    (only,) = result.stdout.splitlines()
+    # by hand: the first Linear gives 128 features, the second declares 100
+    assert only.removeprefix("./").startswith(f"gan.py:{line}:{column}: TSL001 Linear(in_features=100) but 128 "
+                                              "features arrive: input (16, 100)"), result.stdout
+    assert result.returncode == 1
+
+
+def test_the_correct_script_is_clean_and_checked_on_the_noise(tmp_path):
+    (tmp_path / "gan.py").write_text(SCRIPT)
+    result = run("-m", "torchshape_lint.report.cli", "--no-cache", "--verbose", "gan.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "gan.py:15: checked Linear(in_features=100): 100 arrive in <module> — agrees" in result.stdout, \
+        result.stdout
+
+
+@pytest.mark.parametrize("wrong", [False, True])
+def test_torch_agrees(wrong):
+    pytest.importorskip("torch")
+    source = SCRIPT.replace(*WRONG) if wrong else SCRIPT
+    namespace: dict = {}
+    if wrong:
+        with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(16x128 and 100x256\)"):
+            exec(compile(source, "gan.py", "exec"), namespace)
+    else:
+        exec(compile(source, "gan.py", "exec"), namespace)
+        assert tuple(namespace["gen_imgs"].shape) == (16, 1, 28, 28)
