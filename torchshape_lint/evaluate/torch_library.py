@@ -589,7 +589,7 @@ IN_PLACE_RESHAPES = frozenset("unsqueeze_ squeeze_ transpose_ t_ swapaxes_ swapd
 
 
 def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
-    if name in SAME_SHAPE:
+    if name in SAME_SHAPE or name == "type" and (args or kwargs):  # x.type(Tensor) casts; x.type() names the type
         return x
     if name in IN_PLACE_RESHAPES:
         return reorder(interp, settle(x), name[:-1], args, where) if name[:-1] in REORDERING and not kwargs else UNKNOWN
