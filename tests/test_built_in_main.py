@@ -3,13 +3,11 @@ a download) is still checked on symbolic sizes: what its layers declare against 
 "same" padding computed from the input's size pads by an amount not known, which leaves the batch and channels
 known. Each model here is run in torch too: the planted mistake raises, the correct version runs."""
 
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from conftest import locate
+from conftest import cli, lint, locate
 
 MODEL = textwrap.dedent('''
     import numpy as np
@@ -53,16 +51,11 @@ MODEL = textwrap.dedent('''
 WRONG = ("self.bn = nn.BatchNorm1d(width * 2)", "self.bn = nn.BatchNorm1d(width)")
 
 
-def run(*args, cwd):
-    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
-
 
 @pytest.mark.parametrize("front", ["cli", "flake8"])
 def test_the_mistake_is_reported_at_the_norm_layer(tmp_path, front):
     (tmp_path / "ecg.py").write_text(MODEL.replace(*WRONG))
-    command = ["-m", "torchshape_lint.report.cli", "--no-cache", "-q", "ecg.py"] if front == "cli" else \
-        ["-m", "flake8", "--isolated", "--select", "TSL", "ecg.py"]
-    result = run(*command, cwd=tmp_path)
+    result = lint(front, "ecg.py", cwd=tmp_path)
     line, column = locate(tmp_path / "ecg.py", "nn.BatchNorm1d(width)")
     # by hand: the block's conv gives width * 2 = 64 channels, the norm declares width = 32
     (only,) = result.stdout.splitlines()
@@ -73,7 +66,7 @@ def test_the_mistake_is_reported_at_the_norm_layer(tmp_path, front):
 
 def test_the_correct_model_is_clean(tmp_path):
     (tmp_path / "ecg.py").write_text(MODEL)
-    result = run("-m", "torchshape_lint.report.cli", "--no-cache", "--verbose", "ecg.py", cwd=tmp_path)
+    result = cli("--no-cache", "--verbose", "ecg.py", cwd=tmp_path)
     assert result.returncode == 0, result.stdout
     # the four layers that declare a size are decided, though the signals' length is not known: the stem fixes the
     # input's rank, and the block's padding, computed from the length, leaves the channels known

@@ -3,13 +3,11 @@ made a tensor by a legacy type chosen by device (`Tensor = torch.cuda.FloatTenso
 `cuda` not known statically). Both branches name constructors of the same shape, so the generator is run on the
 noise's shape: a wrong layer is reported, the correct script is clean, and torch agrees on both."""
 
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from conftest import locate
+from conftest import cli, lint, locate
 
 SCRIPT = textwrap.dedent('''
     import numpy as np
@@ -51,16 +49,11 @@ WRONG = ("nn.Linear(128, 256),", "nn.Linear(100, 256),")
 WRONG_CRITIC = ("nn.Linear(img_size * img_size, 1)", "nn.Linear(img_size * 2, 1)")
 
 
-def run(*args, cwd):
-    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
-
 
 @pytest.mark.parametrize("front", ["cli", "flake8"])
 def test_a_wrong_layer_fed_by_numpy_noise_is_reported(tmp_path, front):
     (tmp_path / "gan.py").write_text(SCRIPT.replace(*WRONG))
-    command = ["-m", "torchshape_lint.report.cli", "--no-cache", "-q", "gan.py"] if front == "cli" else \
-        ["-m", "flake8", "--isolated", "--select", "TSL", "gan.py"]
-    result = run(*command, cwd=tmp_path)
+    result = lint(front, "gan.py", cwd=tmp_path)
     line, column = locate(tmp_path / "gan.py", "nn.Linear(100, 256)")
     (only,) = result.stdout.splitlines()
     # by hand: the first Linear gives 128 features, the second declares 100
@@ -71,7 +64,7 @@ def test_a_wrong_layer_fed_by_numpy_noise_is_reported(tmp_path, front):
 
 def test_a_tensor_cast_by_its_type_keeps_its_shape(tmp_path):
     (tmp_path / "gan.py").write_text(SCRIPT.replace(*WRONG_CRITIC))
-    result = run("-m", "torchshape_lint.report.cli", "--no-cache", "-q", "gan.py", cwd=tmp_path)
+    result = lint("cli", "gan.py", cwd=tmp_path)
     line, column = locate(tmp_path / "gan.py", "nn.Linear(img_size * 2, 1)")
     (only,) = result.stdout.splitlines()
     # by hand: the generator gives (16, 1, 28, 28); viewed as (16, -1) that is 784 features, the critic declares 56
@@ -81,7 +74,7 @@ def test_a_tensor_cast_by_its_type_keeps_its_shape(tmp_path):
 
 def test_the_correct_script_is_clean_and_checked_on_the_noise(tmp_path):
     (tmp_path / "gan.py").write_text(SCRIPT)
-    result = run("-m", "torchshape_lint.report.cli", "--no-cache", "--verbose", "gan.py", cwd=tmp_path)
+    result = cli("--no-cache", "--verbose", "gan.py", cwd=tmp_path)
     assert result.returncode == 0, result.stdout
     assert "gan.py:15: checked Linear(in_features=100): 100 arrive in <module> — agrees" in result.stdout, \
         result.stdout
