@@ -51,7 +51,6 @@ MODEL = textwrap.dedent('''
 WRONG = ("self.bn = nn.BatchNorm1d(width * 2)", "self.bn = nn.BatchNorm1d(width)")
 
 
-
 @pytest.mark.parametrize("front", ["cli", "flake8"])
 def test_the_mistake_is_reported_at_the_norm_layer(tmp_path, front):
     (tmp_path / "ecg.py").write_text(MODEL.replace(*WRONG))

@@ -49,7 +49,6 @@ WRONG = ("nn.Linear(128, 256),", "nn.Linear(100, 256),")
 WRONG_CRITIC = ("nn.Linear(img_size * img_size, 1)", "nn.Linear(img_size * 2, 1)")
 
 
-
 @pytest.mark.parametrize("front", ["cli", "flake8"])
 def test_a_wrong_layer_fed_by_numpy_noise_is_reported(tmp_path, front):
     (tmp_path / "gan.py").write_text(SCRIPT.replace(*WRONG))
