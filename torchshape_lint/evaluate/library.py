@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from torchshape_lint.evaluate.numpy_library import NUMPY_EXTERNALS
 from torchshape_lint.evaluate.python_library import (
     BUILTINS as PYTHON_BUILTINS, PYTHON_EXTERNALS, ArgumentParser, Builtin, Method, Partial, dict_method, list_method,
     parser_method, string_method,
 )
 from torchshape_lint.evaluate.torch_library import (
-    RESHAPING_METHODS, canonical_name, TORCH_BUILTINS, TORCH_EXTERNALS, container_method, functional, instance_method, layer_method,
-    make_container, make_layer, super_call, tensor_method, torch_function,
+    RESHAPING_METHODS, TORCH_BUILTINS, TORCH_EXTERNALS, canonical_name, container_method, functional, instance_method,
+    layer_method, make_container, make_layer, super_call, tensor_method, torch_function,
 )
-from torchshape_lint.evaluate.numpy_library import NUMPY_EXTERNALS
 from torchshape_lint.evaluate.torchvision_library import TORCHVISION_EXTERNALS
 from torchshape_lint.evaluate.values import Container, DictV, External, Instance, ListV, Super, readable
 from torchshape_lint.shapes import layers
