@@ -87,3 +87,25 @@ def test_circular_and_missing_imports_stay_silent(tmp_path):
                                   "def make():\n    return nn.Sequential(nn.Linear(WIDTH, 4), thing, nn.Linear(5, 2))\n")
     result = flake8("pkg/a.py", "pkg/b.py", cwd=tmp_path)
     assert result.stdout == "" and result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_star_import_is_followed_only_into_modules_that_name_torch(tmp_path):
+    """A file that names no torch builds models only with what its star imports bring: from a sibling that names
+    torch it is analysed (its Linear checked), from one that does not (the standard library's packages re-export
+    their parts so) it is not, and its result depends on that sibling, which may come to name torch."""
+    from torchshape_lint.checks.analyze import analyze_source
+
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "parts.py").write_text("def helper():\n    return 1\n")
+    user = package / "model.py"
+    user.write_text("from .parts import *\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                    "        self.fc = nn.Linear(10, 2)\n\n    def forward(self, x):\n        return self.fc(x)\n\n\n"
+                    "out = Net()(torch.randn(4, 12))\n")
+    quiet = analyze_source(user.read_text(), str(user))
+    assert (quiet.models, quiet.findings) == ([], [])
+    assert [read.path for read in quiet.read] == [str(package / "parts.py")]
+    (package / "parts.py").write_text("import torch\nimport torch.nn as nn\n")
+    [finding] = analyze_source(user.read_text(), str(user)).findings
+    # by hand: 12 features arrive at a Linear that declares 10
+    assert (finding.code, finding.line) == ("TSL001", 7) and "but 12 features arrive" in finding.message

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +129,12 @@ def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = 
             return report
         if not imports_torch(source.tree) and not star_imports(source.tree):
             return report
+        from torchshape_lint.evaluate.project import Project
+
+        project = project if project is not None else Project()
+        if not imports_torch(source.tree) and not _stars_name_torch(source.path, source.tree, project):
+            report.read = project.files_read(source.path)  # the result holds while those modules do not name torch
+            return report
         _analyze(source, input_shape, report, project)
     except RecursionError:
         report.skipped.append(("<file>", "nesting too deep"))
@@ -161,11 +168,39 @@ def unreadable_file(path: str, error: BaseException) -> Finding:
                    all_rules()["unreadable-file"].message(_Detail(detail)))
 
 
+STAR_IMPORT = re.compile(r"^from\s+(\.*[\w.]*)\s+import\s+\*", re.MULTILINE)
+STAR_DEPTH = 3  # `from .parts import *` whose parts.py has `from .layers import *`, ...
+
+
+def _stars_name_torch(path: str, tree: ast.Module, project: Any) -> bool:
+    """Whether a module that a file without torch of its own star-imports, from the project, names torch (itself, or
+    one it star-imports in turn): only then can the names it brings build models. The standard library's packages
+    re-export their parts this way too (asyncio's `from .base_events import *`): those are not analysed."""
+    todo = [(path, "." * node.level + (node.module or "")) for node in tree.body
+            if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)]
+    seen: set = set()
+    for _ in range(STAR_DEPTH):
+        found = []
+        for importer, module in todo:
+            target = project.module_file(importer, module)
+            if target is None or target in seen:
+                continue
+            seen.add(target)
+            try:
+                with open(target, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            if "torch" in text:
+                return True
+            found.extend((target, star) for star in STAR_IMPORT.findall(text))
+        todo = found
+    return False
+
+
 def _analyze(source: SourceFile, input_shape: tuple | None, report: Report, project: Any) -> None:
-    from torchshape_lint.evaluate.project import Project
     from torchshape_lint.source.writes import forget_syntax
 
-    project = project if project is not None else Project()
     project.begin_file()
     try:
         with without_cyclic_gc():
