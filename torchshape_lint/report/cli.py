@@ -11,8 +11,7 @@ from typing import Callable
 
 from torchshape_lint import __version__
 from torchshape_lint.options import OptionError
-from torchshape_lint.report import explain
-from torchshape_lint.report.arguments import configured, option_arguments, usage_error
+from torchshape_lint.report.arguments import ConfirmError, configured, option_arguments, usage_error
 from torchshape_lint.report.formats import FORMATS
 
 
@@ -80,8 +79,6 @@ def check(args: argparse.Namespace) -> int:
             errors += sum(f.code == "TSL900" for f in result.findings)
             yield result
 
-    from torchshape_lint.report.confirm import ConfirmError
-
     try:
         for chunk in FORMATS[args.format](shown(), args.verbose):
             if not args.diff and chunk:
@@ -141,8 +138,15 @@ COMMANDS = {
     "rule": Command("print rule documentation (`--format markdown` gives docs/rules.md)", rule_arguments, rule),
     "lsp": Command("run the language server over stdio (needs the [lsp] extra)", lsp_arguments, lsp),
     "explain": Command("print each model's layers with static shapes and formulas: FILE[::MODEL]",
-                       explain.arguments, explain.run),
+                       lambda parser: explain().arguments(parser), lambda args: explain().run(args)),
 }
+
+
+def explain():
+    """The explain command's module, imported only for it: a check run does not pay for it."""
+    from torchshape_lint.report import explain
+
+    return explain
 
 
 def command_parser(name: str) -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ from typing import Any
 
 from torchshape_lint.checks.finding import Finding
 from torchshape_lint.checks.rules import all_rules
+from torchshape_lint.report.arguments import ConfirmError
 from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.tensor import materialize, settle
 
@@ -34,9 +35,6 @@ INSTALL_HINT = "pip install 'torchshape-lint[confirm]'"
 # Rules whose problem PyTorch may let pass without raising: torch doing what the static pass says reproduces it.
 SILENT_RULES = {"view-size"}
 
-
-class ConfirmError(Exception):
-    """Confirm mode cannot run at all (no torch, no CUDA for `--device cuda`): a usage error, exit 2."""
 
 
 @dataclass
