@@ -227,9 +227,12 @@ class Command:
         return run
 
     def warm_up(self, cwd: str, env: dict) -> None:
-        """Compile the bytecode and read the modules into the page cache (on one small file); fill the result cache."""
+        """Compile the bytecode and read the modules into the page cache (on one small file, or the command itself);
+        fill the result cache."""
         if self.tree:
             self.checked([*self.argv[:-len(self.tree.paths)], str(VGG_FILE)], cwd, env)
+        else:
+            self.checked(self.argv, cwd, env)
         if self.key.endswith("-warm"):
             self.checked(self.argv, cwd, env)
 
@@ -432,6 +435,9 @@ def main(argv: list | None = None) -> int:
         commands = plan(trees, plain, cached, torch_present, args.default_jobs, scratch)
         # A neutral folder and a private cache home: no project config, and no cache left by an earlier run.
         env = dict(os.environ, XDG_CACHE_HOME=os.path.join(scratch, "cache"))
+        # bytecode caching on, as Python has it by default, whatever this shell says (the no-bytecode rows turn it off)
+        for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"):
+            env.pop(name, None)
         for command in commands:
             command.warm_up(scratch, env)
         for round_number in range(1, args.repeat + 1):
