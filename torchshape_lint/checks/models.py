@@ -111,8 +111,8 @@ class Builds:
                 # says the input
                 for name in sorted(assigned_names(node)):
                     value = interp.globals.vars.get(name)
-                    if is_module_value(value) and (self.class_pragma(value.cls) is not None or
-                                                   not self.builds_alone(value.cls)):
+                    if isinstance(value, Instance) and is_module_value(value) and (
+                            self.class_pragma(value.cls) is not None or not self.builds_alone(value.cls)):
                         yield name, top, lambda value=value: value
 
     @staticmethod
