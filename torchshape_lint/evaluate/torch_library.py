@@ -11,7 +11,7 @@ from typing import Any
 from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
 from torchshape_lint.evaluate.torchvision_library import last_batch_violation
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Super, readable
-from torchshape_lint.shapes import dims, layers, merges
+from torchshape_lint.shapes import dims, layers, merges, products
 from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle
 from torchshape_lint.shapes.violations import Violation
 from torchshape_lint.unknown import UNKNOWN
@@ -349,6 +349,10 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
         return pieces(interp, args[0], name, args[1:], kwargs, where)
     if name in ELEMENTWISE or name == "where":
         return elementwise_function(interp, name, args, kwargs, where)
+    if name in PRODUCTS and not kwargs:
+        return matrix_product(interp, f"torch.{name}(a, b)", name, args, where)
+    if name == "einsum" and args and isinstance(args[0], str) and not kwargs:
+        return einsum(interp, args[0], args[1:], where)
     if name == "Size" and len(args) == 1:
         items = interp.iterate(args[0])
         return UNKNOWN if items is UNKNOWN else tuple(items)
@@ -597,6 +601,8 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
         return reorder(interp, settle(x), name, args, where)
     if name in ELEMENTWISE or name in IN_PLACE:
         return elementwise_method(interp, x, name, args, kwargs, where)
+    if name in PRODUCTS and not kwargs:
+        return matrix_product(interp, f"a.{name}(b)", name, [x] + list(args), where)
     if name in PIECES:
         return pieces(interp, x, name, args, kwargs, where)
     return UNKNOWN
@@ -754,6 +760,8 @@ OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorD
 
 def tensor_binary(interp: Any, op: Any, left: Any, right: Any, where: Any, in_place: bool = False) -> Any:
     """`a + b` and the other element-wise operators, with broadcasting; `a += b` on a tensor is in place."""
+    if op is ast.MatMult and not in_place:  # `a @= b` on tensors: PyTorch has no in-place matmul
+        return matrix_product(interp, "a @ b", "matmul", [left, right], where)
     if op not in OPERATORS:
         return UNKNOWN
     symbol = OPERATORS[op] + ("=" if in_place else "")
@@ -804,6 +812,48 @@ def elementwise(interp: Any, label: str, operands: list, names: tuple, where: An
     if problem is not None:
         interp.check.report(Violation("merge-mismatch", where, label, first,
                                       detail={"problem": problem, "operands": tensors}))
+    out = UNKNOWN if problem is not None else first.then(label, where, shape)
+    interp.check.applied(where, label, first, out)  # applied even where it breaks: explain's row, confirm's site
+    return out
+
+
+PRODUCTS = {"matmul": products.matmul, "mm": products.mm, "bmm": products.bmm, "mv": products.mv,
+            "dot": products.dot}
+
+
+def matrix_product(interp: Any, label: str, name: str, operands: list, where: Any) -> Any:
+    """`a @ b`, torch.matmul(a, b), a.mm(b), torch.bmm(a, b), ...: the product's shape (shapes/products.py); sizes
+    that cannot be multiplied are reported, and the result is unknown: PyTorch raises there."""
+    if len(operands) != 2 or not all(isinstance(t, Tensor) for t in operands):
+        return UNKNOWN
+    a, b = (as_operand(t) for t in operands)
+    if a.shape is None or b.shape is None:
+        return UNKNOWN
+    shape, problem = PRODUCTS[name](a.shape, b.shape)
+    return product_result(interp, label, [("a", a), ("b", b)], shape, problem, where)
+
+
+def einsum(interp: Any, equation: str, operands: list, where: Any) -> Any:
+    """torch.einsum("bij,bjk->bik", a, b), or with the operands in one list."""
+    if len(operands) == 1 and isinstance(operands[0], (tuple, ListV)):
+        operands = list(operands[0])
+    if not operands or not all(isinstance(t, Tensor) for t in operands):
+        return UNKNOWN
+    tensors = [as_operand(t) for t in operands]
+    if any(t.shape is None for t in tensors):
+        return UNKNOWN
+    shape, problem = products.einsum(equation, [t.shape for t in tensors])
+    if shape is None and problem is None:
+        return UNKNOWN
+    return product_result(interp, f"torch.einsum({equation!r})", [(f"operand {i}", t) for i, t in enumerate(tensors)],
+                          shape, problem, where)
+
+
+def product_result(interp: Any, label: str, operands: list, shape: Any, problem: Any, where: Any) -> Any:
+    first = operands[0][1]
+    if problem is not None:
+        interp.check.report(Violation("matmul-mismatch", where, label, first,
+                                      detail={"problem": problem, "operands": operands}))
     out = UNKNOWN if problem is not None else first.then(label, where, shape)
     interp.check.applied(where, label, first, out)  # applied even where it breaks: explain's row, confirm's site
     return out
