@@ -12,7 +12,7 @@ from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
 from torchshape_lint.evaluate.torchvision_library import last_batch_violation
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Super, readable
 from torchshape_lint.shapes import dims, layers, merges, products
-from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle
+from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle, show_shape
 from torchshape_lint.shapes.violations import Violation
 from torchshape_lint.unknown import UNKNOWN
 
@@ -259,6 +259,8 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
                               interp.check)
     if name == "instance_norm":
         return functional_instance_norm(interp, settle(x), args, kwargs, where)
+    if name == "linear" or name in WEIGHTED_CONVS:
+        return functional_with_weight(interp, name, x, args, kwargs, where)
     if name in FUNCTIONAL_LAYERS:
         layer_name, params = FUNCTIONAL_LAYERS[name]
         spec = layers.spec_for(layer_name)
@@ -277,6 +279,46 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
     if name == "pad":
         return functional_pad(interp, x, args[1] if len(args) > 1 else kwargs.get("pad", UNKNOWN), where)
     return UNKNOWN
+
+
+WEIGHTED_CONVS = {f"conv{nd}d": nd for nd in (1, 2, 3)}
+CONV_PARAMS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+WEIGHTED_PARAMS = {"linear": ("input", "weight", "bias"), **dict.fromkeys(WEIGHTED_CONVS, CONV_PARAMS)}
+
+
+def functional_with_weight(interp: Any, name: str, x: Tensor, args: list, kwargs: dict, where: Any) -> Any:
+    """F.linear(input, weight, bias) and F.conv2d(input, weight, bias, stride, padding, dilation, groups) with a
+    weight of known shape: the layer that weight makes, applied at the call. F.linear's weight (out, in) declares
+    in_features = in; a conv's (out, in / groups, *kernel) declares in_channels = in / groups * groups. Its weight
+    belongs to the caller (a module's nn.Parameter, or a local tensor): the layer counts no parameters of its own."""
+    params = WEIGHTED_PARAMS[name]
+    bound = dict(zip(params, args))
+    if len(args) > len(params) or any(k in bound or k not in params for k in kwargs):
+        return UNKNOWN
+    bound.update(kwargs)
+    weight = bound.get("weight")
+    shape = settle(weight).shape if isinstance(weight, Tensor) else None
+    wanted_rank = 2 if name == "linear" else WEIGHTED_CONVS[name] + 2
+    groups = bound.get("groups", 1)
+    if shape is None or len(shape) != wanted_rank or not all(int_like(d) and d > 0 for d in shape) \
+            or not int_like(groups) or groups < 1:
+        return UNKNOWN
+    has_bias = bound.get("bias") is not None
+    if name == "linear":
+        spec = layers.spec_for("Linear")
+        supplied = {"in_features": shape[1], "out_features": shape[0], "bias": has_bias}
+    else:
+        spec = layers.spec_for(f"Conv{WEIGHTED_CONVS[name]}d")
+        supplied = {"in_channels": shape[1] * groups, "out_channels": shape[0], "kernel_size": tuple(shape[2:]),
+                    "groups": groups, "bias": has_bias,
+                    **{k: bound[k] for k in ("stride", "padding", "dilation") if k in bound}}
+    layer_args = layers.bind(spec, (), supplied)
+    if layer_args is None:
+        return UNKNOWN
+    written = f"F.{name}({spec.declares}={layer_args[spec.declares]} from weight {show_shape(shape)})"
+    layer = layers.Layer(replace(spec, parameters=layers.unknown_parameters), layer_args, where, written=written)
+    layers.validate(layer, interp.check)
+    return layer(x, interp.check)
 
 
 def functional_instance_norm(interp: Any, x: Tensor, args: list, kwargs: dict, where: Any) -> Any:
@@ -889,9 +931,16 @@ def variable(interp, args, kwargs, where):
     return args[0] if len(args) == 1 and isinstance(args[0], Tensor) else interp.call_unknown(args, kwargs)
 
 
+def parameter(interp, args, kwargs, where):
+    """nn.Parameter(torch.randn(16, 3, 3, 3)): the tensor it wraps, with its shape."""
+    data = args[0] if args else kwargs.get("data", UNKNOWN)
+    return data if isinstance(data, Tensor) else interp.call_unknown(args, kwargs)
+
+
 TORCH_EXTERNALS = {
     "torchinfo.summary": _summary, "torchsummary.summary": _summary,
     "torch.autograd.Variable": variable, "torch.autograd.variable.Variable": variable,
+    "torch.nn.Parameter": parameter, "torch.nn.parameter.Parameter": parameter,
     **{f"torch.nn.utils.{path}weight_norm": reparametrized for path in ("", "parametrizations.", "weight_norm.")},
     **{f"torch.nn.utils.{path}spectral_norm": spectrally_normed
        for path in ("", "parametrizations.", "spectral_norm.")},

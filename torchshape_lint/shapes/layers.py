@@ -52,8 +52,11 @@ class Layer:
     args: dict
     where: Any = field(default=None, repr=False)
     names: dict = field(default_factory=dict, repr=False)  # the plain-int names visible at the constructor call
+    written: str | None = None  # a layer no module was built for: `F.conv2d(in_channels=3 from weight (16, 3, 3, 3))`
 
     def label(self) -> str:
+        if self.written is not None:
+            return self.written
         shown = [f"{k}={v!r}" for k, v in self.args.items() if k == self.spec.declares]
         return f"{self.spec.name}({', '.join(shown)})"
 
