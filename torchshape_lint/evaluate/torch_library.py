@@ -11,7 +11,7 @@ from typing import Any
 from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
 from torchshape_lint.evaluate.torchvision_library import last_batch_violation
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Super, readable
-from torchshape_lint.shapes import dims, layers, merges, products
+from torchshape_lint.shapes import dims, factories, layers, merges, products
 from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle, show_shape
 from torchshape_lint.shapes.violations import Violation
 from torchshape_lint.unknown import UNKNOWN
@@ -223,6 +223,12 @@ def super_call(interp, sup: Super, name, args, kwargs, where):
 
 RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum amax amin".split())
 TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
+# torch.FloatTensor(2, 3) and the other typed constructors: torch.Tensor's, of another dtype
+TYPED_TENSORS = frozenset("Tensor FloatTensor DoubleTensor HalfTensor LongTensor IntTensor BoolTensor".split())
+# torch.zeros_like(x) and the others: a new tensor of x's shape
+LIKE_FACTORIES = frozenset("zeros_like ones_like empty_like rand_like randn_like randint_like full_like".split())
+# x.new_zeros(2, 3), x.new_full((2, 3), 0.5): a new tensor of the sizes given, as torch.zeros / torch.full
+NEW_FACTORIES = {"new_zeros": "zeros", "new_ones": "ones", "new_empty": "empty", "new_full": "full"}
 SAME_SHAPE = frozenset(
     "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softplus softsign "
     "hardswish hardsigmoid hardtanh logsigmoid tanhshrink softshrink hardshrink "
@@ -358,10 +364,15 @@ def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
 
 
 def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
-    if name in TENSOR_FACTORIES or name == "Tensor" and args and all(int_like(a) for a in args):
+    if name in TENSOR_FACTORIES or name in TYPED_TENSORS and args and all(int_like(a) for a in args):
         return tensor_factory(name, args, kwargs)
-    if name in ("tensor", "as_tensor", "Tensor"):
+    if name in ("tensor", "as_tensor") or name in TYPED_TENSORS:
         return tensor_from_data(args)
+    if name in ("arange", "linspace", "logspace", "eye"):
+        shape = sized_by_numbers(name, args, kwargs)
+        return UNKNOWN if shape is None else concrete_input(shape, "usage")
+    if name in LIKE_FACTORIES and args and isinstance(args[0], Tensor):
+        return settle(args[0])
     if name == "flatten" and args and isinstance(args[0], Tensor):
         start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
         end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
@@ -401,6 +412,24 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
     return interp.call_unknown(args, kwargs)
 
 
+def sized_by_numbers(name: str, args: list, kwargs: dict) -> tuple | None:
+    """torch.arange(end) / arange(start, end, step=1), linspace(start, end, steps), logspace(start, end, steps),
+    eye(n, m=None): the shape (shapes/factories.py), None where it is not known or PyTorch raises."""
+    params = {"arange": ("start", "end", "step"), "linspace": ("start", "end", "steps"),
+              "logspace": ("start", "end", "steps"), "eye": ("n", "m")}[name]
+    if name == "arange" and len(args) == 1:
+        args = [0] + list(args)  # arange(end) counts from 0
+    positional = dict(zip(params, args))
+    if len(args) > len(params) or any(k in positional for k in kwargs):
+        return None
+    bound = {**positional, **{k: v for k, v in kwargs.items() if k in params}}  # dtype, device: no shape
+    if name == "arange":
+        return factories.arange(bound.get("start", 0), bound.get("end"), bound.get("step", 1))
+    if name == "eye":
+        return factories.eye(bound.get("n"), bound.get("m"))
+    return factories.spaced(bound.get("steps"))
+
+
 def tensor_from_data(args: list) -> Any:
     """torch.tensor([[3.0], [4.0]]) / torch.as_tensor(data) / torch.Tensor(data): the nesting of the data gives the
     shape (a usage input, as torch.randn's); a ragged or unknown one gives UNKNOWN."""
@@ -424,7 +453,8 @@ MAX_DATA_NESTING = 32  # a list that holds itself has no shape
 
 
 def tensor_factory(name: str, args: list, kwargs: dict) -> Any:
-    """torch.randn(1, 3, 32, 32) / torch.zeros((1, 3, 32, 32)) / torch.ones(size=(...)): a usage input."""
+    """torch.randn(1, 3, 32, 32) / torch.zeros((1, 3, 32, 32)) / torch.ones(size=(...)): a usage input; in a
+    forward(), sizes read from its input (`torch.zeros(x.size(0), 10)`) may be symbolic."""
     sizes = args
     if name == "randint":
         sizes = [kwargs["size"]] if "size" in kwargs else args[-1:] if len(args) >= 2 else []
@@ -434,7 +464,7 @@ def tensor_factory(name: str, args: list, kwargs: dict) -> Any:
         sizes = [kwargs["size"]]
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, ListV)):
         sizes = list(sizes[0])
-    if not sizes or not all(int_like(s) and s >= 0 for s in sizes):
+    if not sizes or not all(int_like(s) and s >= 0 or isinstance(s, dims.Sym) for s in sizes):
         return UNKNOWN
     return concrete_input(tuple(sizes), "usage")
 
@@ -628,6 +658,10 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
         return dims.product(x.shape) if x.shape is not None else UNKNOWN
     if name in ("view", "reshape") and not kwargs:
         return reshape(interp, settle(x), args, where, name)
+    if name in NEW_FACTORIES:
+        return tensor_factory(NEW_FACTORIES[name], args, {k: v for k, v in kwargs.items() if k == "size"})
+    if name == "new_tensor" and len(args) == 1:
+        return tensor_from_data(args)
     if name in ("view_as", "reshape_as", "expand_as") and len(args) == 1 and not kwargs:
         return shaped_as(interp, settle(x), args[0], name, where)
     if name == "flatten":
