@@ -232,7 +232,7 @@ NEW_FACTORIES = {"new_zeros": "zeros", "new_ones": "ones", "new_empty": "empty",
 SAME_SHAPE = frozenset(
     "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softplus softsign "
     "hardswish hardsigmoid hardtanh logsigmoid tanhshrink softshrink hardshrink "
-    "dropout dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm "
+    "dropout dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm "
     "group_norm layer_norm local_response_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
     "contiguous float double half bfloat16 long int bool detach clone cpu cuda to type_as requires_grad_ "
     "sigmoid_ tanh_ exp_ zero_ fill_ clamp_ masked_fill".split())
@@ -250,6 +250,7 @@ for _nd in (1, 2, 3):
 FUNCTIONAL_LAYERS["interpolate"] = ("Upsample", ("size", "scale_factor", "mode", "align_corners",
                                                  "recompute_scale_factor", "antialias"))
 FUNCTIONAL_LAYERS["upsample"] = ("Upsample", ("size", "scale_factor", "mode", "align_corners"))
+FUNCTIONAL_LAYERS["dropout1d"] = ("Dropout1d", ("p", "training", "inplace"))
 FUNCTIONAL_LAYERS["pixel_shuffle"] = ("PixelShuffle", ("upscale_factor",))
 FUNCTIONAL_LAYERS["pixel_unshuffle"] = ("PixelUnshuffle", ("downscale_factor",))
 
