@@ -967,9 +967,12 @@ def variable(interp, args, kwargs, where):
 
 
 def parameter(interp, args, kwargs, where):
-    """nn.Parameter(torch.randn(16, 3, 3, 3)): the tensor it wraps, with its shape."""
+    """nn.Parameter(torch.randn(16, 3, 3, 3)): the tensor it wraps, with its shape; a step of its own, so that a
+    message says the weight came from there, not from an input."""
     data = args[0] if args else kwargs.get("data", UNKNOWN)
-    return data if isinstance(data, Tensor) else interp.call_unknown(args, kwargs)
+    if not isinstance(data, Tensor):
+        return interp.call_unknown(args, kwargs)
+    return data.then("nn.Parameter", where, data.shape) if data.shape is not None else data
 
 
 TORCH_EXTERNALS = {
