@@ -105,3 +105,22 @@ def test_confirm_runs_the_planted_mistakes_and_agrees(tmp_path):
     reported = result.stdout.splitlines()
     assert [row.split(" ")[1] for row in reported] == [PLANTED[name][2] for name in names], result.stdout
     assert all(row.endswith("[confirmed on cpu]") for row in reported), result.stdout
+
+
+@pytest.mark.parametrize("rank", range(1, 6))
+@pytest.mark.parametrize("spelling", ["nn.Dropout1d(0.2)(x)", "F.dropout1d(x, 0.2, training=False)"])
+def test_dropout1d_reports_what_torch_raises_on(spelling, rank):
+    """Dropout1d raises on a rank other than 2 or 3, in eval mode too (torch 2.14); the finding says so, no other."""
+    torch = pytest.importorskip("torch")
+    from torchshape_lint.checks.analyze import analyze_source
+
+    shape = (2, 3, 4, 5, 6)[:rank]
+    text = (f"import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+            f"x = torch.zeros{shape}\ny = {spelling}\n")
+    try:
+        eval(spelling, {"nn": torch.nn, "F": torch.nn.functional, "x": torch.zeros(shape)})
+        raises = False
+    except RuntimeError as error:
+        raises = "dropout1d: Expected 2D or 3D input" in str(error)
+    codes = [finding.code for finding in analyze_source(text, "drop.py").findings]
+    assert codes == (["TSL004"] if raises else [])
