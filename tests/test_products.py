@@ -108,3 +108,27 @@ def test_symbolic_sizes_are_wrong_only_for_every_input():
     assert products.einsum("bij,bjk->bik", [(n, 4, h), (n, 5, 7)]) == ((n, 4, 7), None)
     assert products.einsum("bij,bjk->bik", [(n, 4, 6), (n, 5, 7)])[1] == (
         "einsum(): subscript j has size 5 for operand 1 which does not broadcast with previously seen size 6")
+
+
+@pytest.mark.parametrize("arguments", [
+    "a, [0, 1], b, [1, 2], [0, 2]",
+    "a, [0, 1], b, [1, 2]",
+    "a, [..., 27], b, [27, 30]",
+    "a, [0, 1], b, [2, 2], [0, 2]",
+    "a, [0, 1], b, [1, 2], [0, 5]",
+])
+def test_einsum_sublists_are_read_as_their_equation(arguments):
+    """torch.einsum(a, [0, 1], b, [1, 2], [0, 2]) is "Ab,bC->AC": the evaluator's shape or problem is torch's."""
+    from torchshape_lint.evaluate.interpreter import Interpreter
+    from torchshape_lint.shapes.violations import Collector
+    from torchshape_lint.source.reader import SourceFile
+
+    text = f"import torch\na = torch.zeros(2, 3)\nb = torch.zeros(3, 4)\nvalue = torch.einsum({arguments})\n"
+    interpreter = Interpreter(SourceFile(text, "e.py"))
+    interpreter.check = Collector()
+    interpreter.run_module()
+    value = interpreter.globals.vars["value"]
+    problems = [v.detail["problem"] for v in interpreter.check.violations]
+    shape, error = outcome(lambda: eval(f"torch.einsum({arguments})",
+                                        {"torch": torch, "a": torch.zeros(2, 3), "b": torch.zeros(3, 4)}))
+    assert (getattr(value, "shape", None), problems) == (shape, [error] if error else [])

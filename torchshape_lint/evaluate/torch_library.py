@@ -405,8 +405,8 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
         return elementwise_function(interp, name, args, kwargs, where)
     if name in PRODUCTS and not kwargs:
         return matrix_product(interp, f"torch.{name}(a, b)", name, args, where)
-    if name == "einsum" and args and isinstance(args[0], str) and not kwargs:
-        return einsum(interp, args[0], args[1:], where)
+    if name == "einsum" and args and not kwargs:
+        return einsum(interp, args, where)
     if name == "Size" and len(args) == 1:
         items = interp.iterate(args[0])
         return UNKNOWN if items is UNKNOWN else tuple(items)
@@ -910,10 +910,22 @@ def matrix_product(interp: Any, label: str, name: str, operands: list, where: An
     return product_result(interp, label, [("a", a), ("b", b)], shape, problem, where)
 
 
-def einsum(interp: Any, equation: str, operands: list, where: Any) -> Any:
-    """torch.einsum("bij,bjk->bik", a, b), or with the operands in one list."""
-    if len(operands) == 1 and isinstance(operands[0], (tuple, ListV)):
-        operands = list(operands[0])
+def einsum(interp: Any, args: list, where: Any) -> Any:
+    """torch.einsum("bij,bjk->bik", a, b), with the operands in one list, or in the sublist form
+    torch.einsum(a, [0, 1], b, [1, 2], [0, 2])."""
+    if isinstance(args[0], str):
+        equation, operands = args[0], list(args[1:])
+        if len(operands) == 1 and isinstance(operands[0], (tuple, ListV)):
+            operands = list(operands[0])
+    else:
+        operands, sublists = list(args[0::2]), list(args[1::2])
+        output = operands.pop() if len(args) % 2 and len(args) > 1 else None
+        if not all(isinstance(s, (tuple, ListV)) for s in sublists + ([output] if output is not None else [])):
+            return UNKNOWN
+        equation = products.sublist_equation([list(s) for s in sublists],
+                                             list(output) if output is not None else None)
+        if equation is None or len(operands) != len(sublists):
+            return UNKNOWN
     if not operands or not all(isinstance(t, Tensor) for t in operands):
         return UNKNOWN
     tensors = [as_operand(t) for t in operands]

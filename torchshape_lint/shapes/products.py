@@ -163,6 +163,27 @@ def einsum(equation: str, shapes: list) -> tuple[tuple | None, str | None]:
     return tuple(size for letter in output for size in (ellipsis if letter == ELLIPSIS else (sizes[letter],))), None
 
 
+def sublist_equation(sublists: list, output: list | None) -> str | None:
+    """The equation that einsum's sublist form spells (`torch.einsum(a, [0, 1], b, [1, 2], [0, 2])`): 0-25 are A-Z,
+    26-51 a-z, `...` (Ellipsis) the ellipsis; None for anything else."""
+    def spelled(sublist: list) -> str | None:
+        letters = []
+        for item in sublist:
+            if item is Ellipsis:
+                letters.append("...")
+            elif isinstance(item, int) and not isinstance(item, bool) and 0 <= item < 52:
+                letters.append(chr(ord("A") + item) if item < 26 else chr(ord("a") + item - 26))
+            else:
+                return None
+        return "".join(letters)
+
+    terms = [spelled(sublist) for sublist in sublists]
+    result = spelled(output) if output is not None else ""
+    if None in terms or result is None:
+        return None
+    return ",".join(terms) + ("->" + result if output is not None else "")
+
+
 def readable_subscripts(term: str) -> bool:
     """Letters and at most one ellipsis; anything else (a stray '.') is not decided here."""
     return term.count(ELLIPSIS) <= 1 and all(c == ELLIPSIS or c.isascii() and c.isalpha() for c in term)
