@@ -22,6 +22,11 @@ def cli(*args, cwd=ROOT):
     return run([sys.executable, "-m", "torchshape_lint.report.cli", *args], cwd=cwd)
 
 
+def lint(front, *args, cwd=ROOT):
+    """The command line (no cache, no summary) or flake8 (TSL codes only) on the paths: what a user runs."""
+    return cli("--no-cache", "-q", *args, cwd=cwd) if front == "cli" else flake8(*args, cwd=cwd)
+
+
 def locate(path, needle, occurrence=0):
     """(line, 1-based column) of the n-th line containing `needle`: where a user sees the call."""
     hits = [(number, line.index(needle) + 1) for number, line in enumerate(Path(path).read_text().splitlines(), 1)

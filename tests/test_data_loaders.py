@@ -234,3 +234,25 @@ def test_epochs_around_the_loop_run_its_batches_once():
                         "    for images, labels in loader:\n        outputs")
     report = analyze_source(text, "train.py")
     assert [f.code for f in report.findings] == ["TSL010"] and report.layers_checked == 1
+
+
+def test_verbose_says_why_a_loaders_loop_ends_what_is_known(tmp_path):
+    """Past a loop over a loader its names are unknown because it runs an unknown number of times — not because
+    what it loops over is unknown: the body was checked on each kind of batch (the finding here is from it)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "train.py").write_text("""import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+
+loader = DataLoader(TensorDataset(torch.randn(100, 20)), batch_size=32)
+model = nn.Linear(24, 2)
+for (x,) in loader:
+    out = model(x)
+""")
+    result = subprocess.run([sys.executable, "-m", "torchshape_lint.report.cli", "--no-cache", "--verbose", "train.py"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert "train.py:6:9: TSL001 Linear(in_features=24) but 20 features arrive" in result.stdout
+    assert "train.py:7: <module> stops here: out, x not known past the `for` loop at line 7: a loader's loop runs an " \
+           "unknown number of times (its body was checked on each kind of batch)" in result.stdout, result.stdout

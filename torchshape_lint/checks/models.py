@@ -106,10 +106,13 @@ class Builds:
                 for target in targets:
                     if isinstance(target, ast.Name) and is_module_value(bound.get(target.id)):
                         yield target.id, top, lambda value=bound.get(target.id): value
-            else:  # `if __name__ == "__main__": model = VGG(...)`: a build of a class whose pragma says its input
+            else:  # `if __name__ == "__main__": model = ResNet1D(in_channels=1, ...)`: a module built there, where
+                # that is the only build of its class (one that builds alone is a candidate of its own) or its pragma
+                # says the input
                 for name in sorted(assigned_names(node)):
                     value = interp.globals.vars.get(name)
-                    if isinstance(value, Instance) and self.class_pragma(value.cls) is not None:
+                    if is_module_value(value) and (self.class_pragma(value.cls) is not None or
+                                                   not self.builds_alone(value.cls)):
                         yield name, top, lambda value=value: value
 
     @staticmethod
@@ -127,6 +130,13 @@ class Builds:
         if init is not None and not kwargs and not self.callable_without_arguments(init):
             return NEEDS_ARGUMENTS
         return interp.instantiate(cls, [], kwargs, None)
+
+    def builds_alone(self, cls: ClassV) -> bool:
+        """A class of this file that `build_class` builds with no arguments."""
+        if cls.source is not self.source:
+            return False
+        init = self.interp.find_method(cls, "__init__")
+        return init is None or self.callable_without_arguments(init)
 
     def callable_without_arguments(self, init: Function) -> bool:
         return all(default is not None for _, default in positional_parameters(init.node)[1:]) and all(

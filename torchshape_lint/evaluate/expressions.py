@@ -9,6 +9,7 @@ from typing import Any
 from torchshape_lint.evaluate.frames import (
     MAX_INT_BITS, MAX_ITEMS, OPAQUE_KWARGS, Abort, Frame, Scope, YieldReached, dispatch, resolved,
 )
+from torchshape_lint.evaluate.library import same_value
 from torchshape_lint.evaluate.python_library import Method
 from torchshape_lint.evaluate.torch_library import IN_PLACE_RESHAPES, tensor_binary, tensor_index
 from torchshape_lint.evaluate.values import (
@@ -208,8 +209,16 @@ class Expressions:
     def expr_IfExp(self, node: ast.IfExp, frame: Frame) -> Any:
         truth = self.truth(self.eval(node.test, frame))
         if truth is UNKNOWN:
-            return UNKNOWN
+            return self.either(node.body, node.orelse, frame)
         return self.eval(node.body if truth else node.orelse, frame)
+
+    def either(self, body: ast.expr, orelse: ast.expr, frame: Frame) -> Any:
+        """Under an undecided condition, the value both branches give (`torch.cuda.FloatTensor if cuda else
+        torch.FloatTensor`): only where both only read names and constants, so evaluating both does nothing."""
+        if not (reads_only(body) and reads_only(orelse)):
+            return UNKNOWN
+        value = self.eval(body, frame)
+        return value if same_value(value, self.eval(orelse, frame)) else UNKNOWN
 
     def expr_NamedExpr(self, node: ast.NamedExpr, frame: Frame) -> Any:
         value = self.eval(node.value, frame)
@@ -375,3 +384,10 @@ def symbolic_arithmetic(op: type, left: Any, right: Any) -> Any:
 
 
 EXPRESSIONS = dispatch(Expressions, "expr_")
+
+
+def reads_only(node: ast.expr) -> bool:
+    """A name, a constant, or attributes of one (`torch.cuda.FloatTensor`): evaluating it calls nothing."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, (ast.Name, ast.Constant))

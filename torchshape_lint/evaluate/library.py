@@ -6,21 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from torchshape_lint.evaluate.numpy_library import NUMPY_EXTERNALS
 from torchshape_lint.evaluate.python_library import (
     BUILTINS as PYTHON_BUILTINS, PYTHON_EXTERNALS, ArgumentParser, Builtin, Method, Partial, dict_method, list_method,
     parser_method, string_method,
 )
 from torchshape_lint.evaluate.torch_library import (
-    RESHAPING_METHODS, TORCH_BUILTINS, TORCH_EXTERNALS, container_method, functional, instance_method, layer_method,
-    make_container, make_layer, super_call, tensor_method, torch_function,
+    RESHAPING_METHODS, TORCH_BUILTINS, TORCH_EXTERNALS, canonical_name, container_method, functional, instance_method,
+    layer_method, make_container, make_layer, super_call, tensor_method, torch_function,
 )
 from torchshape_lint.evaluate.torchvision_library import TORCHVISION_EXTERNALS
-from torchshape_lint.evaluate.values import Container, DictV, Instance, ListV, Super, readable
+from torchshape_lint.evaluate.values import Container, DictV, External, Instance, ListV, Super, readable
 from torchshape_lint.shapes import layers
 from torchshape_lint.shapes.tensor import Tensor
+from torchshape_lint.unknown import Unknown
 
 BUILTINS = {**PYTHON_BUILTINS, **TORCH_BUILTINS}
-EXTERNALS = {**PYTHON_EXTERNALS, **TORCH_EXTERNALS, **TORCHVISION_EXTERNALS}
+EXTERNALS = {**PYTHON_EXTERNALS, **TORCH_EXTERNALS, **TORCHVISION_EXTERNALS, **NUMPY_EXTERNALS}
 
 
 def call(interp: Any, func: Any, args: list, kwargs: dict, where: Any) -> Any:
@@ -35,6 +37,7 @@ def call(interp: Any, func: Any, args: list, kwargs: dict, where: Any) -> Any:
 
 
 def call_external(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    name = canonical_name(name)
     if name in EXTERNALS:
         return EXTERNALS[name](interp, args, kwargs, where)
     parts = name.split(".")
@@ -51,6 +54,16 @@ def call_external(interp: Any, name: str, args: list, kwargs: dict, where: Any) 
     if name.startswith("torch.") and len(parts) == 2:
         return torch_function(interp, parts[-1], args, kwargs, where)
     return interp.call_unknown(args, kwargs)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two values are one as far as shapes go: equal plain values, one object, or names of one thing
+    (`torch.cuda.FloatTensor` and `torch.FloatTensor` make tensors of the same shape)."""
+    if isinstance(a, External) and isinstance(b, External):
+        return canonical_name(a.name) == canonical_name(b.name)
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return False
+    return a is b or (type(a) is type(b) and isinstance(a, (int, float, str, bool, type(None), tuple)) and a == b)
 
 
 def call_method(interp: Any, receiver: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:

@@ -149,13 +149,14 @@ class Statements:
         if run in self.streams_run:  # `for epoch in range(200)` around it: the same passes again, nothing new
             kinds = ()
         self.streams_run.add(run)
+        why = "a loader's loop runs an unknown number of times (its body was checked on each kind of batch)"
         for kind in kinds:
-            self.havoc(stmt, frame)
+            self.havoc(stmt, frame, why)
             self.bind(stmt.target, kind, frame)
             flow = self.exec_block(stmt.body, frame)
             if flow is not None and flow.kind != Flow.CONTINUE:
                 break
-        self.havoc(stmt, frame)
+        self.havoc(stmt, frame, why)
         return None
 
     def stmt_While(self, stmt: ast.While, frame: Frame) -> Flow | None:
@@ -268,14 +269,15 @@ class Statements:
         elif isinstance(obj, Container):
             obj.opaque = True
 
-    def havoc(self, node: Any, frame: Frame) -> None:
-        """Whatever `node` may write becomes unknown: it runs on a path the evaluator cannot decide."""
+    def havoc(self, node: Any, frame: Frame, why: str | None = None) -> None:
+        """Whatever `node` may write becomes unknown: it runs on a path the evaluator cannot decide (`why`: the
+        reason --verbose and explain give, else the one its kind has)."""
         collector = writes_of(node)
         # each write is looked up again every time: counted as evaluation steps, so the step budget bounds it too
         self.tick(len(collector.names) + len(collector.attributes) + len(collector.mutated) + len(collector.calls))
         lost = sorted(name for name in collector.names if isinstance(frame.scope.vars.get(name), Tensor))
         if lost and self.check.lost is None:
-            self.check.lost = ((frame.source, node), lost, UNDECIDED.get(type(node), "it is not followed"))
+            self.check.lost = ((frame.source, node), lost, why or UNDECIDED.get(type(node), "it is not followed"))
         for name in collector.names:
             methods = collector.rebinds.get(name)
             if methods is not None and methods <= SELF_RETURNING_METHODS and \

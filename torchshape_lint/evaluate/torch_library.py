@@ -223,8 +223,6 @@ def super_call(interp, sup: Super, name, args, kwargs, where):
 
 RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum amax amin".split())
 TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
-# torch.FloatTensor(2, 3) and the other typed constructors: torch.Tensor's, of another dtype
-TYPED_TENSORS = frozenset("Tensor FloatTensor DoubleTensor HalfTensor LongTensor IntTensor BoolTensor".split())
 # torch.zeros_like(x) and the others: a new tensor of x's shape
 LIKE_FACTORIES = frozenset("zeros_like ones_like empty_like rand_like randn_like randint_like full_like".split())
 # x.new_zeros(2, 3), x.new_full((2, 3), 0.5): a new tensor of the sizes given, as torch.zeros / torch.full
@@ -357,17 +355,34 @@ def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
     if x.shape is None or not isinstance(amounts, (tuple, ListV)) or len(amounts) % 2 or \
             len(amounts) // 2 > len(x.shape):
         return UNKNOWN
-    if not all(int_like(a) for a in amounts):
-        return UNKNOWN
-    out = layers.pad_last_dims(x, tuple(amounts), "pad", where, interp.check)
+    # an amount computed from the input's size (a "same" padding written by hand) is often unknown: the dims it
+    # pads become unknown, the others (the batch, the channels) stay
+    out = layers.pad_last_dims(x, tuple(a if int_like(a) else UNKNOWN for a in amounts), "pad", where, interp.check)
     interp.check.applied(where, "pad", x, out)
     return out
 
 
+# torch's legacy tensor types: constructors as torch.Tensor is (sizes, or data), on either device
+LEGACY_TENSOR_TYPES = frozenset("FloatTensor DoubleTensor HalfTensor BFloat16Tensor LongTensor IntTensor ShortTensor "
+                                "CharTensor ByteTensor BoolTensor".split())
+
+
+def canonical_name(name: str) -> str:
+    """`torch.cuda.FloatTensor` → `torch.FloatTensor`: the same constructor, as far as shapes go."""
+    parts = name.split(".")
+    if len(parts) == 3 and parts[:2] == ["torch", "cuda"] and parts[2] in LEGACY_TENSOR_TYPES:
+        return f"torch.{parts[2]}"
+    return name
+
+
 def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
-    if name in TENSOR_FACTORIES or name in TYPED_TENSORS and args and all(int_like(a) for a in args):
+    if name in LEGACY_TENSOR_TYPES:
+        name = "Tensor"
+    if name == "from_numpy" and len(args) == 1 and isinstance(args[0], Tensor):
+        return args[0]
+    if name in TENSOR_FACTORIES or name == "Tensor" and args and all(int_like(a) for a in args):
         return tensor_factory(name, args, kwargs)
-    if name in ("tensor", "as_tensor") or name in TYPED_TENSORS:
+    if name in ("tensor", "as_tensor", "Tensor"):
         return tensor_from_data(args)
     if name in ("arange", "linspace", "logspace", "eye"):
         shape = sized_by_numbers(name, args, kwargs)
@@ -442,6 +457,10 @@ def data_shape(data: Any, depth: int) -> Any:
     data = readable(data)
     if isinstance(data, (int, float, bool)):
         return ()
+    if isinstance(data, Tensor):  # a NumPy array (numpy_library), or a tensor: torch.tensor copies its shape
+        settled = settle(data)
+        known = settled.shape is not None and not settled.pending and all(isinstance(d, int) for d in settled.shape)
+        return tuple(settled.shape) if known else UNKNOWN
     if not isinstance(data, (ListV, tuple)) or depth > MAX_DATA_NESTING:
         return UNKNOWN
     inner = {data_shape(item, depth + 1) for item in data}
@@ -645,7 +664,7 @@ IN_PLACE_RESHAPES = frozenset("unsqueeze_ squeeze_ transpose_ t_ swapaxes_ swapd
 
 
 def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
-    if name in SAME_SHAPE:
+    if name in SAME_SHAPE or name == "type" and (args or kwargs):  # x.type(Tensor) casts; x.type() names the type
         return x
     if name in IN_PLACE_RESHAPES:
         return reorder(interp, settle(x), name[:-1], args, where) if name[:-1] in REORDERING and not kwargs else UNKNOWN

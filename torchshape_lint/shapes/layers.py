@@ -691,11 +691,15 @@ def padding_shape(nd: int, constant: bool):
 
 def pad_last_dims(x: Tensor, amounts: tuple, label: str, where: Any, check: Collector) -> Any:
     """Pad the last len(amounts) / 2 dimensions; PyTorch's padding tuples run from the last dimension backwards:
-    (left, right, top, bottom, ...). Shared by the padding layers and F.pad."""
+    (left, right, top, bottom, ...). Shared by the padding layers and F.pad; an UNKNOWN amount makes its dim
+    unknown."""
     shape = list(x.shape)
     for i in range(len(amounts) // 2):
         index = len(shape) - 1 - i
         size, before, after = shape[index], amounts[2 * i], amounts[2 * i + 1]
+        if isinstance(before, Unknown) or isinstance(after, Unknown):
+            shape[index] = UNKNOWN
+            continue
         cropped = -min(before, 0) - min(after, 0)  # PyTorch crops by negative padding first, to 0 at most
         if isinstance(size, int) and size < cropped:
             check.report(Violation("output-too-small", where, label, x, None, size - cropped,
