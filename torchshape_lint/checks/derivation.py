@@ -77,3 +77,11 @@ def came_from(x: Tensor) -> str:
         return step.label
     place, node = step.where
     return f"{step.label} (line {place.span(node).line})"
+
+
+def problem_and_operands(violation) -> str:
+    """An op that takes several tensors, in PyTorch's words and with each operand's shape and the step that made it:
+    `a + b: The size of tensor a (16) must match ...; a (2, 16) from Conv2d (line 12), b (2, 32) from the input`."""
+    operands = ", ".join(f"{name} {show_shape(t.shape)} from {came_from(t)}"
+                         for name, t in violation.detail["operands"])
+    return f"{violation.label}: {violation.detail['problem'].rstrip('.')}; {operands}"

@@ -11,8 +11,8 @@ from typing import Any
 from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
 from torchshape_lint.evaluate.torchvision_library import last_batch_violation
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Super, readable
-from torchshape_lint.shapes import dims, layers, merges
-from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle
+from torchshape_lint.shapes import dims, factories, layers, merges, products
+from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle, show_shape
 from torchshape_lint.shapes.violations import Violation
 from torchshape_lint.unknown import UNKNOWN
 
@@ -223,10 +223,14 @@ def super_call(interp, sup: Super, name, args, kwargs, where):
 
 RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum amax amin".split())
 TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
+# torch.zeros_like(x) and the others: a new tensor of x's shape
+LIKE_FACTORIES = frozenset("zeros_like ones_like empty_like rand_like randn_like randint_like full_like".split())
+# x.new_zeros(2, 3), x.new_full((2, 3), 0.5): a new tensor of the sizes given, as torch.zeros / torch.full
+NEW_FACTORIES = {"new_zeros": "zeros", "new_ones": "ones", "new_empty": "empty", "new_full": "full"}
 SAME_SHAPE = frozenset(
     "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softplus softsign "
     "hardswish hardsigmoid hardtanh logsigmoid tanhshrink softshrink hardshrink "
-    "dropout dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm "
+    "dropout dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm "
     "group_norm layer_norm local_response_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
     "contiguous float double half bfloat16 long int bool detach clone cpu cuda to type_as requires_grad_ "
     "sigmoid_ tanh_ exp_ zero_ fill_ clamp_ masked_fill".split())
@@ -244,6 +248,7 @@ for _nd in (1, 2, 3):
 FUNCTIONAL_LAYERS["interpolate"] = ("Upsample", ("size", "scale_factor", "mode", "align_corners",
                                                  "recompute_scale_factor", "antialias"))
 FUNCTIONAL_LAYERS["upsample"] = ("Upsample", ("size", "scale_factor", "mode", "align_corners"))
+FUNCTIONAL_LAYERS["dropout1d"] = ("Dropout1d", ("p", "training", "inplace"))
 FUNCTIONAL_LAYERS["pixel_shuffle"] = ("PixelShuffle", ("upscale_factor",))
 FUNCTIONAL_LAYERS["pixel_unshuffle"] = ("PixelUnshuffle", ("downscale_factor",))
 
@@ -259,6 +264,8 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
                               interp.check)
     if name == "instance_norm":
         return functional_instance_norm(interp, settle(x), args, kwargs, where)
+    if name == "linear" or name in WEIGHTED_CONVS:
+        return functional_with_weight(interp, name, x, args, kwargs, where)
     if name in FUNCTIONAL_LAYERS:
         layer_name, params = FUNCTIONAL_LAYERS[name]
         spec = layers.spec_for(layer_name)
@@ -277,6 +284,46 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
     if name == "pad":
         return functional_pad(interp, x, args[1] if len(args) > 1 else kwargs.get("pad", UNKNOWN), where)
     return UNKNOWN
+
+
+WEIGHTED_CONVS = {f"conv{nd}d": nd for nd in (1, 2, 3)}
+CONV_PARAMS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+WEIGHTED_PARAMS = {"linear": ("input", "weight", "bias"), **dict.fromkeys(WEIGHTED_CONVS, CONV_PARAMS)}
+
+
+def functional_with_weight(interp: Any, name: str, x: Tensor, args: list, kwargs: dict, where: Any) -> Any:
+    """F.linear(input, weight, bias) and F.conv2d(input, weight, bias, stride, padding, dilation, groups) with a
+    weight of known shape: the layer that weight makes, applied at the call. F.linear's weight (out, in) declares
+    in_features = in; a conv's (out, in / groups, *kernel) declares in_channels = in / groups * groups. Its weight
+    belongs to the caller (a module's nn.Parameter, or a local tensor): the layer counts no parameters of its own."""
+    params = WEIGHTED_PARAMS[name]
+    bound = dict(zip(params, args))
+    if len(args) > len(params) or any(k in bound or k not in params for k in kwargs):
+        return UNKNOWN
+    bound.update(kwargs)
+    weight = bound.get("weight")
+    shape = settle(weight).shape if isinstance(weight, Tensor) else None
+    wanted_rank = 2 if name == "linear" else WEIGHTED_CONVS[name] + 2
+    groups = bound.get("groups", 1)
+    if shape is None or len(shape) != wanted_rank or not all(int_like(d) and d > 0 for d in shape) \
+            or not int_like(groups) or groups < 1:
+        return UNKNOWN
+    has_bias = bound.get("bias") is not None
+    if name == "linear":
+        spec = layers.spec_for("Linear")
+        supplied = {"in_features": shape[1], "out_features": shape[0], "bias": has_bias}
+    else:
+        spec = layers.spec_for(f"Conv{WEIGHTED_CONVS[name]}d")
+        supplied = {"in_channels": shape[1] * groups, "out_channels": shape[0], "kernel_size": tuple(shape[2:]),
+                    "groups": groups, "bias": has_bias,
+                    **{k: bound[k] for k in ("stride", "padding", "dilation") if k in bound}}
+    layer_args = layers.bind(spec, (), supplied)
+    if layer_args is None:
+        return UNKNOWN
+    written = f"F.{name}({spec.declares}={layer_args[spec.declares]} from weight {show_shape(shape)})"
+    layer = layers.Layer(replace(spec, parameters=layers.unknown_parameters), layer_args, where, written=written)
+    layers.validate(layer, interp.check)
+    return layer(x, interp.check)
 
 
 def functional_instance_norm(interp: Any, x: Tensor, args: list, kwargs: dict, where: Any) -> Any:
@@ -337,6 +384,11 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
         return tensor_factory(name, args, kwargs)
     if name in ("tensor", "as_tensor", "Tensor"):
         return tensor_from_data(args)
+    if name in ("arange", "linspace", "logspace", "eye"):
+        shape = sized_by_numbers(name, args, kwargs)
+        return UNKNOWN if shape is None else concrete_input(shape, "usage")
+    if name in LIKE_FACTORIES and args and isinstance(args[0], Tensor):
+        return settle(args[0])
     if name == "flatten" and args and isinstance(args[0], Tensor):
         start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
         end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
@@ -366,10 +418,32 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
         return pieces(interp, args[0], name, args[1:], kwargs, where)
     if name in ELEMENTWISE or name == "where":
         return elementwise_function(interp, name, args, kwargs, where)
+    if name in PRODUCTS and not kwargs:
+        return matrix_product(interp, f"torch.{name}(a, b)", name, args, where)
+    if name == "einsum" and args and not kwargs:
+        return einsum(interp, args, where)
     if name == "Size" and len(args) == 1:
         items = interp.iterate(args[0])
         return UNKNOWN if items is UNKNOWN else tuple(items)
     return interp.call_unknown(args, kwargs)
+
+
+def sized_by_numbers(name: str, args: list, kwargs: dict) -> tuple | None:
+    """torch.arange(end) / arange(start, end, step=1), linspace(start, end, steps), logspace(start, end, steps),
+    eye(n, m=None): the shape (shapes/factories.py), None where it is not known or PyTorch raises."""
+    params = {"arange": ("start", "end", "step"), "linspace": ("start", "end", "steps"),
+              "logspace": ("start", "end", "steps"), "eye": ("n", "m")}[name]
+    if name == "arange" and len(args) == 1:
+        args = [0] + list(args)  # arange(end) counts from 0
+    positional = dict(zip(params, args))
+    if len(args) > len(params) or any(k in positional for k in kwargs):
+        return None
+    bound = {**positional, **{k: v for k, v in kwargs.items() if k in params}}  # dtype, device: no shape
+    if name == "arange":
+        return factories.arange(bound.get("start", 0), bound.get("end"), bound.get("step", 1))
+    if name == "eye":
+        return factories.eye(bound.get("n"), bound.get("m"))
+    return factories.spaced(bound.get("steps"))
 
 
 def tensor_from_data(args: list) -> Any:
@@ -399,7 +473,8 @@ MAX_DATA_NESTING = 32  # a list that holds itself has no shape
 
 
 def tensor_factory(name: str, args: list, kwargs: dict) -> Any:
-    """torch.randn(1, 3, 32, 32) / torch.zeros((1, 3, 32, 32)) / torch.ones(size=(...)): a usage input."""
+    """torch.randn(1, 3, 32, 32) / torch.zeros((1, 3, 32, 32)) / torch.ones(size=(...)): a usage input; in a
+    forward(), sizes read from its input (`torch.zeros(x.size(0), 10)`) may be symbolic."""
     sizes = args
     if name == "randint":
         sizes = [kwargs["size"]] if "size" in kwargs else args[-1:] if len(args) >= 2 else []
@@ -409,7 +484,7 @@ def tensor_factory(name: str, args: list, kwargs: dict) -> Any:
         sizes = [kwargs["size"]]
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, ListV)):
         sizes = list(sizes[0])
-    if not sizes or not all(int_like(s) and s >= 0 for s in sizes):
+    if not sizes or not all(int_like(s) and s >= 0 or isinstance(s, dims.Sym) for s in sizes):
         return UNKNOWN
     return concrete_input(tuple(sizes), "usage")
 
@@ -603,6 +678,10 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
         return dims.product(x.shape) if x.shape is not None else UNKNOWN
     if name in ("view", "reshape") and not kwargs:
         return reshape(interp, settle(x), args, where, name)
+    if name in NEW_FACTORIES:
+        return tensor_factory(NEW_FACTORIES[name], args, {k: v for k, v in kwargs.items() if k == "size"})
+    if name == "new_tensor" and len(args) == 1:
+        return tensor_from_data(args)
     if name in ("view_as", "reshape_as", "expand_as") and len(args) == 1 and not kwargs:
         return shaped_as(interp, settle(x), args[0], name, where)
     if name == "flatten":
@@ -618,6 +697,8 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
         return reorder(interp, settle(x), name, args, where)
     if name in ELEMENTWISE or name in IN_PLACE:
         return elementwise_method(interp, x, name, args, kwargs, where)
+    if name in PRODUCTS and not kwargs:
+        return matrix_product(interp, f"a.{name}(b)", name, [x] + list(args), where)
     if name in PIECES:
         return pieces(interp, x, name, args, kwargs, where)
     return UNKNOWN
@@ -775,6 +856,8 @@ OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorD
 
 def tensor_binary(interp: Any, op: Any, left: Any, right: Any, where: Any, in_place: bool = False) -> Any:
     """`a + b` and the other element-wise operators, with broadcasting; `a += b` on a tensor is in place."""
+    if op is ast.MatMult and not in_place:  # `a @= b` on tensors: PyTorch has no in-place matmul
+        return matrix_product(interp, "a @ b", "matmul", [left, right], where)
     if op not in OPERATORS:
         return UNKNOWN
     symbol = OPERATORS[op] + ("=" if in_place else "")
@@ -830,6 +913,60 @@ def elementwise(interp: Any, label: str, operands: list, names: tuple, where: An
     return out
 
 
+PRODUCTS = {"matmul": products.matmul, "mm": products.mm, "bmm": products.bmm, "mv": products.mv,
+            "dot": products.dot}
+
+
+def matrix_product(interp: Any, label: str, name: str, operands: list, where: Any) -> Any:
+    """`a @ b`, torch.matmul(a, b), a.mm(b), torch.bmm(a, b), ...: the product's shape (shapes/products.py); sizes
+    that cannot be multiplied are reported, and the result is unknown: PyTorch raises there."""
+    if len(operands) != 2 or not all(isinstance(t, Tensor) for t in operands):
+        return UNKNOWN
+    a, b = (as_operand(t) for t in operands)
+    if a.shape is None or b.shape is None:
+        return UNKNOWN
+    shape, problem = PRODUCTS[name](a.shape, b.shape)
+    return product_result(interp, label, [("a", a), ("b", b)], shape, problem, where)
+
+
+def einsum(interp: Any, args: list, where: Any) -> Any:
+    """torch.einsum("bij,bjk->bik", a, b), with the operands in one list, or in the sublist form
+    torch.einsum(a, [0, 1], b, [1, 2], [0, 2])."""
+    if isinstance(args[0], str):
+        equation, operands = args[0], list(args[1:])
+        if len(operands) == 1 and isinstance(operands[0], (tuple, ListV)):
+            operands = list(operands[0])
+    else:
+        operands, sublists = list(args[0::2]), list(args[1::2])
+        output = operands.pop() if len(args) % 2 and len(args) > 1 else None
+        if not all(isinstance(s, (tuple, ListV)) for s in sublists + ([output] if output is not None else [])):
+            return UNKNOWN
+        equation = products.sublist_equation([list(s) for s in sublists],
+                                             list(output) if output is not None else None)
+        if equation is None or len(operands) != len(sublists):
+            return UNKNOWN
+    if not operands or not all(isinstance(t, Tensor) for t in operands):
+        return UNKNOWN
+    tensors = [as_operand(t) for t in operands]
+    if any(t.shape is None for t in tensors):
+        return UNKNOWN
+    shape, problem = products.einsum(equation, [t.shape for t in tensors])
+    if shape is None and problem is None:
+        return UNKNOWN
+    return product_result(interp, f"torch.einsum({equation!r})", [(f"operand {i}", t) for i, t in enumerate(tensors)],
+                          shape, problem, where)
+
+
+def product_result(interp: Any, label: str, operands: list, shape: Any, problem: Any, where: Any) -> Any:
+    first = operands[0][1]
+    if problem is not None:
+        interp.check.report(Violation("matmul-mismatch", where, label, first,
+                                      detail={"problem": problem, "operands": operands}))
+    out = UNKNOWN if problem is not None else first.then(label, where, shape)
+    interp.check.applied(where, label, first, out)  # applied even where it breaks: explain's row, confirm's site
+    return out
+
+
 def _summary(interp, args, kwargs, where):
     """torchinfo.summary(model, (1, 3, 32, 32)) / torchsummary.summary(model, (3, 32, 32)): a usage input."""
     from torchshape_lint.shapes.tensor import model_input
@@ -860,9 +997,19 @@ def variable(interp, args, kwargs, where):
     return args[0] if len(args) == 1 and isinstance(args[0], Tensor) else interp.call_unknown(args, kwargs)
 
 
+def parameter(interp, args, kwargs, where):
+    """nn.Parameter(torch.randn(16, 3, 3, 3)): the tensor it wraps, with its shape; a step of its own, so that a
+    message says the weight came from there, not from an input."""
+    data = args[0] if args else kwargs.get("data", UNKNOWN)
+    if not isinstance(data, Tensor):
+        return interp.call_unknown(args, kwargs)
+    return data.then("nn.Parameter", where, data.shape) if data.shape is not None else data
+
+
 TORCH_EXTERNALS = {
     "torchinfo.summary": _summary, "torchsummary.summary": _summary,
     "torch.autograd.Variable": variable, "torch.autograd.variable.Variable": variable,
+    "torch.nn.Parameter": parameter, "torch.nn.parameter.Parameter": parameter,
     **{f"torch.nn.utils.{path}weight_norm": reparametrized for path in ("", "parametrizations.", "weight_norm.")},
     **{f"torch.nn.utils.{path}spectral_norm": spectrally_normed
        for path in ("", "parametrizations.", "spectral_norm.")},

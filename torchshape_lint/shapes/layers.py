@@ -52,8 +52,11 @@ class Layer:
     args: dict
     where: Any = field(default=None, repr=False)
     names: dict = field(default_factory=dict, repr=False)  # the plain-int names visible at the constructor call
+    written: str | None = None  # a layer no module was built for: `F.conv2d(in_channels=3 from weight (16, 3, 3, 3))`
 
     def label(self) -> str:
+        if self.written is not None:
+            return self.written
         shown = [f"{k}={v!r}" for k, v in self.args.items() if k == self.spec.declares]
         return f"{self.spec.name}({', '.join(shown)})"
 
@@ -634,6 +637,17 @@ def same_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     return x
 
 
+def dropout1d_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    """Dropout1d (and F.dropout1d) raises on any rank but (N, C, L) and (C, L), in eval mode too. Dropout2d and
+    Dropout3d only warn on another rank (torch 2.14), and raise on a rank below 2 in training only: not reported."""
+    if x.pending and x.exact and x.hint:  # a pragma's or usage's shape as written
+        x = as_written(x)
+    if x.shape is not None and len(x.shape) not in (2, 3):
+        check.report(Violation("input-rank", layer.where, layer.spec.name, x, "2-D or 3-D", len(x.shape)))
+        return UNKNOWN
+    return x
+
+
 # ---- resampling and padding -------------------------------------------------------------------------
 
 
@@ -893,7 +907,7 @@ def _build_table() -> dict:
     for name in ("Softmax", "Softmin", "LogSoftmax"):
         add(name, (("dim", None),), softmax_shape)
     for name in DROPOUTS:  # bound, since forward() reads `self.dropout.p`
-        add(name, (("p", 0.5), ("inplace", False)), same_shape)
+        add(name, (("p", 0.5), ("inplace", False)), dropout1d_shape if name == "Dropout1d" else same_shape)
     for name in ELEMENTWISE:
         add(name, None, same_shape, parameters=unknown_parameters if name == "PReLU" else no_parameters)
     return table

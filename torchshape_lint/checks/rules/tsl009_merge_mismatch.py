@@ -1,6 +1,5 @@
-from torchshape_lint.checks.derivation import came_from
+from torchshape_lint.checks.derivation import problem_and_operands
 from torchshape_lint.checks.rules import Rule
-from torchshape_lint.shapes.tensor import show_shape
 
 
 class MergeMismatch(Rule):
@@ -38,5 +37,4 @@ Block()(torch.zeros(1, 16, 32, 32))
     good = bad.replace("stride=2, padding=1", "stride=1, padding=1")
 
     def message(self, v) -> str:
-        operands = ", ".join(f"{name} {show_shape(t.shape)} from {came_from(t)}" for name, t in v.detail["operands"])
-        return f"{v.label}: {v.detail['problem'].rstrip('.')}; {operands}"
+        return problem_and_operands(v)
