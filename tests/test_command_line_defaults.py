@@ -193,7 +193,8 @@ def test_a_finding_from_literal_arguments_assumes_nothing():
 
 
 @pytest.mark.parametrize("move", ["model = model.cuda()", "model = model.to(device).eval()", "model.cuda()",
-                                  "model = model.float()"])
+                                  "model = model.float()", "model = torch.nn.DataParallel(model)",
+                                  "model = nn.DataParallel(model, device_ids=[0, 1]).to(device)"])
 def test_a_module_moved_under_an_undecided_branch_stays_known(move):
     text = f"""import torch
 import torch.nn as nn
@@ -219,3 +220,20 @@ if torch.cuda.is_available():
 model(torch.zeros(1, 3, 8, 8))
 """
     assert analyze_source(text, "m.py").findings == []  # which model runs is not known
+
+
+@pytest.mark.parametrize("wrap", ["model = make_parallel(model)", "model = nn.DataParallel(other)"])
+def test_a_module_given_to_code_not_known_under_an_undecided_branch_is_unknown(wrap):
+    """Only torch's own wrappers give back the same module's shapes; a function of the user's, or another module
+    wrapped, may be anything."""
+    text = f"""import torch
+import torch.nn as nn
+from helpers import make_parallel
+
+other = nn.Sequential(nn.Conv2d(3, 8, 7), nn.Flatten(), nn.Linear(8 * 2 * 2, 10))
+model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Flatten(), nn.Linear(8 * 2 * 2, 10))
+if torch.cuda.is_available():
+    {wrap}
+model(torch.zeros(1, 3, 8, 8))
+"""
+    assert analyze_source(text, "m.py").findings == []

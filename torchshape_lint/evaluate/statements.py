@@ -8,7 +8,7 @@ from typing import Any
 
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope, dispatch, resolved
 from torchshape_lint.evaluate.python_library import ArgumentParser
-from torchshape_lint.evaluate.torch_library import SELF_RETURNING_METHODS
+from torchshape_lint.evaluate.torch_library import MODULE_PRESERVING
 from torchshape_lint.evaluate.values import (
     AttrDict, ClassV, Container, DictV, Function, Instance, ListV, Stream, is_hashable, is_module_value,
     readable,
@@ -280,7 +280,7 @@ class Statements:
             self.check.lost = ((frame.source, node), lost, why or UNDECIDED.get(type(node), "it is not followed"))
         for name in collector.names:
             methods = collector.rebinds.get(name)
-            if methods is not None and methods <= SELF_RETURNING_METHODS and \
+            if methods is not None and methods <= MODULE_PRESERVING and \
                     is_module_value(resolved(frame.scope.lookup(name))):
                 continue  # `if use_gpu: model = model.cuda()`: the same module either way
             frame.scope.assign(name, UNKNOWN)

@@ -992,6 +992,18 @@ def spectrally_normed(interp, args, kwargs, where):
     return module if isinstance(module, (layers.Layer, Container, Instance)) else interp.call_unknown(args, kwargs)
 
 
+# Modules that run the module they wrap (on several devices): shapes are the wrapped module's
+MODULE_WRAPPERS = frozenset({"DataParallel", "DistributedDataParallel"})
+# What a module may be given to and still be the same module, as far as shapes go
+MODULE_PRESERVING = SELF_RETURNING_METHODS | MODULE_WRAPPERS
+
+
+def wrapped_module(interp, args, kwargs, where):
+    """torch.nn.DataParallel(net): runs `net` on each device's share of the batch, with its shapes."""
+    module = args[0] if args else kwargs.get("module", UNKNOWN)
+    return module if isinstance(module, (layers.Layer, Container, Instance)) else interp.call_unknown(args, kwargs)
+
+
 def variable(interp, args, kwargs, where):
     """torch.autograd.Variable(x, requires_grad=...): the tensor itself."""
     return args[0] if len(args) == 1 and isinstance(args[0], Tensor) else interp.call_unknown(args, kwargs)
@@ -1013,5 +1025,7 @@ TORCH_EXTERNALS = {
     **{f"torch.nn.utils.{path}weight_norm": reparametrized for path in ("", "parametrizations.", "weight_norm.")},
     **{f"torch.nn.utils.{path}spectral_norm": spectrally_normed
        for path in ("", "parametrizations.", "spectral_norm.")},
+    **{f"torch.nn.{path}{wrapper}": wrapped_module for wrapper in MODULE_WRAPPERS
+       for path in ("", "parallel.", "parallel.data_parallel.", "parallel.distributed.")},
 }
 TORCH_BUILTINS = {"weights_verify": weights_verify}

@@ -62,13 +62,25 @@ def target_names(node: ast.Assign | ast.AnnAssign) -> set:
 
 
 def method_chain(name: str, value: ast.expr) -> frozenset | None:
-    """The methods called when `value` is a chain of calls on `name` itself (`name.cuda()`, `name.to(device).eval()`),
-    else None. Whether they return the object they are called on is the evaluator's to know."""
-    methods = set()
-    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
-        methods.add(value.func.attr)
-        value = value.func.value
-    return frozenset(methods) if methods and isinstance(value, ast.Name) and value.id == name else None
+    """The names of the calls when `value` is a chain of calls on `name` itself: its methods (`name.cuda()`,
+    `name.to(device).eval()`) or functions given it first (`torch.nn.DataParallel(name)`); else None. Whether they
+    give back the module they are called on is the evaluator's to know."""
+    called = _calls_on(name, value)
+    return called if called else None
+
+
+def _calls_on(name: str, value: ast.expr) -> frozenset | None:
+    if isinstance(value, ast.Name):
+        return frozenset() if value.id == name else None
+    if not isinstance(value, ast.Call):
+        return None
+    if isinstance(value.func, ast.Attribute):
+        inner = _calls_on(name, value.func.value)
+        if inner is not None:
+            return inner | {value.func.attr}
+    callee = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", None)
+    inner = _calls_on(name, value.args[0]) if value.args and callee else None
+    return inner | {callee} if inner is not None else None
 
 
 class WriteCollector:
