@@ -256,3 +256,24 @@ for (x,) in loader:
     assert "train.py:6:9: TSL001 Linear(in_features=24) but 20 features arrive" in result.stdout
     assert "train.py:7: <module> stops here: out, x not known past the `for` loop at line 7: a loader's loop runs an " \
            "unknown number of times (its body was checked on each kind of batch)" in result.stdout, result.stdout
+
+
+def test_code_after_a_loop_that_runs_to_its_end_sees_the_last_batch():
+    """The tutorials save a picture of the last batch after the loop: `images.reshape(images.size(0), 1, 28, 28)`.
+    100 samples in batches of 32 end on a batch of 4: a reshape after the loop that does not fit it is reported
+    there, as torch raises there; one inside a loop that may break early leaves the names unknown."""
+    text = """import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+loader = DataLoader(TensorDataset(torch.randn(100, 784)), batch_size=32)
+for (images,) in loader:
+    flat = images.view(images.size(0), -1)
+pictures = images.reshape(images.size(0), 1, 28, 29)
+"""
+    with pytest.raises(RuntimeError, match=r"shape '\[4, 1, 28, 29\]' is invalid for input of size 3136"):
+        namespace: dict = {}
+        exec(text, namespace)
+    [finding] = analyze_source(text, "m.py").findings
+    assert (finding.code, finding.line) == ("TSL005", 7) and "(4, 784)" in finding.message
+    early = text.replace("    flat = images", "    if images.sum() > 0:\n        break\n    flat = images")
+    assert analyze_source(early, "m.py").findings == []

@@ -142,9 +142,12 @@ class Statements:
 
     def run_on_each_kind(self, stmt: ast.For, stream: Stream, frame: Frame) -> None:
         """`for images, labels in loader:` runs an unknown number of times: the body runs once on each kind of item
-        (the full batch, the last one), each time from what any earlier pass may have written, which is unknown."""
+        (the full batch, the last one), each time from what any earlier pass may have written, which is unknown.
+        A loop that runs to its end leaves what its last pass, on the last kind, wrote: the code after it
+        (`images.reshape(images.size(0), 1, 28, 28)`) sees the last batch."""
         # A loop that may stop early (`if i == 10: break`) is not proven to reach its later kinds (the last batch).
-        kinds = stream.kinds if not may_leave(stmt.body) else stream.kinds[:1]
+        to_the_end = not may_leave(stmt.body)
+        kinds = stream.kinds if to_the_end else stream.kinds[:1]
         run = (self.check, id(stmt), stream.signature())  # the build's collector itself: its id is never reused
         if run in self.streams_run:  # `for epoch in range(200)` around it: the same passes again, nothing new
             kinds = ()
@@ -155,8 +158,10 @@ class Statements:
             self.bind(stmt.target, kind, frame)
             flow = self.exec_block(stmt.body, frame)
             if flow is not None and flow.kind != Flow.CONTINUE:
+                to_the_end = False
                 break
-        self.havoc(stmt, frame, why)
+        if not (to_the_end and kinds):
+            self.havoc(stmt, frame, why)
         return None
 
     def stmt_While(self, stmt: ast.While, frame: Frame) -> Flow | None:
