@@ -745,7 +745,8 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
         shape = tuple(inferred if i == wildcard[0] else s for i, s in enumerate(sizes))
     else:
         if isinstance(total, int) and isinstance(rest, int) and total != rest:
-            interp.check.report(Violation("view-size", where, f"{label}{tuple(sizes)}", x, rest, total))
+            interp.check.report(Violation("view-size", where, f"{label}{tuple(sizes)}", x, rest, total,
+                                          detail={"whole": True}))
             return UNKNOWN
         shape = tuple(sizes)
     parts = tuple(x.shape[1:]) if len(shape) == 2 and shape[1] == dims.product(x.shape[1:]) else None

@@ -43,4 +43,6 @@ Net()(torch.zeros(8, 1, 8, 8))
             hint = self.use(v)
             return (f"{v.label} on {shape}: one sample has {dims.show(v.arriving)} values, not {v.declared}; "
                     f"-1 re-batches or fails{hint}")
+        if v.detail.get("whole"):  # no -1: the shape holds a number of values of its own
+            return f"{v.label} on {shape}: the shape holds {v.declared} values, but {dims.show(v.arriving)} arrive"
         return f"{v.label} on {shape}: {dims.show(v.arriving)} values cannot take the shape ({v.declared} per -1 slot)"
