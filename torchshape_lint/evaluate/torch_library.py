@@ -905,13 +905,7 @@ def elementwise(interp: Any, label: str, operands: list, names: tuple, where: An
         shape, problem = merges.broadcast_into(shapes[0], shapes[1])
     else:
         shape, problem = merges.broadcast_all(shapes)
-    first = tensors[0][1]
-    if problem is not None:
-        interp.check.report(Violation("merge-mismatch", where, label, first,
-                                      detail={"problem": problem, "operands": tensors}))
-    out = UNKNOWN if problem is not None else first.then(label, where, shape)
-    interp.check.applied(where, label, first, out)  # applied even where it breaks: explain's row, confirm's site
-    return out
+    return combined(interp, "merge-mismatch", label, tensors, shape, problem, where)
 
 
 PRODUCTS = {"matmul": products.matmul, "mm": products.mm, "bmm": products.bmm, "mv": products.mv,
@@ -927,7 +921,7 @@ def matrix_product(interp: Any, label: str, name: str, operands: list, where: An
     if a.shape is None or b.shape is None:
         return UNKNOWN
     shape, problem = PRODUCTS[name](a.shape, b.shape)
-    return product_result(interp, label, [("a", a), ("b", b)], shape, problem, where)
+    return combined(interp, "matmul-mismatch", label, [("a", a), ("b", b)], shape, problem, where)
 
 
 def einsum(interp: Any, args: list, where: Any) -> Any:
@@ -954,15 +948,16 @@ def einsum(interp: Any, args: list, where: Any) -> Any:
     shape, problem = products.einsum(equation, [t.shape for t in tensors])
     if shape is None and problem is None:
         return UNKNOWN
-    return product_result(interp, f"torch.einsum({equation!r})", [(f"operand {i}", t) for i, t in enumerate(tensors)],
-                          shape, problem, where)
+    return combined(interp, "matmul-mismatch", f"torch.einsum({equation!r})",
+                    [(f"operand {i}", t) for i, t in enumerate(tensors)], shape, problem, where)
 
 
-def product_result(interp: Any, label: str, operands: list, shape: Any, problem: Any, where: Any) -> Any:
+def combined(interp: Any, kind: str, label: str, operands: list, shape: Any, problem: Any, where: Any) -> Any:
+    """The result of an op over named operands (a merge, a product): the shape, or where `problem` says PyTorch
+    raises, a `kind` violation naming each operand and an unknown result."""
     first = operands[0][1]
     if problem is not None:
-        interp.check.report(Violation("matmul-mismatch", where, label, first,
-                                      detail={"problem": problem, "operands": operands}))
+        interp.check.report(Violation(kind, where, label, first, detail={"problem": problem, "operands": operands}))
     out = UNKNOWN if problem is not None else first.then(label, where, shape)
     interp.check.applied(where, label, first, out)  # applied even where it breaks: explain's row, confirm's site
     return out
