@@ -127,12 +127,13 @@ def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = 
             source = SourceFile(text, path, tree)
         except UNREADABLE:  # not Python: flake8 reports E999 itself, the command line TSL906 (unreadable_file)
             return report
-        if not imports_torch(source.tree) and not star_imports(source.tree):
+        own_torch = imports_torch(source.tree)
+        if not own_torch and not star_imports(source.tree):
             return report
         from torchshape_lint.evaluate.project import Project
 
         project = project if project is not None else Project()
-        if not imports_torch(source.tree) and not _stars_name_torch(source.path, source.tree, project):
+        if not own_torch and not _stars_name_torch(source.path, source.tree, project):
             report.read = project.files_read(source.path)  # the result holds while those modules do not name torch
             return report
         _analyze(source, input_shape, report, project)

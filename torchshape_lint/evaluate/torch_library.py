@@ -369,6 +369,8 @@ LEGACY_TENSOR_TYPES = frozenset("FloatTensor DoubleTensor HalfTensor BFloat16Ten
 
 def canonical_name(name: str) -> str:
     """`torch.cuda.FloatTensor` → `torch.FloatTensor`: the same constructor, as far as shapes go."""
+    if not name.startswith("torch.cuda."):  # every external call asks: the common answer costs no split
+        return name
     parts = name.split(".")
     if len(parts) == 3 and parts[:2] == ["torch", "cuda"] and parts[2] in LEGACY_TENSOR_TYPES:
         return f"torch.{parts[2]}"
