@@ -11,7 +11,7 @@ from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.evaluate.project import Project
 from torchshape_lint.evaluate.values import ClassV, Function, Instance, is_module_value
 from torchshape_lint.shapes.tensor import Tensor, concrete_input, model_input
-from torchshape_lint.shapes.violations import Collector, Violation
+from torchshape_lint.shapes.violations import PRAGMA_PROBLEMS, Collector
 from torchshape_lint.source.pragmas import PragmaInput, PragmaPlace, Pragmas, pragma_lines
 from torchshape_lint.source.reader import SourceFile
 from torchshape_lint.source.writes import assigned_names
@@ -84,8 +84,8 @@ class Builds:
                     f"{node.name}() needs arguments, so it builds nothing on its own; put the pragma above the "
                     "class it builds")))
         for line, comment, kind, problem in sorted(problems):
-            check.report(Violation(kind, (PragmaPlace.of(self.source, line), None), "pragma",
-                                   detail={"comment": comment, "problem": problem}))
+            check.report(PRAGMA_PROBLEMS[kind]((PragmaPlace.of(self.source, line), None), "pragma", comment=comment,
+                                               problem=problem))
 
     def candidates(self) -> Iterator[tuple[str, Any, Any]]:
         """(name, top-level statement, a thunk that builds the model) for each place a model is built."""

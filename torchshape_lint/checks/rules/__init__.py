@@ -1,7 +1,8 @@
 """The rules: one module per code, each a `Rule` with its docs, examples and message.
 
-A rule turns the violations of one kind (its kebab-case `name`) into findings. Rules register
-themselves by subclassing `Rule`; adding one means adding one module here.
+A rule turns the problems of one kind (a `shapes.violations.Problem` subclass whose `kind` is the rule's
+kebab-case `name`) into findings: it formats their typed fields into the message. Rules register themselves by
+subclassing `Rule`; adding one means adding one module here (and its problem's dataclass).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pkgutil
 from typing import ClassVar
 
 from torchshape_lint.evaluate.values import defaults_in
-from torchshape_lint.shapes.violations import Violation
+from torchshape_lint.shapes.violations import Problem, Violation
 
 
 class Rule:
@@ -26,7 +27,7 @@ class Rule:
     bad: ClassVar[str]  # an example the rule flags
     good: ClassVar[str]  # the same example, right
 
-    def message(self, violation: Violation) -> str:
+    def message(self, violation: Problem) -> str:
         raise NotImplementedError
 
     def text(self, violation: Violation) -> str:
@@ -42,14 +43,15 @@ class Rule:
         """The suggestion as the message ends with it: `; use 16 * 4 * 4`, or a name of the user's that holds the
         size in every build, with its value in this one: `; use planes (32 here)`; a number that holds for this
         build only says so: `; use 32 here (other uses of this line get 16, 64)`."""
-        if not violation.suggestion:
+        suggestion = violation.suggestion
+        if not suggestion:
             return ""
-        if violation.detail.get("named"):
-            return f"; use {violation.suggestion} ({violation.arriving} here)"
-        if violation.detail.get("others"):
-            others = ", ".join(map(str, violation.detail["others"]))
-            return f"; use {violation.suggestion} here (other uses of this line get {others})"
-        return f"; use {violation.suggestion}"
+        if suggestion.name:
+            return f"; use {suggestion} ({violation.arriving} here)"
+        if suggestion.others:
+            others = ", ".join(map(str, suggestion.others))
+            return f"; use {suggestion} here (other uses of this line get {others})"
+        return f"; use {suggestion}"
 
 
 def assumed_defaults(violation: Violation) -> tuple:
@@ -80,6 +82,11 @@ def _subclasses(cls: type) -> list:
         found.append(sub)
         found.extend(_subclasses(sub))
     return found
+
+
+def rule_for(problem: Problem | type) -> Rule:
+    """The rule that reports a problem (or a kind of problem): each kind has one (tests/test_rules.py checks it)."""
+    return all_rules()[problem.kind]
 
 
 def by_code() -> dict[str, Rule]:
