@@ -58,7 +58,7 @@ class Step:
     label: str
     before: tuple | None
     after: tuple | None
-    formula: str = ""
+    formulas: tuple = ()  # TraceStep.formulas: one per spatial size the step changed
     layer: Any = field(default=None, repr=False)  # the layers.Layer applied (its place, its parameters)
     # where a layer was applied (`x = self.conv1(x)`) when that is not where it was built: its file and Span
     call_path: str = ""
@@ -67,6 +67,10 @@ class Step:
     @property
     def by_layer(self) -> bool:
         return self.layer is not None
+
+    @property
+    def formula(self) -> str:
+        return "; ".join(self.formulas)
 
 
 @dataclass
@@ -331,13 +335,13 @@ def _step(app: Any) -> Step:
     made = len(app.before.trace) + app.before.dropped if isinstance(app.before, Tensor) else 0
     # pass-through layers add no step; a trace past its length bound keeps its length, and counts what it dropped
     added = isinstance(after, Tensor) and len(after.trace) + after.dropped > made
-    formula = after.trace[-1].formula if added else ""
+    formulas = after.trace[-1].formulas if added else ()
     call_path, call = "", None
     if app.call_site is not None:
         call_place, call_node = app.call_site
         call_path, call = call_place.source.path, call_place.span(call_node)
     return Step(place.source.path, span.line, span.column, span.end_line, span.end_column, app.label,
-                _shape(app.before), _shape(after), formula, app.layer, call_path, call)
+                _shape(app.before), _shape(after), formulas, app.layer, call_path, call)
 
 
 def _findings(source: SourceFile, violation: Any, model: str, origin: str, collector: Any) -> list:

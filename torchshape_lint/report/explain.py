@@ -102,9 +102,8 @@ def show_shape(shape: tuple | None) -> str:
 
 def formula(step: Any) -> str:
     """A conv's or pool's own formula (shown once when every spatial size has the same), or a flatten's product."""
-    if step.formula:
-        parts = step.formula.split("; ")
-        return parts[0] if len(set(parts)) == 1 else step.formula
+    if step.formulas:
+        return step.formulas[0] if len(set(step.formulas)) == 1 else step.formula
     return merge_formula(step.before, step.after)
 
 

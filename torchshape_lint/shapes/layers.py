@@ -201,9 +201,9 @@ def spatial_output(layer: Layer, x: Tensor, check: Collector, nd: int, channels:
             return UNKNOWN
         sizes.append(out)
     shape = lead + (channels,) + tuple(sizes)
-    formula = "; ".join(text.format(L=d) + f" = {o}" for d, o, text in zip(x.shape[-nd:], sizes, formula_text)
-                        if isinstance(d, int) and isinstance(o, int))
-    return x.then(layer.spec.name, layer.where, shape, formula=formula)
+    shown = tuple(text.format(L=d) + f" = {o}" for d, o, text in zip(x.shape[-nd:], sizes, formula_text)
+                  if isinstance(d, int) and isinstance(o, int))
+    return x.then(layer.spec.name, layer.where, shape, formulas=shown)
 
 
 def channel_check(layer: Layer, x: Tensor, check: Collector, declared: Any) -> None:
