@@ -25,17 +25,17 @@ class TraceLine:
 @dataclass(frozen=True)
 class Verdict:
     """What running the model in PyTorch (--confirm) said of a finding: `outcome` is confirmed, not reproduced or
-    not confirmed (then `why`); `builds`, the builds it holds for where the builds disagree."""
+    not confirmed (then `why`); `models`, the builds it holds for where the builds disagree."""
 
     outcome: str
     device: str
-    builds: tuple = ()
+    models: tuple = ()
     why: str = ""
 
     def __str__(self) -> str:
         on = f" on {self.device}" if self.device and self.outcome != "not confirmed" else ""
-        builds = f" in {', '.join(self.builds)}" if self.builds else ""
-        return f"{self.outcome}{on}{builds}{': ' + self.why if self.why else ''}"
+        models = f" in {', '.join(self.models)}" if self.models else ""
+        return f"{self.outcome}{on}{models}{': ' + self.why if self.why else ''}"
 
 
 @dataclass
@@ -101,7 +101,7 @@ class Finding:
             "suggestion": None if suggestion is None else Suggestion(
                 tuple(suggestion["factors"]), suggestion["name"], tuple(suggestion["others"])),
             "trace": [TraceLine(**line) if isinstance(line, dict) else line for line in data["trace"]],
-            "verdicts": [Verdict(v["outcome"], v["device"], tuple(v["builds"]), v["why"]) for v in data["verdicts"]],
+            "verdicts": [Verdict(v["outcome"], v["device"], tuple(v["models"]), v["why"]) for v in data["verdicts"]],
         })
 
 

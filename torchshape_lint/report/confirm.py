@@ -27,6 +27,7 @@ from torchshape_lint.checks.rules import rule_for
 from torchshape_lint.report.arguments import ConfirmError
 from torchshape_lint.shapes import dims, layers
 from torchshape_lint.shapes.tensor import materialize, settle
+from torchshape_lint.shapes.violations import ConfirmFailed, ConfirmMismatch, ConfirmRuntimeError
 
 DEFAULT_TIMEOUT = 60.0  # seconds for one build: importing the file, building the model and running it
 STARTUP_TIMEOUT = 120.0  # importing torch in the child

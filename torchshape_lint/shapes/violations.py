@@ -2,8 +2,7 @@
 
 Each kind of violation is a dataclass with its own fields (what was declared, what arrived, the suggestion as a
 value); its `kind` is the kebab-case name of the rule in `checks/rules/` that turns it into a finding and formats
-its message. Only proofs are recorded: a dimension
-that is unknown, or symbolic and able to fit, records nothing.
+its message. Only proofs are recorded: a dimension that is unknown, or symbolic and able to fit, records nothing.
 """
 
 from __future__ import annotations

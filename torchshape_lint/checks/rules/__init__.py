@@ -85,7 +85,7 @@ def _subclasses(cls: type) -> list:
 
 
 def rule_for(problem: Problem | type) -> Rule:
-    """The rule that reports a problem (or a kind of problem): each kind has one (tests/test_rules.py checks it)."""
+    """The rule that reports a problem (or a kind of problem): each kind has one (tests/test_layer_registry.py checks it)."""
     return all_rules()[problem.kind]
 
 
