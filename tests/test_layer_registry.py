@@ -65,6 +65,27 @@ def test_every_functional_spelling_names_a_registered_layer_once():
     assert len(names) == len(set(names)) and all(hasattr(F, name) for name in names)
 
 
+SAME_SHAPE = sorted((name, spec.name) for spec in layers.LAYERS.values() for name in spec.same_shape_spellings)
+ARGUMENTS = {"local_response_norm": (2,)}  # its size has no default
+
+
+@pytest.mark.parametrize("name, layer", SAME_SHAPE, ids=[name for name, _ in SAME_SHAPE])
+def test_same_shape_spelling_keeps_the_shape_in_torch(name, layer):
+    x = torch.zeros(2, 3, 5, 4)
+    function = getattr(F, name, None) or getattr(torch, name, None)
+    out = function(x, *ARGUMENTS.get(name, ())) if function is not None else getattr(x, name)()
+    assert tuple(out.shape) == tuple(x.shape)
+    assert tuple(getattr(torch.nn, layer)(*ARGUMENTS.get(name, ()))(x).shape) == tuple(x.shape)
+
+
+def test_a_same_shape_spelling_passes_the_tensor_through_without_a_step():
+    text = ("import torch\nimport torch.nn.functional as F\nx = torch.zeros(1, 3, 8, 8)\n"
+            "y = torch.nn.Linear(5, 2)(F.leaky_relu_(x.sigmoid_()).flatten(1))\n")
+    [finding] = analyze_source(text, "t.py").findings
+    assert finding.code == "TSL001" and "192 features arrive" in finding.message
+    assert [line.label for line in finding.trace] == ["flatten"]
+
+
 def test_derivation_chain_shows_the_registered_spatial_steps_only():
     x = concrete_input((1, 3, 8, 8), "option")
     check = Collector()

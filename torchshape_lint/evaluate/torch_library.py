@@ -227,13 +227,12 @@ TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
 LIKE_FACTORIES = frozenset("zeros_like ones_like empty_like rand_like randn_like randint_like full_like".split())
 # x.new_zeros(2, 3), x.new_full((2, 3), 0.5): a new tensor of the sizes given, as torch.zeros / torch.full
 NEW_FACTORIES = {"new_zeros": "zeros", "new_ones": "ones", "new_empty": "empty", "new_full": "full"}
-SAME_SHAPE = frozenset(
-    "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softplus softsign "
-    "hardswish hardsigmoid hardtanh logsigmoid tanhshrink softshrink hardshrink "
-    "dropout dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm "
-    "group_norm layer_norm local_response_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
+# functions and tensor methods that keep the shape: the layers' own spellings (F.relu: shapes/layers.py), and
+# others, with no layer of that name or whose layer checks what these do not (F.batch_norm's channels)
+SAME_SHAPE = layers.SAME_SHAPE_SPELLINGS | frozenset(
+    "normalize batch_norm group_norm layer_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
     "contiguous float double half bfloat16 long int bool detach clone cpu cuda to type_as requires_grad_ "
-    "sigmoid_ tanh_ exp_ zero_ fill_ clamp_ masked_fill".split())
+    "exp_ zero_ fill_ clamp_ masked_fill".split())
 
 SOFTMAXES = frozenset("softmax log_softmax softmin".split())
 

@@ -52,6 +52,9 @@ class LayerSpec:
     functional: tuple = ()
     spatial_step: bool = False  # changes the spatial sizes: a derivation shows it in its chain (`32x32 → 16x16`)
     aliases: tuple = ()  # other names PyTorch's own calls of this op show under, that confirm mode matches it by
+    # its spellings as a function (F.relu, torch.relu) or tensor method (x.relu_()) that keep the input's shape
+    # whatever their arguments: the evaluator passes the tensor through, with no step of its own
+    same_shape_spellings: tuple = ()
 
 
 @dataclass(eq=False)
@@ -817,12 +820,20 @@ def unknown_parameters(args: dict) -> Any:
 
 # ---- the table --------------------------------------------------------------------------------------
 
-ELEMENTWISE = (
-    "Identity ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Softmax2d Softplus Softsign Softshrink Hardshrink Tanhshrink Hardswish Hardsigmoid Hardtanh "
-    "LogSigmoid Threshold LocalResponseNorm"
-).split()
-
-DROPOUTS = "Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout".split()
+# The layers that keep their input's shape, each with its spellings as a function or tensor method (F.relu,
+# torch.relu, x.relu_()): those keep the shape too, and show no step (LayerSpec.same_shape_spellings).
+ELEMENTWISE = {
+    "Identity": (), "ReLU": ("relu", "relu_"), "ReLU6": ("relu6",), "LeakyReLU": ("leaky_relu", "leaky_relu_"),
+    "PReLU": (), "RReLU": (), "ELU": ("elu", "elu_"), "SELU": ("selu",), "CELU": ("celu",), "GELU": ("gelu",),
+    "SiLU": ("silu",), "Mish": ("mish",), "Sigmoid": ("sigmoid", "sigmoid_"), "Tanh": ("tanh", "tanh_"),
+    "Softmax2d": (), "Softplus": ("softplus",), "Softsign": ("softsign",), "Softshrink": ("softshrink",),
+    "Hardshrink": ("hardshrink",), "Tanhshrink": ("tanhshrink",), "Hardswish": ("hardswish",),
+    "Hardsigmoid": ("hardsigmoid",), "Hardtanh": ("hardtanh",), "LogSigmoid": ("logsigmoid",), "Threshold": (),
+    "LocalResponseNorm": ("local_response_norm",),
+}
+# Dropout1d's functional spelling checks the rank as the layer does (`functional`), the others keep the shape
+DROPOUTS = {"Dropout": ("dropout",), "Dropout1d": (), "Dropout2d": ("dropout2d",), "Dropout3d": ("dropout3d",),
+            "AlphaDropout": ("alpha_dropout",), "FeatureAlphaDropout": ("feature_alpha_dropout",)}
 
 
 def spatial_channels(nd: int, rank: int) -> int:
@@ -845,9 +856,9 @@ def _build_table() -> dict:
     def add(name: str, params: Any, shape: Callable, validate: Callable | None = None, declares: str | None = None,
             spatial: int = 0, integers: tuple = (), declared_dim: Callable[[int], int] | None = None,
             parameters: Callable[[dict], Any] = no_parameters, functional: tuple = (), spatial_step: bool = False,
-            aliases: tuple = ()):
+            aliases: tuple = (), same_shape_spellings: tuple = ()):
         table[name] = LayerSpec(name, params, shape, validate, declares, spatial, integers, declared_dim, parameters,
-                                functional, spatial_step, aliases)
+                                functional, spatial_step, aliases, same_shape_spellings)
 
     conv_integers = ("in_channels", "out_channels", "kernel_size", "groups")
 
@@ -929,17 +940,21 @@ def _build_table() -> dict:
         functional=(("pixel_unshuffle", ("downscale_factor",)),))
     for name in ("Softmax", "Softmin", "LogSoftmax"):
         add(name, (("dim", None),), softmax_shape)
-    for name in DROPOUTS:  # bound, since forward() reads `self.dropout.p`
+    for name, spellings in DROPOUTS.items():  # bound, since forward() reads `self.dropout.p`
         add(name, (("p", 0.5), ("inplace", False)), dropout1d_shape if name == "Dropout1d" else same_shape,
-            functional=(("dropout1d", ("p", "training", "inplace")),) if name == "Dropout1d" else ())
-    for name in ELEMENTWISE:
-        add(name, None, same_shape, parameters=unknown_parameters if name == "PReLU" else no_parameters)
+            functional=(("dropout1d", ("p", "training", "inplace")),) if name == "Dropout1d" else (),
+            same_shape_spellings=spellings)
+    for name, spellings in ELEMENTWISE.items():
+        add(name, None, same_shape, parameters=unknown_parameters if name == "PReLU" else no_parameters,
+            same_shape_spellings=spellings)
     return table
 
 
 LAYERS = _build_table()
 # F.x → (the layer it builds and applies, the parameters after the input in F.x's positional order)
 FUNCTIONAL = {name: (spec, params) for spec in LAYERS.values() for name, params in spec.functional}
+# F.relu, torch.relu, x.relu_(): the shape-keeping spellings of the layers that keep the shape
+SAME_SHAPE_SPELLINGS = frozenset(name for spec in LAYERS.values() for name in spec.same_shape_spellings)
 # F.pad changes the spatial sizes as the padding layers do (it shares their shape function) but builds none
 SPATIAL_FUNCTIONS = frozenset({"pad"})
 
