@@ -1,6 +1,7 @@
 """The table of `torch.nn` layers: each one's signature (as its `__init__` in PyTorch) and shape function, its
-`torch.nn.functional` spellings (`F.max_pool2d` with its positional order), whether a derivation shows it as a
-spatial step, and the other names confirm mode matches PyTorch's calls of it by.
+`torch.nn.functional` spellings (`F.max_pool2d` with its positional order; for a layer that keeps the shape, its
+function and tensor-method spellings: `F.relu`, `x.relu_()`), whether a derivation shows it as a spatial step, and
+the other names confirm mode matches PyTorch's calls of it by.
 
 Adding a layer touches one entry here (and its test). Shape functions take the bound arguments and the arriving
 tensor, report what they prove wrong to the collector, and return the output tensor, or UNKNOWN when
