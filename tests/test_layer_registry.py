@@ -180,3 +180,13 @@ def test_json_output_keeps_its_keys():
     assert list(item) == ["code", "name", "path", "line", "column", "end_line", "end_column", "message", "suggestion",
                           "trace", "model", "origin", "builds", "cell", "layer_at", "input_from"]
     assert (item["line"], item["builds"], item["suggestion"]) == (line, 1, "16 * 4 * 4")
+
+
+def test_confirms_verdict_is_rendered_by_the_json_and_sarif_formats():
+    line, col = locate(FIXTURES / "lenet_mnist.py", "nn.Linear(16 * 5 * 5")
+    shown = cli("--no-cache", "--confirm", "--device", "meta", "--format", "json", "fixtures/lenet_mnist.py")
+    [item] = json.loads(shown.stdout)
+    assert (item["line"], item["column"]) == (line, col) and item["message"].endswith("[confirmed on meta]"), shown
+    sarif = cli("--no-cache", "--confirm", "--device", "meta", "--format", "sarif", "fixtures/lenet_mnist.py")
+    [result] = json.loads(sarif.stdout)["runs"][0]["results"]
+    assert result["message"]["text"] == item["message"]
