@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -75,6 +74,8 @@ def fresh(entry: str) -> dict | None:
 
 def store(entry: str, value: dict) -> None:
     """Best effort: a cache that cannot be written (read-only home, full disk) only costs speed."""
+    import tempfile  # only here: with shutil and random under it, the largest import of a run that writes nothing
+
     folder = cache_dir() / entry[:2]
     try:
         folder.mkdir(parents=True, exist_ok=True)

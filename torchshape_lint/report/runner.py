@@ -115,6 +115,8 @@ def check_text(text: str, path: str, input_shape: tuple | None, tree=None, confi
 
 def fixes_for(text: str, report, findings: list) -> dict:
     """The edit `--fix` would make for each of the findings, by `fix_key`."""
+    if not findings:  # a clean file (most are) need not load the fixer
+        return {}
     from torchshape_lint.report.fix import fix_edits
 
     return {fix_key(edit.finding): {"start": list(edit.start), "end": list(edit.end), "replacement": edit.replacement}
