@@ -182,7 +182,10 @@ _project: Project | None = None  # this process's share of the run: the modules 
 def run_project() -> Project:
     global _project
     if _project is None:
+        from torchshape_lint.source.reader import rarer_full_collections
+
         _project = Project()
+        rarer_full_collections()
     return _project
 
 
