@@ -28,11 +28,17 @@ class Coverage:
     symbolic_only: int = 0
     layers_checked: int = 0
     layers_unknown: int = 0
+    # each build a bound of the analysis stopped: `deep_vgg() (model.py:32): stops at model.py:14: step budget`
+    bounded: list = field(default_factory=list)
 
     @classmethod
     def of(cls, report) -> "Coverage":
+        from torchshape_lint.evaluate.frames import BOUND_REASONS
+
+        bounded = [f"{model} ({place(report, model)}): {reason}" for model, reason in report.skipped
+                   if reason.endswith(BOUND_REASONS)]
         return cls(len(report.checked_models), len(report.stopped), len(report.symbolic_only), report.layers_checked,
-                   report.layers_unknown)
+                   report.layers_unknown, bounded)
 
 
 @dataclass
