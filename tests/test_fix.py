@@ -292,3 +292,27 @@ make(32)(torch.zeros(1, 3, 8, 8))
     assert result.returncode == 1 and result.stderr == ""
     assert [text.rsplit("; ", 1)[1] for text in result.stdout.splitlines()] == [
         "use 32 here (other uses of this line get 16, 64)", "use 64 here (other uses of this line get 16, 32)"]
+
+
+# A call over two lines with non-ASCII text before the argument on each: `ast` counts those columns in UTF-8 bytes,
+# an edit's position and offsets are in characters. By hand: 16 channels of 4x4 after the pool reach the Linear.
+NON_ASCII = '''import torch.nn as nn
+
+# torchshape: input=(1, 3, 8, 8)
+model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(
+    out_features=len("äö"), in_features=16 * 8 * 8))
+'''
+
+
+def test_positions_after_non_ascii_text_are_in_characters(tmp_path):
+    from torchshape_lint.checks.analyze import analyze_source
+    from torchshape_lint.report.fix import fix_edits
+
+    edits = fix_edits(NON_ASCII, analyze_source(NON_ASCII, "u.py", None, None))
+    column = NON_ASCII.splitlines()[4].index("16 * 8 * 8")
+    assert [(e.start, e.end, e.before, e.replacement) for e in edits] == [
+        ((5, column), (5, column + 10), "16 * 8 * 8", "16 * 4 * 4")]
+    (tmp_path / "u.py").write_text(NON_ASCII, encoding="utf-8")
+    result = cli("--fix", "u.py", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "")
+    assert (tmp_path / "u.py").read_text(encoding="utf-8") == NON_ASCII.replace("16 * 8 * 8", "16 * 4 * 4")

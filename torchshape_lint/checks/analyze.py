@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +144,8 @@ def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = 
     except RecursionError:
         report.skipped.append(("<file>", "nesting too deep"))
     except Exception as error:  # a linter never crashes its host: one diagnostic instead
+        import traceback  # only here: a clean run need not compile it
+
         detail = f"{type(error).__name__}: {error}".splitlines()[0][:200]
         report.findings = [Finding("TSL900", "internal-error", path, 1, 0, 1, 0,
                                    rule_for(InternalError).message(InternalError(detail)),

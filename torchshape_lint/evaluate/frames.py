@@ -13,6 +13,10 @@ MAX_DEPTH = 40
 MAX_ITEMS = 100_000
 MAX_INT_BITS = 4096
 
+# What an Abort says when one of the bounds above ended an evaluation, not the code (a `raise` on a known path);
+# `file step budget` and `nesting too deep` (Python's own recursion limit) are said of a whole build or file.
+BOUND_REASONS = ("step budget", "depth bound", "size bound", "loop bound", "nesting too deep")
+
 OPAQUE_KWARGS = "\0opaque"  # a `**kwargs` whose contents are unknown: every unnamed parameter is unknown
 
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from torchshape_lint.evaluate.numpy_library import NUMPY_EXTERNALS
 from torchshape_lint.evaluate.python_library import (
@@ -37,22 +37,36 @@ def call(interp: Any, func: Any, args: list, kwargs: dict, where: Any) -> Any:
 
 
 def call_external(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    handler = HANDLERS.get(name)
+    if handler is None:
+        handler = HANDLERS[name] = handler_for(name)
+    return handler(interp, args, kwargs, where)
+
+
+HANDLERS: dict = {}  # an external name → what calling it does (every layer constructor call asks: worked out once)
+
+
+def handler_for(name: str) -> Callable[[Any, list, dict, Any], Any]:
     name = canonical_name(name)
     if name in EXTERNALS:
-        return EXTERNALS[name](interp, args, kwargs, where)
+        return EXTERNALS[name]
     parts = name.split(".")
+    leaf = parts[-1]
     if name.startswith("torch.nn.") and not name.startswith(("torch.nn.functional.", "torch.nn.init.")):
-        leaf = parts[-1]
         if leaf in ("Sequential", "ModuleList", "ModuleDict"):
-            return make_container(interp, leaf, args, kwargs, where)
+            return lambda interp, args, kwargs, where: make_container(interp, leaf, args, kwargs, where)
         spec = layers.spec_for(leaf)
         if spec is not None:
-            return make_layer(interp, spec, args, kwargs, where)
-        return interp.call_unknown(args, kwargs)
+            return lambda interp, args, kwargs, where: make_layer(interp, spec, args, kwargs, where)
+        return call_unknown
     if name.startswith("torch.nn.functional."):
-        return functional(interp, parts[-1], args, kwargs, where)
+        return lambda interp, args, kwargs, where: functional(interp, leaf, args, kwargs, where)
     if name.startswith("torch.") and len(parts) == 2:
-        return torch_function(interp, parts[-1], args, kwargs, where)
+        return lambda interp, args, kwargs, where: torch_function(interp, leaf, args, kwargs, where)
+    return call_unknown
+
+
+def call_unknown(interp: Any, args: list, kwargs: dict, where: Any) -> Any:
     return interp.call_unknown(args, kwargs)
 
 

@@ -11,7 +11,7 @@ from torchshape_lint.evaluate.python_library import DICT_METHODS, Partial, metho
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope, resolved
 from torchshape_lint.evaluate.values import (
     AttrDict, BoundMethod, ClassV, Container, External, Function, Instance, ListV, Namespace, ProjectModule, Super,
-    is_hashable, is_plain, readable,
+    external_attribute, is_hashable, is_plain, readable,
 )
 from torchshape_lint.shapes.layers import Layer
 from torchshape_lint.shapes.tensor import Tensor
@@ -38,7 +38,7 @@ class Objects:
     def get_attribute(self, obj: Any, name: str, node: Any = None, frame: Frame | None = None) -> Any:
         obj = readable(obj)
         if isinstance(obj, External):
-            return External(f"{obj.name}.{name}")
+            return external_attribute(obj, name)
         if isinstance(obj, AttrDict):  # `opt.img_size`, `cfg.MODEL.WIDTH`
             if name in obj:
                 return obj[name]

@@ -10,7 +10,7 @@ from typing import Any
 
 from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
 from torchshape_lint.evaluate.torchvision_library import last_batch_violation
-from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Super, readable
+from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Sourced, Super, readable
 from torchshape_lint.shapes import dims, factories, layers, merges, products
 from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle, show_shape
 from torchshape_lint.shapes.violations import MatmulMismatch, MergeMismatch, Suggestion, ViewSize
@@ -28,14 +28,19 @@ def make_layer(interp: Any, spec: layers.LayerSpec, args: list, kwargs: dict, wh
 
 def visible_ints(scope: Any) -> dict:
     """The names holding a plain int where a layer is built (inner scopes shadow outer ones), in the order they
-    were bound: suggestions can then say `planes` rather than a number right for one build only."""
+    were bound: suggestions can then say `planes` rather than a number right for one build only. (By the value's
+    exact type, as `int_like` decides for every value the evaluator makes: it runs for every layer over every name
+    of every enclosing scope, the file's globals included.)"""
     names: dict = {}
     while scope is not None:
         for name, value in scope.vars.items():
-            if int_like(value) and name not in names:
-                names[name] = value
+            if type(value) in INT_TYPES:
+                names.setdefault(name, value)
         scope = scope.parent
     return names
+
+
+INT_TYPES = frozenset({int, Sourced})  # not bool; Sourced: an int made from a command-line default
 
 
 def make_container(interp: Any, kind: str, args: list, kwargs: dict, where: Any) -> Any:

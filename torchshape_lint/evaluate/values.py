@@ -99,6 +99,21 @@ class External:
     name: str
 
 
+def external_attribute(owner: External, name: str) -> External:
+    """`torch.nn` . `Conv2d`: one External per dotted name (a value, equal to any other of its name), made once."""
+    key = (owner.name, name)
+    found = EXTERNAL_ATTRIBUTES.get(key)
+    if found is None:
+        if len(EXTERNAL_ATTRIBUTES) > MAX_EXTERNAL_ATTRIBUTES:  # a long-lived language server reads ever more code
+            EXTERNAL_ATTRIBUTES.clear()
+        found = EXTERNAL_ATTRIBUTES[key] = External(f"{owner.name}.{name}")
+    return found
+
+
+EXTERNAL_ATTRIBUTES: dict = {}
+MAX_EXTERNAL_ATTRIBUTES = 100_000
+
+
 @dataclass(eq=False)
 class ProjectModule:
     """`import models`: a module of the user's project, its top-level names read as attributes (`models.ResNet18`)."""
@@ -232,5 +247,5 @@ def is_module_value(value: Any) -> bool:
 
 
 __all__ = ["UNKNOWN", "Unknown", "ListV", "DictV", "AttrDict", "Namespace", "CommandLineDefault", "LastBatch",
-           "Sourced", "defaults_in", "carry", "Stream", "External", "Function", "BoundMethod", "ClassV", "Instance",
+           "Sourced", "defaults_in", "carry", "Stream", "External", "external_attribute", "Function", "BoundMethod", "ClassV", "Instance",
            "Container", "Super", "ProjectModule", "readable", "is_module_value", "is_plain", "is_hashable"]

@@ -12,10 +12,8 @@ half-written entry.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,6 +45,8 @@ def tool_fingerprint() -> str:
 
 
 def key(data: bytes, options: dict) -> str:
+    import json  # json here and below: a run with --no-cache need not compile it
+
     digest = hashlib.sha256(tool_fingerprint().encode())
     digest.update(json.dumps(options, sort_keys=True).encode())
     digest.update(b"\0")
@@ -55,6 +55,8 @@ def key(data: bytes, options: dict) -> str:
 
 
 def load(entry: str) -> dict | None:
+    import json
+
     try:
         with open(cache_dir() / entry[:2] / f"{entry}.json", encoding="utf-8") as handle:
             return json.load(handle)
@@ -75,6 +77,9 @@ def fresh(entry: str) -> dict | None:
 
 def store(entry: str, value: dict) -> None:
     """Best effort: a cache that cannot be written (read-only home, full disk) only costs speed."""
+    import json
+    import tempfile  # only here: with shutil and random under it, the largest import of a run that writes nothing
+
     folder = cache_dir() / entry[:2]
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""`--fix` and `--diff`: write a finding's suggested value into the argument it is about, with libcst.
+"""`--fix` and `--diff`: write a finding's suggested value into the argument it is about.
 
 Only the offending argument's expression changes (formatting, comments and everything else stay as they are),
 and only where the value is proven for a known input: a finding on a concrete input (pragma, usage, option; not
@@ -8,12 +8,13 @@ The fix is unsafe in the rules' sense: the layers before may be what is wrong. `
 
 from __future__ import annotations
 
-import difflib
+import ast
 import io
 import math
 import re
 import sys
 import tokenize
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -82,41 +83,43 @@ def fix_edits(text: str, report: Any, findings: list | None = None) -> list[Edit
 
 
 def parsed_call(call_text: str) -> tuple | None:
-    """The call a finding points at, parsed by libcst from its own text only (the analysis read the file with
-    `ast`): (the call, the positions of its nodes relative to its start, the text's line offsets); None when that
-    text is not a call."""
-    import libcst as cst
-    from libcst.metadata import MetadataWrapper, PositionProvider
-
+    """The call a finding points at, parsed from its own text only with `ast` (whose node spans, like libcst's,
+    leave out the parentheses around an expression; loading libcst would cost a run with a fixable finding a third
+    of a second): (the call, the text's lines); None when that text is not a call."""
     try:
-        module = cst.parse_module(call_text)
-    except cst.ParserSyntaxError:
+        with warnings.catch_warnings():  # an escape such as "\d" in the call warns once: the analysis read it already
+            warnings.simplefilter("ignore")
+            module = ast.parse(call_text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     statement = module.body[0] if len(module.body) == 1 else None
-    call = statement.body[0].value if isinstance(statement, cst.SimpleStatementLine) and isinstance(
-        statement.body[0], cst.Expr) else None
-    if not isinstance(call, cst.Call):
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if not isinstance(call, ast.Call):
         return None
-    return call, MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider), line_offsets(call_text)
+    return call, call_text, line_offsets(call_text)
 
 
-def span_in_file(finding: Any, call_start: int, parsed: tuple, node: Any) -> tuple:
-    """((line, column), character offset) in the file of where a node of a parsed call starts, and where it ends."""
-    _, positions, starts = parsed
-    span = positions[node]
-    return tuple(((finding.line + where.line - 1, where.column + (finding.column if where.line == 1 else 0)),
-                  call_start + starts[where.line - 1] + where.column) for where in (span.start, span.end))
+def span_in_file(finding: Any, call_start: int, parsed: tuple, node: ast.expr) -> tuple:
+    """((line, column), character offset) in the file of where a node of a parsed call starts, and where it ends
+    (`ast` counts a column in UTF-8 bytes: converted to characters)."""
+    _, call_text, starts = parsed
+
+    def place(line: int, offset: int) -> tuple:
+        text = call_text[starts[line - 1]:starts[line] if line < len(starts) else len(call_text)]
+        column = offset if text.isascii() else len(text.encode("utf-8")[:offset].decode("utf-8", "replace"))
+        return ((finding.line + line - 1, column + (finding.column if line == 1 else 0)),
+                call_start + starts[line - 1] + column)
+
+    return place(node.lineno, node.col_offset), place(node.end_lineno, node.end_col_offset)
 
 
-def replaced_argument(finding: Any, call: Any) -> tuple | None:
+def replaced_argument(finding: Any, call: ast.Call) -> tuple | None:
     """(keyword, positional index, the value it must have for an arriving shape) of the argument a finding is about;
     for a layer, from the layer table entry of the class called (`nn.Conv2d(...)`: Conv2d's in_channels)."""
-    import libcst as cst
-
     if finding.code == "TSL005":
         return VIEW_SIZE
     func = call.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
     spec = layers.spec_for(name) if name else None
     if spec is None or spec.declares is None or spec.declared_dim is None:
         return None  # a layer made through a name of the user's (a norm_layer argument): which layer is not known
@@ -136,21 +139,18 @@ def agreed_by_every_run(finding: Any, builds: list, expects: Callable[[tuple], A
                               for shape in runs)
 
 
-def argument(call: Any, keyword: str | None, index: int) -> Any:
+def argument(call: ast.Call, keyword: str | None, index: int) -> ast.expr | None:
     """The expression passed as `keyword` or at positional `index` (inside a single tuple or list of sizes, as in
     `x.view((-1, 400))`); None when a starred argument makes the position uncertain."""
-    import libcst as cst
-
-    if any(arg.star for arg in call.args):
+    if any(isinstance(arg, ast.Starred) for arg in call.args) or any(kw.arg is None for kw in call.keywords):
         return None
-    for arg in call.args:
-        if keyword is not None and arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    positional = [arg.value for arg in call.args if arg.keyword is None]
-    if keyword is None and len(positional) == 1 and isinstance(positional[0], (cst.Tuple, cst.List)):
-        elements = positional[0].elements
-        return elements[index].value if index < len(elements) and not isinstance(
-            elements[index], cst.StarredElement) else None
+    for kw in call.keywords:
+        if keyword is not None and kw.arg == keyword:
+            return kw.value
+    positional = call.args
+    if keyword is None and len(positional) == 1 and isinstance(positional[0], (ast.Tuple, ast.List)):
+        elements = positional[0].elts
+        return elements[index] if index < len(elements) and not isinstance(elements[index], ast.Starred) else None
     return positional[index] if index < len(positional) else None
 
 
@@ -222,5 +222,7 @@ def fix_result(result: Any, settings: Any, write: bool) -> Any:
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
+    import difflib
+
     return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                         f"a/{path.lstrip('/')}", f"b/{path.lstrip('/')}"))

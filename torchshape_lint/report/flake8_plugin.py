@@ -9,7 +9,9 @@ from typing import Any, Iterator
 
 from torchshape_lint import __version__
 from torchshape_lint.options import OPTIONS, OptionError, Settings, parse_values
-from torchshape_lint.source.reader import may_build_models  # light: the standard library's ast, re, tokenize
+from torchshape_lint.source.reader import (  # light: the standard library's ast, re, tokenize
+    may_build_models, rarer_full_collections,
+)
 
 # select, ignore and extend-select are flake8's own: flake8 applies them to the plugin's codes itself.
 PLUGIN_OPTIONS = tuple(option for option in OPTIONS if not option.flake8_own)
@@ -74,6 +76,7 @@ class TorchShapePlugin:
 
         if TorchShapePlugin.project is None:  # one per flake8 process: siblings read for one file serve the next
             TorchShapePlugin.project = Project()
+            rarer_full_collections()
         tree = self.tree if isinstance(self.tree, ast.Module) else None
         report = analyze_source(text, self.filename, tree, input_shape, TorchShapePlugin.project)
         if self.settings.confirm:

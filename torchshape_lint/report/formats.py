@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Iterable, Iterator
 
 
@@ -18,6 +17,8 @@ def text(results: Iterable, verbose: bool) -> Iterator[str]:
 def json_list(results: Iterable, verbose: bool) -> Iterator[str]:
     """A list of findings: code, name, path, line, column, end_line, end_column, message, suggestion, trace, model,
     origin, builds. Lines and columns are 1-based, as in the text format (and ruff's JSON)."""
+    import json  # here: a run in the text format (most) need not compile it
+
     yield json.dumps([dict(f.as_dict(), column=f.column + 1, end_column=f.end_column + 1)
                       for result in results for f in result.findings], indent=2) + "\n"
 
@@ -37,6 +38,8 @@ def escape(value: str, is_property: bool) -> str:
 
 
 def sarif(results: Iterable, verbose: bool) -> Iterator[str]:
+    import json
+
     from torchshape_lint.report.sarif import sarif_log
 
     yield json.dumps(sarif_log(results), indent=2) + "\n"

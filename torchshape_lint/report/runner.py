@@ -28,11 +28,17 @@ class Coverage:
     symbolic_only: int = 0
     layers_checked: int = 0
     layers_unknown: int = 0
+    # each build a bound of the analysis stopped: `deep_vgg() (model.py:32): stops at model.py:14: step budget`
+    bounded: list = field(default_factory=list)
 
     @classmethod
     def of(cls, report) -> "Coverage":
+        from torchshape_lint.evaluate.frames import BOUND_REASONS
+
+        bounded = [f"{model} ({place(report, model)}): {reason}" for model, reason in report.skipped
+                   if reason.endswith(BOUND_REASONS)]
         return cls(len(report.checked_models), len(report.stopped), len(report.symbolic_only), report.layers_checked,
-                   report.layers_unknown)
+                   report.layers_unknown, bounded)
 
 
 @dataclass
@@ -115,6 +121,8 @@ def check_text(text: str, path: str, input_shape: tuple | None, tree=None, confi
 
 def fixes_for(text: str, report, findings: list) -> dict:
     """The edit `--fix` would make for each of the findings, by `fix_key`."""
+    if not findings:  # a clean file (most are) need not load the fixer
+        return {}
     from torchshape_lint.report.fix import fix_edits
 
     return {fix_key(edit.finding): {"start": list(edit.start), "end": list(edit.end), "replacement": edit.replacement}
@@ -180,7 +188,10 @@ _project: Project | None = None  # this process's share of the run: the modules 
 def run_project() -> Project:
     global _project
     if _project is None:
+        from torchshape_lint.source.reader import rarer_full_collections
+
         _project = Project()
+        rarer_full_collections()
     return _project
 
 

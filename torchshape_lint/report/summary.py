@@ -13,6 +13,9 @@ from torchshape_lint.report.runner import FileResult, fix_key
 PROGRESS_AFTER_S = 1.0
 
 # How a model gets a concrete input, for the line that says some had none.
+# The builds a bound stopped that the summary names (the others are counted; --verbose names every one).
+BOUNDED_SHOWN = 3
+
 INPUT_HINT = "give an input with `# torchshape: input=(1, 3, 224, 224)` on the line above the class, or --input-shape"
 
 
@@ -33,6 +36,7 @@ class RunSummary:
     layers_unknown: int = 0
     findings: int = 0
     fixable: int = 0
+    bounded: list = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 
     def add(self, result: FileResult) -> None:
@@ -44,6 +48,7 @@ class RunSummary:
         self.symbolic_only += coverage.symbolic_only
         self.layers_checked += coverage.layers_checked
         self.layers_unknown += coverage.layers_unknown
+        self.bounded += coverage.bounded
         self.findings += len(result.findings)
         self.fixable += sum(fix_key(finding) in result.fixes for finding in result.findings)
 
@@ -66,6 +71,11 @@ class RunSummary:
         if self.stopped:
             lines.append(f"{counted(self.stopped, 'model')} stopped part-way: the layers past where the evaluation "
                          "stopped were not checked (--verbose says why)")
+        if self.bounded:
+            shown = "; ".join(self.bounded[:BOUNDED_SHOWN])
+            more = f"; and {len(self.bounded) - BOUNDED_SHOWN} more" if len(self.bounded) > BOUNDED_SHOWN else ""
+            lines.append(f"{counted(len(self.bounded), 'build')} stopped at a bound of the analysis, so what it builds "
+                         f"and runs past that point was not checked: {shown}{more}")
         return lines
 
 

@@ -12,7 +12,6 @@ Cells are numbered as ruff numbers them: 1-based, counting every cell (markdown 
 from __future__ import annotations
 
 import io
-import json
 import re
 import tokenize
 from dataclasses import dataclass
@@ -50,6 +49,8 @@ class Notebook:
 
 def read_notebook(data: bytes) -> Notebook:
     """The notebook in `data`; raises ValueError (json's error among them) when it is not an nbformat 4 notebook."""
+    import json  # here: most runs read no notebook
+
     try:
         document = json.loads(data)
     except RecursionError:  # json's parser recurses on nesting
