@@ -362,7 +362,7 @@ def machine() -> str:
 
 
 def versions() -> str:
-    names = ["flake8", "libcst", "torch", "torchvision", "torchshape-lint"]
+    names = ["flake8", "torch", "torchvision", "torchshape-lint"]
     found = []
     for name in names:
         try:

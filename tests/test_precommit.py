@@ -1,4 +1,4 @@
-"""The pre-commit hooks for real: pre-commit installs this repository into its own environment (libcst and flake8
+"""The pre-commit hooks for real: pre-commit installs this repository into its own environment (flake8
 from the package index, never torch) and runs the hook on a git repository holding a bad model."""
 
 import os
@@ -92,9 +92,9 @@ def test_readme_snippet_blocks_the_commit(hook_repo, env, tmp_path):
     commit = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-m", "bad model"],
                             cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert commit.returncode != 0 and "TSL001" in commit.stdout + commit.stderr
-    # the hook's environment (kept in PRE_COMMIT_HOME, unlike try-repo's) has libcst and not torch
+    # the hook's environment (kept in PRE_COMMIT_HOME, unlike try-repo's) has flake8 and not torch
     sites = list(Path(env["PRE_COMMIT_HOME"]).glob("repo*/py_env-*/lib/python*/site-packages"))
-    assert sites and all((site / "libcst").is_dir() and not (site / "torch").exists() for site in sites)
+    assert sites and all((site / "flake8").is_dir() and not (site / "torch").exists() for site in sites)
     (work / "model.py").write_text(GOOD)
     git("add", "model.py", cwd=work)
     commit = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-m", "good model"],

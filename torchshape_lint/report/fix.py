@@ -83,9 +83,9 @@ def fix_edits(text: str, report: Any, findings: list | None = None) -> list[Edit
 
 
 def parsed_call(call_text: str) -> tuple | None:
-    """The call a finding points at, parsed from its own text only with `ast` (whose node spans, like libcst's,
-    leave out the parentheses around an expression; loading libcst would cost a run with a fixable finding a third
-    of a second): (the call, the text's lines); None when that text is not a call."""
+    """The call a finding points at, parsed from its own text only with `ast` (its node spans leave out the
+    parentheses around an expression, so only the argument's own text is replaced): (the call, the text, its line
+    offsets); None when that text is not a call."""
     try:
         with warnings.catch_warnings():  # an escape such as "\d" in the call warns once: the analysis read it already
             warnings.simplefilter("ignore")
@@ -155,7 +155,7 @@ def argument(call: ast.Call, keyword: str | None, index: int) -> ast.expr | None
 
 
 def line_offsets(text: str) -> list:
-    """The character offset where each line starts, lines ending as Python's tokenizer (and libcst) end them."""
+    """The character offset where each line starts, lines ending as Python's tokenizer ends them."""
     return [0] + [match.end() for match in NEWLINE.finditer(text)]
 
 
