@@ -159,6 +159,15 @@ def instance_method(interp, instance: Instance, name, args, kwargs, where):
         return None
     if name == "forward" and instance.cls.is_module():
         return interp.apply_module(instance, args, kwargs, where)
+    if name == "__setattr__" and len(args) == 2 and not kwargs and isinstance(args[0], str):
+        interp.set_attribute(instance, args[0], args[1])  # what `self.name = value` calls
+        return None
+    if name in ("__getattr__", "get_submodule") and len(args) == 1 and not kwargs and isinstance(args[0], str) \
+            and "." not in args[0] and instance.cls.is_module():
+        # nn.Module's own lookup finds what was registered (a submodule), never a plain attribute: that one raises
+        found = instance.attrs.get(args[0], UNKNOWN)
+        module = isinstance(found, (layers.Layer, Container)) or isinstance(found, Instance) and found.cls.is_module()
+        return found if module else UNKNOWN
     if name in SELF_RETURNING_METHODS and instance.cls.is_module():
         switch_mode(instance, name, args, kwargs)
         return instance
