@@ -2,11 +2,12 @@
 not keep the size, against its shortcut): decided on symbolic sizes only where it fails for every input size,
 which torch confirms over a range of sizes; where some size works (a size 1 broadcasts), nothing is reported."""
 
+from functools import partial
+
 import pytest
 
 from conftest import cli, locate
 from torchshape_lint.shapes import dims, formulas
-from functools import partial
 
 BLOCK = '''import torch.nn as nn
 
