@@ -545,7 +545,9 @@ def mutate(repo: Repo, root: str, relative: str, source: bytes, chosen: list, wo
 
     Where PyTorch runs only models of the file itself, each mutant is a sibling copy under a name of its own, so
     that the worker imports it afresh (it keeps the modules it imported, a package's too); where a build of another
-    file runs it, the file is changed in place, with a new worker for each mutant, and restored after each."""
+    file runs it, the file is changed in place, with a new worker for each mutant, and restored after each. A sibling
+    copy's readers are analysed with the mutation written in place for that time (their analysis imports the file by
+    its own name), so that what they prove at its layers counts as it does for a file changed in place."""
     path = os.path.join(root, relative)
     own = all(run.path == path for run in working)
     for number, change in enumerate(chosen):
@@ -564,7 +566,14 @@ def mutate(repo: Repo, root: str, relative: str, source: bytes, chosen: list, wo
                 mutation.torch_error = failure["message"]
                 mutation.torch_line = failure["line"]
                 mutation.torch_file = relative if failed.path == target else os.path.relpath(failed.path, root)
-                judge(mutation, change, target, failed.path, [] if own else readers)
+                if own and readers:  # the files reading this one read it by its own name: mutated there too
+                    write(path, apply(source, change))
+                    try:
+                        judge(mutation, change, target, failed.path, readers, original=path)
+                    finally:
+                        write(path, source)
+                else:
+                    judge(mutation, change, target, failed.path, [] if own else readers)
         finally:
             if own:
                 os.remove(target)
@@ -583,20 +592,23 @@ def _new_folder(path: str) -> bool:
     return new
 
 
-def judge(mutation: Mutation, change: Edit, mutated: str, failed: str, readers: list) -> None:
+def judge(mutation: Mutation, change: Edit, mutated: str, failed: str, readers: list, original: str = "") -> None:
     """Found: a finding in the mutated file over the mutated lines, or where PyTorch raised — made by the analysis of
     the mutated file, of the file PyTorch ran, or of a file that reads the mutated one (its findings at its own
-    calls, and those it proves at the mutated file's layers), as the command line sees a tree."""
+    calls, and those it proves at the mutated file's layers), as the command line sees a tree. `original`: the
+    mutated file's own path where `mutated` is a sibling copy and the mutation is also written there (for readers)."""
     statics = {path: analyze(path) for path in dict.fromkeys([mutated, failed, *readers])}
+    mutated_as = {mutated, original} - {""}
+    failed_as = mutated_as if failed == mutated else {failed}
     for static in statics.values():
         for finding in real_findings(static) + [f for f in static.report.elsewhere if not f.code.startswith("TSL9")]:
             where = os.path.realpath(finding.path)
-            at_mutation = where == mutated and finding.line <= change.end_line and finding.end_line >= change.line
-            at_failure = where == failed and finding.line == mutation.torch_line
+            at_mutation = where in mutated_as and finding.line <= change.end_line and finding.end_line >= change.line
+            at_failure = where in failed_as and finding.line == mutation.torch_line
             if at_mutation or at_failure:
                 mutation.found = True
             else:
-                name = mutation.file if where == mutated else os.path.basename(where)
+                name = mutation.file if where in mutated_as else os.path.basename(where)
                 mutation.elsewhere.append(f"{name}:{finding.line}: {finding.code}")
     if not mutation.found:
         mutation.miss = miss_reason(mutation, statics[failed], failed)

@@ -37,6 +37,9 @@ PLANTED = {
     # without output_size the unpooling gives (4 - 1) * 2 + 2 = 8, not the 9 the encoder saw
     "segnet_unpool.py": ("output_size=size1)", ")", "TSL001", "nn.Linear(num_classes * 9 * 9",
                          "2x256 and 324x1"),
+    # the levels, registered and read back by name, keep 3 channels: the last conv reads 3, not 4
+    "tree_named_levels.py": ("self.last = nn.Conv2d(3, 8, 1)", "self.last = nn.Conv2d(4, 8, 1)", "TSL002",
+                             "nn.Conv2d(4, 8, 1)", "to have 4 channels, but got 3 channels"),
     # num_layers=2: h0 must be (2, 4, 20)
     "lstm_initial_state.py": ("h0 = torch.zeros(self.num_layers,", "h0 = torch.zeros(1,", "TSL011",
                               "self.lstm(x, (h0, c0))", "Expected hidden[0] size (2, 4, 20), got [1, 4, 20]"),

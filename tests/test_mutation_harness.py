@@ -86,3 +86,22 @@ def test_an_absent_corpus_is_skipped(tmp_path):
     assert run.returncode == 0
     assert run.stdout == ""
     assert f"skipped kuangliu/pytorch-cifar: {tmp_path / 'kuangliu+pytorch-cifar'} is absent" in run.stderr
+
+
+def test_a_file_run_by_its_own_project_build_counts_what_its_readers_prove():
+    """fixtures/harness_reader_repo: model.py's Model needs `channels`, and only use_model.py builds it (and runs it
+    on (2, 3, 8, 8)); PyTorch runs model.py's mutants as a project build of model.py itself, so each is a sibling
+    copy, and use_model.py, which imports `model` by name, is analysed with the mutation written in place. Both
+    mutants fail at the Linear (line 8): 513 in_features where 8 * 8 * 8 = 512 arrive; a padding of 2 gives 10x10,
+    8 * 10 * 10 = 800. Both layers are decided by use_model.py's run."""
+    h = harness()
+    repo = h.Repo("harness_reader_repo", "0" * 40, "synthetic", builds=(
+        h.ProjectBuild("model.py", "Model", {"channels": 3}, (2, 3, 8, 8), ("model.py",)),))
+    [result] = h.measure_all([repo], os.path.join(ROOT, "fixtures"))
+    assert (result.files, result.layers, result.decided, result.false_alarms) == (1, 2, 2, [])
+    got = sorted((m.kind, m.line, m.original, m.replacement, m.kept, m.torch_line, m.found) for m in result.mutations)
+    assert got == [("declared-size", 8, "512", "513", True, 8, True), ("kernel-padding", 7, "1", "2", True, 8, True)]
+    errors = sorted(m.torch_error for m in result.mutations)
+    assert "(2x512 and 513x10)" in errors[0] and "(2x800 and 512x10)" in errors[1]
+    names = sorted(os.listdir(os.path.join(ROOT, "fixtures", "harness_reader_repo")))
+    assert [n for n in names if n.endswith(".py")] == ["model.py", "use_model.py"]  # restored, no mutant left

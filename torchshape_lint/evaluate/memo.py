@@ -107,7 +107,7 @@ def shallow_copy(value: Any) -> Any:
 
 def arriving(x: Tensor) -> tuple:
     """What of a tensor a module's evaluation can read: everything but the trace of how it was made."""
-    return x.shape, x.last, x.flat_parts, x.pending, x.hint, x.exact, x.origin
+    return x.shape, x.last, x.flat_parts, x.pending, x.hint, x.exact, x.origin, x.deferred
 
 
 @dataclass

@@ -134,6 +134,8 @@ class Objects:
         obj = readable(obj)
         if key is UNKNOWN or obj is UNKNOWN:
             return UNKNOWN
+        if isinstance(obj, torch_library.PendingSizes):
+            return obj.item(key)
         if isinstance(obj, Tensor):
             return torch_library.tensor_index(obj, key)
         if isinstance(obj, Container):

@@ -5,14 +5,15 @@ nn.Module subclasses and their library bases)."""
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
 from torchshape_lint.evaluate.torchvision_library import last_batch_violation
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Sourced, Super, readable
 from torchshape_lint.shapes import dims, factories, layers, merges, products
-from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle, show_shape
+from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, defer, settle, show_shape
 from torchshape_lint.shapes.violations import MatmulMismatch, MergeMismatch, Suggestion, ViewSize
 from torchshape_lint.unknown import UNKNOWN
 
@@ -163,6 +164,15 @@ def instance_method(interp, instance: Instance, name, args, kwargs, where):
         return None
     if name == "forward" and instance.cls.is_module():
         return interp.apply_module(instance, args, kwargs, where)
+    if name == "__setattr__" and len(args) == 2 and not kwargs and isinstance(args[0], str):
+        interp.set_attribute(instance, args[0], args[1])  # what `self.name = value` calls
+        return None
+    if name in ("__getattr__", "get_submodule") and len(args) == 1 and not kwargs and isinstance(args[0], str) \
+            and "." not in args[0] and instance.cls.is_module():
+        # nn.Module's own lookup finds what was registered (a submodule), never a plain attribute: that one raises
+        found = instance.attrs.get(args[0], UNKNOWN)
+        module = isinstance(found, (layers.Layer, Container)) or isinstance(found, Instance) and found.cls.is_module()
+        return found if module else UNKNOWN
     if name in SELF_RETURNING_METHODS and instance.cls.is_module():
         switch_mode(instance, name, args, kwargs)
         return instance
@@ -340,6 +350,10 @@ def functional_unpool(interp: Any, name: str, x: Tensor, args: list, kwargs: dic
 
 def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
     x = settle(x)
+    if x.pending and isinstance(amounts, (tuple, ListV)) and amounts and not len(amounts) % 2 \
+            and not (x.exact and x.hint is not None and len(amounts) // 2 > len(x.hint)):
+        # the model's input before a layer fixed its rank: F.pad pads its last sizes whatever the rank
+        return defer(x, partial(functional_pad, interp, amounts=amounts, where=where))
     if x.shape is None or not isinstance(amounts, (tuple, ListV)) or len(amounts) % 2 or \
             len(amounts) // 2 > len(x.shape):
         return UNKNOWN
@@ -514,10 +528,28 @@ def as_operand(x: Tensor) -> Tensor:
 # ---- tensors ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PendingSizes:
+    """`x.shape` / `x.size()` of a model's input of an exact shape that no layer has given a rank yet: `(1, 3000)`
+    may be one sample or a batch (`settle`), so only the sizes counted from the end are known, the same for both."""
+
+    written: tuple  # the shape as the pragma or usage gives it
+
+    def item(self, key: Any) -> Any:
+        if int_like(key) and -len(self.written) <= key < 0 and int_like(self.written[key]):
+            return self.written[key]
+        return UNKNOWN
+
+
+def pending_sizes(x: Tensor) -> Any:
+    """The sizes of a pending input that both readings of its exact shape agree on; UNKNOWN for any other."""
+    return PendingSizes(tuple(x.hint)) if x.pending and x.exact and x.hint and not x.deferred else UNKNOWN
+
+
 def tensor_attribute(x: Tensor, name: str, where: Any) -> Any:
     if name == "shape":
         x = settle(x)
-        return tuple(x.shape) if x.shape is not None else UNKNOWN
+        return tuple(x.shape) if x.shape is not None else pending_sizes(x)
     if name == "ndim":
         x = settle(x)
         return len(x.shape) if x.shape is not None else UNKNOWN
@@ -637,7 +669,10 @@ MAX_PIECES = 4096  # a tensor unbound or split into more pieces than this is not
 def size_of(interp: Any, x: Tensor, args: list, where: Any) -> Any:
     x = settle(x)
     if x.shape is None:
-        return UNKNOWN
+        sizes = pending_sizes(x)
+        if not args or sizes is UNKNOWN:
+            return sizes
+        return sizes.item(args[0]) if len(args) == 1 else UNKNOWN
     if not args:
         return tuple(x.shape)
     if len(args) == 1 and int_like(args[0]) and x.shape:  # a scalar has no size to give, whatever the dim
@@ -962,6 +997,14 @@ def _summary(interp, args, kwargs, where):
     return UNKNOWN
 
 
+def _summary_on_tensors(interp, args, kwargs, where):
+    """torchsummaryX.summary(model, torch.zeros(1, 1, 3000), *more): runs `model(x, *more)` on the tensors given,
+    as a call of the model there would (a usage: the input is the tensor's shape, taken as it is)."""
+    if len(args) >= 2 and not kwargs and all(isinstance(t, Tensor) for t in args[1:]):
+        interp.apply_model(args[0], *args[1:])
+    return UNKNOWN
+
+
 def reparametrized(interp, args, kwargs, where):
     """weight_norm(nn.Conv1d(...)): the layer keeps its shape rule; its weight becomes a magnitude and a direction,
     so the number of its parameters is no longer the plain layer's."""
@@ -1004,7 +1047,7 @@ def parameter(interp, args, kwargs, where):
 
 
 TORCH_EXTERNALS = {
-    "torchinfo.summary": _summary, "torchsummary.summary": _summary,
+    "torchinfo.summary": _summary, "torchsummary.summary": _summary, "torchsummaryX.summary": _summary_on_tensors,
     "torch.autograd.Variable": variable, "torch.autograd.variable.Variable": variable,
     "torch.nn.Parameter": parameter, "torch.nn.parameter.Parameter": parameter,
     **{f"torch.nn.utils.{path}weight_norm": reparametrized for path in ("", "parametrizations.", "weight_norm.")},

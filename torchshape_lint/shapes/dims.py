@@ -190,6 +190,42 @@ def can_equal(dim: Dim, target: int) -> bool | None:
     return _splits(rest, candidate_sets)
 
 
+def shifts(a: Dim, b: Dim) -> tuple | None:
+    """Two symbolic sizes of one input size through the same formulas, then each shifted (`L + n`: a stride-1 conv,
+    pool or padding; no shift: 0): the two shifts. None for any other pair (a stride or an upsampling after the
+    sizes part: H and floor((H - 1) / 2) + 1 agree at 1, so nothing follows from them)."""
+    if not (isinstance(a, Sym) and isinstance(b, Sym) and a.coef == b.coef == 1
+            and len(a.factors) == len(b.factors) == 1 and a.factors[0].symbol == b.factors[0].symbol):
+        return None
+    steps_a, steps_b = a.factors[0].steps, b.factors[0].steps
+    common = 0
+    while common < min(len(steps_a), len(steps_b)) and steps_a[common] == steps_b[common]:
+        common += 1
+    found = []
+    for rest in (steps_a[common:], steps_b[common:]):
+        if len(rest) > 1 or rest and rest[0].key[0] != "add":
+            return None
+        found.append(rest[0].key[1] if rest else 0)
+    return tuple(found)
+
+
+def differ_by_a_shift(a: Dim, b: Dim) -> bool:
+    """Whether two symbolic sizes differ for every input: `shifts` by different amounts (a residual branch's 4x4
+    conv with padding 1 gives H - 1 where its shortcut gives H)."""
+    found = shifts(a, b)
+    return found is not None and found[0] != found[1]
+
+
+def never_broadcasts_into(target: Dim, other: Dim) -> bool:
+    """Whether `target op= other` fails for every input in this dimension: the sizes always differ, and `other` is
+    never 1 where `target` is a size (it is 1 only where `target` is 1 + shift_target - shift_other, below 1 when
+    the target is shifted less: a layer on the way would have raised)."""
+    found = shifts(target, other)
+    if found is None or found[0] == found[1]:
+        return False
+    return found[0] < found[1] or can_equal(other, 1) is False
+
+
 def fitting_sizes(dim: Dim, target: int, most: int = 3) -> str:
     """Which input sizes make a symbolic dimension equal `target`, in words: "H in 32..35, W in 32..35"."""
     if not isinstance(dim, Sym) or target % dim.coef or target // dim.coef > MAX_DECIDED:

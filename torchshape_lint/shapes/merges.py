@@ -2,8 +2,9 @@
 
 Each function takes shapes (tuples of dims.Dim) and returns `(shape, problem)`: the merged shape (with UNKNOWN
 where a size is not decided) and None, or None and PyTorch's own words for why it raises. A problem is a proof:
-on symbolic sizes it is reported only where the sizes differ for every input (dims.can_equal); two symbolic
-sizes that are not the same function of the input are not decided (a residual block's `H` and `h'` agree at 1).
+on symbolic sizes it is reported only where the sizes differ for every input (dims.can_equal; two sizes of one input
+through the same formulas, then shifted by different amounts: dims.differ_by_a_shift); other symbolic sizes that
+are not the same function of the input are not decided (a residual block's `H` and `h'` agree at 1).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ def never_equal(a: Dim, b: Dim) -> bool:
         return False
     if isinstance(a, int) and isinstance(b, int):
         return True
+    if isinstance(a, dims.Sym) and isinstance(b, dims.Sym):
+        return dims.differ_by_a_shift(a, b)
     if isinstance(a, int):
         a, b = b, a
     return isinstance(b, int) and dims.can_equal(a, b) is False
@@ -51,10 +54,14 @@ def broadcast(a: tuple, b: tuple) -> tuple[tuple | None, str | None]:
         db = b[-i] if i <= len(b) else 1
         merged, clash = broadcast_dim(da, db)
         if clash:
-            return None, (f"The size of tensor a ({dims.show(da)}) must match the size of tensor b ({dims.show(db)}) "
-                          f"at non-singleton dimension {rank - i}")
+            return None, mismatch(da, db, rank - i)
         out.append(merged)
     return tuple(reversed(out)), None
+
+
+def mismatch(a: Dim, b: Dim, dim: int) -> str:
+    return f"The size of tensor a ({dims.show(a)}) must match the size of tensor b ({dims.show(b)}) at non-singleton " \
+           f"dimension {dim}"
 
 
 def broadcast_all(shapes: list) -> tuple[tuple | None, str | None]:
@@ -73,6 +80,10 @@ def broadcast_into(target: tuple, other: tuple) -> tuple[tuple | None, str | Non
     merged, problem = broadcast(target, other)
     if problem is not None:
         return None, problem
+    rank = max(len(target), len(other))
+    for i in range(1, min(len(target), len(other)) + 1):
+        if dims.never_broadcasts_into(target[-i], other[-i]):
+            return None, mismatch(target[-i], other[-i], rank - i)
     if len(merged) > len(target) or any(never_equal(m, t) for m, t in zip(merged, target)):
         shown = ", ".join(dims.show(d) for d in merged)
         return None, (f"output with shape [{', '.join(dims.show(d) for d in target)}] doesn't match the broadcast "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.dims import Dim
@@ -39,6 +39,9 @@ class Tensor:
     hint: tuple | None = None  # the shape a pending input takes once its rank is known (see model_input)
     exact: bool = False  # the hint is the whole shape (pragma, usage), not a run-wide default
     origin: str = "symbolic"  # where the input came from: pragma, usage, option, symbolic
+    # ops a pending input went through that read only its last sizes (F.pad), each a function of the tensor:
+    # they apply, in order, once a layer fixes the rank (`defer`)
+    deferred: tuple = ()
 
     @property
     def rank(self) -> int | None:
@@ -56,7 +59,7 @@ class Tensor:
         if len(trace) > MAX_TRACE:  # the input's step and the latest ones are what explanations show
             trace, dropped = trace[:1] + trace[-(MAX_TRACE - 1):], dropped + len(trace) - MAX_TRACE
         return replace(self, shape=shape, last=last if shape is None else UNKNOWN, trace=trace, dropped=dropped,
-                       flat_parts=flat_parts, pending=False, hint=None)
+                       flat_parts=flat_parts, pending=False, hint=None, deferred=())
 
 
 def model_input(hint: tuple | None = None, exact: bool = False, origin: str = "symbolic") -> Tensor:
@@ -73,6 +76,22 @@ def concrete_input(shape: tuple, origin: str) -> Tensor:
     return Tensor(shape=tuple(dims.symbol("N") if d is None else d for d in shape), origin=origin)
 
 
+def defer(x: Tensor, op: Callable[[Tensor], Any]) -> Tensor:
+    """A pending input after an op that reads only its last sizes, whatever its rank (`F.pad(x, (1, 1))`): still
+    pending; `op` applies to the tensor a layer later reads it as."""
+    return replace(x, deferred=x.deferred + (op,))
+
+
+def _replayed(x: Tensor, read: Tensor) -> Tensor:
+    """`read` (the pending `x` given a rank) after the ops deferred on `x`; a tensor of unknown shape where one of
+    them gives no tensor (PyTorch raises there: that op reported it)."""
+    for op in x.deferred:
+        read = op(read)
+        if not isinstance(read, Tensor):
+            return Tensor(shape=None, origin=x.origin)
+    return read
+
+
 def settle(x: Tensor) -> Tensor:
     """A pending input with an exact shape of rank 4 or more becomes that shape; any other tensor stays as it is.
 
@@ -80,7 +99,7 @@ def settle(x: Tensor) -> Tensor:
     reads a known rank (`materialize`, `as_written`) can tell, so until one does the input stays pending.
     """
     if x.pending and x.exact and x.hint is not None and len(x.hint) >= 4:
-        return concrete_input(x.hint, x.origin)
+        return _replayed(x, concrete_input(x.hint, x.origin))
     return x
 
 
@@ -90,8 +109,8 @@ def as_written(x: Tensor, ranks: tuple | None = None) -> Tensor | None:
     with the batch left out, (N, *shape), where the layer reads that rank; None when it reads neither."""
     hint = tuple(x.hint)
     if ranks is None or len(hint) in ranks:
-        return concrete_input(hint, x.origin)
-    return concrete_input((None,) + hint, x.origin) if len(hint) + 1 in ranks else None
+        return _replayed(x, concrete_input(hint, x.origin))
+    return _replayed(x, concrete_input((None,) + hint, x.origin)) if len(hint) + 1 in ranks else None
 
 
 SPATIAL_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -108,13 +127,13 @@ def materialize(x: Tensor, spatial: int, channels: Dim) -> Tensor | None:
     if hint is not None and x.exact:
         if len(hint) == rank - 1:
             hint = (None,) + tuple(hint)
-        return concrete_input(tuple(hint), x.origin) if len(hint) == rank else None
+        return _replayed(x, concrete_input(tuple(hint), x.origin)) if len(hint) == rank else None
     if hint is not None and len(hint) == rank:
-        return Tensor(shape=(hint[0], channels) + tuple(hint[2:]), origin=x.origin)
+        return _replayed(x, Tensor(shape=(hint[0], channels) + tuple(hint[2:]), origin=x.origin))
     if hint is not None and len(hint) == rank - 1:  # a run-wide default read as a pragma is: the batch left out
-        return Tensor(shape=(dims.symbol("N"), channels) + tuple(hint[1:]), origin=x.origin)
+        return _replayed(x, Tensor(shape=(dims.symbol("N"), channels) + tuple(hint[1:]), origin=x.origin))
     shape = (dims.symbol("N"), channels) + tuple(dims.symbol(s) for s in SPATIAL_SYMBOLS[spatial])
-    return Tensor(shape=shape, origin="symbolic")
+    return _replayed(x, Tensor(shape=shape, origin="symbolic"))
 
 
 def show_shape(shape: tuple | None, last: Dim = UNKNOWN) -> str:
