@@ -272,6 +272,41 @@ def test_a_size_held_by_a_name_in_every_build_is_said_and_fixed_with_the_name(tm
     assert tuple(namespace["model"].eval()(torch.zeros(1, 3, 8, 8)).shape) == (1, 64, 8, 8)
 
 
+COINCIDENCE = '''import torch
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self, n_classes=2):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 2, 3)
+        self.bn = nn.BatchNorm1d(4)
+        self.fc = nn.Linear(2, n_classes)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
+model = Head()
+model(torch.zeros(1, 1, 16))
+'''
+
+
+def test_a_name_that_holds_the_size_in_one_build_only_is_not_suggested(tmp_path):
+    """`n_classes` is 2 where 2 channels arrive: one value is no evidence that the name means that size, so the
+    finding and --fix use the number (by hand: Conv1d(1, 2, 3) gives 2 channels)."""
+    path = tmp_path / "m.py"
+    path.write_text(COINCIDENCE)
+    found = cli("m.py", cwd=tmp_path)
+    assert found.stdout.splitlines()[0].endswith("; use 2"), found.stdout
+    result = cli("--fix", "--quiet", "m.py", cwd=tmp_path)
+    assert path.read_text() == COINCIDENCE.replace("nn.BatchNorm1d(4)", "nn.BatchNorm1d(2)")
+    torch = pytest.importorskip("torch")
+    namespace = {}
+    exec(path.read_text(), namespace)
+    assert tuple(namespace["model"].eval()(torch.zeros(1, 1, 16)).shape) == (1, 2, 14)
+
+
 def test_a_number_right_for_one_build_only_is_said_so_and_not_written(tmp_path):
     """make(8), make(16), make(32): 16, 32 and 64 channels reach the BatchNorm, and no name holds them."""
     source = '''import torch

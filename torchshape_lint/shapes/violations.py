@@ -301,7 +301,8 @@ NAMED_KINDS = (ChannelMismatch, LinearInFeatures)
 
 def in_users_terms(collectors: list) -> None:
     """Suggestions that hold for every build of a file: where a name visible at a layer's constructor call holds
-    the arriving size in every run of that call (`planes`, in a block built with several widths), the violations
+    the arriving size in every run of that call, and the runs get different sizes (`planes`, in a block built with
+    several widths), the violations
     there suggest the name; where no name does and the runs disagree on the size, each says that its number holds
     only there and what the others get (--fix then writes none). Where some run's check was not decided, the
     suggestions stay as they are."""
@@ -322,7 +323,10 @@ def in_users_terms(collectors: list) -> None:
             concrete = [check for check in decided if isinstance(check.arriving, int)]
             common = [name for name in concrete[0].names if all(name in check.names for check in concrete)]
             suggested = violation.suggestion or Suggestion((violation.arriving,))
-            if common:  # any of them holds it in every run: the first bound (parameters come first)
+            # a name is evidence only where it follows the size through runs that differ; one value may be a
+            # coincidence (`n_classes` is 2 where 2 channels arrive)
+            tracked = len({check.arriving for check in concrete}) > 1
+            if common and tracked:  # any of them holds it in every run: the first bound (parameters come first)
                 violation.suggestion = replace(suggested, name=common[0])
             else:
                 others = sorted({check.arriving for check in concrete} - {violation.arriving})
