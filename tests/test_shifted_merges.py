@@ -49,7 +49,7 @@ def test_an_in_place_add_of_a_shorter_branch_fails_for_every_size(tmp_path):
     line, column = locate(path, "out += x")
     result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
     assert result.stdout.startswith(f"{path.name}:{line}:{column}: TSL009 a += b: The size of tensor a (w') must "
-                                    "match the size of tensor b (w') at non-singleton dimension 3"), result.stdout
+                                    "match the size of tensor b (w' + 1) at non-singleton dimension 3"), result.stdout
 
 
 @pytest.mark.parametrize("kernel, merge", [(4, "out = out + x"), (2, "out += x"), (3, "out += x")])

@@ -60,7 +60,12 @@ def broadcast(a: tuple, b: tuple) -> tuple[tuple | None, str | None]:
 
 
 def mismatch(a: Dim, b: Dim, dim: int) -> str:
-    return f"The size of tensor a ({dims.show(a)}) must match the size of tensor b ({dims.show(b)}) at non-singleton " \
+    shown_a, shown_b = dims.show(a), dims.show(b)
+    found = dims.shifts(a, b)
+    if found is not None and found[0] != found[1]:  # both show as w': the larger is said as the smaller plus the gap
+        gap = found[1] - found[0]
+        shown_a, shown_b = (shown_a, f"{shown_a} + {gap}") if gap > 0 else (f"{shown_b} + {-gap}", shown_b)
+    return f"The size of tensor a ({shown_a}) must match the size of tensor b ({shown_b}) at non-singleton " \
            f"dimension {dim}"
 
 
