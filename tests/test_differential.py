@@ -215,6 +215,42 @@ def merge_block(c: Any, nd: int, shape: tuple, wrong: Callable[[str], bool]) -> 
     return Block(layers, lines + [joined])
 
 
+def recurrent_block(c: Any, shape: tuple, wrong: Callable[[str], bool]) -> Block:
+    """An RNN, GRU or LSTM over the length of (N, C, L), given an initial state built as model code builds it,
+    `torch.zeros(num_layers * directions, N, hidden)` (`(h0, c0)` for an LSTM), its output turned back to
+    (N, directions * hidden, L), contiguous. With the planted mistake the state is off as users get it wrong: the directions
+    left out of its first size, N read from the sequence-first tensor (its length), the hidden size off by one, or
+    a 2-D state for a batched input; torch says whether it then fails (where the sizes happen to agree, it runs)."""
+    kind = c.pick(["LSTM", "GRU", "RNN"])
+    hidden, stacked, both, batch_first = c.int(1, 8), c.pick([1, 1, 2]), c.chance(0.3), c.chance(0.5)
+    directions = 2 if both else 1
+    args = [str(shape[1]), str(hidden)] + ([f"num_layers={stacked}"] if stacked > 1 else []) \
+        + (["batch_first=True"] if batch_first else []) + (["bidirectional=True"] if both else [])
+    # contiguous again, as model code makes it before a view (torch's view refuses the strides of a transpose)
+    to_sequence, back = ("{x}.transpose(1, 2)", "out.transpose(1, 2).contiguous()") if batch_first else \
+        ("{x}.permute(2, 0, 1)", "out.permute(1, 2, 0).contiguous()")
+    first, batch, width = str(stacked * directions), c.pick(["{x}.size(0)", "s.size(0)" if batch_first else
+                                                             "s.size(1)", str(shape[0])]), str(hidden)
+    rank3 = True
+    if wrong("state"):
+        off = c.pick(["directions", "batch", "hidden", "rank"])
+        if off == "directions":
+            first = str(stacked) if both else str(stacked + 1)
+        elif off == "batch":
+            batch = "s.size(1)" if batch_first else "s.size(0)"
+        elif off == "hidden":
+            width = str(hidden + 1)
+        else:
+            rank3 = False
+    size = ", ".join([first, batch, width] if rank3 else [first, width])
+    lines = [f"s = {to_sequence}", f"h0 = torch.zeros({size})"]
+    if kind == "LSTM":
+        lines += [f"c0 = torch.zeros({size})", "out, (h, c) = {m0}(s, (h0, c0))"]
+    else:
+        lines += ["out, h = {m0}(s, h0)"]
+    return Block([f"nn.{kind}({', '.join(args)})"], lines + [f"{{x}} = {back}"])
+
+
 def spatial_ops(c: Any, nd: int, channels: int, sizes: tuple, functional: bool, wrong: Callable[[str], bool]) -> Op:
     """One random layer that reads (N, C, *sizes). `wrong(kind)` says whether to plant that mistake here."""
     d = f"{nd}d"
@@ -316,7 +352,7 @@ def grow(c: Any, functional: bool) -> Model:
     shape = (c.int(2, 3), c.int(1, 8)) + tuple(c.int(1, limit) for _ in range(nd))
     model = Model(nd, shape)
     plant = c.pick(["", "", "channels", "features", "groups", "padding", "view", "rank", "channels"]
-                   + (["merge", "merge", "merge"] if functional else []))
+                   + (["merge", "merge", "merge"] if functional else []) + (["state"] if functional and nd == 1 else []))
     planted: list = []
 
     def wrong(kind: str) -> bool:
@@ -332,7 +368,8 @@ def grow(c: Any, functional: bool) -> Model:
             for _ in range(c.int(1, 6)):
                 if functional and c.chance(0.3):  # forward() can merge branches; a Sequential cannot
                     before = len(planted)
-                    block = merge_block(c, nd, tuple(x.shape), wrong)
+                    block = recurrent_block(c, tuple(x.shape), wrong) if nd == 1 and c.chance(0.3) else \
+                        merge_block(c, nd, tuple(x.shape), wrong)
                     y = attempt_planted(block, x, ns, model, len(planted) > before) if block is not None else None
                     x = y if y is not None else x
                     continue
@@ -515,6 +552,7 @@ class Event:
     # (line, column, end line, end column): where calls start alike (`x[..., ::2] + y` and its `x[..., ::2]`,
     # `torch.stack(...).sum(1)` and its stack), the whole expression tells them apart
     span: tuple = ()
+    call: tuple | None = None  # (line, column) of the call that applied a layer, where generated code called it
 
 
 class EmptyOutput(Exception):
@@ -526,6 +564,10 @@ class TorchRun:
     events: list
     failure: tuple | None  # position where torch raised
     error: str = ""
+    failure_call: tuple | None = None  # the call that applied the layer that raised (a state passed there)
+
+    def failed_at(self, position: tuple) -> bool:
+        return self.failure is not None and position in (self.failure, self.failure_call)
 
 
 def _position(frame: Any, lasti: int | None = None) -> tuple:
@@ -568,9 +610,16 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
         if frame is not None:
             built[id(self)] = _span(frame)
 
+    def caller() -> tuple | None:
+        frame = sys._getframe(2)
+        while frame is not None and frame.f_code.co_filename.endswith("torch/nn/modules/module.py"):
+            frame = frame.f_back
+        return _position(frame) if frame is not None and frame.f_code.co_filename == filename else None
+
     def pre_hook(module: Any, args: tuple) -> None:
         if next(module.children(), None) is None and id(module) in built:
-            event = Event(built[id(module)][:2], _shape(args[0]) if args else None, span=built[id(module)])
+            event = Event(built[id(module)][:2], _shape(args[0]) if args else None, span=built[id(module)],
+                          call=caller())
             events.append(event)
             open_events.append(event)
 
@@ -603,7 +652,7 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
                torch.nn.modules.module.register_module_forward_hook(hook)]
     nn.Module.__init__ = init
     namespace: dict = {"__name__": "__generated__"}
-    failure, error = None, ""
+    failure, error, failure_call = None, "", None
     try:
         with torch.device(DEVICE), Functions():
             exec(compile(source, filename, "exec"), namespace)
@@ -612,7 +661,7 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
     except Exception as exc:  # where it raised: the open layer, else the innermost generated frame
         error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         if open_events:
-            failure = open_events[-1].position
+            failure, failure_call = open_events[-1].position, open_events[-1].call
         else:
             tb, where = exc.__traceback__, None
             while tb is not None:
@@ -624,7 +673,7 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
         nn.Module.__init__ = original_init
         for handle in handles:
             handle.remove()
-    return TorchRun(events, failure, error)
+    return TorchRun(events, failure, error, failure_call)
 
 
 # ---- comparing ------------------------------------------------------------------------------------------
@@ -687,7 +736,7 @@ def compare(source: str, run: str = "", name: str = "<generated>") -> Outcome:
         if finding.code == "TSL900":
             problems.append(f"internal error: {finding.message}")
             continue
-        if real.failure == position:
+        if real.failed_at(position):
             counts["findings confirmed"] += 1
             continue
         happened = torch_at.get(position, [])
@@ -705,7 +754,7 @@ def compare(source: str, run: str = "", name: str = "<generated>") -> Outcome:
 
     if real.failure is not None:
         counts["torch errors"] += 1
-        found = any((f.line, f.column) == real.failure for f in report.findings)
+        found = any(real.failed_at((f.line, f.column)) for f in report.findings)
         counts["torch errors found statically"] += found
         failing = [e for e in torch_at.get(real.failure, []) if not e.done]
         complete = failing and any(

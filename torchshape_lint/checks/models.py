@@ -10,8 +10,8 @@ from torchshape_lint.evaluate.frames import Abort, positional_parameters
 from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.evaluate.project import Project
 from torchshape_lint.evaluate.values import ClassV, Function, Instance, is_module_value
-from torchshape_lint.shapes.tensor import Tensor, concrete_input, model_input
-from torchshape_lint.shapes.violations import Collector, Violation
+from torchshape_lint.shapes.tensor import Tensor, concrete_input, model_input, readings, show_shape
+from torchshape_lint.shapes.violations import Collector, Violation, key
 from torchshape_lint.source.pragmas import PragmaInput, PragmaPlace, Pragmas, pragma_lines
 from torchshape_lint.source.reader import SourceFile
 from torchshape_lint.source.writes import assigned_names
@@ -55,13 +55,37 @@ class Builds:
                     continue
                 is_model = is_model or is_module_value(model)
                 if is_model:
-                    interp.apply_model(model, *self.inputs_for(top, model))
+                    self.apply(model, self.inputs_for(top, model))
             except Abort as stop:
                 self.skipped.append((name, self.stop_reason(stop)))
             finally:
                 interp.calls.pop()
             spent += interp.steps
             yield name, interp.check, "model", is_model, top.node.lineno
+
+    def apply(self, model: Any, inputs: list) -> None:
+        """Run the model on its inputs; for an input whose reading the layers leave open (an exact shape of rank
+        3 or less read first by a Flatten, an add, a view: a batch as written, or one sample with the batch left
+        out), also on each reading, keeping what is wrong under both (`common_to_readings`)."""
+        interp = self.interp
+        interp.apply_model(model, *inputs)
+        either = readings(inputs[0]) if len(inputs) == 1 else ()
+        if not either:
+            return
+        found, used = interp.check, set(interp.used_with_input)
+        runs = []
+        try:
+            for reading in either:
+                interp.check = interp.collector()
+                interp.apply_model(model, reading)
+                runs.append(interp.check)
+        except Abort:  # a reading that cannot be followed to the end proves nothing
+            runs = []
+        finally:
+            interp.check = found
+            interp.used_with_input = used  # the readings are not the file running the model on an input
+        if runs:
+            common_to_readings(found, runs, inputs[0].hint)
 
     def stop_reason(self, stop: Abort) -> str:
         """Why a build stopped, and where: `stops at resnet.py:88: raises`."""
@@ -173,6 +197,56 @@ class Builds:
     def class_pragma(cls: ClassV) -> PragmaInput | None:
         """What the pragma above a class's definition gives, in whichever file of the project it is."""
         return Pragmas.of(cls.source).input_above(cls.node) if cls.node in cls.source.tree.body else None
+
+
+RANK_KINDS = ("input-rank", "dim-out-of-range")  # what PyTorch raises for a tensor's rank alone
+
+
+def rank_refused(run: Collector, other: Collector) -> Violation | None:
+    """The first violation of `run` about its tensor's rank at a place where `other` has none: a layer or op that
+    reads a known rank is there, and it is not this reading's."""
+    places = {key(v.where) for v in other.violations}
+    return next((v for v in run.violations if v.kind in RANK_KINDS and key(v.where) not in places), None)
+
+
+def common_to_readings(found: Collector, runs: list, written: tuple) -> None:
+    """Add to `found` (the run on the undecided input) what holds whichever reading the pragma meant, where `found`
+    decided nothing. Where a layer or op that reads a known rank refuses one reading only (a `permute(2, 0, 1)`, an
+    LSTM), as the first layer that reads a rank does for a pending input, the other is the input: its violations.
+    Else each violation of the first reading's run that the second's has too, of the same kind at the same place:
+    its message keeps the numbers of the shape as written and says what the other reading gets; it suggests no
+    number, as none is right under both."""
+    as_written, as_sample = runs
+    # a place the undecided run decided is left as it is (no second finding there; no suggestion from its checks)
+    known = {key(v.where) for v in found.violations} | {key(c.where) for c in found.checks}
+    refused = rank_refused(as_written, as_sample), rank_refused(as_sample, as_written)
+    if (refused[0] is None) != (refused[1] is None):
+        run, refusal = (as_sample, refused[0]) if refused[0] is not None else (as_written, refused[1])
+        line = getattr(refusal.where[1], "lineno", None)
+        chosen = [(violation, ("sample" if run is as_sample else "batch", show_shape(written), line))
+                  for violation in run.violations]
+    else:
+        others = {(v.kind, key(v.where)): v for v in as_sample.violations}
+        chosen = []
+        for violation in as_written.violations:
+            other = others.get((violation.kind, key(violation.where)))
+            if other is not None:
+                violation.suggestion = None
+                chosen.append((violation, ("either", show_shape(written),
+                                           other.arriving if other.arriving != violation.arriving else None)))
+    for violation, reading in chosen:
+        place = key(violation.where)
+        if place in known:
+            continue
+        known.add(place)
+        violation.detail["reading"] = reading
+        found.violations.append(violation)
+        found.reached_from[id(violation)] = run_of(violation, runs).reached_from.get(id(violation), ())
+        found.layers_checked += any(key(c.where) == place for c in run_of(violation, runs).checks)
+
+
+def run_of(violation: Violation, runs: list) -> Collector:
+    return next(run for run in runs if any(v is violation for v in run.violations))
 
 
 NEEDS_ARGUMENTS = object()  # a class whose constructor has required parameters: not a model on its own

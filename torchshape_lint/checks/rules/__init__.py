@@ -11,6 +11,7 @@ import pkgutil
 from typing import ClassVar
 
 from torchshape_lint.evaluate.values import defaults_in
+from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.violations import Violation
 
 
@@ -30,12 +31,14 @@ class Rule:
         raise NotImplementedError
 
     def text(self, violation: Violation) -> str:
-        """The message, and the command-line defaults its sizes came from: the user may run the script with others."""
+        """The message, and the command-line defaults its sizes came from: the user may run the script with others;
+        for a pragma's shape that may be a batch or one sample (checks/models.py), that it is wrong either way."""
+        message = self.message(violation) + either_reading(violation)
         defaults = assumed_defaults(violation)
         if not defaults:
-            return self.message(violation)
+            return message
         said = ", ".join(map(str, defaults))
-        return f"{self.message(violation)} (with the default{'s' if len(defaults) > 1 else ''} {said})"
+        return f"{message} (with the default{'s' if len(defaults) > 1 else ''} {said})"
 
     @staticmethod
     def use(violation: Violation) -> str:
@@ -50,6 +53,22 @@ class Rule:
             others = ", ".join(map(str, violation.detail["others"]))
             return f"; use {violation.suggestion} here (other uses of this line get {others})"
         return f"; use {violation.suggestion}"
+
+
+def either_reading(violation: Violation) -> str:
+    """For a pragma's shape of rank 3 or less (a batch as written, or one sample with the batch left out): which
+    reading the finding is under, ` (either reading of input=(3, 8, 10) fails here: ...)`."""
+    if "reading" not in violation.detail:
+        return ""
+    which, written, other = violation.detail["reading"]
+    sample = f"(N, {written[1:]}"
+    if which == "either":
+        instead = f", with {dims.show(other)} in place of {dims.show(violation.arriving)}" if other is not None else ""
+        return f" (either reading of input={written} fails here: a batch as written, and one sample {sample}{instead})"
+    at = f"line {other}" if other is not None else "a layer"
+    if which == "batch":
+        return f" (input={written} read as a batch, as written: {at} cannot read the rank of one sample {sample})"
+    return f" (input={written} read as one sample {sample}: {at} cannot read its rank as a batch)"
 
 
 def assumed_defaults(violation: Violation) -> tuple:
