@@ -251,6 +251,14 @@ def recurrent_block(c: Any, shape: tuple, wrong: Callable[[str], bool]) -> Block
     return Block([f"nn.{kind}({', '.join(args)})"], lines + [f"{{x}} = {back}"])
 
 
+def product_block(c: Any, features: int, wrong: Callable[[str], bool]) -> Block:
+    """(N, F) times a weight the model holds, `nn.Parameter(torch.randn(F, k))`, as `x @= w`, `x = x @ w` or
+    `torch.matmul(x, w)`; with the planted mistake its F is off."""
+    rows = features if not wrong("features") else max(1, features + c.pick([-1, 1, features]))
+    spelled = c.pick(["{x} @= {m0}", "{x} = {x} @ {m0}", "{x} = torch.matmul({x}, {m0})"])
+    return Block([f"nn.Parameter(torch.randn({rows}, {c.int(1, 16)}))"], [spelled])
+
+
 def spatial_ops(c: Any, nd: int, channels: int, sizes: tuple, functional: bool, wrong: Callable[[str], bool]) -> Op:
     """One random layer that reads (N, C, *sizes). `wrong(kind)` says whether to plant that mistake here."""
     d = f"{nd}d"
@@ -389,6 +397,9 @@ def grow(c: Any, functional: bool) -> Model:
                 x = attempt_planted(op, x, ns, model, len(planted) > before)
                 if x is None:
                     raise Stop
+            if x.dim() == 2 and functional and c.chance(0.2):  # a weight of the model's own, applied by a product
+                before = len(planted)
+                x = attempt_planted(product_block(c, x.shape[1], wrong), x, ns, model, len(planted) > before)
             if x.dim() == 2:
                 for last in range(c.int(1, 2), 0, -1):
                     features = x.shape[1] if not wrong("features") else max(1, x.shape[1] + c.pick([-1, 1, 7]))
