@@ -851,3 +851,26 @@ def test_harness_catches_a_missed_error(monkeypatch):
     problems = compare(source).disagreements
     column = source.splitlines()[3].index("nn.Linear")
     assert [p.split(" `")[0] for p in problems] == [f"missed: torch raised at 4:{column}"], problems
+
+
+def test_harness_confirms_a_state_error_at_the_call_that_passes_the_state():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 8, num_layers=2, batch_first=True)
+
+    def forward(self, x):
+        h0 = torch.zeros(1, x.size(0), 8)
+        out, _ = self.lstm(x, (h0, h0))
+        return out
+
+
+Net()(torch.zeros(2, 5, 4))
+"""
+    outcome = compare(source)
+    line = source.splitlines().index("        out, _ = self.lstm(x, (h0, h0))") + 1
+    real = run_in_torch(source, "<generated>", "")
+    assert real.failure == (line - 4, 20) and real.failure_call == (line, 17)  # the constructor, the call
+    assert outcome.disagreements == [], outcome.disagreements
+    assert outcome.counts["findings confirmed"] == outcome.counts["torch errors found statically"] == 1
