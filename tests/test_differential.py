@@ -8,12 +8,15 @@ a wrong `view`). Each is written out as Python source in one of the spellings us
 
 * a module-level `nn.Sequential` under a `# torchshape: input=(...)` pragma;
 * an `nn.Module` class (layers as attributes, `forward()` applying them in order, with functional calls,
-  `torch.flatten`, `x.view(x.size(0), -1)`, ...), used at module level as `Net()(torch.zeros(...))`;
+  `torch.flatten`, `x.view(x.size(0), -1)`, ...), used at module level as `Net()(torch.zeros(...))`; its
+  `forward()` may also merge branches (`merge_block`), run an RNN/GRU/LSTM given an initial state
+  (`recurrent_block`), and multiply by a weight of its own (`x @= w`, `product_block`);
 * a cfg list and a builder function in torchvision's VGG style.
 
 The source is analysed statically (`analyze_source`) and run in PyTorch (`exec`, on small CPU tensors: see DEVICE), recording for each
 layer — keyed by the source position of its constructor call, or of the functional call — the shapes it read
-and gave, and where torch raised. Required (`disagreements`):
+and gave, and where torch raised (for a layer, also the call that applied it: a state is wrong there). Required
+(`disagreements`):
 
 1. every static shape equals torch's, dimension by dimension wherever the static dimension is a number;
 2. every finding is a real error: torch raises at that position, or never gets through it; a `view(-1, k)`
@@ -130,6 +133,7 @@ class Block:
 
     layers: list
     lines: list
+    kind: str = "merges"  # for the counts: merges (branches), states (a recurrent layer given one), products
 
 
 def apply_op(op: Any, x: Any, namespace: dict) -> Any:
@@ -248,7 +252,7 @@ def recurrent_block(c: Any, shape: tuple, wrong: Callable[[str], bool]) -> Block
         lines += [f"c0 = torch.zeros({size})", "out, (h, c) = {m0}(s, (h0, c0))"]
     else:
         lines += ["out, h = {m0}(s, h0)"]
-    return Block([f"nn.{kind}({', '.join(args)})"], lines + [f"{{x}} = {back}"])
+    return Block([f"nn.{kind}({', '.join(args)})"], lines + [f"{{x}} = {back}"], "states")
 
 
 def product_block(c: Any, features: int, wrong: Callable[[str], bool]) -> Block:
@@ -256,7 +260,7 @@ def product_block(c: Any, features: int, wrong: Callable[[str], bool]) -> Block:
     `torch.matmul(x, w)`; with the planted mistake its F is off."""
     rows = features if not wrong("features") else max(1, features + c.pick([-1, 1, features]))
     spelled = c.pick(["{x} @= {m0}", "{x} = {x} @ {m0}", "{x} = torch.matmul({x}, {m0})"])
-    return Block([f"nn.Parameter(torch.randn({rows}, {c.int(1, 16)}))"], [spelled])
+    return Block([f"nn.Parameter(torch.randn({rows}, {c.int(1, 16)}))"], [spelled], "products")
 
 
 def spatial_ops(c: Any, nd: int, channels: int, sizes: tuple, functional: bool, wrong: Callable[[str], bool]) -> Op:
@@ -376,7 +380,7 @@ def grow(c: Any, functional: bool) -> Model:
             for _ in range(c.int(1, 6)):
                 if functional and c.chance(0.3):  # forward() can merge branches; a Sequential cannot
                     before = len(planted)
-                    block = recurrent_block(c, tuple(x.shape), wrong) if nd == 1 and c.chance(0.3) else \
+                    block = recurrent_block(c, tuple(x.shape), wrong) if nd == 1 and c.chance(0.5) else \
                         merge_block(c, nd, tuple(x.shape), wrong)
                     y = attempt_planted(block, x, ns, model, len(planted) > before) if block is not None else None
                     x = y if y is not None else x
@@ -694,6 +698,7 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
 class Outcome:
     disagreements: list
     counts: Counter
+    missed: str = ""  # where torch raised and what it said, when no finding is there (not a disagreement alone)
 
 
 def compare(source: str, run: str = "", name: str = "<generated>") -> Outcome:
@@ -777,6 +782,8 @@ def compare(source: str, run: str = "", name: str = "<generated>") -> Outcome:
             problems.append(f"missed: torch raised at {where(real.failure)}: {real.error}; static shapes known there, "
                             f"findings {[f.text for f in report.findings]}")
         counts["torch errors with complete static shapes"] += bool(complete)
+        missed = "" if found else f"torch raised at {where(real.failure)}: {real.error}"
+        return Outcome(problems, counts, missed)
     return Outcome(problems, counts)
 
 
@@ -794,8 +801,9 @@ def _example(c: Any, spelling: str) -> tuple[str, str, str]:
         model.ops.append(Op("nn.Identity()"))
     render = as_sequential if spelling == "sequential" else as_class
     source, run = render(model, c)
-    merges = "/merges" if any(isinstance(op, Block) for op in model.ops) else ""
-    return source, run, f"{spelling}/{model.nd}d/{model.mistake or 'none'}{merges}"
+    blocks = "".join(f"/{kind}" for kind in ("merges", "states", "products")
+                     if any(isinstance(op, Block) and op.kind == kind for op in model.ops))
+    return source, run, f"{spelling}/{model.nd}d/{model.mistake or 'none'}{blocks}"
 
 
 SPELLINGS = ("sequential", "class", "builder")
