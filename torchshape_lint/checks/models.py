@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Any, Iterator
 
 from torchshape_lint.checks.finding import shown_path
@@ -64,9 +65,9 @@ class Builds:
             yield name, interp.check, "model", is_model, top.node.lineno
 
     def apply(self, model: Any, inputs: list) -> None:
-        """Run the model on its inputs; for an input whose reading the layers leave open (an exact shape of rank
-        3 or less read first by a Flatten, an add, a view: a batch as written, or one sample with the batch left
-        out), also on each reading, keeping what is wrong under both (`common_to_readings`)."""
+        """Run the model on its inputs; for a pragma's shape of rank 3 or less, which may be a batch as written or one
+        sample with the batch left out (the first layer that reads a rank tells which; a Flatten, an add, a view
+        do not), also on each reading, for what holds under both (`common_to_readings`)."""
         interp = self.interp
         interp.apply_model(model, *inputs)
         either = readings(inputs[0]) if len(inputs) == 1 else ()
@@ -83,7 +84,7 @@ class Builds:
             runs = []
         finally:
             interp.check = found
-            interp.used_with_input = used  # the readings are not the file running the model on an input
+            interp.used_with_input &= used  # the readings are not the file running the model on an input
         if runs:
             common_to_readings(found, runs, inputs[0].hint)
 
@@ -212,41 +213,38 @@ def rank_refused(run: Collector, other: Collector) -> Violation | None:
 def common_to_readings(found: Collector, runs: list, written: tuple) -> None:
     """Add to `found` (the run on the undecided input) what holds whichever reading the pragma meant, where `found`
     decided nothing. Where a layer or op that reads a known rank refuses one reading only (a `permute(2, 0, 1)`, an
-    LSTM), as the first layer that reads a rank does for a pending input, the other is the input: its violations.
-    Else each violation of the first reading's run that the second's has too, of the same kind at the same place:
-    its message keeps the numbers of the shape as written and says what the other reading gets; it suggests no
-    number, as none is right under both."""
+    LSTM), as the first layer that reads a rank does for a pending input, the other is the input: its violations
+    (unless `found` went on under the refused one). Else each violation of the first reading's run that the
+    second's has too, of the same kind at the same place: its message keeps the numbers of the shape as written
+    and says what the other reading gets; it suggests no number, as none is right under both."""
     as_written, as_sample = runs
     # a place the undecided run decided is left as it is (no second finding there; no suggestion from its checks)
     known = {key(v.where) for v in found.violations} | {key(c.where) for c in found.checks}
     refused = rank_refused(as_written, as_sample), rank_refused(as_sample, as_written)
+    chosen = []  # (a violation, the run it is from, what the message says of the reading, its suggestion)
     if (refused[0] is None) != (refused[1] is None):
         run, refusal = (as_sample, refused[0]) if refused[0] is not None else (as_written, refused[1])
-        line = getattr(refusal.where[1], "lineno", None)
-        chosen = [(violation, ("sample" if run is as_sample else "batch", show_shape(written), line))
-                  for violation in run.violations]
+        if key(refusal.where) in known:
+            return
+        said = ("sample" if run is as_sample else "batch", show_shape(written), getattr(refusal.where[1], "lineno", None))
+        chosen = [(violation, run, said, violation.suggestion) for violation in run.violations]
     else:
         others = {(v.kind, key(v.where)): v for v in as_sample.violations}
-        chosen = []
         for violation in as_written.violations:
             other = others.get((violation.kind, key(violation.where)))
             if other is not None:
-                violation.suggestion = None
-                chosen.append((violation, ("either", show_shape(written),
-                                           other.arriving if other.arriving != violation.arriving else None)))
-    for violation, reading in chosen:
+                said = ("either", show_shape(written), other.arriving if other.arriving != violation.arriving else None)
+                chosen.append((violation, as_written, said, None))
+    for violation, run, said, suggestion in chosen:
         place = key(violation.where)
         if place in known:
             continue
         known.add(place)
-        violation.detail["reading"] = reading
-        found.violations.append(violation)
-        found.reached_from[id(violation)] = run_of(violation, runs).reached_from.get(id(violation), ())
-        found.layers_checked += any(key(c.where) == place for c in run_of(violation, runs).checks)
-
-
-def run_of(violation: Violation, runs: list) -> Collector:
-    return next(run for run in runs if any(v is violation for v in run.violations))
+        # a copy: the memo replays the same violation into every build that applies the module to that input
+        added = replace(violation, suggestion=suggestion, detail={**violation.detail, "reading": said})
+        found.violations.append(added)
+        found.reached_from[id(added)] = run.reached_from.get(id(violation), ())
+        found.layers_checked += any(key(c.where) == place for c in run.checks)
 
 
 NEEDS_ARGUMENTS = object()  # a class whose constructor has required parameters: not a model on its own
