@@ -222,9 +222,10 @@ def merge_block(c: Any, nd: int, shape: tuple, wrong: Callable[[str], bool]) -> 
 def recurrent_block(c: Any, shape: tuple, wrong: Callable[[str], bool]) -> Block:
     """An RNN, GRU or LSTM over the length of (N, C, L), given an initial state built as model code builds it,
     `torch.zeros(num_layers * directions, N, hidden)` (`(h0, c0)` for an LSTM), its output turned back to
-    (N, directions * hidden, L), contiguous. With the planted mistake the state is off as users get it wrong: the directions
-    left out of its first size, N read from the sequence-first tensor (its length), the hidden size off by one, or
-    a 2-D state for a batched input; torch says whether it then fails (where the sizes happen to agree, it runs)."""
+    (N, directions * hidden, L), contiguous. With the planted mistake the state is off as users get it wrong: the
+    directions left out of its first size, N read from the sequence-first tensor (its length), the hidden size off
+    by one, or a 2-D state for a batched input; torch says whether it then fails (where sizes happen to agree, it
+    runs)."""
     kind = c.pick(["LSTM", "GRU", "RNN"])
     hidden, stacked, both, batch_first = c.int(1, 8), c.pick([1, 1, 2]), c.chance(0.3), c.chance(0.5)
     directions = 2 if both else 1
@@ -364,7 +365,8 @@ def grow(c: Any, functional: bool) -> Model:
     shape = (c.int(2, 3), c.int(1, 8)) + tuple(c.int(1, limit) for _ in range(nd))
     model = Model(nd, shape)
     plant = c.pick(["", "", "channels", "features", "groups", "padding", "view", "rank", "channels"]
-                   + (["merge", "merge", "merge"] if functional else []) + (["state"] if functional and nd == 1 else []))
+                   + (["merge", "merge", "merge"] if functional else [])
+                   + (["state"] * 3 if functional and nd == 1 else []))  # a recurrent block reads (N, C, L)
     planted: list = []
 
     def wrong(kind: str) -> bool:

@@ -226,7 +226,8 @@ def common_to_readings(found: Collector, runs: list, written: tuple) -> None:
         run, refusal = (as_sample, refused[0]) if refused[0] is not None else (as_written, refused[1])
         if key(refusal.where) in known:
             return
-        said = ("sample" if run is as_sample else "batch", show_shape(written), getattr(refusal.where[1], "lineno", None))
+        said = ("sample" if run is as_sample else "batch", show_shape(written),
+                getattr(refusal.where[1], "lineno", None))
         chosen = [(violation, run, said, violation.suggestion) for violation in run.violations]
     else:
         others = {(v.kind, key(v.where)): v for v in as_sample.violations}
