@@ -10,7 +10,8 @@ a wrong `view`). Each is written out as Python source in one of the spellings us
 * an `nn.Module` class (layers as attributes, `forward()` applying them in order, with functional calls,
   `torch.flatten`, `x.view(x.size(0), -1)`, ...), used at module level as `Net()(torch.zeros(...))`; its
   `forward()` may also merge branches (`merge_block`), run an RNN/GRU/LSTM given an initial state
-  (`recurrent_block`), and multiply by a weight of its own (`x @= w`, `product_block`);
+  (`recurrent_block`), and multiply by a weight of its own (`x @= w`, `product_block`), and its convs may be
+  wrapped in `weight_norm` / `spectral_norm`;
 * a cfg list and a builder function in torchvision's VGG style.
 
 The source is analysed statically (`analyze_source`) and run in PyTorch (`exec`, on small CPU tensors: see DEVICE), recording for each
@@ -299,7 +300,11 @@ def spatial_ops(c: Any, nd: int, channels: int, sizes: tuple, functional: bool, 
                 args.append(f"dilation={n(1, 3)}")
             if groups > 1:
                 args.append(f"groups={groups}")
-            return Op(f"nn.Conv{d}({', '.join(args)})")
+            conv = f"nn.Conv{d}({', '.join(args)})"
+            if functional and c.chance(0.15):  # a reparametrized weight keeps the layer's shapes
+                conv = c.pick(["nn.utils.parametrizations.weight_norm({})", "nn.utils.spectral_norm({})",
+                               "nn.utils.parametrizations.spectral_norm({})"]).format(conv)
+            return Op(conv)
         stride, dilation = c.int(1, 3), c.int(1, 2)
         args += [f"stride={stride}", f"padding={c.int(0, 2)}"]
         if c.chance(0.4):
@@ -612,8 +617,8 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
         while frame is not None:
             if frame.f_code.co_filename == filename:
                 return frame
-            if "/torch/nn/modules/" in frame.f_code.co_filename:
-                return None  # inside a layer's forward: that layer is the event
+            if "/torch/nn/modules/" in frame.f_code.co_filename or "/torch/nn/utils/" in frame.f_code.co_filename:
+                return None  # inside a layer's forward (that layer is the event), or weight_norm computing a norm
             frame = frame.f_back
         return None
 
@@ -627,6 +632,12 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
         if frame is not None:
             built[id(self)] = _span(frame)
 
+    def layer(module: Any) -> bool:
+        """A layer of its own: no children but the parametrizations of its weight (weight_norm's), and not one of
+        those (built by torch where the generated code called weight_norm)."""
+        return not type(module).__module__.startswith("torch.nn.utils.parametrizations") and all(
+            name == "parametrizations" for name, _ in module.named_children())
+
     def caller() -> tuple | None:
         frame = sys._getframe(2)
         while frame is not None and frame.f_code.co_filename.endswith("torch/nn/modules/module.py"):
@@ -634,14 +645,14 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
         return _position(frame) if frame is not None and frame.f_code.co_filename == filename else None
 
     def pre_hook(module: Any, args: tuple) -> None:
-        if next(module.children(), None) is None and id(module) in built:
+        if layer(module) and id(module) in built:
             event = Event(built[id(module)][:2], _shape(args[0]) if args else None, span=built[id(module)],
                           call=caller())
             events.append(event)
             open_events.append(event)
 
     def hook(module: Any, args: tuple, output: Any) -> None:
-        if open_events and next(module.children(), None) is None and id(module) in built:
+        if open_events and layer(module) and id(module) in built:
             event = open_events[-1]
             event.after = _shape(output)
             if event.after and 0 in event.after and event.before and 0 not in event.before:
