@@ -67,8 +67,8 @@ def record(name: str, path: Path, input_shape: tuple | None) -> dict:
                               for s in b.steps]} for b in report.builds],
         "checks": [[c.model, c.label, c.line, plain(c.declared), c.arriving, c.agrees] for c in report.checks],
         "findings": [{"code": f.code, "at": f"{f.line}:{f.column}-{f.end_line}:{f.end_column}", "message": f.text,
-                      "suggestion": f.suggestion, "trace": f.trace, "model": f.model, "origin": f.origin}
-                     for f in report.findings],
+                      **{key: shown[key] for key in ("suggestion", "trace", "model")}, "origin": f.origin}
+                     for f, shown in ((f, f.as_dict()) for f in report.findings)],
         "layers_checked": report.layers_checked,
         "layers_unknown": report.layers_unknown,
         "skipped": [list(s) for s in report.skipped],

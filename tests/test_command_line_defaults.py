@@ -189,7 +189,7 @@ def test_a_finding_from_literal_arguments_assumes_nothing():
     """parse_args(list) does not read the command line: every value, given or default, is the code's own."""
     text = GAN.replace("parser.parse_args()", "parser.parse_args(['--channels', '1'])")
     [finding] = analyze_source(text, "gan.py").findings
-    assert "with the default" not in finding.message and finding.suggestion == "3 * 28 * 28"
+    assert "with the default" not in finding.message and finding.suggestion.factors == (3, 28, 28)
 
 
 @pytest.mark.parametrize("move", ["model = model.cuda()", "model = model.to(device).eval()", "model.cuda()",

@@ -14,6 +14,7 @@ from conftest import FIXTURES, ROOT, cli, flake8, locate
 torch = pytest.importorskip("torch")
 
 from torchshape_lint.checks.analyze import analyze_source  # noqa: E402
+from torchshape_lint.checks.finding import Verdict  # noqa: E402
 from torchshape_lint.checks.rules import by_code  # noqa: E402
 from torchshape_lint.report import confirm_worker  # noqa: E402
 from torchshape_lint.report.confirm import confirm_report, judge, Plan, BuildResult  # noqa: E402
@@ -42,7 +43,8 @@ def test_every_fixture_finding_is_confirmed_on_meta(name, shape):
     static = [f for f in report.findings if f.code not in CONFIRM_CODES]
     assert static and [f.text for f in report.findings if f.code in CONFIRM_CODES] == []
     for finding in static:
-        assert finding.message.endswith("[confirmed on meta]"), finding.text
+        assert finding.verdicts == [Verdict("confirmed", "meta")] and " [confirmed on meta]" in finding.text, \
+            finding.text
 
 
 @pytest.mark.parametrize("name, shape, keep", [(n, s, None) for n, s in WITH_FINDINGS if not s]
@@ -50,7 +52,7 @@ def test_every_fixture_finding_is_confirmed_on_meta(name, shape):
 def test_fixture_findings_are_confirmed_on_cpu(name, shape, keep):
     report, _ = confirmed(FIXTURES / name, shape, "cpu", keep)
     assert [f.text for f in report.findings if f.code in CONFIRM_CODES] == []
-    assert all(f.message.endswith("[confirmed on cpu]") for f in report.findings), [f.text for f in report.findings]
+    assert all(f.verdicts == [Verdict("confirmed", "cpu")] for f in report.findings), [f.text for f in report.findings]
 
 
 def agreement(report, results):
@@ -64,7 +66,7 @@ def agreement(report, results):
 def test_clean_fixtures_agree_layer_by_layer(name, shape):
     report, results = confirmed(FIXTURES / name, shape, "meta")
     if name == "sequential_forms.py":  # `nested` is the wrong one; the other three are clean
-        report.findings = [f for f in report.findings if f.model != "nested"]
+        report.findings = [f for f in report.findings if f.models != ["nested"]]
         results = [r for r in results if r.name != "nested"]
     agreement(report, results)
 

@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 
 from torchshape_lint.checks.analyze import analyze_source  # noqa: E402
+from torchshape_lint.checks.finding import Verdict  # noqa: E402
 from torchshape_lint.report.confirm import confirm_report  # noqa: E402
 
 
@@ -27,5 +28,6 @@ def test_vgg_family_on_cuda(name, shape, findings):
     started = time.perf_counter()
     results = confirm_report(report, text, "cuda", timeout=300, input_shape=shape)
     print(f"{name}: {time.perf_counter() - started:.2f} s;", "; ".join(r.line() for r in results))
-    assert len(report.findings) == findings and all(f.message.endswith("[confirmed on cuda]") for f in report.findings)
+    assert len(report.findings) == findings and all(f.verdicts == [Verdict("confirmed", "cuda")]
+                                                 for f in report.findings)
     assert all(r.agreeing == r.compared > 0 and not r.failure for r in results), [r.line() for r in results]

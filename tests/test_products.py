@@ -128,7 +128,7 @@ def test_einsum_sublists_are_read_as_their_equation(arguments):
     interpreter.check = Collector()
     interpreter.run_module()
     value = interpreter.globals.vars["value"]
-    problems = [v.detail["problem"] for v in interpreter.check.violations]
+    problems = [v.problem for v in interpreter.check.violations]
     shape, error = outcome(lambda: eval(f"torch.einsum({arguments})",
                                         {"torch": torch, "a": torch.zeros(2, 3), "b": torch.zeros(3, 4)}))
     assert (getattr(value, "shape", None), problems) == (shape, [error] if error else [])

@@ -17,7 +17,8 @@ from typing import Any
 
 from torchshape_lint.checks.finding import Finding, shown_path
 from torchshape_lint.shapes import dims
-from torchshape_lint.checks.rules import all_rules
+from torchshape_lint.checks.rules import rule_for
+from torchshape_lint.shapes.violations import InternalError, UnreadableFile
 from torchshape_lint.source.reader import (
     UNREADABLE, SourceFile, imports_torch, may_build_models, star_imports, without_cyclic_gc,
 )
@@ -57,7 +58,7 @@ class Step:
     label: str
     before: tuple | None
     after: tuple | None
-    formula: str = ""
+    formulas: tuple = ()  # TraceStep.formulas: one per spatial size the step changed
     layer: Any = field(default=None, repr=False)  # the layers.Layer applied (its place, its parameters)
     # where a layer was applied (`x = self.conv1(x)`) when that is not where it was built: its file and Span
     call_path: str = ""
@@ -66,6 +67,10 @@ class Step:
     @property
     def by_layer(self) -> bool:
         return self.layer is not None
+
+    @property
+    def formula(self) -> str:
+        return "; ".join(self.formulas)
 
 
 @dataclass
@@ -142,14 +147,9 @@ def analyze_source(text: str, path: str = "<string>", tree: ast.Module | None = 
     except Exception as error:  # a linter never crashes its host: one diagnostic instead
         detail = f"{type(error).__name__}: {error}".splitlines()[0][:200]
         report.findings = [Finding("TSL900", "internal-error", path, 1, 0, 1, 0,
-                                   all_rules()["internal-error"].message(_Detail(detail)),
+                                   rule_for(InternalError).message(InternalError(detail)),
                                    trace=traceback.format_exc().splitlines()[-6:])]
     return report
-
-
-class _Detail:
-    def __init__(self, error: str) -> None:
-        self.detail = {"error": error}
 
 
 def unreadable_file(path: str, error: BaseException) -> Finding:
@@ -166,7 +166,7 @@ def unreadable_file(path: str, error: BaseException) -> Finding:
         reason = "nested too deeply for Python's parser"
     detail = f"{type(error).__name__}: {reason}" if reason else type(error).__name__
     return Finding("TSL906", "unreadable-file", path, line, column, line, column,
-                   all_rules()["unreadable-file"].message(_Detail(detail)))
+                   rule_for(UnreadableFile).message(UnreadableFile(detail)))
 
 
 STAR_IMPORT = re.compile(r"^from\s+(\.*[\w.]*)\s+import\s+\*", re.MULTILINE)
@@ -244,10 +244,8 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report, proj
                 place = elsewhere if finding.path != source.path else found
                 key = (finding.path, finding.code, finding.line, finding.column, finding.message, finding.layer_at)
                 if key in place:
-                    earlier = place[key]
-                    if model not in earlier.model.split(", "):
-                        earlier.builds += 1
-                        earlier.model += f", {model}"
+                    if model not in place[key].models:
+                        place[key].models.append(model)
                     continue
                 place[key] = finding
     report.skipped.extend(builds.skipped)
@@ -337,21 +335,21 @@ def _step(app: Any) -> Step:
     made = len(app.before.trace) + app.before.dropped if isinstance(app.before, Tensor) else 0
     # pass-through layers add no step; a trace past its length bound keeps its length, and counts what it dropped
     added = isinstance(after, Tensor) and len(after.trace) + after.dropped > made
-    formula = after.trace[-1].formula if added else ""
+    formulas = after.trace[-1].formulas if added else ()
     call_path, call = "", None
     if app.call_site is not None:
         call_place, call_node = app.call_site
         call_path, call = call_place.source.path, call_place.span(call_node)
     return Step(place.source.path, span.line, span.column, span.end_line, span.end_column, app.label,
-                _shape(app.before), _shape(after), formula, app.layer, call_path, call)
+                _shape(app.before), _shape(after), formulas, app.layer, call_path, call)
 
 
 def _findings(source: SourceFile, violation: Any, model: str, origin: str, collector: Any) -> list:
     """The findings a violation makes: one at its place in this file; for a place in another file of the project,
     one at the innermost call of this file that led there and one at the place itself (Report.elsewhere), unless
     that other file proves it on its own (the same build: a class of it built with no arguments, on no input)."""
-    rule = all_rules().get(violation.kind)
-    if rule is None or violation.where is None:
+    rule = rule_for(violation)
+    if violation.where is None:
         return []
     place, node = violation.where
     span = place.span(node)
@@ -363,7 +361,7 @@ def _findings(source: SourceFile, violation: Any, model: str, origin: str, colle
     # a declared size from a command-line default is the default's to change: --fix writes no number over it
     suggestion = None if defaults_in(violation.declared) else violation.suggestion
     at_layer = Finding(rule.code, rule.name, place.source.path, span.line, span.column, span.end_line, span.end_column,
-                       rule.text(violation), suggestion, trace, model, origin)
+                       rule.text(violation), suggestion, trace, [model], origin)
     if place.source is source:
         return [at_layer]
     calls = [call for call in getattr(collector, "reached_from", {}).get(id(violation), ()) if call[0] is source]
@@ -375,7 +373,7 @@ def _findings(source: SourceFile, violation: Any, model: str, origin: str, colle
         return []  # its own file builds it just so
     here = source.span(call)
     at_call = Finding(rule.code, rule.name, source.path, here.line, here.column, here.end_line, here.end_column,
-                      rule.text(violation), None, trace, model, origin,
+                      rule.text(violation), None, trace, [model], origin,
                       layer_at=f"{shown_path(place.source.path)}:{span.line}")
     at_layer.input_from = f"{shown_path(source.path)}:{here.line}"
     return [at_call, at_layer]

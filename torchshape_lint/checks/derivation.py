@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from torchshape_lint.checks.finding import TraceLine
 from torchshape_lint.shapes import dims
+from torchshape_lint.shapes.layers import spatial_step
 from torchshape_lint.shapes.tensor import Tensor, show_shape
-
-
-SPATIAL_WORDS = ("Conv", "Pool", "pool", "Upsample", "Upsampling", "interpolate", "Pad", "pad", "Shuffle")
 
 
 def spatial(shape: tuple | None) -> tuple | None:
@@ -25,7 +24,7 @@ def summary(x: Tensor) -> str:
     chain, labels = [], []
     for step in steps:
         before, after = spatial(step.before), spatial(step.after)
-        if not any(word in step.label for word in SPATIAL_WORDS):
+        if not spatial_step(step.label):
             continue
         if before is not None and after is not None and before != after and len(before) == len(after):
             if not chain:
@@ -57,15 +56,9 @@ RECENT_STEPS = 4
 MAX_CHAIN = 10  # sizes shown in a message's chain; the middle of a longer one is elided  # without a spatial chain to show, the last few steps say where the size came from
 
 
-def trace_lines(x: Tensor) -> list[str]:
-    """Each step on its own line, with its formula where one applies (for JSON and explanations)."""
-    lines = []
-    for step in x.trace:
-        line = f"{step.label}: {show_shape(step.before)} → {show_shape(step.after)}"
-        if step.formula:
-            line += f"  [{step.formula}]"
-        lines.append(line)
-    return lines
+def trace_lines(x: Tensor) -> list[TraceLine]:
+    """Each step, with its formula where one applies (for JSON and explanations)."""
+    return [TraceLine(step.label, show_shape(step.before), show_shape(step.after), step.formula) for step in x.trace]
 
 
 def came_from(x: Tensor) -> str:
@@ -82,6 +75,5 @@ def came_from(x: Tensor) -> str:
 def problem_and_operands(violation) -> str:
     """An op that takes several tensors, in PyTorch's words and with each operand's shape and the step that made it:
     `a + b: The size of tensor a (16) must match ...; a (2, 16) from Conv2d (line 12), b (2, 32) from the input`."""
-    operands = ", ".join(f"{name} {show_shape(t.shape)} from {came_from(t)}"
-                         for name, t in violation.detail["operands"])
-    return f"{violation.label}: {violation.detail['problem'].rstrip('.')}; {operands}"
+    operands = ", ".join(f"{name} {show_shape(t.shape)} from {came_from(t)}" for name, t in violation.operands)
+    return f"{violation.label}: {violation.problem.rstrip('.')}; {operands}"

@@ -12,7 +12,7 @@ from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.evaluate.project import Project
 from torchshape_lint.evaluate.values import ClassV, Function, Instance, is_module_value
 from torchshape_lint.shapes.tensor import Tensor, concrete_input, model_input, readings, show_shape
-from torchshape_lint.shapes.violations import Collector, Violation, key
+from torchshape_lint.shapes.violations import PRAGMA_PROBLEMS, Collector, Reading, Violation, key
 from torchshape_lint.source.pragmas import PragmaInput, PragmaPlace, Pragmas, pragma_lines
 from torchshape_lint.source.reader import SourceFile
 from torchshape_lint.source.writes import assigned_names
@@ -109,8 +109,8 @@ class Builds:
                     f"{node.name}() needs arguments, so it builds nothing on its own; put the pragma above the "
                     "class it builds")))
         for line, comment, kind, problem in sorted(problems):
-            check.report(Violation(kind, (PragmaPlace.of(self.source, line), None), "pragma",
-                                   detail={"comment": comment, "problem": problem}))
+            check.report(PRAGMA_PROBLEMS[kind]((PragmaPlace.of(self.source, line), None), "pragma", comment=comment,
+                                               problem=problem))
 
     def candidates(self) -> Iterator[tuple[str, Any, Any]]:
         """(name, top-level statement, a thunk that builds the model) for each place a model is built."""
@@ -226,15 +226,16 @@ def common_to_readings(found: Collector, runs: list, written: tuple) -> None:
         run, refusal = (as_sample, refused[0]) if refused[0] is not None else (as_written, refused[1])
         if key(refusal.where) in known:
             return
-        said = ("sample" if run is as_sample else "batch", show_shape(written),
-                getattr(refusal.where[1], "lineno", None))
+        said = Reading("sample" if run is as_sample else "batch", show_shape(written),
+                       line=getattr(refusal.where[1], "lineno", None))
         chosen = [(violation, run, said, violation.suggestion) for violation in run.violations]
     else:
         others = {(v.kind, key(v.where)): v for v in as_sample.violations}
         for violation in as_written.violations:
             other = others.get((violation.kind, key(violation.where)))
             if other is not None:
-                said = ("either", show_shape(written), other.arriving if other.arriving != violation.arriving else None)
+                said = Reading("either", show_shape(written),
+                               instead=other.arriving if other.arriving != violation.arriving else None)
                 chosen.append((violation, as_written, said, None))
     for violation, run, said, suggestion in chosen:
         place = key(violation.where)
@@ -242,7 +243,7 @@ def common_to_readings(found: Collector, runs: list, written: tuple) -> None:
             continue
         known.add(place)
         # a copy: the memo replays the same violation into every build that applies the module to that input
-        added = replace(violation, suggestion=suggestion, detail={**violation.detail, "reading": said})
+        added = replace(violation, suggestion=suggestion, reading=said)
         found.violations.append(added)
         found.reached_from[id(added)] = run.reached_from.get(id(violation), ())
         found.layers_checked += any(key(c.where) == place for c in run.checks)

@@ -13,7 +13,7 @@ from torchshape_lint.evaluate.torchvision_library import last_batch_violation
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Super, readable
 from torchshape_lint.shapes import dims, factories, layers, merges, products
 from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, settle, show_shape
-from torchshape_lint.shapes.violations import Violation
+from torchshape_lint.shapes.violations import MatmulMismatch, MergeMismatch, Suggestion, ViewSize
 from torchshape_lint.unknown import UNKNOWN
 
 
@@ -227,30 +227,14 @@ TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
 LIKE_FACTORIES = frozenset("zeros_like ones_like empty_like rand_like randn_like randint_like full_like".split())
 # x.new_zeros(2, 3), x.new_full((2, 3), 0.5): a new tensor of the sizes given, as torch.zeros / torch.full
 NEW_FACTORIES = {"new_zeros": "zeros", "new_ones": "ones", "new_empty": "empty", "new_full": "full"}
-SAME_SHAPE = frozenset(
-    "relu relu_ relu6 elu elu_ selu celu gelu silu mish leaky_relu leaky_relu_ sigmoid tanh softplus softsign "
-    "hardswish hardsigmoid hardtanh logsigmoid tanhshrink softshrink hardshrink "
-    "dropout dropout2d dropout3d alpha_dropout feature_alpha_dropout normalize batch_norm "
-    "group_norm layer_norm local_response_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
+# functions and tensor methods that keep the shape: the layers' own spellings (F.relu: shapes/layers.py), and
+# others, with no layer of that name or whose layer checks what these do not (F.batch_norm's channels)
+SAME_SHAPE = layers.SAME_SHAPE_SPELLINGS | frozenset(
+    "normalize batch_norm group_norm layer_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
     "contiguous float double half bfloat16 long int bool detach clone cpu cuda to type_as requires_grad_ "
-    "sigmoid_ tanh_ exp_ zero_ fill_ clamp_ masked_fill".split())
+    "exp_ zero_ fill_ clamp_ masked_fill".split())
 
 SOFTMAXES = frozenset("softmax log_softmax softmin".split())
-FUNCTIONAL_LAYERS = {}
-for _nd in (1, 2, 3):
-    FUNCTIONAL_LAYERS[f"max_pool{_nd}d"] = (f"MaxPool{_nd}d", ("kernel_size", "stride", "padding", "dilation",
-                                                               "ceil_mode", "return_indices"))
-    FUNCTIONAL_LAYERS[f"avg_pool{_nd}d"] = (f"AvgPool{_nd}d", ("kernel_size", "stride", "padding", "ceil_mode",
-                                                               "count_include_pad")
-                                            + (("divisor_override",) if _nd > 1 else ()))
-    FUNCTIONAL_LAYERS[f"adaptive_avg_pool{_nd}d"] = (f"AdaptiveAvgPool{_nd}d", ("output_size",))
-    FUNCTIONAL_LAYERS[f"adaptive_max_pool{_nd}d"] = (f"AdaptiveMaxPool{_nd}d", ("output_size", "return_indices"))
-FUNCTIONAL_LAYERS["interpolate"] = ("Upsample", ("size", "scale_factor", "mode", "align_corners",
-                                                 "recompute_scale_factor", "antialias"))
-FUNCTIONAL_LAYERS["upsample"] = ("Upsample", ("size", "scale_factor", "mode", "align_corners"))
-FUNCTIONAL_LAYERS["dropout1d"] = ("Dropout1d", ("p", "training", "inplace"))
-FUNCTIONAL_LAYERS["pixel_shuffle"] = ("PixelShuffle", ("upscale_factor",))
-FUNCTIONAL_LAYERS["pixel_unshuffle"] = ("PixelUnshuffle", ("downscale_factor",))
 
 
 def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
@@ -266,9 +250,8 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
         return functional_instance_norm(interp, settle(x), args, kwargs, where)
     if name == "linear" or name in WEIGHTED_CONVS:
         return functional_with_weight(interp, name, x, args, kwargs, where)
-    if name in FUNCTIONAL_LAYERS:
-        layer_name, params = FUNCTIONAL_LAYERS[name]
-        spec = layers.spec_for(layer_name)
+    if name in layers.FUNCTIONAL:  # F.max_pool2d(x, 2): the layer it spells, built and applied at the call
+        spec, params = layers.FUNCTIONAL[name]
         positional = dict(zip(params, args[1:]))
         if len(args) - 1 > len(params) or any(k in positional for k in kwargs):
             return UNKNOWN
@@ -512,8 +495,7 @@ def concatenate(interp: Any, tensors: Any, dim: Any, where: Any, stack: bool = F
     shape, problem = merge([t.shape for t in items], wrapped[0])
     if problem is not None:
         operands = [(f"tensor {i}", t) for i, t in enumerate(items)]
-        interp.check.report(Violation("merge-mismatch", where, label, items[0],
-                                      detail={"problem": problem, "operands": operands}))
+        interp.check.report(MergeMismatch(where, label, items[0], problem=problem, operands=tuple(operands)))
         return UNKNOWN
     return items[0].then(label, where, shape)
 
@@ -736,19 +718,19 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
         merges_leading = any(dims.can_equal(s, rest) is not False for s in suffixes)
         # a 0 among the sizes leaves nothing for the -1 to be: PyTorch raises whatever the tensor
         if not merges_leading and isinstance(per_sample, int) and (not rest or per_sample % rest and rest % per_sample):
-            interp.check.report(Violation("view-size", where, f"{label}(-1, {', '.join(map(str, sizes[1:]))})", x,
-                                          rest, per_sample, suggestion=suggest_view(x, sizes)))
+            interp.check.report(ViewSize(where, f"{label}(-1, {', '.join(map(str, sizes[1:]))})", x, rest,
+                                         per_sample, suggest_view(x, sizes), sizes=tuple(sizes)))
             return UNKNOWN
     if wildcard:
         inferred = dims.divide(total, rest)
         if isinstance(total, int) and isinstance(rest, int) and rest and total % rest:
-            interp.check.report(Violation("view-size", where, f"{label}{tuple(sizes)}", x, rest, total))
+            interp.check.report(ViewSize(where, f"{label}{tuple(sizes)}", x, rest, total, sizes=tuple(sizes)))
             return UNKNOWN
         shape = tuple(inferred if i == wildcard[0] else s for i, s in enumerate(sizes))
     else:
         if isinstance(total, int) and isinstance(rest, int) and total != rest:
-            interp.check.report(Violation("view-size", where, f"{label}{tuple(sizes)}", x, rest, total,
-                                          detail={"whole": True}))
+            interp.check.report(ViewSize(where, f"{label}{tuple(sizes)}", x, rest, total, sizes=tuple(sizes),
+                                         whole=True))
             return UNKNOWN
         shape = tuple(sizes)
     parts = tuple(x.shape[1:]) if len(shape) == 2 and shape[1] == dims.product(x.shape[1:]) else None
@@ -769,10 +751,10 @@ def shaped_as(interp: Any, x: Tensor, other: Any, name: str, where: Any) -> Any:
     return x.then(name, where, tuple(target))
 
 
-def suggest_view(x: Tensor, sizes: list) -> str | None:
+def suggest_view(x: Tensor, sizes: list) -> Suggestion | None:
     per_sample = x.shape[1:]
     if len(sizes) == 2 and all(isinstance(d, int) for d in per_sample):
-        return " * ".join(str(d) for d in per_sample) if len(per_sample) > 1 else str(per_sample[0])
+        return Suggestion(tuple(per_sample))
     return None
 
 
@@ -907,7 +889,7 @@ def elementwise(interp: Any, label: str, operands: list, names: tuple, where: An
         shape, problem = merges.broadcast_into(shapes[0], shapes[1])
     else:
         shape, problem = merges.broadcast_all(shapes)
-    return combined(interp, "merge-mismatch", label, tensors, shape, problem, where)
+    return combined(interp, MergeMismatch, label, tensors, shape, problem, where)
 
 
 PRODUCTS = {"matmul": products.matmul, "mm": products.mm, "bmm": products.bmm, "mv": products.mv,
@@ -923,7 +905,7 @@ def matrix_product(interp: Any, label: str, name: str, operands: list, where: An
     if a.shape is None or b.shape is None:
         return UNKNOWN
     shape, problem = PRODUCTS[name](a.shape, b.shape)
-    return combined(interp, "matmul-mismatch", label, [("a", a), ("b", b)], shape, problem, where)
+    return combined(interp, MatmulMismatch, label, [("a", a), ("b", b)], shape, problem, where)
 
 
 def einsum(interp: Any, args: list, where: Any) -> Any:
@@ -950,16 +932,16 @@ def einsum(interp: Any, args: list, where: Any) -> Any:
     shape, problem = products.einsum(equation, [t.shape for t in tensors])
     if shape is None and problem is None:
         return UNKNOWN
-    return combined(interp, "matmul-mismatch", f"torch.einsum({equation!r})",
+    return combined(interp, MatmulMismatch, f"torch.einsum({equation!r})",
                     [(f"operand {i}", t) for i, t in enumerate(tensors)], shape, problem, where)
 
 
-def combined(interp: Any, kind: str, label: str, operands: list, shape: Any, problem: Any, where: Any) -> Any:
+def combined(interp: Any, kind: type, label: str, operands: list, shape: Any, problem: Any, where: Any) -> Any:
     """The result of an op over named operands (a merge, a product): the shape, or where `problem` says PyTorch
-    raises, a `kind` violation naming each operand and an unknown result."""
+    raises, a violation of class `kind` naming each operand and an unknown result."""
     first = operands[0][1]
     if problem is not None:
-        interp.check.report(Violation(kind, where, label, first, detail={"problem": problem, "operands": operands}))
+        interp.check.report(kind(where, label, first, problem=problem, operands=tuple(operands)))
     out = UNKNOWN if problem is not None else first.then(label, where, shape)
     interp.check.applied(where, label, first, out)  # applied even where it breaks: explain's row, confirm's site
     return out

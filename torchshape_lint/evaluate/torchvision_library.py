@@ -16,7 +16,7 @@ from torchshape_lint.evaluate.python_library import int_like
 from torchshape_lint.evaluate.values import LastBatch, ListV, Sourced, Stream, readable
 from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.tensor import Tensor, concrete_input
-from torchshape_lint.shapes.violations import Violation
+from torchshape_lint.shapes.violations import LastBatchSize
 from torchshape_lint.unknown import UNKNOWN
 
 
@@ -322,7 +322,7 @@ def batch(parts: tuple, size: Any) -> ListV:
     return ListV(items)
 
 
-def last_batch_violation(x: Tensor, sizes: list, label: str, where: Any) -> Violation | None:
+def last_batch_violation(x: Tensor, sizes: list, label: str, where: Any) -> LastBatchSize | None:
     """`x.view(64, -1)` on the last batch of a loader whose batch size is 64: that batch is smaller, so the view
     fails, or silently moves values between samples (the violation says which, as PyTorch would)."""
     if x.shape is None or not x.shape or not sizes:
@@ -341,9 +341,9 @@ def last_batch_violation(x: Tensor, sizes: list, label: str, where: Any) -> Viol
         shape = tuple(total // written if s == -1 else s for s in sizes)
     elif -1 not in sizes and total == written:
         shape = tuple(sizes)
-    return Violation("last-batch-size", where, f"{label}({', '.join(map(str, sizes))})", x, last.batch_size, int(first),
-                     detail={"dataset": last.dataset, "length": last.length, "full": last.length // last.batch_size,
-                             "total": total, "rebatched": shape})
+    return LastBatchSize(where, f"{label}({', '.join(map(str, sizes))})", x, last.batch_size, int(first), op=label,
+                         sizes=tuple(sizes), dataset=last.dataset, length=last.length,
+                         full=last.length // last.batch_size, total=total, rebatched=shape)
 
 
 TORCHVISION_EXTERNALS = {

@@ -1,7 +1,7 @@
 """Confirm mode: run each model the static pass analysed in PyTorch, in a child process, and compare.
 
 Every layer's real shapes are compared with the static ones at the same line:column. A static finding gets
-its verdict in its message (`[confirmed on meta]`, `[not reproduced on cpu]`), so every output carries it;
+its verdict (`[confirmed on meta]`, `[not reproduced on cpu]`: Finding.verdicts, shown after its message);
 shapes PyTorch contradicts are TSL901, a PyTorch error the static pass did not predict TSL902, and a model
 that could not be tried at all (import error, exception while building, time limit, memory) TSL903.
 The linter process never imports torch: the user's code runs only in `confirm_worker`.
@@ -20,14 +20,14 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from types import SimpleNamespace
 from typing import Any
 
-from torchshape_lint.checks.finding import Finding
-from torchshape_lint.checks.rules import all_rules
+from torchshape_lint.checks.finding import Finding, Verdict
+from torchshape_lint.checks.rules import rule_for
 from torchshape_lint.report.arguments import ConfirmError
-from torchshape_lint.shapes import dims
+from torchshape_lint.shapes import dims, layers
 from torchshape_lint.shapes.tensor import materialize, settle
+from torchshape_lint.shapes.violations import ConfirmFailed, ConfirmMismatch, ConfirmRuntimeError
 
 DEFAULT_TIMEOUT = 60.0  # seconds for one build: importing the file, building the model and running it
 STARTUP_TIMEOUT = 120.0  # importing torch in the child
@@ -245,7 +245,7 @@ def defines(node: Any, name: str) -> bool:
 
 
 def findings_of(report: Any, name: str) -> list:
-    return [f for f in report.findings if name in f.model.split(", ")]
+    return [f for f in report.findings if name in f.models]
 
 
 # ---- comparing ---------------------------------------------------------------------------------------------
@@ -268,9 +268,8 @@ def judge(report: Any, p: Plan, reply: dict, device: str, own: list, verdicts: d
                 continue
             result.compared += 1
             if False in outcome:
-                detail = {"device": device, "label": step.label, "static": f"{show(step.before)} → {show(step.after)}",
-                          "real": f"{show(before)} → {show(after)}"}
-                add(added, report, "confirm-mismatch", line, column, name, detail)
+                add(added, report, ConfirmMismatch(device, step.label, f"{show(step.before)} → {show(step.after)}",
+                                                   f"{show(before)} → {show(after)}"), line, column, name)
             else:
                 result.agreeing += 1
                 reproduced.add((line, column))
@@ -311,12 +310,16 @@ def matched(steps: list, real: dict) -> list:
 def op_key(label: str) -> str:
     """`MaxPool2d`, `F.max_pool2d`, `_max_pool2d` → `maxpool2d`; `.view`, `torch.flatten` → `view`, `flatten`;
     `F.interpolate` and `nn.Upsample` are one operation."""
-    key = label.rsplit(".", 1)[-1].replace("_", "").lower().removesuffix("withindices")
+    key = op_name(label)
     return OP_ALIASES.get(key, key)
 
 
-OP_ALIASES = {"interpolate": "upsample", "upsamplenearest2d": "upsample", "upsamplingbilinear2d": "upsample",
-              "upsamplingnearest2d": "upsample"}
+def op_name(label: str) -> str:
+    return label.rsplit(".", 1)[-1].replace("_", "").lower().removesuffix("withindices")
+
+
+# the names of one op in the layer table (shapes/layers.py: functional spellings and aliases) → the op's own
+OP_ALIASES = {op_name(alias): op_name(name) for alias, name in layers.aliases().items()}
 
 
 def agree(static: tuple | None, real: list | None) -> bool | None:
@@ -337,11 +340,10 @@ def unexpected(report: Any, p: Plan, failure: dict, device: str, added: dict) ->
     line, column = failure.get("line"), failure.get("column")
     if line is None:
         line, column = definition_line(report, p.build.name), 0
-    detail = {"device": device, "label": failure.get("label") or "", "message": failure["message"],
-              "phase": failure["phase"], "raised": failure["raised"]}
     runtime = not failure["unavailable"] and (failure["at_layer"] or failure["phase"] == "run")
-    add(added, report, "confirm-runtime-error" if runtime else "confirm-failed", line, column or 0,
-        p.build.name, detail)
+    problem = (ConfirmRuntimeError if runtime else ConfirmFailed)(
+        device, failure.get("label") or "", failure["message"], failure["phase"], failure["raised"])
+    add(added, report, problem, line, column or 0, p.build.name)
 
 
 def definition_line(report: Any, name: str) -> int:
@@ -355,15 +357,14 @@ def definition_line(report: Any, name: str) -> int:
     return next((node.lineno for node in tree.body if defines(node, name.removesuffix("()"))), 1)
 
 
-def add(added: dict, report: Any, kind: str, line: int, column: int, model: str, detail: dict) -> None:
-    rule = all_rules()[kind]
-    message = rule.message(SimpleNamespace(detail=detail))
+def add(added: dict, report: Any, problem: Any, line: int, column: int, model: str) -> None:
+    rule = rule_for(problem)
+    message = rule.message(problem)
     key = (rule.code, line, column, message)
     if key in added:
-        added[key].model += f", {model}"
-        added[key].builds += 1
+        added[key].models.append(model)
         return
-    added[key] = Finding(rule.code, rule.name, report.path, line, column, line, column, message, model=model,
+    added[key] = Finding(rule.code, rule.name, report.path, line, column, line, column, message, models=[model],
                          origin="confirm")
 
 
@@ -377,15 +378,14 @@ def apply_verdicts(report: Any, verdicts: dict, device: str) -> None:
             continue
         kinds = {v for v, _ in per_build.values()}
         if len(kinds) == 1 and kinds != {"not confirmed"}:
-            text = f"{kinds.pop()} on {device}"
+            said = [Verdict(kinds.pop(), device)]
         else:
             parts = defaultdict(list)
             for name, (kind, why) in per_build.items():
                 parts[(kind, why)].append(name)
-            text = "; ".join(f"{kind}{' on ' + device if device and kind != 'not confirmed' else ''}"
-                             f"{' in ' + ', '.join(names) if len(per_build) > 1 else ''}{': ' + why if why else ''}"
-                             for (kind, why), names in parts.items())
-        findings.append(replace(finding, message=f"{finding.message} [{text}]"))
+            said = [Verdict(kind, device, tuple(names) if len(per_build) > 1 else (), why)
+                    for (kind, why), names in parts.items()]
+        findings.append(replace(finding, verdicts=said))
     report.findings = findings
 
 

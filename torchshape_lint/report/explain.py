@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from torchshape_lint.checks.finding import TraceLine
 from torchshape_lint.options import OptionError
 from torchshape_lint.report import graph
 from torchshape_lint.shapes.tensor import show_shape as tensor_shape
@@ -65,7 +66,7 @@ class Table:
 def tables(report: Any, model: str | None = None) -> list[Table]:
     """One table per build of the report (only `model`'s when given: `vgg16` or `vgg16()`)."""
     wanted = [b for b in report.builds if b.steps and (model is None or b.name in (model, f"{model}()"))]
-    return [table(report.path, build, [f for f in report.findings if build.name in f.model.split(", ")])
+    return [table(report.path, build, [f for f in report.findings if build.name in f.models])
             for build in wanted]
 
 
@@ -90,16 +91,9 @@ def breaking_step(steps: list, finding: Any) -> int | None:
     with the shape that reached the broken layer, which tells the runs apart.
     """
     at = [i for i, s in enumerate(steps) if (s.line, s.column) == (finding.line, finding.column)]
-    arrived = arriving_shape(finding.trace)
+    arrived = finding.trace[-1].after if finding.trace and isinstance(finding.trace[-1], TraceLine) else None
     exact = [i for i in at if arrived is not None and show_shape(steps[i].before) == arrived]
     return (exact or at or [None])[0]
-
-
-def arriving_shape(trace: list) -> str | None:
-    """The last shape of a finding's trace (`Label: (before) → (after)  [formula]`)."""
-    if not trace or " → " not in trace[-1]:
-        return None
-    return trace[-1].split("  [")[0].rsplit(" → ", 1)[1]
 
 
 def show_shape(shape: tuple | None) -> str:
@@ -108,9 +102,8 @@ def show_shape(shape: tuple | None) -> str:
 
 def formula(step: Any) -> str:
     """A conv's or pool's own formula (shown once when every spatial size has the same), or a flatten's product."""
-    if step.formula:
-        parts = step.formula.split("; ")
-        return parts[0] if len(set(parts)) == 1 else step.formula
+    if step.formulas:
+        return step.formulas[0] if len(set(step.formulas)) == 1 else step.formula
     return merge_formula(step.before, step.after)
 
 
@@ -207,7 +200,8 @@ def as_json(items: list) -> str:
                                            for d in value]
 
     def finding(f: Any) -> dict:
-        return {"code": f.code, "line": f.line, "column": f.column + 1, "message": f.text, "suggestion": f.suggestion}
+        return {"code": f.code, "line": f.line, "column": f.column + 1, "message": f.text,
+                "suggestion": None if f.suggestion is None else str(f.suggestion)}
 
     def count(value: Any) -> int | None:
         return None if isinstance(value, Unknown) else value

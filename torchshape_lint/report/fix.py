@@ -72,7 +72,7 @@ def fix_edits(text: str, report: Any, findings: list | None = None) -> list[Edit
             continue
         (start, start_offset), (end, end_offset) = span_in_file(finding, call_start, parsed, target)
         edits.append(Edit(finding, replaced[0] or "size", text[start_offset:end_offset], start, end, start_offset,
-                          end_offset, finding.suggestion))
+                          end_offset, str(finding.suggestion)))
     # Findings that differ only in their numbers (a name's value in each build) make the same edit: made once.
     # Different values for one argument would each be right for some build only: then none is made.
     by_place: dict = {}
@@ -127,12 +127,9 @@ def replaced_argument(finding: Any, call: Any) -> tuple | None:
 def agreed_by_every_run(finding: Any, builds: list, expects: Callable[[tuple], Any]) -> bool:
     """Whether every concrete run of the call gets the suggested value; a name of the user's suggested by the
     analysis holds the arriving size in every run by construction (shapes.violations.in_users_terms)."""
-    if finding.suggestion.isidentifier():
+    if finding.suggestion.name:
         return True
-    try:
-        value = math.prod(int(part) for part in finding.suggestion.split("*"))
-    except ValueError:  # not a product of integers: not a value this module can confirm
-        return False
+    value = finding.suggestion.value
     runs = [step.before for build in builds if build.origin != "symbolic"
             for step in build.steps_at(finding.line, finding.column)]
     return bool(runs) and all(shape and all(isinstance(d, int) for d in shape) and expects(shape) == value

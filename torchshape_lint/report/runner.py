@@ -54,16 +54,16 @@ class FileResult:
     symbolic: list = field(default_factory=list)  # SymbolicOnly, for each model counted in coverage.symbolic_only
 
     def as_dict(self) -> dict:
-        return {"findings": [asdict(f) for f in self.findings], "verbose": self.verbose, "fixes": self.fixes,
+        return {"findings": [f.stored() for f in self.findings], "verbose": self.verbose, "fixes": self.fixes,
                 "read": [asdict(f) for f in self.read], "coverage": asdict(self.coverage),
-                "elsewhere": [asdict(f) for f in self.elsewhere], "reached_elsewhere": self.reached_elsewhere,
+                "elsewhere": [f.stored() for f in self.elsewhere], "reached_elsewhere": self.reached_elsewhere,
                 "symbolic": [asdict(s) for s in self.symbolic]}
 
     @classmethod
     def from_dict(cls, path: str, data: dict) -> "FileResult":
-        return cls(path, [Finding(**f) for f in data["findings"]], data["verbose"], data["fixes"],
+        return cls(path, [Finding.restored(f) for f in data["findings"]], data["verbose"], data["fixes"],
                    [ProjectFile(**f) for f in data["read"]], Coverage(**data["coverage"]),
-                   [Finding(**f) for f in data["elsewhere"]], data["reached_elsewhere"],
+                   [Finding.restored(f) for f in data["elsewhere"]], data["reached_elsewhere"],
                    [SymbolicOnly(**s) for s in data["symbolic"]])
 
 

@@ -54,13 +54,14 @@ def fixes(finding, edit: dict | None) -> dict:
 
 def result(finding, index: dict, edit: dict | None) -> dict:
     location = {"artifactLocation": artifact_location(finding.path)}
+    shown = finding.as_dict()  # the suggestion, trace and builds as the JSON format shows them
     return {
         "ruleId": finding.code,
         "ruleIndex": index[finding.code],
         "level": "error",
         "message": {"text": finding.text},
         "locations": [{"physicalLocation": {**location, "region": region(finding)}}],
-        "properties": {"suggestion": finding.suggestion, "trace": finding.trace, "model": finding.model,
+        "properties": {**{key: shown[key] for key in ("suggestion", "trace", "model")},
                        "inputOrigin": finding.origin, "builds": finding.builds},
         **fixes(finding, edit),
     }

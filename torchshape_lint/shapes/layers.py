@@ -1,6 +1,9 @@
-"""The table of `torch.nn` layers: each one's signature (as its `__init__` in PyTorch) and shape function.
+"""The table of `torch.nn` layers: each one's signature (as its `__init__` in PyTorch) and shape function, its
+`torch.nn.functional` spellings (`F.max_pool2d` with its positional order; for a layer that keeps the shape, its
+function and tensor-method spellings: `F.relu`, `x.relu_()`), whether a derivation shows it as a spatial step, and
+the other names confirm mode matches PyTorch's calls of it by.
 
-Adding a layer touches one entry here. Shape functions take the bound arguments and the arriving
+Adding a layer touches one entry here (and its test). Shape functions take the bound arguments and the arriving
 tensor, report what they prove wrong to the collector, and return the output tensor, or UNKNOWN when
 it cannot be known. After a mismatch they go on as if the layer were fixed the way the finding says: a
 norm layer passes its input's shape through, a Linear or Conv gives its declared output. So one mistake
@@ -15,7 +18,10 @@ from typing import Any, Callable
 
 from torchshape_lint.shapes import dims, formulas
 from torchshape_lint.shapes.tensor import Tensor, as_written, materialize, settle, show_shape
-from torchshape_lint.shapes.violations import Collector, Violation
+from torchshape_lint.shapes.violations import (
+    ChannelMismatch, Collector, InputRank, LayerArguments, LinearInFeatures, OutputTooSmall, RecurrentState,
+    Suggestion, TooFewValues,
+)
 from torchshape_lint.unknown import UNKNOWN, Unknown
 
 REQUIRED = object()
@@ -42,6 +48,14 @@ class LayerSpec:
     # bound arguments → how many numbers its parameters hold (`sum(p.numel() for p in layer.parameters())`), UNKNOWN
     # where an argument is unknown; buffers such as BatchNorm's running statistics are not parameters
     parameters: Callable[[dict], Any] = no_parameters
+    # its torch.nn.functional spellings, each (name, the parameters after the input in its positional order): the
+    # call builds this layer and applies it at once (tests/test_layer_registry.py checks each against torch's)
+    functional: tuple = ()
+    spatial_step: bool = False  # changes the spatial sizes: a derivation shows it in its chain (`32x32 → 16x16`)
+    aliases: tuple = ()  # other names PyTorch's own calls of this op show under, that confirm mode matches it by
+    # its spellings as a function (F.relu, torch.relu) or tensor method (x.relu_()) that keep the input's shape
+    # whatever their arguments: the evaluator passes the tensor through, with no step of its own
+    same_shape_spellings: tuple = ()
 
 
 @dataclass(eq=False)
@@ -93,9 +107,9 @@ def validate(layer: Layer, check: Collector) -> None:
         # PyTorch stops at this layer: those built after it (often from the same computed size) are never reached
         check.build_failed = True
         name, value = floats[0]
-        check.report(Violation("layer-arguments", layer.where, layer.spec.name, None, None, value, detail={
-            "problem": f"{name}={value!r} is a float: building the layer raises TypeError, PyTorch needs an "
-                       "int here (write // rather than /, or int(...))"}))
+        check.report(LayerArguments(layer.where, layer.spec.name, None, None, value, problem=(
+            f"{name}={value!r} is a float: building the layer raises TypeError, PyTorch needs an "
+            "int here (write // rather than /, or int(...))")))
     if layer.spec.validate is not None:
         layer.spec.validate(layer, check)
 
@@ -166,14 +180,14 @@ def spatial_input(layer: Layer, x: Tensor, check: Collector, nd: int, channels: 
     if x.pending:
         settled = materialize(x, nd, channels)
         if settled is None:
-            check.report(Violation("input-rank", layer.where, layer.spec.name, x, f"{nd + 1}-D or {nd + 2}-D",
-                                   len(x.hint), detail={"origin": x.origin}))
+            check.report(InputRank(layer.where, layer.spec.name, x, f"{nd + 1}-D or {nd + 2}-D", len(x.hint),
+                                   origin=x.origin))
             return None
         x = settled
     if x.shape is None:
         return None
     if len(x.shape) not in (nd + 1, nd + 2):
-        check.report(Violation("input-rank", layer.where, layer.spec.name, x, f"{nd + 1}-D or {nd + 2}-D", len(x.shape)))
+        check.report(InputRank(layer.where, layer.spec.name, x, f"{nd + 1}-D or {nd + 2}-D", len(x.shape)))
         return None
     return x
 
@@ -186,22 +200,22 @@ def spatial_output(layer: Layer, x: Tensor, check: Collector, nd: int, channels:
     for dim, fn, text in zip(x.shape[-nd:], size_fns, formula_text):
         out = dims.apply_formula(dim, fn, layer.spec.name) if fn is not None else UNKNOWN
         if isinstance(out, int) and out < 1:
-            check.report(Violation("output-too-small", layer.where, layer.spec.name, x, None, out,
-                                   detail={"formula": text.format(L=dim), "size": dim}))
+            check.report(OutputTooSmall(layer.where, layer.spec.name, x, None, out, size=dim,
+                                        formula=text.format(L=dim)))
             return UNKNOWN
         sizes.append(out)
     shape = lead + (channels,) + tuple(sizes)
-    formula = "; ".join(text.format(L=d) + f" = {o}" for d, o, text in zip(x.shape[-nd:], sizes, formula_text)
-                        if isinstance(d, int) and isinstance(o, int))
-    return x.then(layer.spec.name, layer.where, shape, formula=formula)
+    shown = tuple(text.format(L=d) + f" = {o}" for d, o, text in zip(x.shape[-nd:], sizes, formula_text)
+                  if isinstance(d, int) and isinstance(o, int))
+    return x.then(layer.spec.name, layer.where, shape, formulas=shown)
 
 
 def channel_check(layer: Layer, x: Tensor, check: Collector, declared: Any) -> None:
     """The declared channels against the dimension of `x` they state; the suggestion is the arriving count."""
     if known(declared):
         arriving = x.shape[layer.spec.declared_dim(len(x.shape))]
-        check.size("channel-mismatch", layer.where, layer.label(), x, declared, arriving,
-                   suggestion=str(arriving) if isinstance(arriving, int) else None, names=layer.names)
+        check.size(ChannelMismatch, layer.where, layer.label(), x, declared, arriving,
+                   suggestion=Suggestion((arriving,)) if isinstance(arriving, int) else None, names=layer.names)
 
 
 # ---- convolutions -----------------------------------------------------------------------------------
@@ -244,12 +258,12 @@ def conv_validate(layer: Layer, check: Collector) -> None:
     groups, cin, cout = as_int(a["groups"]), as_int(a.get("in_channels")), as_int(a["out_channels"])
     for name, value in (("in_channels", cin), ("out_channels", cout)):
         if known(groups, value) and groups > 0 and value % groups:
-            check.report(Violation("layer-arguments", layer.where, layer.spec.name, None, groups, value,
-                                   detail={"problem": f"{name}={value} is not divisible by groups={groups}"}))
+            check.report(LayerArguments(layer.where, layer.spec.name, None, groups, value,
+                                        problem=f"{name}={value} is not divisible by groups={groups}"))
     strides = a["stride"] if isinstance(a["stride"], (tuple, list)) else (a["stride"],)
     if a["padding"] == "same" and any(known(s) and s != 1 for s in strides):
-        check.report(Violation("layer-arguments", layer.where, layer.spec.name, None, None, None,
-                               detail={"problem": "padding='same' is not supported for strided convolutions"}))
+        check.report(LayerArguments(layer.where, layer.spec.name,
+                                    problem="padding='same' is not supported for strided convolutions"))
 
 
 def conv_params(transposed: bool) -> tuple:
@@ -339,8 +353,8 @@ def pool_validate(nd: int):
         kernel, padding = ntuple(layer.args["kernel_size"], nd), ntuple(layer.args["padding"], nd)
         for k, p in zip(kernel, padding):
             if known(k, p) and p > k // 2:
-                check.report(Violation("layer-arguments", layer.where, layer.spec.name, None, None, None, detail={
-                    "problem": f"padding={p} is more than half of kernel_size={k}"}))
+                check.report(LayerArguments(layer.where, layer.spec.name,
+                                            problem=f"padding={p} is more than half of kernel_size={k}"))
                 return
 
     return validate
@@ -383,7 +397,7 @@ def batch_norm_shape(nd: int):
         if x.shape is None:
             return x if not x.pending else UNKNOWN
         if len(x.shape) not in ranks:
-            check.report(Violation("input-rank", layer.where, layer.spec.name, x, " or ".join(f"{r}-D" for r in ranks),
+            check.report(InputRank(layer.where, layer.spec.name, x, " or ".join(f"{r}-D" for r in ranks),
                                    len(x.shape)))
             return UNKNOWN
         if not has_channel_state(layer):
@@ -419,9 +433,9 @@ def one_spatial_value(x: Tensor, batched: tuple, label: str, where: Any, check: 
     spatial = batched[2:]
     if not spatial or not all(isinstance(d, int) for d in spatial) or dims.product(spatial) != 1:
         return False
-    check.report(Violation("too-few-values", where, label, x, detail={
-        "problem": f"Expected more than 1 spatial element when training, got input size {show_shape(batched)}"
-                   " (without running statistics it raises in eval mode too)"}))
+    check.report(TooFewValues(where, label, x, problem=(
+        f"Expected more than 1 spatial element when training, got input size {show_shape(batched)}"
+        " (without running statistics it raises in eval mode too)")))
     return True
 
 
@@ -442,8 +456,8 @@ def group_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
 def group_norm_validate(layer: Layer, check: Collector) -> None:
     groups, channels = as_int(layer.args["num_groups"]), as_int(layer.args["num_channels"])
     if known(groups, channels) and groups > 0 and channels % groups:
-        check.report(Violation("layer-arguments", layer.where, layer.spec.name, None, groups, channels, detail={
-            "problem": f"num_channels={channels} is not divisible by num_groups={groups}"}))
+        check.report(LayerArguments(layer.where, layer.spec.name, None, groups, channels,
+                                    problem=f"num_channels={channels} is not divisible by num_groups={groups}"))
 
 
 def layer_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
@@ -452,13 +466,13 @@ def layer_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     normalized = tuple(as_int(n) for n in normalized)
     if x.shape is None:
         if len(normalized) == 1 and known(normalized[0]) and not x.pending:
-            check.size("channel-mismatch", layer.where, layer.label(), x, normalized[0], x.last)
+            check.size(ChannelMismatch, layer.where, layer.label(), x, normalized[0], x.last)
         return x
     if len(x.shape) < len(normalized):
         return UNKNOWN
     for declared, dim in zip(normalized, x.shape[-len(normalized):]):
         if known(declared):
-            check.size("channel-mismatch", layer.where, layer.label(), x, declared, dim)
+            check.size(ChannelMismatch, layer.where, layer.label(), x, declared, dim)
     return x.then(layer.spec.name, layer.where, x.shape)
 
 
@@ -475,21 +489,21 @@ def linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         return UNKNOWN
     arriving = x.last_dim()
     if known(declared):
-        check.size("linear-in-features", layer.where, layer.label(), x, declared, arriving,
+        check.size(LinearInFeatures, layer.where, layer.label(), x, declared, arriving,
                    suggestion=suggest_features(x), names=layer.names)
     if x.shape is None:
         return x.then(layer.spec.name, layer.where, None, last=out)
     return x.then(layer.spec.name, layer.where, x.shape[:-1] + (out,))
 
 
-def suggest_features(x: Tensor) -> str | None:
+def suggest_features(x: Tensor) -> Suggestion | None:
     """The right in_features as an expression in the user's terms: channels * height * width."""
     arriving = x.last_dim()
     if not isinstance(arriving, int):
         return None
     if x.flat_parts and len(x.flat_parts) > 1 and all(isinstance(d, int) for d in x.flat_parts):
-        return " * ".join(str(d) for d in x.flat_parts)
-    return str(arriving)
+        return Suggestion(tuple(x.flat_parts))
+    return Suggestion((arriving,))
 
 
 def lazy_linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
@@ -572,13 +586,13 @@ def recurrent_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     width = dims.multiply(directions, hidden) if known(directions, hidden) else UNKNOWN
     if x.pending or x.shape is None:
         if not x.pending and known(declared):
-            check.size("channel-mismatch", layer.where, layer.label(), x, declared, x.last)
+            check.size(ChannelMismatch, layer.where, layer.label(), x, declared, x.last)
         return (x.then(layer.spec.name, layer.where, None, last=width), UNKNOWN)
     if len(x.shape) not in (2, 3):
-        check.report(Violation("input-rank", layer.where, layer.spec.name, x, "2-D or 3-D", len(x.shape)))
+        check.report(InputRank(layer.where, layer.spec.name, x, "2-D or 3-D", len(x.shape)))
         return UNKNOWN
     if known(declared):
-        check.size("channel-mismatch", layer.where, layer.label(), x, declared, x.shape[-1])
+        check.size(ChannelMismatch, layer.where, layer.label(), x, declared, x.shape[-1])
     states = recurrent_states(layer, x)
     finals = UNKNOWN if states is None else tuple(x.then(f"{layer.spec.name} state", layer.where, shape)
                                                   for shape in states)
@@ -620,7 +634,7 @@ def check_initial_state(layer: Layer, x: Tensor, state: Any, check: Collector, c
         got = ", ".join(f"{len(shape)}-D" for shape in shapes)
         problem = (f"For {'batched' if rank == 3 else 'unbatched'} {rank}-D input, {names} should also be {rank}-D "
                    f"but got {f'({got}) tensors' if len(shapes) == 2 else f'{got} tensor'}")
-        check.report(Violation("recurrent-state", call_site, layer.spec.name, given[0], detail={"problem": problem}))
+        check.report(RecurrentState(call_site, layer.spec.name, given[0], problem=problem))
         return
     for i, (shape, wanted) in enumerate(zip(shapes, expected)):
         if any(dims.can_equal(d, w) is False for d, w in zip(shape, wanted)):
@@ -628,8 +642,7 @@ def check_initial_state(layer: Layer, x: Tensor, state: Any, check: Collector, c
             if rank == 2:  # torch compares an unbatched state after giving it a batch of 1
                 wanted, shape = wanted[:1] + (1,) + wanted[1:], shape[:1] + (1,) + shape[1:]
             problem = f"Expected {which} size {show_shape(wanted)}, got [{show_shape(shape)[1:-1]}]"
-            check.report(Violation("recurrent-state", call_site, layer.spec.name, given[i], wanted, shape,
-                                   detail={"problem": problem}))
+            check.report(RecurrentState(call_site, layer.spec.name, given[i], wanted, shape, problem=problem))
             return
 
 
@@ -643,7 +656,7 @@ def dropout1d_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     if x.pending and x.exact and x.hint:  # a pragma's or usage's shape as written
         x = as_written(x)
     if x.shape is not None and len(x.shape) not in (2, 3):
-        check.report(Violation("input-rank", layer.where, layer.spec.name, x, "2-D or 3-D", len(x.shape)))
+        check.report(InputRank(layer.where, layer.spec.name, x, "2-D or 3-D", len(x.shape)))
         return UNKNOWN
     return x
 
@@ -668,8 +681,8 @@ def upsample_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
                     for d, f in zip(x.shape[2:], factors))
     for d, f, out in zip(x.shape[2:], factors, spatial):
         if isinstance(out, int) and out < 1:  # PyTorch: "Input and output sizes should be greater than 0"
-            check.report(Violation("output-too-small", layer.where, layer.spec.name, x, None, out,
-                                   detail={"formula": f"floor({d} * {f})", "size": d}))
+            check.report(OutputTooSmall(layer.where, layer.spec.name, x, None, out, size=d,
+                                        formula=f"floor({d} * {f})"))
             return UNKNOWN
     return x.then(layer.spec.name, layer.where, x.shape[:2] + spatial)
 
@@ -702,8 +715,8 @@ def pad_last_dims(x: Tensor, amounts: tuple, label: str, where: Any, check: Coll
             continue
         cropped = -min(before, 0) - min(after, 0)  # PyTorch crops by negative padding first, to 0 at most
         if isinstance(size, int) and size < cropped:
-            check.report(Violation("output-too-small", where, label, x, None, size - cropped,
-                                   detail={"formula": f"{size} - {cropped}", "size": size}))
+            check.report(OutputTooSmall(where, label, x, None, size - cropped, size=size,
+                                        formula=f"{size} - {cropped}"))
             return UNKNOWN
         shape[index] = dims.apply_formula(size, partial(formulas.pad, before=before, after=after), label)
     return x.then(label, where, tuple(shape))
@@ -808,12 +821,20 @@ def unknown_parameters(args: dict) -> Any:
 
 # ---- the table --------------------------------------------------------------------------------------
 
-ELEMENTWISE = (
-    "Identity ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Softmax2d Softplus Softsign Softshrink Hardshrink Tanhshrink Hardswish Hardsigmoid Hardtanh "
-    "LogSigmoid Threshold LocalResponseNorm"
-).split()
-
-DROPOUTS = "Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout".split()
+# The layers that keep their input's shape, each with its spellings as a function or tensor method (F.relu,
+# torch.relu, x.relu_()): those keep the shape too, and show no step (LayerSpec.same_shape_spellings).
+ELEMENTWISE = {
+    "Identity": (), "ReLU": ("relu", "relu_"), "ReLU6": ("relu6",), "LeakyReLU": ("leaky_relu", "leaky_relu_"),
+    "PReLU": (), "RReLU": (), "ELU": ("elu", "elu_"), "SELU": ("selu",), "CELU": ("celu",), "GELU": ("gelu",),
+    "SiLU": ("silu",), "Mish": ("mish",), "Sigmoid": ("sigmoid", "sigmoid_"), "Tanh": ("tanh", "tanh_"),
+    "Softmax2d": (), "Softplus": ("softplus",), "Softsign": ("softsign",), "Softshrink": ("softshrink",),
+    "Hardshrink": ("hardshrink",), "Tanhshrink": ("tanhshrink",), "Hardswish": ("hardswish",),
+    "Hardsigmoid": ("hardsigmoid",), "Hardtanh": ("hardtanh",), "LogSigmoid": ("logsigmoid",), "Threshold": (),
+    "LocalResponseNorm": ("local_response_norm",),
+}
+# Dropout1d's functional spelling checks the rank as the layer does (`functional`), the others keep the shape
+DROPOUTS = {"Dropout": ("dropout",), "Dropout1d": (), "Dropout2d": ("dropout2d",), "Dropout3d": ("dropout3d",),
+            "AlphaDropout": ("alpha_dropout",), "FeatureAlphaDropout": ("feature_alpha_dropout",)}
 
 
 def spatial_channels(nd: int, rank: int) -> int:
@@ -835,28 +856,35 @@ def _build_table() -> dict:
 
     def add(name: str, params: Any, shape: Callable, validate: Callable | None = None, declares: str | None = None,
             spatial: int = 0, integers: tuple = (), declared_dim: Callable[[int], int] | None = None,
-            parameters: Callable[[dict], Any] = no_parameters):
-        table[name] = LayerSpec(name, params, shape, validate, declares, spatial, integers, declared_dim, parameters)
+            parameters: Callable[[dict], Any] = no_parameters, functional: tuple = (), spatial_step: bool = False,
+            aliases: tuple = (), same_shape_spellings: tuple = ()):
+        table[name] = LayerSpec(name, params, shape, validate, declares, spatial, integers, declared_dim, parameters,
+                                functional, spatial_step, aliases, same_shape_spellings)
 
     conv_integers = ("in_channels", "out_channels", "kernel_size", "groups")
 
     for nd in (1, 2, 3):
         channels = partial(spatial_channels, nd)
         add(f"Conv{nd}d", conv_params(False), conv_shape(nd, False), conv_validate, "in_channels", spatial=nd,
-            integers=conv_integers, declared_dim=channels, parameters=conv_parameters(nd, False))
+            integers=conv_integers, declared_dim=channels, parameters=conv_parameters(nd, False), spatial_step=True)
         add(f"ConvTranspose{nd}d", conv_params(True), conv_shape(nd, True), conv_validate, "in_channels", spatial=nd,
-            integers=conv_integers, declared_dim=channels, parameters=conv_parameters(nd, True))
+            integers=conv_integers, declared_dim=channels, parameters=conv_parameters(nd, True), spatial_step=True)
         add(f"MaxPool{nd}d", (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
                               ("return_indices", False), ("ceil_mode", False)), with_indices(pool_shape(nd, True)),
-            pool_validate(nd), spatial=nd)
+            pool_validate(nd), spatial=nd, spatial_step=True,
+            functional=((f"max_pool{nd}d", ("kernel_size", "stride", "padding", "dilation", "ceil_mode",
+                                            "return_indices")),))
         add(f"MaxUnpool{nd}d", (("kernel_size", REQUIRED), ("stride", None), ("padding", 0)), unpool_shape(nd),
-            spatial=nd)
+            spatial=nd, spatial_step=True)
         avg = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
                ("count_include_pad", True)) + ((("divisor_override", None),) if nd > 1 else ())
-        add(f"AvgPool{nd}d", avg, pool_shape(nd, False), pool_validate(nd), spatial=nd)
-        add(f"AdaptiveAvgPool{nd}d", (("output_size", REQUIRED),), adaptive_shape(nd, True), spatial=nd)
+        add(f"AvgPool{nd}d", avg, pool_shape(nd, False), pool_validate(nd), spatial=nd, spatial_step=True,
+            functional=((f"avg_pool{nd}d", tuple(name for name, _ in avg)),))
+        add(f"AdaptiveAvgPool{nd}d", (("output_size", REQUIRED),), adaptive_shape(nd, True), spatial=nd,
+            spatial_step=True, functional=((f"adaptive_avg_pool{nd}d", ("output_size",)),))
         add(f"AdaptiveMaxPool{nd}d", (("output_size", REQUIRED), ("return_indices", False)),
-            with_indices(adaptive_shape(nd, False)), spatial=nd)
+            with_indices(adaptive_shape(nd, False)), spatial=nd, spatial_step=True,
+            functional=((f"adaptive_max_pool{nd}d", ("output_size", "return_indices")),))
         add(f"BatchNorm{nd}d", (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", True),
                                 ("track_running_stats", True)) + FACTORY + NORM_BIAS, batch_norm_shape(nd),
             declares="num_features", spatial=nd, integers=("num_features",), declared_dim=second,
@@ -868,9 +896,10 @@ def _build_table() -> dict:
         for kind in ("Reflection", "Replication", "Circular", "Zero"):
             if kind == "Zero" and nd == 1:
                 continue
-            add(f"{kind}Pad{nd}d", (("padding", REQUIRED),), padding_shape(nd, kind == "Zero"))
-        add(f"ConstantPad{nd}d", (("padding", REQUIRED), ("value", REQUIRED)), padding_shape(nd, True))
-    add("ZeroPad1d", (("padding", REQUIRED),), padding_shape(1, True))
+            add(f"{kind}Pad{nd}d", (("padding", REQUIRED),), padding_shape(nd, kind == "Zero"), spatial_step=True)
+        add(f"ConstantPad{nd}d", (("padding", REQUIRED), ("value", REQUIRED)), padding_shape(nd, True),
+            spatial_step=True)
+    add("ZeroPad1d", (("padding", REQUIRED),), padding_shape(1, True), spatial_step=True)
     add("Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True)) + FACTORY, linear_shape,
         declares="in_features", integers=("in_features", "out_features"), declared_dim=last,
         parameters=linear_parameters)
@@ -890,9 +919,13 @@ def _build_table() -> dict:
         integers=("num_embeddings", "embedding_dim"), parameters=embedding_parameters)
     upsample = (("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None),
                 ("recompute_scale_factor", None))
-    add("Upsample", upsample, upsample_shape)
-    add("UpsamplingNearest2d", (("size", None), ("scale_factor", None)), upsample_shape)
-    add("UpsamplingBilinear2d", (("size", None), ("scale_factor", None)), upsample_shape)
+    add("Upsample", upsample, upsample_shape, spatial_step=True,
+        functional=(("interpolate", ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor",
+                                     "antialias")),
+                    ("upsample", ("size", "scale_factor", "mode", "align_corners"))),
+        aliases=("upsample_nearest2d", "UpsamplingNearest2d", "UpsamplingBilinear2d"))
+    add("UpsamplingNearest2d", (("size", None), ("scale_factor", None)), upsample_shape, spatial_step=True)
+    add("UpsamplingBilinear2d", (("size", None), ("scale_factor", None)), upsample_shape, spatial_step=True)
     recurrent = (("input_size", REQUIRED), ("hidden_size", REQUIRED), ("num_layers", 1))
     recurrent_tail = (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False))
     recurrent_integers = ("input_size", "hidden_size")
@@ -902,19 +935,43 @@ def _build_table() -> dict:
         integers=recurrent_integers, parameters=recurrent_parameters(gates=3))
     add("LSTM", recurrent + recurrent_tail + (("proj_size", 0),) + FACTORY, recurrent_shape, declares="input_size",
         integers=recurrent_integers, parameters=recurrent_parameters(gates=4))
-    add("PixelShuffle", (("upscale_factor", REQUIRED),), pixel_shuffle_shape(False))
-    add("PixelUnshuffle", (("downscale_factor", REQUIRED),), pixel_shuffle_shape(True))
+    add("PixelShuffle", (("upscale_factor", REQUIRED),), pixel_shuffle_shape(False), spatial_step=True,
+        functional=(("pixel_shuffle", ("upscale_factor",)),))
+    add("PixelUnshuffle", (("downscale_factor", REQUIRED),), pixel_shuffle_shape(True), spatial_step=True,
+        functional=(("pixel_unshuffle", ("downscale_factor",)),))
     for name in ("Softmax", "Softmin", "LogSoftmax"):
         add(name, (("dim", None),), softmax_shape)
-    for name in DROPOUTS:  # bound, since forward() reads `self.dropout.p`
-        add(name, (("p", 0.5), ("inplace", False)), dropout1d_shape if name == "Dropout1d" else same_shape)
-    for name in ELEMENTWISE:
-        add(name, None, same_shape, parameters=unknown_parameters if name == "PReLU" else no_parameters)
+    for name, spellings in DROPOUTS.items():  # bound, since forward() reads `self.dropout.p`
+        add(name, (("p", 0.5), ("inplace", False)), dropout1d_shape if name == "Dropout1d" else same_shape,
+            functional=(("dropout1d", ("p", "training", "inplace")),) if name == "Dropout1d" else (),
+            same_shape_spellings=spellings)
+    for name, spellings in ELEMENTWISE.items():
+        add(name, None, same_shape, parameters=unknown_parameters if name == "PReLU" else no_parameters,
+            same_shape_spellings=spellings)
     return table
 
 
 LAYERS = _build_table()
+# F.x → (the layer it builds and applies, the parameters after the input in F.x's positional order)
+FUNCTIONAL = {name: (spec, params) for spec in LAYERS.values() for name, params in spec.functional}
+# F.relu, torch.relu, x.relu_(): the shape-keeping spellings of the layers that keep the shape
+SAME_SHAPE_SPELLINGS = frozenset(name for spec in LAYERS.values() for name in spec.same_shape_spellings)
+# F.pad changes the spatial sizes as the padding layers do (it shares their shape function) but builds none
+SPATIAL_FUNCTIONS = frozenset({"pad"})
 
 
 def spec_for(name: str) -> LayerSpec | None:
     return LAYERS.get(name)
+
+
+def spatial_step(label: str) -> bool:
+    """Whether a trace step of this label (a layer's name, an op's) changes the spatial sizes of what it reads."""
+    spec = LAYERS.get(label)
+    return spec.spatial_step if spec is not None else label in SPATIAL_FUNCTIONS
+
+
+def aliases() -> dict:
+    """Each name PyTorch's calls of a registered op may show under (its functional spellings, its aliases) → the
+    op's own name."""
+    return {alias: spec.name for spec in LAYERS.values()
+            for alias in (*(name for name, _ in spec.functional), *spec.aliases)}

@@ -21,7 +21,11 @@ class TraceStep:
     where: Any = field(repr=False)  # an evaluator node reference (unit, node) or None
     before: tuple | None
     after: tuple | None
-    formula: str = ""
+    formulas: tuple = ()  # PyTorch's formula on each size it changed, with the numbers: `(32 - 2) // 2 + 1 = 16`
+
+    @property
+    def formula(self) -> str:
+        return "; ".join(self.formulas)
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,8 @@ class Tensor:
         return self.shape[-1] if self.shape else UNKNOWN
 
     def then(self, label: str, where: Any, shape: tuple | None, *, last: Dim = UNKNOWN,
-             flat_parts: tuple | None = None, formula: str = "") -> "Tensor":
-        step = TraceStep(label, where, self.shape, shape, formula)
+             flat_parts: tuple | None = None, formulas: tuple = ()) -> "Tensor":
+        step = TraceStep(label, where, self.shape, shape, formulas)
         trace, dropped = self.trace + (step,), self.dropped
         if len(trace) > MAX_TRACE:  # the input's step and the latest ones are what explanations show
             trace, dropped = trace[:1] + trace[-(MAX_TRACE - 1):], dropped + len(trace) - MAX_TRACE

@@ -1,29 +1,228 @@
 """What a shape function proves wrong, and the collector it reports to.
 
-A violation names its kind (the kebab-case name of the rule that reports it); the rules in
-`checks/rules/` turn violations into findings with messages. Only proofs are recorded: a dimension
-that is unknown, or symbolic and able to fit, records nothing.
+Each kind of violation is a dataclass with its own fields (what was declared, what arrived, the suggestion as a
+value); its `kind` is the kebab-case name of the rule in `checks/rules/` that turns it into a finding and formats
+its message. Only proofs are recorded: a dimension that is unknown, or symbolic and able to fit, records nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.dims import Dim
 
 
+@dataclass(frozen=True)
+class Suggestion:
+    """The value a finding suggests writing, in the user's terms: the sizes whose product it is, as written
+    (`16 * 4 * 4` for the features a flatten makes of (16, 4, 4)); or a name of the user's that holds it in every
+    build (`planes`); or a number right for this build only, with what the other uses of the line get."""
+
+    factors: tuple  # ints; their product is the value
+    name: str | None = None  # a name visible at the layer's constructor call holding the value in every build
+    others: tuple = ()  # the values other uses of the same line get: the number holds here only
+
+    @property
+    def value(self) -> int:
+        return math.prod(self.factors)
+
+    def __str__(self) -> str:
+        return self.name or " * ".join(map(str, self.factors))
+
+
 @dataclass
-class Violation:
-    kind: str
+class Problem:
+    """Something a rule reports. Each kind is a subclass with its own fields; `kind` is the kebab-case name of the
+    rule that formats it (checks/rules/)."""
+
+    kind: ClassVar[str] = ""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Which reading of a pragma's shape of rank 3 or less, a batch as written or one sample with the batch left
+    out, a violation holds under (checks/models.py): `either`, with what the sample's reading gets instead where it
+    differs; or `batch` / `sample`, the one an op that reads a known rank (at `line`) leaves."""
+
+    which: str
+    written: str  # the pragma's shape as it prints
+    instead: Any = None
+    line: int | None = None
+
+
+@dataclass
+class Violation(Problem):
+    """A problem a shape function proves at a call: its place, the layer or op, the tensor that arrived there."""
+
     where: Any = field(repr=False)  # (unit, node) of the call to blame: the layer's constructor, or the functional call
     label: str  # the layer or operation, e.g. "Linear(in_features=25088)"
     tensor: Any = None  # the Tensor that arrived, with its trace
     declared: Any = None
     arriving: Any = None
-    suggestion: str | None = None
-    detail: dict = field(default_factory=dict)
+    suggestion: Suggestion | None = None
+    reading: Reading | None = field(default=None, kw_only=True)
+
+
+@dataclass
+class LinearInFeatures(Violation):
+    kind: ClassVar[str] = "linear-in-features"
+
+
+@dataclass
+class ChannelMismatch(Violation):
+    kind: ClassVar[str] = "channel-mismatch"
+
+
+@dataclass
+class OutputTooSmall(Violation):
+    kind: ClassVar[str] = "output-too-small"
+    size: Any = None  # the size that arrives in the dimension that becomes too small
+    formula: str = ""  # PyTorch's formula on it, e.g. `floor((2 - 2) / 2) + 1`
+
+
+@dataclass
+class InputRank(Violation):
+    kind: ClassVar[str] = "input-rank"
+    origin: str = ""  # where the input came from when it is the model's own (a pragma's shape)
+
+
+@dataclass
+class ViewSize(Violation):
+    """`declared`: the values the written sizes hold (one sample's, with -1 first); `arriving`: the tensor's."""
+
+    kind: ClassVar[str] = "view-size"
+    sizes: tuple = ()  # as written, -1 included
+    whole: bool = False  # no -1: the written shape holds a number of values of its own
+
+    @property
+    def batch_wildcard(self) -> bool:
+        """The -1 comes first, meant as the batch: the sizes after it are one sample's."""
+        return bool(self.sizes) and isinstance(self.sizes[0], int) and self.sizes[0] == -1
+
+
+@dataclass
+class LastBatchSize(Violation):
+    """`declared`: the loader's batch size, hard-coded first in `sizes`; `arriving`: the last batch's."""
+
+    kind: ClassVar[str] = "last-batch-size"
+    op: str = ""  # view or reshape
+    sizes: tuple = ()  # as written
+    dataset: str = ""
+    length: int = 0  # of the dataset
+    full: int = 0  # how many full batches it makes
+    total: int = 0  # the values the last batch holds
+    rebatched: tuple | None = None  # the shape the last batch silently gets; None: PyTorch raises
+
+
+@dataclass
+class StatedProblem(Violation):
+    """A problem PyTorch states in its own words (`problem`)."""
+
+    problem: str = ""
+
+
+@dataclass
+class LayerArguments(StatedProblem):
+    kind: ClassVar[str] = "layer-arguments"
+
+
+@dataclass
+class DimOutOfRange(StatedProblem):
+    kind: ClassVar[str] = "dim-out-of-range"
+
+
+@dataclass
+class TooFewValues(StatedProblem):
+    kind: ClassVar[str] = "too-few-values"
+
+
+@dataclass
+class RecurrentState(StatedProblem):
+    kind: ClassVar[str] = "recurrent-state"
+
+
+@dataclass
+class OperandsProblem(StatedProblem):
+    """An op over several tensors: `operands`, (name, Tensor) each, as the message names them."""
+
+    operands: tuple = ()
+
+
+@dataclass
+class MergeMismatch(OperandsProblem):
+    kind: ClassVar[str] = "merge-mismatch"
+
+
+@dataclass
+class MatmulMismatch(OperandsProblem):
+    kind: ClassVar[str] = "matmul-mismatch"
+
+
+@dataclass
+class PragmaProblem(Violation):
+    comment: str = ""  # the pragma as written
+    problem: str = ""
+
+
+@dataclass
+class BadPragma(PragmaProblem):
+    kind: ClassVar[str] = "bad-pragma"
+
+
+@dataclass
+class MisplacedPragma(PragmaProblem):
+    kind: ClassVar[str] = "misplaced-pragma"
+
+
+# source/pragmas.py names what is wrong with a pragma by its rule's name
+PRAGMA_PROBLEMS = {cls.kind: cls for cls in (BadPragma, MisplacedPragma)}
+
+
+@dataclass
+class InternalError(Problem):
+    kind: ClassVar[str] = "internal-error"
+    error: str = ""  # `Type: message`, one line
+
+
+@dataclass
+class UnreadableFile(Problem):
+    kind: ClassVar[str] = "unreadable-file"
+    error: str = ""
+
+
+@dataclass
+class ConfirmMismatch(Problem):
+    """PyTorch's shapes at a layer differ from the static ones."""
+
+    kind: ClassVar[str] = "confirm-mismatch"
+    device: str = ""
+    label: str = ""
+    static: str = ""  # `(before) → (after)` as the static pass has them
+    real: str = ""  # as PyTorch has them
+
+
+@dataclass
+class ConfirmFailure(Problem):
+    """PyTorch raised where no static finding predicted it."""
+
+    device: str = ""
+    label: str = ""  # the layer it raised at, if any
+    message: str = ""
+    phase: str = ""  # import, build, run
+    raised: bool = False  # PyTorch raised (else the model could not be tried: no torch, a missing file)
+
+
+@dataclass
+class ConfirmRuntimeError(ConfirmFailure):
+    kind: ClassVar[str] = "confirm-runtime-error"
+
+
+@dataclass
+class ConfirmFailed(ConfirmFailure):
+    kind: ClassVar[str] = "confirm-failed"
 
 
 @dataclass
@@ -92,12 +291,12 @@ class Collector:
 
     def dim_problem(self, where: Any, label: str, tensor: Any, problem: str) -> None:
         """Dims PyTorch rejects for the rank that arrives, in PyTorch's words."""
-        self.report(Violation("dim-out-of-range", where, label, tensor, detail={"problem": problem}))
+        self.report(DimOutOfRange(where, label, tensor, problem=problem))
 
-    def size(self, kind: str, where: Any, label: str, tensor: Any, declared: Any, arriving: Dim,
-             suggestion: str | None = None, names: dict | None = None, **detail: Any) -> bool:
-        """Record a violation when `arriving` can never equal `declared`; say whether the check was decided.
-        `names`: the plain-int names visible where the layer was built."""
+    def size(self, kind: type, where: Any, label: str, tensor: Any, declared: Any, arriving: Dim,
+             suggestion: Suggestion | None = None, names: dict | None = None) -> bool:
+        """Record a violation of class `kind` when `arriving` can never equal `declared`; say whether the check was
+        decided. `names`: the plain-int names visible where the layer was built."""
         verdict = dims.can_equal(arriving, declared)
         if verdict is None:
             self.layers_unknown += 1
@@ -106,11 +305,11 @@ class Collector:
         holding = tuple(name for name, value in (names or {}).items() if isinstance(arriving, int) and value == arriving)
         self.checks.append(SizeCheck(where, label, declared, arriving, verdict, holding))
         if verdict is False:
-            self.report(Violation(kind, where, label, tensor, declared, arriving, suggestion, detail))
+            self.report(kind(where, label, tensor, declared, arriving, suggestion))
         return True
 
 
-NAMED_KINDS = ("channel-mismatch", "linear-in-features")
+NAMED_KINDS = (ChannelMismatch, LinearInFeatures)
 
 
 def in_users_terms(collectors: list) -> None:
@@ -129,19 +328,19 @@ def in_users_terms(collectors: list) -> None:
     for collector in collectors:
         for violation in collector.violations:
             decided = checks.get(key(violation.where), [])
-            if violation.kind not in NAMED_KINDS or not isinstance(violation.arriving, int) \
+            if not isinstance(violation, NAMED_KINDS) or not isinstance(violation.arriving, int) \
                     or len(decided) != runs.get(key(violation.where)):
                 continue
             # symbolic sizes (a build with no input) are left out, as --fix leaves them out: no number holds them
             concrete = [check for check in decided if isinstance(check.arriving, int)]
             common = [name for name in concrete[0].names if all(name in check.names for check in concrete)]
+            suggested = violation.suggestion or Suggestion((violation.arriving,))
             if common:  # any of them holds it in every run: the first bound (parameters come first)
-                violation.suggestion = common[0]
-                violation.detail["named"] = True
+                violation.suggestion = replace(suggested, name=common[0])
             else:
                 others = sorted({check.arriving for check in concrete} - {violation.arriving})
                 if others:
-                    violation.detail["others"] = others
+                    violation.suggestion = replace(suggested, others=tuple(others))
 
 
 def key(where: Any) -> Any:

@@ -1,7 +1,8 @@
 """The rules: one module per code, each a `Rule` with its docs, examples and message.
 
-A rule turns the violations of one kind (its kebab-case `name`) into findings. Rules register
-themselves by subclassing `Rule`; adding one means adding one module here.
+A rule turns the problems of one kind (a `shapes.violations.Problem` subclass whose `kind` is the rule's
+kebab-case `name`) into findings: it formats their typed fields into the message. Rules register themselves by
+subclassing `Rule`; adding one means adding one module here (and its problem's dataclass).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import ClassVar
 
 from torchshape_lint.evaluate.values import defaults_in
 from torchshape_lint.shapes import dims
-from torchshape_lint.shapes.violations import Violation
+from torchshape_lint.shapes.violations import Problem, Violation
 
 
 class Rule:
@@ -27,7 +28,7 @@ class Rule:
     bad: ClassVar[str]  # an example the rule flags
     good: ClassVar[str]  # the same example, right
 
-    def message(self, violation: Violation) -> str:
+    def message(self, violation: Problem) -> str:
         raise NotImplementedError
 
     def text(self, violation: Violation) -> str:
@@ -45,28 +46,31 @@ class Rule:
         """The suggestion as the message ends with it: `; use 16 * 4 * 4`, or a name of the user's that holds the
         size in every build, with its value in this one: `; use planes (32 here)`; a number that holds for this
         build only says so: `; use 32 here (other uses of this line get 16, 64)`."""
-        if not violation.suggestion:
+        suggestion = violation.suggestion
+        if not suggestion:
             return ""
-        if violation.detail.get("named"):
-            return f"; use {violation.suggestion} ({violation.arriving} here)"
-        if violation.detail.get("others"):
-            others = ", ".join(map(str, violation.detail["others"]))
-            return f"; use {violation.suggestion} here (other uses of this line get {others})"
-        return f"; use {violation.suggestion}"
+        if suggestion.name:
+            return f"; use {suggestion} ({violation.arriving} here)"
+        if suggestion.others:
+            others = ", ".join(map(str, suggestion.others))
+            return f"; use {suggestion} here (other uses of this line get {others})"
+        return f"; use {suggestion}"
 
 
-def either_reading(violation: Violation) -> str:
+def either_reading(violation: Problem) -> str:
     """For a pragma's shape of rank 3 or less (a batch as written, or one sample with the batch left out): which
-    reading the finding is under, ` (either reading of input=(3, 8, 10) fails here: ...)`."""
-    if "reading" not in violation.detail:
+    reading the finding holds under, ` (either reading of input=(3, 8, 10) fails here: ...)`."""
+    reading = getattr(violation, "reading", None)
+    if reading is None:
         return ""
-    which, written, other = violation.detail["reading"]
+    written = reading.written
     sample = f"(N, {written[1:]}"
-    if which == "either":
-        instead = f", with {dims.show(other)} in place of {dims.show(violation.arriving)}" if other is not None else ""
-        return f" (either reading of input={written} fails here: a batch as written, and one sample {sample}{instead})"
-    at = f"line {other}" if other is not None else "a layer"
-    if which == "batch":
+    if reading.which == "either":
+        instead = reading.instead
+        also = f", with {dims.show(instead)} in place of {dims.show(violation.arriving)}" if instead is not None else ""
+        return f" (either reading of input={written} fails here: a batch as written, and one sample {sample}{also})"
+    at = f"line {reading.line}" if reading.line is not None else "a layer"
+    if reading.which == "batch":
         return f" (input={written} read as a batch, as written: {at} cannot read the rank of one sample {sample})"
     return f" (input={written} read as one sample {sample}: {at} cannot read its rank as a batch)"
 
@@ -99,6 +103,11 @@ def _subclasses(cls: type) -> list:
         found.append(sub)
         found.extend(_subclasses(sub))
     return found
+
+
+def rule_for(problem: Problem | type) -> Rule:
+    """The rule that reports a problem (or a kind of problem): each kind has one (tests/test_layer_registry.py checks it)."""
+    return all_rules()[problem.kind]
 
 
 def by_code() -> dict[str, Rule]:

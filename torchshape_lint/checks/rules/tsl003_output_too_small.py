@@ -23,5 +23,5 @@ model = nn.Sequential(
     good = bad.replace("(1, 1, 4, 4)", "(1, 1, 8, 8)")
 
     def message(self, v) -> str:
-        return (f"{v.label} gets size {v.detail['size']} and makes {v.detail['formula']} = {v.arriving} "
+        return (f"{v.label} gets size {v.size} and makes {v.formula} = {v.arriving} "
                 f"({summary(v.tensor)})")

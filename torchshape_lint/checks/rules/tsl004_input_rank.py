@@ -24,5 +24,5 @@ model = nn.Sequential(
 
     def message(self, v) -> str:
         shape = show_shape(v.tensor.shape) if v.tensor is not None and v.tensor.shape is not None else ""
-        origin = " from the pragma" if v.detail.get("origin") == "pragma" else ""
+        origin = " from the pragma" if v.origin == "pragma" else ""
         return f"{v.label} takes a {v.declared} input but gets a {v.arriving}-D one{origin} {shape}".rstrip()

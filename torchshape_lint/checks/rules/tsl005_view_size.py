@@ -39,10 +39,10 @@ Net()(torch.zeros(8, 1, 8, 8))
 
     def message(self, v) -> str:
         shape = show_shape(v.tensor.shape)
-        if v.label.split("(")[1].startswith("-1,"):
+        if v.batch_wildcard:
             hint = self.use(v)
             return (f"{v.label} on {shape}: one sample has {dims.show(v.arriving)} values, not {v.declared}; "
                     f"-1 re-batches or fails{hint}")
-        if v.detail.get("whole"):  # no -1: the shape holds a number of values of its own
+        if v.whole:  # no -1: the shape holds a number of values of its own
             return f"{v.label} on {shape}: the shape holds {v.declared} values, but {dims.show(v.arriving)} arrive"
         return f"{v.label} on {shape}: {dims.show(v.arriving)} values cannot take the shape ({v.declared} per -1 slot)"

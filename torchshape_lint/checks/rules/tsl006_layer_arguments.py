@@ -24,4 +24,4 @@ block = nn.Sequential(
     good = bad.replace("nn.Conv2d(30, 64", "nn.Conv2d(32, 64")
 
     def message(self, v) -> str:
-        return f"{v.label}: {v.detail['problem']}"
+        return f"{v.label}: {v.problem}"

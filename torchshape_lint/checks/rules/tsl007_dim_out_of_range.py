@@ -37,4 +37,4 @@ Net()(torch.zeros(1, 3, 16, 16))
 
     def message(self, v) -> str:
         shape = show_shape(v.tensor.shape) if v.tensor is not None and v.tensor.shape is not None else "its input"
-        return f"{v.label} on {shape}: {v.detail['problem']}"
+        return f"{v.label} on {shape}: {v.problem}"

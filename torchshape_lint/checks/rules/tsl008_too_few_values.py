@@ -28,4 +28,4 @@ model = nn.Sequential(
     good = bad.replace("nn.AdaptiveAvgPool2d(1)", "nn.AdaptiveAvgPool2d(2)")
 
     def message(self, v) -> str:
-        return f"{v.label}: {v.detail['problem']} ({summary(v.tensor)})"
+        return f"{v.label}: {v.problem} ({summary(v.tensor)})"

@@ -30,12 +30,11 @@ for images, labels in loader:
     good = bad.replace("images.view(batch_size, -1)", "images.view(images.size(0), -1)")
 
     def message(self, v) -> str:
-        d = v.detail
-        if d["rebatched"] is not None:
-            outcome = f"the {v.label.split('(')[0]} silently re-batches it to {show_shape(d['rebatched'])}"
+        if v.rebatched is not None:
+            outcome = f"the {v.op} silently re-batches it to {show_shape(v.rebatched)}"
         else:
-            written = ", ".join(v.label.split("(", 1)[1].rstrip(")").split(", "))
-            outcome = f"PyTorch raises: shape '[{written}]' is invalid for input of size {d['total']}"
-        return (f"{v.label} on the last batch: {d['dataset']} has {d['length']} = {d['full']} × {v.declared} + "
+            written = ", ".join(map(str, v.sizes))
+            outcome = f"PyTorch raises: shape '[{written}]' is invalid for input of size {v.total}"
+        return (f"{v.label} on the last batch: {v.dataset} has {v.length} = {v.full} × {v.declared} + "
                 f"{v.arriving} samples, so the last batch holds {v.arriving}, not {v.declared}; {outcome}; take the "
                 "batch from the tensor (x.size(0)) or pass drop_last=True")

@@ -35,4 +35,4 @@ Encoder()(torch.zeros(4, 7, 10))
     good = bad.replace("torch.zeros(1, x.size(0)", "torch.zeros(2, x.size(0)")
 
     def message(self, v) -> str:
-        return f"{v.label}: {v.detail['problem']}"
+        return f"{v.label}: {v.problem}"

@@ -14,4 +14,4 @@ class InternalError(Rule):
     good = ""
 
     def message(self, v) -> str:
-        return f"torchshape-lint could not analyse this file: {v.detail['error']}"
+        return f"torchshape-lint could not analyse this file: {v.error}"

@@ -18,5 +18,4 @@ class ConfirmMismatch(Rule):
     good = ""
 
     def message(self, v) -> str:
-        d = v.detail
-        return f"PyTorch on {d['device']} gives {d['label']} {d['real']}, the static analysis predicted {d['static']}"
+        return f"PyTorch on {v.device} gives {v.label} {v.real}, the static analysis predicted {v.static}"

@@ -31,6 +31,5 @@ class Net(nn.Module):
     good = bad.replace("nn.Conv2d(3, 16", "nn.Conv2d(6, 16")
 
     def message(self, v) -> str:
-        d = v.detail
-        at = f" at {d['label']}" if d["label"] else ""
-        return f"PyTorch on {d['device']} raised{at}, which the static analysis did not predict: {d['message']}"
+        at = f" at {v.label}" if v.label else ""
+        return f"PyTorch on {v.device} raised{at}, which the static analysis did not predict: {v.message}"

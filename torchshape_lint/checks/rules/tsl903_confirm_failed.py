@@ -36,7 +36,6 @@ class Backbone(nn.Module):
 ''', "")
 
     def message(self, v) -> str:
-        d = v.detail
-        what = {"import": "importing the file", "build": "building it", "run": "running it"}[d["phase"]]
-        on = f" on {d['device']}" if d["device"] else ""
-        return f"could not confirm{on}: " + (f"{what} raised {d['message']}" if d["raised"] else d["message"])
+        what = {"import": "importing the file", "build": "building it", "run": "running it"}[v.phase]
+        on = f" on {v.device}" if v.device else ""
+        return f"could not confirm{on}: " + (f"{what} raised {v.message}" if v.raised else v.message)

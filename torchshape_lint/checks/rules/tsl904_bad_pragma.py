@@ -23,4 +23,4 @@ model = nn.Sequential(nn.Conv2d(3, 8, 3))
     good = bad.replace("input=(3, x)", "input=(1, 3, 32, 32)")
 
     def message(self, v) -> str:
-        return f"pragma `{v.detail['comment']}` is ignored: {v.detail['problem']}"
+        return f"pragma `{v.comment}` is ignored: {v.problem}"

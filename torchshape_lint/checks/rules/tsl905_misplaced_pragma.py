@@ -26,4 +26,4 @@ model = nn.Sequential(nn.Conv2d(3, 8, 3))
     good = bad.replace("32)\n\n", "32)\n")
 
     def message(self, v) -> str:
-        return f"pragma `{v.detail['comment']}` applies to nothing: {v.detail['problem']}"
+        return f"pragma `{v.comment}` applies to nothing: {v.problem}"

@@ -18,4 +18,4 @@ class UnreadableFile(Rule):
     good = ""
 
     def message(self, v) -> str:
-        return f"cannot read this file as Python, nothing in it was checked: {v.detail['error']}"
+        return f"cannot read this file as Python, nothing in it was checked: {v.error}"
