@@ -8,12 +8,16 @@ a wrong `view`). Each is written out as Python source in one of the spellings us
 
 * a module-level `nn.Sequential` under a `# torchshape: input=(...)` pragma;
 * an `nn.Module` class (layers as attributes, `forward()` applying them in order, with functional calls,
-  `torch.flatten`, `x.view(x.size(0), -1)`, ...), used at module level as `Net()(torch.zeros(...))`;
+  `torch.flatten`, `x.view(x.size(0), -1)`, ...), used at module level as `Net()(torch.zeros(...))`; its
+  `forward()` may also merge branches (`merge_block`), run an RNN/GRU/LSTM given an initial state
+  (`recurrent_block`), and multiply by a weight of its own (`x @= w`, `product_block`), and its convs may be
+  wrapped in `weight_norm` / `spectral_norm`;
 * a cfg list and a builder function in torchvision's VGG style.
 
 The source is analysed statically (`analyze_source`) and run in PyTorch (`exec`, on small CPU tensors: see DEVICE), recording for each
 layer — keyed by the source position of its constructor call, or of the functional call — the shapes it read
-and gave, and where torch raised. Required (`disagreements`):
+and gave, and where torch raised (for a layer, also the call that applied it: a state is wrong there). Required
+(`disagreements`):
 
 1. every static shape equals torch's, dimension by dimension wherever the static dimension is a number;
 2. every finding is a real error: torch raises at that position, or never gets through it; a `view(-1, k)`
@@ -130,6 +134,7 @@ class Block:
 
     layers: list
     lines: list
+    kind: str = "merges"  # for the counts: merges (branches), states (a recurrent layer given one), products
 
 
 def apply_op(op: Any, x: Any, namespace: dict) -> Any:
@@ -215,6 +220,51 @@ def merge_block(c: Any, nd: int, shape: tuple, wrong: Callable[[str], bool]) -> 
     return Block(layers, lines + [joined])
 
 
+def recurrent_block(c: Any, shape: tuple, wrong: Callable[[str], bool]) -> Block:
+    """An RNN, GRU or LSTM over the length of (N, C, L), given an initial state built as model code builds it,
+    `torch.zeros(num_layers * directions, N, hidden)` (`(h0, c0)` for an LSTM), its output turned back to
+    (N, directions * hidden, L), contiguous. With the planted mistake the state is off as users get it wrong: the
+    directions left out of its first size, N read from the sequence-first tensor (its length), the hidden size off
+    by one, or a 2-D state for a batched input; torch says whether it then fails (where sizes happen to agree, it
+    runs)."""
+    kind = c.pick(["LSTM", "GRU", "RNN"])
+    hidden, stacked, both, batch_first = c.int(1, 8), c.pick([1, 1, 2]), c.chance(0.3), c.chance(0.5)
+    directions = 2 if both else 1
+    args = [str(shape[1]), str(hidden)] + ([f"num_layers={stacked}"] if stacked > 1 else []) \
+        + (["batch_first=True"] if batch_first else []) + (["bidirectional=True"] if both else [])
+    # contiguous again, as model code makes it before a view (torch's view refuses the strides of a transpose)
+    to_sequence, back = ("{x}.transpose(1, 2)", "out.transpose(1, 2).contiguous()") if batch_first else \
+        ("{x}.permute(2, 0, 1)", "out.permute(1, 2, 0).contiguous()")
+    first, batch, width = str(stacked * directions), c.pick(["{x}.size(0)", "s.size(0)" if batch_first else
+                                                             "s.size(1)", str(shape[0])]), str(hidden)
+    rank3 = True
+    if wrong("state"):
+        off = c.pick(["directions", "batch", "hidden", "rank"])
+        if off == "directions":
+            first = str(stacked) if both else str(stacked + 1)
+        elif off == "batch":
+            batch = "s.size(1)" if batch_first else "s.size(0)"
+        elif off == "hidden":
+            width = str(hidden + 1)
+        else:
+            rank3 = False
+    size = ", ".join([first, batch, width] if rank3 else [first, width])
+    lines = [f"s = {to_sequence}", f"h0 = torch.zeros({size})"]
+    if kind == "LSTM":
+        lines += [f"c0 = torch.zeros({size})", "out, (h, c) = {m0}(s, (h0, c0))"]
+    else:
+        lines += ["out, h = {m0}(s, h0)"]
+    return Block([f"nn.{kind}({', '.join(args)})"], lines + [f"{{x}} = {back}"], "states")
+
+
+def product_block(c: Any, features: int, wrong: Callable[[str], bool]) -> Block:
+    """(N, F) times a weight the model holds, `nn.Parameter(torch.randn(F, k))`, as `x @= w`, `x = x @ w` or
+    `torch.matmul(x, w)`; with the planted mistake its F is off."""
+    rows = features if not wrong("features") else max(1, features + c.pick([-1, 1, features]))
+    spelled = c.pick(["{x} @= {m0}", "{x} = {x} @ {m0}", "{x} = torch.matmul({x}, {m0})"])
+    return Block([f"nn.Parameter(torch.randn({rows}, {c.int(1, 16)}))"], [spelled], "products")
+
+
 def spatial_ops(c: Any, nd: int, channels: int, sizes: tuple, functional: bool, wrong: Callable[[str], bool]) -> Op:
     """One random layer that reads (N, C, *sizes). `wrong(kind)` says whether to plant that mistake here."""
     d = f"{nd}d"
@@ -250,7 +300,11 @@ def spatial_ops(c: Any, nd: int, channels: int, sizes: tuple, functional: bool, 
                 args.append(f"dilation={n(1, 3)}")
             if groups > 1:
                 args.append(f"groups={groups}")
-            return Op(f"nn.Conv{d}({', '.join(args)})")
+            conv = f"nn.Conv{d}({', '.join(args)})"
+            if functional and c.chance(0.15):  # a reparametrized weight keeps the layer's shapes
+                conv = c.pick(["nn.utils.parametrizations.weight_norm({})", "nn.utils.spectral_norm({})",
+                               "nn.utils.parametrizations.spectral_norm({})"]).format(conv)
+            return Op(conv)
         stride, dilation = c.int(1, 3), c.int(1, 2)
         args += [f"stride={stride}", f"padding={c.int(0, 2)}"]
         if c.chance(0.4):
@@ -316,7 +370,8 @@ def grow(c: Any, functional: bool) -> Model:
     shape = (c.int(2, 3), c.int(1, 8)) + tuple(c.int(1, limit) for _ in range(nd))
     model = Model(nd, shape)
     plant = c.pick(["", "", "channels", "features", "groups", "padding", "view", "rank", "channels"]
-                   + (["merge", "merge", "merge"] if functional else []))
+                   + (["merge", "merge", "merge"] if functional else [])
+                   + (["state"] * 3 if functional and nd == 1 else []))  # a recurrent block reads (N, C, L)
     planted: list = []
 
     def wrong(kind: str) -> bool:
@@ -332,7 +387,8 @@ def grow(c: Any, functional: bool) -> Model:
             for _ in range(c.int(1, 6)):
                 if functional and c.chance(0.3):  # forward() can merge branches; a Sequential cannot
                     before = len(planted)
-                    block = merge_block(c, nd, tuple(x.shape), wrong)
+                    block = recurrent_block(c, tuple(x.shape), wrong) if nd == 1 and c.chance(0.5) else \
+                        merge_block(c, nd, tuple(x.shape), wrong)
                     y = attempt_planted(block, x, ns, model, len(planted) > before) if block is not None else None
                     x = y if y is not None else x
                     continue
@@ -352,6 +408,9 @@ def grow(c: Any, functional: bool) -> Model:
                 x = attempt_planted(op, x, ns, model, len(planted) > before)
                 if x is None:
                     raise Stop
+            if x.dim() == 2 and functional and c.chance(0.2):  # a weight of the model's own, applied by a product
+                before = len(planted)
+                x = attempt_planted(product_block(c, x.shape[1], wrong), x, ns, model, len(planted) > before)
             if x.dim() == 2:
                 for last in range(c.int(1, 2), 0, -1):
                     features = x.shape[1] if not wrong("features") else max(1, x.shape[1] + c.pick([-1, 1, 7]))
@@ -515,6 +574,7 @@ class Event:
     # (line, column, end line, end column): where calls start alike (`x[..., ::2] + y` and its `x[..., ::2]`,
     # `torch.stack(...).sum(1)` and its stack), the whole expression tells them apart
     span: tuple = ()
+    call: tuple | None = None  # (line, column) of the call that applied a layer, where generated code called it
 
 
 class EmptyOutput(Exception):
@@ -526,6 +586,10 @@ class TorchRun:
     events: list
     failure: tuple | None  # position where torch raised
     error: str = ""
+    failure_call: tuple | None = None  # the call that applied the layer that raised (a state passed there)
+
+    def failed_at(self, position: tuple) -> bool:
+        return self.failure is not None and position in (self.failure, self.failure_call)
 
 
 def _position(frame: Any, lasti: int | None = None) -> tuple:
@@ -553,8 +617,8 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
         while frame is not None:
             if frame.f_code.co_filename == filename:
                 return frame
-            if "/torch/nn/modules/" in frame.f_code.co_filename:
-                return None  # inside a layer's forward: that layer is the event
+            if "/torch/nn/modules/" in frame.f_code.co_filename or "/torch/nn/utils/" in frame.f_code.co_filename:
+                return None  # inside a layer's forward (that layer is the event), or weight_norm computing a norm
             frame = frame.f_back
         return None
 
@@ -568,14 +632,27 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
         if frame is not None:
             built[id(self)] = _span(frame)
 
+    def layer(module: Any) -> bool:
+        """A layer of its own: no children but the parametrizations of its weight (weight_norm's), and not one of
+        those (built by torch where the generated code called weight_norm)."""
+        return not type(module).__module__.startswith("torch.nn.utils.parametrizations") and all(
+            name == "parametrizations" for name, _ in module.named_children())
+
+    def caller() -> tuple | None:
+        frame = sys._getframe(2)
+        while frame is not None and frame.f_code.co_filename.endswith("torch/nn/modules/module.py"):
+            frame = frame.f_back
+        return _position(frame) if frame is not None and frame.f_code.co_filename == filename else None
+
     def pre_hook(module: Any, args: tuple) -> None:
-        if next(module.children(), None) is None and id(module) in built:
-            event = Event(built[id(module)][:2], _shape(args[0]) if args else None, span=built[id(module)])
+        if layer(module) and id(module) in built:
+            event = Event(built[id(module)][:2], _shape(args[0]) if args else None, span=built[id(module)],
+                          call=caller())
             events.append(event)
             open_events.append(event)
 
     def hook(module: Any, args: tuple, output: Any) -> None:
-        if open_events and next(module.children(), None) is None and id(module) in built:
+        if open_events and layer(module) and id(module) in built:
             event = open_events[-1]
             event.after = _shape(output)
             if event.after and 0 in event.after and event.before and 0 not in event.before:
@@ -603,7 +680,7 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
                torch.nn.modules.module.register_module_forward_hook(hook)]
     nn.Module.__init__ = init
     namespace: dict = {"__name__": "__generated__"}
-    failure, error = None, ""
+    failure, error, failure_call = None, "", None
     try:
         with torch.device(DEVICE), Functions():
             exec(compile(source, filename, "exec"), namespace)
@@ -612,7 +689,7 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
     except Exception as exc:  # where it raised: the open layer, else the innermost generated frame
         error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         if open_events:
-            failure = open_events[-1].position
+            failure, failure_call = open_events[-1].position, open_events[-1].call
         else:
             tb, where = exc.__traceback__, None
             while tb is not None:
@@ -624,7 +701,7 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
         nn.Module.__init__ = original_init
         for handle in handles:
             handle.remove()
-    return TorchRun(events, failure, error)
+    return TorchRun(events, failure, error, failure_call)
 
 
 # ---- comparing ------------------------------------------------------------------------------------------
@@ -634,6 +711,7 @@ def run_in_torch(source: str, filename: str, run: str) -> TorchRun:
 class Outcome:
     disagreements: list
     counts: Counter
+    missed: str = ""  # where torch raised and what it said, when no finding is there (not a disagreement alone)
 
 
 def compare(source: str, run: str = "", name: str = "<generated>") -> Outcome:
@@ -687,7 +765,7 @@ def compare(source: str, run: str = "", name: str = "<generated>") -> Outcome:
         if finding.code == "TSL900":
             problems.append(f"internal error: {finding.message}")
             continue
-        if real.failure == position:
+        if real.failed_at(position):
             counts["findings confirmed"] += 1
             continue
         happened = torch_at.get(position, [])
@@ -705,7 +783,7 @@ def compare(source: str, run: str = "", name: str = "<generated>") -> Outcome:
 
     if real.failure is not None:
         counts["torch errors"] += 1
-        found = any((f.line, f.column) == real.failure for f in report.findings)
+        found = any(real.failed_at((f.line, f.column)) for f in report.findings)
         counts["torch errors found statically"] += found
         failing = [e for e in torch_at.get(real.failure, []) if not e.done]
         complete = failing and any(
@@ -717,6 +795,8 @@ def compare(source: str, run: str = "", name: str = "<generated>") -> Outcome:
             problems.append(f"missed: torch raised at {where(real.failure)}: {real.error}; static shapes known there, "
                             f"findings {[f.text for f in report.findings]}")
         counts["torch errors with complete static shapes"] += bool(complete)
+        missed = "" if found else f"torch raised at {where(real.failure)}: {real.error}"
+        return Outcome(problems, counts, missed)
     return Outcome(problems, counts)
 
 
@@ -734,8 +814,9 @@ def _example(c: Any, spelling: str) -> tuple[str, str, str]:
         model.ops.append(Op("nn.Identity()"))
     render = as_sequential if spelling == "sequential" else as_class
     source, run = render(model, c)
-    merges = "/merges" if any(isinstance(op, Block) for op in model.ops) else ""
-    return source, run, f"{spelling}/{model.nd}d/{model.mistake or 'none'}{merges}"
+    blocks = "".join(f"/{kind}" for kind in ("merges", "states", "products")
+                     if any(isinstance(op, Block) and op.kind == kind for op in model.ops))
+    return source, run, f"{spelling}/{model.nd}d/{model.mistake or 'none'}{blocks}"
 
 
 SPELLINGS = ("sequential", "class", "builder")
@@ -791,3 +872,26 @@ def test_harness_catches_a_missed_error(monkeypatch):
     problems = compare(source).disagreements
     column = source.splitlines()[3].index("nn.Linear")
     assert [p.split(" `")[0] for p in problems] == [f"missed: torch raised at 4:{column}"], problems
+
+
+def test_harness_confirms_a_state_error_at_the_call_that_passes_the_state():
+    source = HEAD + """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 8, num_layers=2, batch_first=True)
+
+    def forward(self, x):
+        h0 = torch.zeros(1, x.size(0), 8)
+        out, _ = self.lstm(x, (h0, h0))
+        return out
+
+
+Net()(torch.zeros(2, 5, 4))
+"""
+    outcome = compare(source)
+    line = source.splitlines().index("        out, _ = self.lstm(x, (h0, h0))") + 1
+    real = run_in_torch(source, "<generated>", "")
+    assert real.failure == (line - 4, 20) and real.failure_call == (line, 17)  # the constructor, the call
+    assert outcome.disagreements == [], outcome.disagreements
+    assert outcome.counts["findings confirmed"] == outcome.counts["torch errors found statically"] == 1

@@ -34,6 +34,9 @@ PLANTED = {
     # one position more than tokens
     "positions.py": ("torch.arange(0, T,", "torch.arange(0, T + 1,", "TSL009", "self.tokens(ids) + self.positions",
                      "The size of tensor a (16) must match the size of tensor b (17) at non-singleton dimension 1"),
+    # the pool gives 8 * 5 * 5 features, the projection takes 8 * 4 * 4
+    "projection_in_place.py": ("nn.AdaptiveAvgPool2d(4)", "nn.AdaptiveAvgPool2d(5)", "TSL012", "x @= self.proj",
+                               "mat1 and mat2 shapes cannot be multiplied (4x200 and 128x16)"),
     # Dropout1d reads (N, C, L), and the block gives (N, C, H, W)
     "spectrogram_dropout.py": ("nn.Dropout2d(0.1)", "nn.Dropout1d(0.1)", "TSL004", "nn.Dropout1d(0.1)",
                                "dropout1d: Expected 2D or 3D input, but received a 4D input"),

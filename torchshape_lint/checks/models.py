@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Any, Iterator
 
 from torchshape_lint.checks.finding import shown_path
@@ -10,8 +11,8 @@ from torchshape_lint.evaluate.frames import Abort, positional_parameters
 from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.evaluate.project import Project
 from torchshape_lint.evaluate.values import ClassV, Function, Instance, is_module_value
-from torchshape_lint.shapes.tensor import Tensor, concrete_input, model_input
-from torchshape_lint.shapes.violations import PRAGMA_PROBLEMS, Collector
+from torchshape_lint.shapes.tensor import Tensor, concrete_input, model_input, readings, show_shape
+from torchshape_lint.shapes.violations import PRAGMA_PROBLEMS, Collector, Reading, Violation, key
 from torchshape_lint.source.pragmas import PragmaInput, PragmaPlace, Pragmas, pragma_lines
 from torchshape_lint.source.reader import SourceFile
 from torchshape_lint.source.writes import assigned_names
@@ -55,13 +56,37 @@ class Builds:
                     continue
                 is_model = is_model or is_module_value(model)
                 if is_model:
-                    interp.apply_model(model, *self.inputs_for(top, model))
+                    self.apply(model, self.inputs_for(top, model))
             except Abort as stop:
                 self.skipped.append((name, self.stop_reason(stop)))
             finally:
                 interp.calls.pop()
             spent += interp.steps
             yield name, interp.check, "model", is_model, top.node.lineno
+
+    def apply(self, model: Any, inputs: list) -> None:
+        """Run the model on its inputs; for a pragma's shape of rank 3 or less, which may be a batch as written or one
+        sample with the batch left out (the first layer that reads a rank tells which; a Flatten, an add, a view
+        do not), also on each reading, for what holds under both (`common_to_readings`)."""
+        interp = self.interp
+        interp.apply_model(model, *inputs)
+        either = readings(inputs[0]) if len(inputs) == 1 else ()
+        if not either:
+            return
+        found, used = interp.check, set(interp.used_with_input)
+        runs = []
+        try:
+            for reading in either:
+                interp.check = interp.collector()
+                interp.apply_model(model, reading)
+                runs.append(interp.check)
+        except Abort:  # a reading that cannot be followed to the end proves nothing
+            runs = []
+        finally:
+            interp.check = found
+            interp.used_with_input &= used  # the readings are not the file running the model on an input
+        if runs:
+            common_to_readings(found, runs, inputs[0].hint)
 
     def stop_reason(self, stop: Abort) -> str:
         """Why a build stopped, and where: `stops at resnet.py:88: raises`."""
@@ -173,6 +198,55 @@ class Builds:
     def class_pragma(cls: ClassV) -> PragmaInput | None:
         """What the pragma above a class's definition gives, in whichever file of the project it is."""
         return Pragmas.of(cls.source).input_above(cls.node) if cls.node in cls.source.tree.body else None
+
+
+RANK_KINDS = ("input-rank", "dim-out-of-range")  # what PyTorch raises for a tensor's rank alone
+
+
+def rank_refused(run: Collector, other: Collector) -> Violation | None:
+    """The first violation of `run` about its tensor's rank at a place where `other` has none: a layer or op that
+    reads a known rank is there, and it is not this reading's."""
+    places = {key(v.where) for v in other.violations}
+    return next((v for v in run.violations if v.kind in RANK_KINDS and key(v.where) not in places), None)
+
+
+def common_to_readings(found: Collector, runs: list, written: tuple) -> None:
+    """Add to `found` (the run on the undecided input) what holds whichever reading the pragma meant, where `found`
+    decided nothing. Where a layer or op that reads a known rank refuses one reading only (a `permute(2, 0, 1)`, an
+    LSTM), as the first layer that reads a rank does for a pending input, the other is the input: its violations
+    (unless `found` went on under the refused one). Else each violation of the first reading's run that the
+    second's has too, of the same kind at the same place: its message keeps the numbers of the shape as written
+    and says what the other reading gets; it suggests no number, as none is right under both."""
+    as_written, as_sample = runs
+    # a place the undecided run decided is left as it is (no second finding there; no suggestion from its checks)
+    known = {key(v.where) for v in found.violations} | {key(c.where) for c in found.checks}
+    refused = rank_refused(as_written, as_sample), rank_refused(as_sample, as_written)
+    chosen = []  # (a violation, the run it is from, what the message says of the reading, its suggestion)
+    if (refused[0] is None) != (refused[1] is None):
+        run, refusal = (as_sample, refused[0]) if refused[0] is not None else (as_written, refused[1])
+        if key(refusal.where) in known:
+            return
+        said = Reading("sample" if run is as_sample else "batch", show_shape(written),
+                       line=getattr(refusal.where[1], "lineno", None))
+        chosen = [(violation, run, said, violation.suggestion) for violation in run.violations]
+    else:
+        others = {(v.kind, key(v.where)): v for v in as_sample.violations}
+        for violation in as_written.violations:
+            other = others.get((violation.kind, key(violation.where)))
+            if other is not None:
+                said = Reading("either", show_shape(written),
+                               instead=other.arriving if other.arriving != violation.arriving else None)
+                chosen.append((violation, as_written, said, None))
+    for violation, run, said, suggestion in chosen:
+        place = key(violation.where)
+        if place in known:
+            continue
+        known.add(place)
+        # a copy: the memo replays the same violation into every build that applies the module to that input
+        added = replace(violation, suggestion=suggestion, reading=said)
+        found.violations.append(added)
+        found.reached_from[id(added)] = run.reached_from.get(id(violation), ())
+        found.layers_checked += any(key(c.where) == place for c in run.checks)
 
 
 NEEDS_ARGUMENTS = object()  # a class whose constructor has required parameters: not a model on its own

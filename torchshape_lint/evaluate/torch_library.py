@@ -881,8 +881,8 @@ OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorD
 
 def tensor_binary(interp: Any, op: Any, left: Any, right: Any, where: Any, in_place: bool = False) -> Any:
     """`a + b` and the other element-wise operators, with broadcasting; `a += b` on a tensor is in place."""
-    if op is ast.MatMult and not in_place:  # `a @= b` on tensors: PyTorch has no in-place matmul
-        return matrix_product(interp, "a @ b", "matmul", [left, right], where)
+    if op is ast.MatMult:  # `a @= b` too: a tensor has no in-place matmul, so Python binds a to a @ b
+        return matrix_product(interp, "a @= b" if in_place else "a @ b", "matmul", [left, right], where)
     if op not in OPERATORS:
         return UNKNOWN
     symbol = OPERATORS[op] + ("=" if in_place else "")

@@ -92,15 +92,28 @@ def _replayed(x: Tensor, read: Tensor) -> Tensor:
     return read
 
 
+SETTLED_RANK = 4  # an exact shape of this rank or more is read as written, the batch first
+
+
 def settle(x: Tensor) -> Tensor:
     """A pending input with an exact shape of rank 4 or more becomes that shape; any other tensor stays as it is.
 
     A shorter exact shape may have left the batch out — (C, H, W) — or not — (N, C, L): only a layer that
-    reads a known rank (`materialize`, `as_written`) can tell, so until one does the input stays pending.
+    reads a known rank (`materialize`, `as_written`) can tell, so until one does the input stays pending
+    (and `readings` gives both, for what is wrong under each).
     """
-    if x.pending and x.exact and x.hint is not None and len(x.hint) >= 4:
+    if x.pending and x.exact and x.hint is not None and len(x.hint) >= SETTLED_RANK:
         return _replayed(x, concrete_input(x.hint, x.origin))
     return x
+
+
+def readings(x: Tensor) -> tuple:
+    """The inputs a pending input of an exact shape that `settle` leaves undecided may be: the shape as written
+    (a batch: `(3, 8, 10)` is 3 samples of (8, 10)), and one sample with its batch left out, `(N, 3, 8, 10)`;
+    () for any other tensor."""
+    if not (x.pending and x.exact and x.hint is not None and len(x.hint) < SETTLED_RANK):
+        return ()
+    return concrete_input(tuple(x.hint), x.origin), concrete_input((None,) + tuple(x.hint), x.origin)
 
 
 def as_written(x: Tensor, ranks: tuple | None = None) -> Tensor | None:

@@ -41,6 +41,18 @@ class Problem:
     kind: ClassVar[str] = ""
 
 
+@dataclass(frozen=True)
+class Reading:
+    """Which reading of a pragma's shape of rank 3 or less, a batch as written or one sample with the batch left
+    out, a violation holds under (checks/models.py): `either`, with what the sample's reading gets instead where it
+    differs; or `batch` / `sample`, the one an op that reads a known rank (at `line`) leaves."""
+
+    which: str
+    written: str  # the pragma's shape as it prints
+    instead: Any = None
+    line: int | None = None
+
+
 @dataclass
 class Violation(Problem):
     """A problem a shape function proves at a call: its place, the layer or op, the tensor that arrived there."""
@@ -51,6 +63,7 @@ class Violation(Problem):
     declared: Any = None
     arriving: Any = None
     suggestion: Suggestion | None = None
+    reading: Reading | None = field(default=None, kw_only=True)
 
 
 @dataclass

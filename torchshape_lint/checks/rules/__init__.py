@@ -12,6 +12,7 @@ import pkgutil
 from typing import ClassVar
 
 from torchshape_lint.evaluate.values import defaults_in
+from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.violations import Problem, Violation
 
 
@@ -31,12 +32,14 @@ class Rule:
         raise NotImplementedError
 
     def text(self, violation: Violation) -> str:
-        """The message, and the command-line defaults its sizes came from: the user may run the script with others."""
+        """The message, and the command-line defaults its sizes came from: the user may run the script with others;
+        for a pragma's shape that may be a batch or one sample (checks/models.py), that it is wrong either way."""
+        message = self.message(violation) + either_reading(violation)
         defaults = assumed_defaults(violation)
         if not defaults:
-            return self.message(violation)
+            return message
         said = ", ".join(map(str, defaults))
-        return f"{self.message(violation)} (with the default{'s' if len(defaults) > 1 else ''} {said})"
+        return f"{message} (with the default{'s' if len(defaults) > 1 else ''} {said})"
 
     @staticmethod
     def use(violation: Violation) -> str:
@@ -52,6 +55,24 @@ class Rule:
             others = ", ".join(map(str, suggestion.others))
             return f"; use {suggestion} here (other uses of this line get {others})"
         return f"; use {suggestion}"
+
+
+def either_reading(violation: Problem) -> str:
+    """For a pragma's shape of rank 3 or less (a batch as written, or one sample with the batch left out): which
+    reading the finding holds under, ` (either reading of input=(3, 8, 10) fails here: ...)`."""
+    reading = getattr(violation, "reading", None)
+    if reading is None:
+        return ""
+    written = reading.written
+    sample = f"(N, {written[1:]}"
+    if reading.which == "either":
+        instead = reading.instead
+        also = f", with {dims.show(instead)} in place of {dims.show(violation.arriving)}" if instead is not None else ""
+        return f" (either reading of input={written} fails here: a batch as written, and one sample {sample}{also})"
+    at = f"line {reading.line}" if reading.line is not None else "a layer"
+    if reading.which == "batch":
+        return f" (input={written} read as a batch, as written: {at} cannot read the rank of one sample {sample})"
+    return f" (input={written} read as one sample {sample}: {at} cannot read its rank as a batch)"
 
 
 def assumed_defaults(violation: Violation) -> tuple:
