@@ -96,3 +96,16 @@ def test_a_forward_given_fewer_tensors_than_it_needs_is_not_run(tmp_path):
     assert finding.startswith(f"short.py:{line}:{col}: TSL001 ")
     assert finding.endswith("[not confirmed: its forward takes 2 tensors and the input gives 1 (give one shape per "
                             "argument: `# torchshape: input=[(1, 3, 32, 32), (1, 10)]`)]"), result.stdout
+
+
+def test_a_forward_that_needs_a_keyword_argument_is_not_run(tmp_path):
+    """`forward(self, x, *, mask)` on the pragma's one tensor: PyTorch would raise for want of `mask`, which is the
+    confirm run's doing, not the model's: no TSL902."""
+    (tmp_path / "kw.py").write_text("import torch.nn as nn\n\n\n# torchshape: input=(2, 3, 8, 8)\n"
+                                    "class Masked(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                                    "        self.conv = nn.Conv2d(3, 4, 3)\n\n    def forward(self, x, *, mask):\n"
+                                    "        return self.conv(x) * mask\n")
+    result = cli("--no-cache", "--verbose", "--confirm", "--device", "cpu", "kw.py", cwd=tmp_path)
+    assert result.returncode == 0 and " TSL" not in result.stdout, result.stdout
+    assert "kw.py: confirm Masked: its forward needs the keyword argument mask, which the input does not give" in \
+        result.stdout.splitlines()

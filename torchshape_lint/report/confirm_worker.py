@@ -202,11 +202,14 @@ class Runner:
                 if shape is None:
                     raise LookupError("no input to confirm with: the first layer's input size is not known")
                 shapes = [shape] + request["inputs"][1:]
-                taken, needed = forward_arity(model)
+                taken, needed, keywords = forward_arity(model)
                 if needed > len(shapes):
                     return {"status": "skipped", "calls": [], "note": (
                         f"its forward takes {needed} tensors and the input gives {len(shapes)} (give one shape per "
                         "argument: `# torchshape: input=[(1, 3, 32, 32), (1, 10)]`)")}
+                if keywords:
+                    return {"status": "skipped", "calls": [], "note": (
+                        f"its forward needs the keyword argument {keywords[0]}, which the input does not give")}
                 phase = "run"
                 with torch.no_grad():
                     model(*[torch.zeros(s, device=device) for s in shapes[:None if taken is None else max(taken, 1)]])
@@ -266,18 +269,20 @@ def shape_of(value: Any) -> list | None:
     return None
 
 
-def forward_arity(model: Any) -> tuple[int | None, int]:
-    """(how many positional tensors the model's forward takes, None for any number (`*args`); how many it needs)."""
+def forward_arity(model: Any) -> tuple[int | None, int, list]:
+    """(how many positional tensors the model's forward takes, None for any number (`*args`); how many it needs;
+    the keyword-only arguments it needs, which a run on positional tensors cannot give)."""
     import inspect
 
     try:
-        parameters = inspect.signature(model.forward).parameters.values()
+        parameters = list(inspect.signature(model.forward).parameters.values())
     except (TypeError, ValueError):  # a forward inspect cannot read: take it as one that takes one
-        return 1, 1
+        return 1, 1, []
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
-        return None, sum(1 for p in positional if p.default is p.empty)
-    return len(positional), sum(1 for p in positional if p.default is p.empty)
+    needed = sum(1 for p in positional if p.default is p.empty)
+    keywords = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+    taken = None if any(p.kind is p.VAR_POSITIONAL for p in parameters) else len(positional)
+    return taken, needed, keywords
 
 
 def resolve_input(template: list, first: list | None, model: Any, sites: Any) -> list | None:
