@@ -349,7 +349,8 @@ def test_a_finding_the_project_proves_at_another_files_layer_is_published_for_th
     try:
         [at_call] = opened(client, test_file, test_file.read_text())
         assert at_call["range"]["start"] == {"line": use_line - 1, "character": use_col - 1}
-        assert at_call["message"].startswith(finding) and f"[layer at models/resnet.py:{layer_line}]" in at_call["message"]
+        assert at_call["message"].startswith(finding)
+        assert f"[layer at models/resnet.py:{layer_line}]" in at_call["message"]
         [at_layer] = client.diagnostics(resnet.as_uri())  # published although models/resnet.py is not open
         assert at_layer["range"]["start"] == {"line": layer_line - 1, "character": layer_col - 1}
         assert at_layer["message"].startswith(finding) and at_layer["message"].endswith(
