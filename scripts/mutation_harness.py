@@ -327,9 +327,10 @@ class TorchRun:
 
 
 def input_from_table(repo: Repo, relative: str, model: str) -> list | None:
+    """The project's input for a model, as confirm's plans give inputs: one shape per forward argument."""
     for pattern, name, shape in repo.inputs:
         if fnmatch.fnmatch(relative, pattern) and name in ("*", model.removesuffix("()")):
-            return list(shape)
+            return [list(shape)]
     return None
 
 
@@ -351,25 +352,25 @@ def torch_runs(repo: Repo, root: str, relative: str, static: Static) -> list:
             if build.name == "<module>":
                 plans.extend(confirm.usage_plans(report, builds) if build.steps else [])
             elif build.is_model:
-                template = confirm.input_of(build, builds) or input_from_table(repo, relative, build.name)
+                inputs = confirm.input_of(build, builds) or input_from_table(repo, relative, build.name)
                 recipe = confirm.build_recipe(build.name, builds)
-                if template is not None and recipe is not None:
+                if inputs is not None and recipe is not None:
                     first = [build.steps[0].line, build.steps[0].column] if build.steps else None
-                    plans.append(confirm.Plan(build, template, first, recipe))
+                    plans.append(confirm.Plan(build, inputs, first, recipe))
         for p in plans[:MAX_RUNS_PER_FILE]:
             runs.append(TorchRun(p.label, path, {"path": path, "device": "cpu", "build": p.label,
-                                                 "input": p.template, "first": p.first, "recipe": p.recipe}))
+                                                 "inputs": p.inputs, "first": p.first, "recipe": p.recipe}))
     # The file's own top-level code, as the worker imports it (a tutorial trains its model there): asking for a name
     # the file does not define answers with where importing it raised, if it did.
     probe = {"name": IMPORT_PROBE, "call": False, "args": [], "kwargs": {}}
-    runs.append(TorchRun("<import>", path, {"path": path, "device": "cpu", "build": "<import>", "input": [1],
+    runs.append(TorchRun("<import>", path, {"path": path, "device": "cpu", "build": "<import>", "inputs": [[1]],
                                             "first": None, "recipe": probe}))
     for made in repo.builds:
         if any(fnmatch.fnmatch(relative, pattern) for pattern in made.covers):
             where = os.path.join(root, made.file)
             recipe = {"name": made.name, "call": True, "args": [], "kwargs": made.kwargs}
             runs.append(TorchRun(made.name, where, {"path": where, "device": "cpu", "build": made.name,
-                                                    "input": list(made.input), "first": None, "recipe": recipe}))
+                                                    "inputs": [list(made.input)], "first": None, "recipe": recipe}))
     return runs
 
 

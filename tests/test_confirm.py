@@ -95,7 +95,7 @@ def test_a_static_shape_torch_contradicts_is_tsl901():
     report = SimpleNamespace(path="m.py", findings=[])
     reply = {"calls": [[3, 4, "Conv2d", [1, 3, 32, 32], [1, 8, 15, 15]]], "failure": None}
     added, result = {}, BuildResult("Net", "meta")
-    judge(report, Plan(build, [1, 3, 32, 32]), reply, "meta", [], {}, added, result)
+    judge(report, Plan(build, [[1, 3, 32, 32]]), reply, "meta", [], {}, added, result)
     (finding,) = added.values()
     assert (finding.code, finding.line, finding.column) == ("TSL901", 3, 4)
     assert "(1, 3, 32, 32) → (1, 8, 15, 15)" in finding.message and (result.compared, result.agreeing) == (1, 0)

@@ -1,8 +1,10 @@
 """The language server driven as an editor drives it: JSON-RPC over the stdio of `torchshape-lint lsp`."""
 
 import json
+import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -13,10 +15,15 @@ pytest.importorskip("pygls")
 
 
 class Client:
+    LIFETIME = 300  # seconds: a test waiting for a message that never comes fails instead of hanging
+
     def __init__(self, cwd):
         self.process = subprocess.Popen([sys.executable, "-m", "torchshape_lint.report.cli", "lsp"], cwd=cwd,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.next_id = 0
+        self.watchdog = threading.Timer(self.LIFETIME, self.process.kill)
+        self.watchdog.daemon = True
+        self.watchdog.start()
 
     def send(self, message):
         body = json.dumps({"jsonrpc": "2.0", **message}).encode()
@@ -49,6 +56,7 @@ class Client:
         return message["params"]["diagnostics"]
 
     def close(self):
+        self.watchdog.cancel()
         self.request("shutdown", None)
         self.notify("exit", None)
         assert self.process.wait(timeout=30) == 0
@@ -318,5 +326,56 @@ def test_hover_and_inlay_hints_where_forward_applies_a_layer(tmp_path):
         # a Sequential's call binds its last child's output; each label leads with the build on the usage's input
         assert hints[lines.index("        x = self.features(x)")].startswith(f"▸ {features} | (N, 16, ")
         assert hints[lines.index("        x = self.pool(x)")].startswith(f"▸ {pooled} | (N, 16, ")
+    finally:
+        client.close()
+
+
+def test_a_finding_the_project_proves_at_another_files_layer_is_published_for_that_file(tmp_path):
+    """test_model.py runs ResNet18 of models/resnet.py on 32x32 images: flake8 on it alone reports at the call
+    (tests/test_project_usages.py); the language server, with test_model.py open, also at the layer, in
+    models/resnet.py, as the command line on the tree does; fixing the layer and saving takes both away."""
+    project = tmp_path / "cifar_zoo"
+    shutil.copytree(FIXTURES / "projects" / "cifar_zoo", project)
+    resnet, test_file = project / "models" / "resnet.py", project / "test_model.py"
+    correct = resnet.read_text()
+    planted = correct.replace("F.avg_pool2d(out, 4)", "F.avg_pool2d(out, 2)")
+    resnet.write_text(planted)
+    # 32x32 through conv1 (3x3, padding 1) stays 32; the stride-2 stages give 16, 8, 4; avg_pool2d(out, 2): 2x2, so
+    # 512 * 2 * 2 = 2048 features reach the Linear(512 * block.expansion) of a BasicBlock (expansion 1)
+    finding = "Linear(in_features=512) but 2048 features arrive"
+    use_line, use_col = locate(test_file, "net(torch.randn(2, 3, 32, 32))")
+    layer_line, layer_col = locate(resnet, "nn.Linear(512 * block.expansion")
+    client = started(project)
+    try:
+        [at_call] = opened(client, test_file, test_file.read_text())
+        assert at_call["range"]["start"] == {"line": use_line - 1, "character": use_col - 1}
+        assert at_call["message"].startswith(finding)
+        assert f"[layer at models/resnet.py:{layer_line}]" in at_call["message"]
+        [at_layer] = client.diagnostics(resnet.as_uri())  # published although models/resnet.py is not open
+        assert at_layer["range"]["start"] == {"line": layer_line - 1, "character": layer_col - 1}
+        assert at_layer["message"].startswith(finding) and at_layer["message"].endswith(
+            f"[input from test_model.py:{use_line}]")
+        assert "data" not in at_layer or at_layer["data"] is None  # the quick fix is the layer file's own analysis's
+
+        # opened, the layer's file alone proves nothing (its ResNet needs arguments): what test_model.py proves stays
+        assert opened(client, resnet, planted) == [at_layer]
+        client.notify("textDocument/didChange", {"textDocument": {"uri": resnet.as_uri(), "version": 2},
+                                                 "contentChanges": [{"text": correct}]})
+        assert client.diagnostics(resnet.as_uri()) == []  # unsaved: test_model.py's run read the saved file
+        resnet.write_text(correct)
+        client.notify("textDocument/didSave", {"textDocument": {"uri": resnet.as_uri()}})
+        assert client.diagnostics(test_file.as_uri()) == []  # checked again: it read the saved file
+        assert client.diagnostics(resnet.as_uri()) == []
+
+        resnet.write_text(planted)  # planted again and saved: back in both; closing test_model.py takes the layer's
+        client.notify("textDocument/didChange", {"textDocument": {"uri": resnet.as_uri(), "version": 3},
+                                                 "contentChanges": [{"text": planted}]})
+        assert client.diagnostics(resnet.as_uri()) == []
+        client.notify("textDocument/didSave", {"textDocument": {"uri": resnet.as_uri()}})
+        assert [d["message"] for d in client.diagnostics(test_file.as_uri())] == [at_call["message"]]
+        assert client.diagnostics(resnet.as_uri()) == [at_layer]
+        client.notify("textDocument/didClose", {"textDocument": {"uri": test_file.as_uri()}})
+        assert client.diagnostics(test_file.as_uri()) == []
+        assert client.diagnostics(resnet.as_uri()) == []
     finally:
         client.close()

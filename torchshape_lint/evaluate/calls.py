@@ -41,8 +41,9 @@ class Calls:
         if isinstance(func, ClassV):
             return self.instantiate(func, args, kwargs, where)
         if isinstance(func, (Layer, Container, Instance)):
-            if not self.frames and len(args) == 1 and isinstance(args[0], Tensor) and not args[0].pending:
-                self.usages.append((func, args[0], where))  # confirm builds it again, never running the script
+            if not self.frames and args and not kwargs and all(
+                    isinstance(x, Tensor) and not x.pending for x in args):
+                self.usages.append((func, tuple(args), where))  # confirm builds it again, never running the script
             return self.apply_module(func, args, kwargs, where)
         if isinstance(func, (External, Builtin, Method, Partial)):
             if OPAQUE_KWARGS in kwargs:

@@ -63,7 +63,7 @@ class Interpreter(Statements, Expressions, Calls, Objects):
         self.memo = Memo()  # module applications, across the file's builds
         self.call_scope = self.globals  # the scope of the call being made: a layer built there records its names
         self.assigned: dict = {}  # id of a top-level assignment → the values it bound, as they were right after it
-        self.usages: list = []  # (model, input, call) where the file's top-level code runs a model on a tensor
+        self.usages: list = []  # (model, its tensors, call) where the file's top-level code runs a model on tensors
         self.streams_run: set = set()  # (build, loop, its kinds) once run: every epoch's pass over a loader is alike
 
     def collector(self) -> CallSiteCollector:
@@ -124,7 +124,15 @@ class Interpreter(Statements, Expressions, Calls, Objects):
 
     def star_imported(self, module: str) -> dict:
         """The names `from module import *` binds: its `__all__`, else its names without a leading underscore;
-        none for a module outside the project."""
+        none for a module outside the project. Each reads its value from the module when first used, so the
+        module runs only if one is (Project.exported_names); one whose names its source does not tell runs now."""
+        path = self.project.module_file(self.source.path, module)
+        if path is None:
+            return {}
+        names = self.project.exported_names(path)
+        if names is not None:
+            qualified = module if module.endswith(".") else module + "."
+            return {name: self.imported(module, name, qualified + name) for name in sorted(names)}
         loaded = self.project_module(module)
         if loaded is None:
             return {}

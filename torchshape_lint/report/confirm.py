@@ -65,17 +65,22 @@ def confirm_report(report: Any, text: str, device: str | None = None, timeout: f
     `device` None: CUDA when available, else CPU. Raises ConfirmError when confirming cannot run at all."""
     plans, results, added = plan(report, text, input_shape), [], {}
     verdicts: dict = {(f.line, f.column, f.code): {} for f in report.findings}
-    chosen = session().device(device) if any(p.template is not None for p in plans) else ""
+    chosen = session().device(device) if any(p.inputs is not None for p in plans) else ""
     for p in plans:
         own = [f for f in findings_of(report, p.build.name) if p.sites is None or (f.line, f.column) in p.sites]
-        if p.template is None:
+        if p.inputs is None:
             results.append(BuildResult(p.label, note=p.reason))
             for finding in own:
                 verdicts[(finding.line, finding.column, finding.code)][p.label] = ("not confirmed", p.reason)
             continue
-        request = {"path": report.path, "device": chosen, "build": p.label, "input": p.template,
+        request = {"path": report.path, "device": chosen, "build": p.label, "inputs": p.inputs,
                    "first": p.first, "recipe": p.recipe}
         reply = session().ask(request, DEFAULT_TIMEOUT if timeout is None else timeout)
+        if reply.get("note"):  # the worker did not run it (its forward takes more tensors than there are shapes)
+            results.append(BuildResult(p.label, chosen, note=reply["note"]))
+            for finding in own:
+                verdicts[(finding.line, finding.column, finding.code)][p.label] = ("not confirmed", reply["note"])
+            continue
         result = BuildResult(p.label, chosen, seconds=reply.get("seconds", 0.0))
         judge(report, p, reply, chosen, own, verdicts, added, result)
         results.append(result)
@@ -90,7 +95,7 @@ def confirm_report(report: Any, text: str, device: str | None = None, timeout: f
 @dataclass
 class Plan:
     build: Any
-    template: list | None = None  # the input shape; a None entry: the first layer's declared channels
+    inputs: list | None = None  # a shape per tensor its forward is given; None in the first: the first layer's channels
     first: list | None = None  # [line, column] of the first step, whose layer gives those channels
     recipe: dict | None = None  # how the worker builds the model (see `recipe_of`)
     reason: str = ""  # why it is not run
@@ -120,41 +125,41 @@ def plan(report: Any, text: str, input_shape: tuple | None) -> list[Plan]:
             continue
         if not build.is_model:  # `main()`, `_test()`: functions that use a model, not models
             continue
-        template, recipe = input_of(build, builds), build_recipe(build.name, builds)
-        if template is not None and recipe is not None:
+        inputs, recipe = input_of(build, builds), build_recipe(build.name, builds)
+        if inputs is not None and recipe is not None:
             first = [build.steps[0].line, build.steps[0].column] if build.steps else None
-            plans.append(Plan(build, template, first, recipe))
+            plans.append(Plan(build, inputs, first, recipe))
         elif findings_of(report, build.name):
-            why = "no input to confirm with (give one with a pragma or --input-shape)" if template is None else \
+            why = "no input to confirm with (give one with a pragma or --input-shape)" if inputs is None else \
                 "it is built from values confirm cannot build again without running the file's `__main__` code"
             plans.append(Plan(build, reason=why))
     return plans
 
 
 def usage_plans(report: Any, builds: Any) -> list[Plan]:
-    """One plan per model the file's top-level code runs on a tensor: the model built again as the static run
-    built it, fed zeros of the shape that reached it; it judges the findings at the positions it reaches."""
+    """One plan per model the file's top-level code runs on tensors: the model built again as the static run
+    built it, fed zeros of the shapes that reached it; it judges the findings at the positions it reaches."""
     from torchshape_lint.checks.analyze import _build
     from torchshape_lint.evaluate.interpreter import Abort
     from torchshape_lint.shapes.violations import Collector
 
     interp, plans = builds.interp, []
-    for model, x, where in interp.usages:
+    for model, tensors, where in interp.usages:
         interp.check, interp.steps = Collector(), 0
         try:
-            interp.apply_module(model, [x], {}, where)
+            interp.apply_module(model, list(tensors), {}, where)
         except Abort:
             continue
         build = _build("<module>", interp.check, True)
         name = f"<module> line {where[0].span(where[1]).line}"
         sites = {(step.line, step.column) for step in build.steps}
         recipe = recipe_of(model, builds)
-        template = list(x.shape) if x.shape is not None and all(isinstance(d, int) for d in x.shape) else None
-        if template is not None and recipe is not None:
+        inputs = concrete_shapes(tensors)
+        if inputs is not None and recipe is not None:
             first = [build.steps[0].line, build.steps[0].column] if build.steps else None
-            plans.append(Plan(build, template, first, recipe, sites=sites, name=name))
+            plans.append(Plan(build, inputs, first, recipe, sites=sites, name=name))
         elif any((f.line, f.column) in sites for f in findings_of(report, "<module>")):
-            why = ("the input that reaches it is not known" if template is None else
+            why = ("the input that reaches it is not known" if inputs is None else
                    "it is built from values confirm cannot build again without running the file's `__main__` code")
             plans.append(Plan(build, reason=why, sites=sites, name=name))
     return plans
@@ -213,26 +218,42 @@ def is_main_guard(node: Any) -> bool:
         isinstance(side, ast.Constant) and side.value == "__main__" for side in [test.left] + test.comparators)
 
 
+def concrete_shapes(tensors: Any) -> list | None:
+    """Each tensor's shape as a list, when every one is known to the last size; else None."""
+    shapes = [t.shape for t in tensors]
+    return [list(s) for s in shapes] if all(
+        s is not None and all(isinstance(d, int) for d in s) for s in shapes) else None
+
+
 def input_of(build: Any, builds: Any) -> list | None:
-    """The concrete input the static pass ran the build on, as the first layer read it: a pragma's batch left
+    """The concrete inputs the static pass ran the build on, one shape per forward argument: a pragma's shapes
+    as written where it gives several; else the one input as the first layer read it: a pragma's batch left
     out becomes 1; a run-wide default's channels are left to the first layer (None). A build the static pass
     could not finish (its constructor raises, a loop it does not bound) still runs on its pragma's shape."""
-    if build.input is not None:
-        return list(build.input) if all(isinstance(d, int) for d in build.input) else None
+    from torchshape_lint.evaluate.values import Instance
+
     top = next((t for t in builds.source.statements() if defines(t.node, build.name.removesuffix("()"))), None)
+    used = build.origin not in ("option", "symbolic")
+    if top is not None:
+        model = builds.interp.globals.vars.get(build.name)
+        given = builds.inputs_for(top, model if isinstance(model, Instance) else None, used=used)
+        if len(given) > 1:  # the first layer reads only one of them: the pragma says every shape
+            return concrete_shapes(given)
+    if build.input is not None:
+        return [list(build.input)] if all(isinstance(d, int) for d in build.input) else None
     if top is None:
         return None
-    pending = builds.input_for(top, used=build.origin not in ("option", "symbolic"))
+    pending = builds.input_for(top, used=used)
     first = build.steps[0].after if build.steps else None
     settled = settle(pending)
     if settled.pending and first is not None and 3 <= len(first) <= 5:  # a conv, pool or norm fixed the rank
         settled = materialize(pending, len(first) - 2, None)
     elif settled.pending and pending.exact and build.steps and build.steps[0].label == "Linear":
-        return list(pending.hint)  # a Linear reads any rank: the pragma's shape as written
+        return [list(pending.hint)]  # a Linear reads any rank: the pragma's shape as written
     if settled is None or settled.pending or settled.shape is None or settled.origin == "symbolic":
         return None
     shape = [1 if d == dims.symbol("N") else d for d in settled.shape]
-    return shape if all(d is None or isinstance(d, int) for d in shape) else None
+    return [shape] if all(d is None or isinstance(d, int) for d in shape) else None
 
 
 def defines(node: Any, name: str) -> bool:

@@ -186,7 +186,8 @@ class Runner:
 
     def build_and_run(self, path: str, namespace: dict, recipe: dict, request: dict, device: str) -> dict:
         """Build the model as the static run built it (a builder or class called with the arguments it saw, or
-        the model a name holds) and run it on zeros of the input the static run gave it."""
+        the model a name holds) and run it on zeros of the inputs the static run gave it, one per forward argument
+        (more than its forward takes are left out, as the static run leaves them; fewer than it needs: not run)."""
         torch = self.torch
         recording = Recording(path)
         phase = "build"
@@ -197,12 +198,21 @@ class Runner:
                 if not isinstance(model, torch.nn.Module):
                     raise TypeError(f"{request['build']} is a {type(model).__name__}, not a torch.nn.Module")
                 model.eval()  # batch statistics and dropout do not change shapes; eval avoids batch-size limits
-                shape = resolve_input(request["input"], request.get("first"), model, self.sites)
+                shape = resolve_input(request["inputs"][0], request.get("first"), model, self.sites)
                 if shape is None:
                     raise LookupError("no input to confirm with: the first layer's input size is not known")
+                shapes = [shape] + request["inputs"][1:]
+                taken, needed, keywords = forward_arity(model)
+                if needed > len(shapes):
+                    return {"status": "skipped", "calls": [], "note": (
+                        f"its forward takes {needed} tensors and the input gives {len(shapes)} (give one shape per "
+                        "argument: `# torchshape: input=[(1, 3, 32, 32), (1, 10)]`)")}
+                if keywords:
+                    return {"status": "skipped", "calls": [], "note": (
+                        f"its forward needs the keyword argument {keywords[0]}, which the input does not give")}
                 phase = "run"
                 with torch.no_grad():
-                    model(torch.zeros(shape, device=device))
+                    model(*[torch.zeros(s, device=device) for s in shapes[:None if taken is None else max(taken, 1)]])
         except BaseException as error:
             return {"status": "failed", "calls": recording.calls,
                     "failure": self.failure(error, recording, phase, device)}
@@ -257,6 +267,22 @@ def shape_of(value: Any) -> list | None:
     if isinstance(value, (tuple, list)):
         return next((s for s in map(shape_of, value) if s is not None), None)
     return None
+
+
+def forward_arity(model: Any) -> tuple[int | None, int, list]:
+    """(how many positional tensors the model's forward takes, None for any number (`*args`); how many it needs;
+    the keyword-only arguments it needs, which a run on positional tensors cannot give)."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(model.forward).parameters.values())
+    except (TypeError, ValueError):  # a forward inspect cannot read: take it as one that takes one
+        return 1, 1, []
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    needed = sum(1 for p in positional if p.default is p.empty)
+    keywords = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+    taken = None if any(p.kind is p.VAR_POSITIONAL for p in parameters) else len(positional)
+    return taken, needed, keywords
 
 
 def resolve_input(template: list, first: list | None, model: Any, sites: Any) -> list | None:

@@ -1,8 +1,11 @@
 """The language server, `torchshape-lint lsp` (pygls, the [lsp] extra): diagnostics on open, change and save,
 a quick fix wherever `--fix` would edit, the shapes of every build on hover, and (when the editor turns them on)
 inlay hints with the shape an assignment binds; notebooks (LSP 3.17's notebook documents) get diagnostics on their
-code cells. Options come from the nearest pyproject.toml above each file; the editor's own setting, `inlayHints`, from
-its initializationOptions or its `torchshape-lint` configuration section."""
+code cells. A finding that an open document's run proves at a layer of another file of the project (`[input from
+train.py:42]`) is published for that file too, open or not, as the command line reports it there; saving a file
+checks again the open documents whose analysis read it. Options come from the nearest pyproject.toml above each
+file; the editor's own setting, `inlayHints`, from its initializationOptions or its `torchshape-lint` configuration
+section."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from functools import cached_property
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from torchshape_lint import __version__
@@ -22,7 +25,7 @@ from torchshape_lint.options import OptionError, Settings, find_pyproject, load_
 from torchshape_lint.report import rule_docs
 from torchshape_lint.report.explain import show_shape
 from torchshape_lint.report.noqa import unsilenced
-from torchshape_lint.report.runner import fix_key, fixes_for
+from torchshape_lint.report.runner import fix_key, fixes_for, joined_findings
 from torchshape_lint.source.notebook import notebook_module
 
 SOURCE = "torchshape-lint"
@@ -30,6 +33,8 @@ server = LanguageServer(SOURCE, __version__, text_document_sync_kind=types.TextD
                         notebook_document_sync=types.NotebookDocumentSyncOptions(
                             [types.NotebookDocumentFilterWithCells([types.NotebookCellLanguage("python")])]))
 ANALYSES: dict = {}  # document uri → its last Analysis
+# a file's absolute path → {uri of an open document: the findings its last analysis proved at the file's layers}
+REACHED: dict = {}
 EDITOR = {"inlayHints": False}  # the editor's settings: inlay hints are off until it turns them on
 INPUTS = {"pragma": "input from pragma", "usage": "input from usage", "option": "input from input-shape",
           "symbolic": "symbolic input"}
@@ -79,24 +84,82 @@ def client_range(document, start: tuple, end: tuple) -> types.Range:
                                                           ServerTextPosition(end[0] - 1, end[1])))
 
 
-def to_diagnostic(document, f, rules: dict) -> types.Diagnostic:
-    """A finding `f` as a diagnostic on `document`, with a link to its rule's docs (`rules`: by code)."""
+def to_diagnostic(document, f, rules: dict, fixable: bool = True) -> types.Diagnostic:
+    """A finding `f` as a diagnostic on `document`, with a link to its rule's docs (`rules`: by code); `fixable`:
+    the document's own analysis has the finding, and so its quick fix if there is one."""
     return types.Diagnostic(
         range=client_range(document, (f.line, f.column), (f.end_line, f.end_column)),
         message=f.text.removeprefix(f"{f.code} "), severity=types.DiagnosticSeverity.Error, code=f.code,
         code_description=types.CodeDescription(rule_docs.help_uri(rules[f.code])) if f.code in rules else None,
-        source=SOURCE, data=fix_key(f))
+        source=SOURCE, data=fix_key(f) if fixable else None)
 
 
-def publish(uri: str) -> None:
+def publish(uri: str) -> set:
+    """Analyse an open document; publish its diagnostics, and those its run proves at other files' layers. The uris
+    published for."""
     document = server.workspace.get_text_document(uri)
     settings = settings_for(document.path)
     report = analyze_source(document.source, document.path, input_shape=settings.input_shape_for(document.path))
-    analysis = Analysis(document.source, report, unsilenced(report.findings, document.source, document.path))
+    ANALYSES[uri] = Analysis(document.source, report, unsilenced(report.findings, document.source, document.path))
+    send(uri, settings)
+    return {uri} | share(uri, report.elsewhere)
+
+
+def share(uri: str, elsewhere: list) -> set:
+    """Record what the document's analysis proved at layers of other files (none: it is closed), and publish again
+    each file whose share from it changed; the uris published for."""
+    sent = set()
+    by_file: dict = {}
+    for finding in elsewhere:
+        by_file.setdefault(os.path.abspath(finding.path), []).append(finding)
+    for target in set(by_file) | {target for target, given in REACHED.items() if uri in given}:
+        before = REACHED.setdefault(target, {}).get(uri)
+        if target in by_file:
+            REACHED[target][uri] = by_file[target]
+        else:
+            REACHED[target].pop(uri, None)
+        if before != by_file.get(target):
+            opened = next((u for u, analysis in ANALYSES.items() if os.path.abspath(analysis.report.path) == target),
+                          None)
+            sent.add(opened or from_fs_path(target))
+            send(opened or from_fs_path(target))
+    return sent
+
+
+def send(uri: str, settings: Settings | None = None) -> None:
+    """Publish a file's diagnostics: its own analysis's findings when it is open, with those the open documents'
+    analyses proved at its layers (`joined_findings`, as the command line joins them) while its text is the one
+    they read, the saved one: with unsaved changes, their lines may no longer be its lines."""
+    document = server.workspace.get_text_document(uri)
+    analysis = ANALYSES.get(uri)
+    own = analysis.findings if analysis is not None else []
+    given = [finding for found in REACHED.get(os.path.abspath(document.path), {}).values() for finding in found]
+    try:
+        if given and document.source.splitlines() == saved_lines(document.path):
+            findings = joined_findings(own, given, document.source, document.path)
+        else:
+            findings = own
+    except (OSError, ValueError):  # a file not open, gone since its analysis read it, or no longer UTF-8
+        findings = own
+    settings = settings if settings is not None else settings_for(document.path)
     rules = {rule.code: rule for rule in rule_docs.rules()}
-    diagnostics = [to_diagnostic(document, f, rules) for f in analysis.findings if settings.wanted(f.code)]
-    ANALYSES[uri] = analysis
+    diagnostics = [to_diagnostic(document, f, rules, fixable=f in own) for f in findings if settings.wanted(f.code)]
     server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, diagnostics, document.version))
+
+
+def saved_lines(path: str) -> list:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read().splitlines()
+
+
+def check_readers(uri: str) -> set:
+    """Analyse again the open documents whose last analysis read the file at `uri` (just saved): what they proved
+    at its layers, and at their own calls into it, may have changed with it. The uris published for."""
+    path, sent = os.path.abspath(to_fs_path(uri)), set()
+    for reader, analysis in list(ANALYSES.items()):
+        if reader != uri and any(read.path == path for read in analysis.report.read):
+            sent |= publish(reader)
+    return sent
 
 
 def publish_notebook(uri: str) -> None:
@@ -154,13 +217,19 @@ def did_change(params: types.DidChangeTextDocumentParams) -> None:
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 def did_save(params: types.DidSaveTextDocumentParams) -> None:
-    publish(params.text_document.uri)
+    uri = params.text_document.uri
+    if uri not in check_readers(uri):  # first: its diagnostics then join what they prove on the saved text
+        publish(uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(params: types.DidCloseTextDocumentParams) -> None:
-    ANALYSES.pop(params.text_document.uri, None)
-    server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(params.text_document.uri, []))
+    """Its own diagnostics go, and what its run proved elsewhere; what other open documents prove at its layers
+    stays."""
+    uri = params.text_document.uri
+    ANALYSES.pop(uri, None)
+    send(uri)
+    share(uri, [])
 
 
 @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,

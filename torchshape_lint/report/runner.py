@@ -221,11 +221,8 @@ def check_files(files: list, settings: Settings, jobs: int = 1, use_cache: bool 
 
 def with_project_findings(results: list) -> list:
     """The results with each finding one file's run proved at a layer of another checked file added to that file's
-    (noqa applied there), unless that file reports the same problem at the same place itself, where its own
-    concrete finding wins over a symbolic one of the other run; and a model checked on symbolic sizes only in its
-    file, but run on a concrete input by another checked file, counted and shown as checked on that input."""
-    from torchshape_lint.report.noqa import unsilenced
-
+    (`joined_findings`); and a model checked on symbolic sizes only in its file, but run on a concrete input by
+    another checked file, counted and shown as checked on that input."""
     reached = {site: result.path for result in results for site in result.reached_elsewhere}
     for result in results:
         for model in list(result.symbolic):
@@ -247,27 +244,36 @@ def with_project_findings(results: list) -> list:
     for result in results:
         if result.path not in added:
             continue
-        own = {(f.code, f.line, f.column) for f in result.findings if f.origin != "symbolic"}
-        symbolic_own = {(f.code, f.line, f.column) for f in result.findings} - own
-        by_place: dict = {}
-        for finding in added[result.path]:
-            by_place.setdefault((finding.code, finding.line, finding.column), {}).setdefault(finding.message, finding)
-        new = []
-        for place, found in by_place.items():
-            concrete = [f for f in found.values() if f.origin != "symbolic"]
-            if place in own or (place in symbolic_own and not concrete):
-                continue
-            if place in symbolic_own:  # the other file's concrete input shows what this file proved on symbols
-                result.findings = [f for f in result.findings if (f.code, f.line, f.column) != place]
-            new.extend(concrete or found.values())
         try:
             with open(result.path, encoding="utf-8", errors="replace") as handle:
                 text = handle.read()
         except OSError:
             continue
-        result.findings = sorted(result.findings + unsilenced(new, text, result.path),
-                                 key=lambda f: (f.line, f.column, f.code))
+        result.findings = joined_findings(result.findings, added[result.path], text, result.path)
     return results
+
+
+def joined_findings(own: list, added: list, text: str, path: str) -> list:
+    """A file's own findings (noqa applied) with those other files' runs proved at its layers (`added`; noqa is
+    applied here, on the file's `text`), unless the file reports the same problem at the same place itself, where
+    its own concrete finding wins over a symbolic one of the other run, and the other run's concrete one over its
+    own symbolic one."""
+    from torchshape_lint.report.noqa import unsilenced
+
+    concrete_own = {(f.code, f.line, f.column) for f in own if f.origin != "symbolic"}
+    symbolic_own = {(f.code, f.line, f.column) for f in own} - concrete_own
+    by_place: dict = {}
+    for finding in added:
+        by_place.setdefault((finding.code, finding.line, finding.column), {}).setdefault(finding.message, finding)
+    new = []
+    for place, found in by_place.items():
+        concrete = [f for f in found.values() if f.origin != "symbolic"]
+        if place in concrete_own or (place in symbolic_own and not concrete):
+            continue
+        if place in symbolic_own:  # the other file's concrete input shows what this file proved on symbols
+            own = [f for f in own if (f.code, f.line, f.column) != place]
+        new.extend(concrete or found.values())
+    return sorted(own + unsilenced(new, text, path), key=lambda f: (f.line, f.column, f.code))
 
 
 def symbolic_only(report) -> list:
