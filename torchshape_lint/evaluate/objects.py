@@ -72,6 +72,8 @@ class Objects:
                 # `GradReverse.apply(x, alpha)` runs the class's static forward(ctx, x, alpha); ctx is opaque
                 forward = self.find_method(obj, "forward")
                 return Partial(forward, (UNKNOWN,), {}) if forward is not None else UNKNOWN
+            if value is UNKNOWN and name == "__name__" and not obj.decorators:
+                return obj.name  # `block.__name__` names the modules a loop adds (a decorator may wrap the class)
             return value
         if isinstance(obj, Super):
             for klass in obj.cls.mro()[1:]:
