@@ -52,7 +52,7 @@ class Objects:
                 return obj.attrs[name]
             if obj.opaque:
                 return UNKNOWN
-            if name == "__dict__":  # code may now set any attribute through it
+            if name in ("__dict__", "_modules"):  # code may now set any attribute through it
                 obj.handed_out = True
                 return UNKNOWN
             value = self.class_attribute(obj.cls, name)
@@ -81,6 +81,9 @@ class Objects:
                 if isinstance(value, Function):
                     return BoundMethod(value, obj.receiver)
             return method(obj, name)
+        if isinstance(obj, Container) and name == "_modules":  # `seq._modules["1"] = m`: its children may change
+            obj.opaque = True
+            return UNKNOWN
         if isinstance(obj, Tensor):
             return torch_library.tensor_attribute(obj, name, (frame.source, node) if frame else None)
         if isinstance(obj, Layer):

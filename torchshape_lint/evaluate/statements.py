@@ -8,11 +8,12 @@ from typing import Any
 
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope, dispatch, resolved
 from torchshape_lint.evaluate.python_library import ArgumentParser
-from torchshape_lint.evaluate.torch_library import MODULE_PRESERVING
+from torchshape_lint.evaluate.torch_library import MODULE_PRESERVING, container_method
 from torchshape_lint.evaluate.values import (
     AttrDict, ClassV, Container, DictV, Function, Instance, ListV, Stream, is_hashable, is_module_value,
     readable,
 )
+from torchshape_lint.shapes.layers import SHAPE_NEUTRAL_ATTRIBUTES, Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.source.imports import import_bindings
 from torchshape_lint.source.writes import MUTATING_METHODS, self_writes, writes_of
@@ -258,6 +259,13 @@ class Statements:
             obj.maybe_set.discard(name)
         if isinstance(obj, ClassV):  # what its instances read changed (in this file or another): as if a global had
             self.globals.version += 1
+        if isinstance(obj, Layer) and name not in SHAPE_NEUTRAL_ATTRIBUTES:  # `model.conv1.stride = (1, 1)`
+            obj.changed = True
+        if isinstance(obj, Container) and not obj.opaque:  # `setattr(seq, name, nn.Identity())`: torch registers it
+            if is_module_value(value):
+                container_method(self, obj, "add_module", [name, value], {}, None)
+            elif value is UNKNOWN:
+                obj.opaque = True
 
     def set_item(self, obj: Any, target: ast.Subscript, value: Any, frame: Frame) -> None:
         key = self.subscript_key(target, frame)
@@ -296,11 +304,19 @@ class Statements:
                 obj.maybe_set.add(attr)  # set there, or deleted: whether it exists is not known either
             elif isinstance(obj, AttrDict) and not obj.opaque:
                 obj[attr] = UNKNOWN
+            elif isinstance(obj, (Layer, Container)):
+                self.set_attribute(obj, attr, UNKNOWN)
         for base in collector.mutated:
             obj = self.quiet_eval(base, frame)
             if isinstance(obj, (ListV, DictV, Container)):
                 obj.opaque = True
         for receiver, name, arguments in collector.calls:
+            if receiver is None and name == "setattr" and arguments:  # an attribute not known, as `setattr` makes it
+                target = self.quiet_eval(arguments[0], frame)
+                if isinstance(target, (Layer, Container)):
+                    self.set_attribute(target, "\0", UNKNOWN)
+                elif isinstance(target, Instance):
+                    target.opaque = True
             for argument in arguments:
                 value = self.quiet_eval(argument, frame)
                 if isinstance(value, (ListV, DictV)):
