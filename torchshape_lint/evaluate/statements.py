@@ -22,6 +22,7 @@ from torchshape_lint.unknown import UNKNOWN
 METHOD_KINDS = {"staticmethod": "static", "classmethod": "class", "property": "property",
                 "cached_property": "property"}
 FUNCTION_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+SUBMODULE_ITERATORS = frozenset({"modules", "named_modules", "children", "named_children"})
 UNDECIDED = {  # why a statement's writes became unknown, by its kind
     ast.If: "its condition is not known", ast.While: "its condition is not known",
     ast.For: "what it loops over is not known", ast.ExceptHandler: "an exception handler may run instead",
@@ -130,6 +131,7 @@ class Statements:
             return self.run_on_each_kind(stmt, readable(iterable), frame)
         items = self.iterate(iterable)
         if items is UNKNOWN:
+            self.change_submodules(stmt, frame)
             self.havoc(stmt, frame)
             return None
         for item in items:
@@ -140,6 +142,30 @@ class Statements:
             if flow is not None and flow.kind != Flow.CONTINUE:
                 return flow
         return self.exec_block(stmt.orelse, frame)
+
+    def change_submodules(self, stmt: ast.For, frame: Frame) -> None:
+        """`for m in model.modules(): m.stride = (1, 1)`, a loop not followed over a module's submodules that sets
+        their attributes: every layer under that module may have changed, as far as the evaluator knows."""
+        call = stmt.iter
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and
+                call.func.attr in SUBMODULE_ITERATORS):
+            return
+        names = {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)}
+        if not any(isinstance(base, ast.Name) and base.id in names and attr not in SHAPE_NEUTRAL_ATTRIBUTES
+                   for base, attr in writes_of(stmt).attributes):
+            return
+        todo, seen = [self.quiet_eval(call.func.value, frame)], set()
+        while todo:
+            module = readable(todo.pop())
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            if isinstance(module, Layer):
+                module.changed = True
+            elif isinstance(module, Container):
+                todo.extend(module.modules())
+            elif isinstance(module, Instance):
+                todo.extend(v for v in module.attrs.values() if is_module_value(readable(v)))
 
     def run_on_each_kind(self, stmt: ast.For, stream: Stream, frame: Frame) -> None:
         """`for images, labels in loader:` runs an unknown number of times: the body runs once on each kind of item
