@@ -21,6 +21,10 @@ EXPECTED = {
         "nn.Conv2d(channels, 8, kernel_size=1)", "TSL002",
         "Conv2d(in_channels=8) but 6 arrive (input (1, 3, 16, 16); Conv2d (1, 8, 16, 16) → Conv2d (1, 6, 16, 16)); "
         "use 6 here (other uses of this line get 3)", "expected input[1, 6, 16, 16]"),
+    # the Linear replaced through the wrapper's `.module` is the one that runs
+    "data_parallel_module.py": (
+        "nn.Linear(100, 5)", "TSL001", "Linear(in_features=100) but 128 features arrive: input (1, 3, 4, 4); "
+        "flattened 8*4*4 = 128; use 8 * 4 * 4", "(1x128 and 100x5)"),
     # the first conv replaced by one giving 6 channels, before the conv that wants 8
     "setattr_registers_in_place.py": (
         "nn.Conv2d(8, 8, 1)", "TSL002", "Conv2d(in_channels=8) but 6 arrive (input (1, 3, 16, 16); Conv2d "

@@ -60,6 +60,8 @@ class Objects:
                 return self.method_for(value, obj)
             if value is not UNKNOWN:
                 return value
+            if name == "module" and self.surely_absent(obj, name):  # `DataParallel(net).module`: see below
+                return obj
             container = obj.attrs.get("__container__")
             if container is not None:
                 return method(container, name)
@@ -81,6 +83,9 @@ class Objects:
                 if isinstance(value, Function):
                     return BoundMethod(value, obj.receiver)
             return method(obj, name)
+        if isinstance(obj, (Layer, Container)) and name == "module":
+            return obj  # `DataParallel(net).module`: the evaluator holds `net` itself for the wrapper (torch's own
+            # modules have no attribute of that name)
         if isinstance(obj, Container) and name == "_modules":  # `seq._modules["1"] = m`: its children may change
             obj.opaque = True
             return UNKNOWN
