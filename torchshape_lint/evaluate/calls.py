@@ -223,6 +223,8 @@ class Calls:
                 return self.call_function(forward, [module] + list(args), kwargs)
             container = module.attrs.get("__container__")
             return self.apply_module(container, args, kwargs, where) if container is not None else UNKNOWN
+        if isinstance(module, Layer) and module.changed:
+            return UNKNOWN
         if isinstance(module, Layer) and (len(args) > 1 or kwargs):
             return self.apply_layer_with_more(module, args, kwargs, where)
         if len(args) != 1 or kwargs:

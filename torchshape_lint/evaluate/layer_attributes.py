@@ -49,7 +49,7 @@ def family(name: str) -> str:
 def layer_attribute(layer: Layer, name: str) -> Any:
     """What `layer.<name>` holds in torch, or UNKNOWN."""
     kind, args = family(layer.spec.name), layer.args
-    value = args.get(name, UNKNOWN)
+    value = args.get(name, UNKNOWN) if not layer.changed else UNKNOWN
     if value is UNKNOWN:
         return UNKNOWN
     if kind == "Conv" and name in CONV_TUPLES:

@@ -41,7 +41,7 @@ def fingerprint(value: Any) -> Any:
         # an EasyDict or a namespace is read by attribute, a dict is not: not the same argument
         return ("dict", type(value), value.opaque) + tuple((fingerprint(k), fingerprint(v)) for k, v in value.items())
     if isinstance(value, Layer):
-        return ("layer", value.spec.name, value.where) + tuple((k, fingerprint(v)) for k, v in value.args.items())
+        return ("layer", value.spec.name, value.where, value.changed) + tuple((k, fingerprint(v)) for k, v in value.args.items())
     if isinstance(value, Container):
         return ("container", value.kind, value.opaque, value.where) + tuple(
             (name, fingerprint(child)) for name, child in value.children)

@@ -52,7 +52,7 @@ class Objects:
                 return obj.attrs[name]
             if obj.opaque:
                 return UNKNOWN
-            if name == "__dict__":  # code may now set any attribute through it
+            if name in ("__dict__", "_modules"):  # code may now set any attribute through it
                 obj.handed_out = True
                 return UNKNOWN
             value = self.class_attribute(obj.cls, name)
@@ -60,6 +60,8 @@ class Objects:
                 return self.method_for(value, obj)
             if value is not UNKNOWN:
                 return value
+            if name == "module" and self.surely_absent(obj, name):  # `DataParallel(net).module`: see below
+                return obj
             container = obj.attrs.get("__container__")
             if container is not None:
                 return method(container, name)
@@ -72,6 +74,8 @@ class Objects:
                 # `GradReverse.apply(x, alpha)` runs the class's static forward(ctx, x, alpha); ctx is opaque
                 forward = self.find_method(obj, "forward")
                 return Partial(forward, (UNKNOWN,), {}) if forward is not None else UNKNOWN
+            if value is UNKNOWN and name == "__name__" and not obj.decorators:
+                return obj.name  # `block.__name__` names the modules a loop adds (a decorator may wrap the class)
             return value
         if isinstance(obj, Super):
             for klass in obj.cls.mro()[1:]:
@@ -79,6 +83,12 @@ class Objects:
                 if isinstance(value, Function):
                     return BoundMethod(value, obj.receiver)
             return method(obj, name)
+        if isinstance(obj, (Layer, Container)) and name == "module":
+            return obj  # `DataParallel(net).module`: the evaluator holds `net` itself for the wrapper (torch's own
+            # modules have no attribute of that name)
+        if isinstance(obj, Container) and name == "_modules":  # `seq._modules["1"] = m`: its children may change
+            obj.opaque = True
+            return UNKNOWN
         if isinstance(obj, Tensor):
             return torch_library.tensor_attribute(obj, name, (frame.source, node) if frame else None)
         if isinstance(obj, Layer):

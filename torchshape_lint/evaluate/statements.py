@@ -8,11 +8,12 @@ from typing import Any
 
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope, dispatch, resolved
 from torchshape_lint.evaluate.python_library import ArgumentParser
-from torchshape_lint.evaluate.torch_library import MODULE_PRESERVING
+from torchshape_lint.evaluate.torch_library import MODULE_PRESERVING, container_method
 from torchshape_lint.evaluate.values import (
     AttrDict, ClassV, Container, DictV, Function, Instance, ListV, Stream, is_hashable, is_module_value,
     readable,
 )
+from torchshape_lint.shapes.layers import SHAPE_NEUTRAL_ATTRIBUTES, Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.source.imports import import_bindings
 from torchshape_lint.source.writes import MUTATING_METHODS, self_writes, writes_of
@@ -21,6 +22,7 @@ from torchshape_lint.unknown import UNKNOWN
 METHOD_KINDS = {"staticmethod": "static", "classmethod": "class", "property": "property",
                 "cached_property": "property"}
 FUNCTION_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+SUBMODULE_ITERATORS = frozenset({"modules", "named_modules", "children", "named_children"})
 UNDECIDED = {  # why a statement's writes became unknown, by its kind
     ast.If: "its condition is not known", ast.While: "its condition is not known",
     ast.For: "what it loops over is not known", ast.ExceptHandler: "an exception handler may run instead",
@@ -129,6 +131,7 @@ class Statements:
             return self.run_on_each_kind(stmt, readable(iterable), frame)
         items = self.iterate(iterable)
         if items is UNKNOWN:
+            self.change_submodules(stmt, frame)
             self.havoc(stmt, frame)
             return None
         for item in items:
@@ -139,6 +142,30 @@ class Statements:
             if flow is not None and flow.kind != Flow.CONTINUE:
                 return flow
         return self.exec_block(stmt.orelse, frame)
+
+    def change_submodules(self, stmt: ast.For, frame: Frame) -> None:
+        """`for m in model.modules(): m.stride = (1, 1)`, a loop not followed over a module's submodules that sets
+        their attributes: every layer under that module may have changed, as far as the evaluator knows."""
+        call = stmt.iter
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and
+                call.func.attr in SUBMODULE_ITERATORS):
+            return
+        names = {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)}
+        if not any(isinstance(base, ast.Name) and base.id in names and attr not in SHAPE_NEUTRAL_ATTRIBUTES
+                   for base, attr in writes_of(stmt).attributes):
+            return
+        todo, seen = [self.quiet_eval(call.func.value, frame)], set()
+        while todo:
+            module = readable(todo.pop())
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            if isinstance(module, Layer):
+                module.changed = True
+            elif isinstance(module, Container):
+                todo.extend(module.modules())
+            elif isinstance(module, Instance):
+                todo.extend(v for v in module.attrs.values() if is_module_value(readable(v)))
 
     def run_on_each_kind(self, stmt: ast.For, stream: Stream, frame: Frame) -> None:
         """`for images, labels in loader:` runs an unknown number of times: the body runs once on each kind of item
@@ -258,6 +285,13 @@ class Statements:
             obj.maybe_set.discard(name)
         if isinstance(obj, ClassV):  # what its instances read changed (in this file or another): as if a global had
             self.globals.version += 1
+        if isinstance(obj, Layer) and name not in SHAPE_NEUTRAL_ATTRIBUTES:  # `model.conv1.stride = (1, 1)`
+            obj.changed = True
+        if isinstance(obj, Container) and not obj.opaque:  # `setattr(seq, name, nn.Identity())`: torch registers it
+            if is_module_value(value):
+                container_method(self, obj, "add_module", [name, value], {}, None)
+            elif value is UNKNOWN:
+                obj.opaque = True
 
     def set_item(self, obj: Any, target: ast.Subscript, value: Any, frame: Frame) -> None:
         key = self.subscript_key(target, frame)
@@ -296,11 +330,19 @@ class Statements:
                 obj.maybe_set.add(attr)  # set there, or deleted: whether it exists is not known either
             elif isinstance(obj, AttrDict) and not obj.opaque:
                 obj[attr] = UNKNOWN
+            elif isinstance(obj, (Layer, Container)):
+                self.set_attribute(obj, attr, UNKNOWN)
         for base in collector.mutated:
             obj = self.quiet_eval(base, frame)
             if isinstance(obj, (ListV, DictV, Container)):
                 obj.opaque = True
         for receiver, name, arguments in collector.calls:
+            if receiver is None and name == "setattr" and arguments:  # an attribute not known, as `setattr` makes it
+                target = self.quiet_eval(arguments[0], frame)
+                if isinstance(target, (Layer, Container)):
+                    self.set_attribute(target, "\0", UNKNOWN)
+                elif isinstance(target, Instance):
+                    target.opaque = True
             for argument in arguments:
                 value = self.quiet_eval(argument, frame)
                 if isinstance(value, (ListV, DictV)):

@@ -15,6 +15,7 @@ from torchshape_lint.evaluate.values import ClassV, Container, External, Instanc
 from torchshape_lint.shapes import dims, factories, layers, merges, products
 from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, defer, settle, show_shape
 from torchshape_lint.shapes.violations import MatmulMismatch, MergeMismatch, Suggestion, ViewSize
+from torchshape_lint.source.writes import MUTATING_METHODS
 from torchshape_lint.unknown import UNKNOWN
 
 
@@ -128,7 +129,11 @@ def container_method(interp, container: Container, name, args, kwargs, where):
         container.children = [(str(i), m) if n.isdigit() else (n, m) for i, (n, m) in enumerate(container.children)]
         return None
     if name in ("add_module", "register_module") and len(args) == 2 and isinstance(args[0], str):
-        container.children = [(n, m) for n, m in container.children if n != args[0]] + [(args[0], args[1])]
+        names = [n for n, _ in container.children]  # a name it has already is replaced in place, as torch's dict does
+        if args[0] in names:
+            container.children[names.index(args[0])] = (args[0], args[1])
+        else:
+            container.children.append((args[0], args[1]))
         return None
     if name == "forward" and container.kind == "Sequential":
         return interp.apply_module(container, args, kwargs, where)
@@ -139,6 +144,8 @@ def container_method(interp, container: Container, name, args, kwargs, where):
     if name in SELF_RETURNING_METHODS:
         switch_mode(container, name, args, kwargs)
         return container
+    if name in MUTATING_METHODS:  # `pop`, `update`, an `add_module` under a name not known: its children are not known
+        container.opaque = True
     return interp.call_unknown(args, kwargs)
 
 

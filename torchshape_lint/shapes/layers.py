@@ -58,6 +58,10 @@ class LayerSpec:
     same_shape_spellings: tuple = ()
 
 
+# a layer's attributes whose change after it is built leaves the shapes it makes as they were (`m.inplace = True`)
+SHAPE_NEUTRAL_ATTRIBUTES = frozenset({"inplace", "momentum", "eps", "p", "negative_slope"})
+
+
 @dataclass(eq=False)
 class Layer:
     """A layer built by the code under analysis: its spec, bound arguments and constructor call."""
@@ -67,6 +71,8 @@ class Layer:
     where: Any = field(default=None, repr=False)
     names: dict = field(default_factory=dict, repr=False)  # the plain-int names visible at the constructor call
     written: str | None = None  # a layer no module was built for: `F.conv2d(in_channels=3 from weight (16, 3, 3, 3))`
+    changed: bool = False  # code set one of its attributes after it was built (`conv.stride = 1`): what it does is
+    # not known, as torch's forward reads its attributes
 
     def label(self) -> str:
         if self.written is not None:
@@ -77,7 +83,7 @@ class Layer:
     def __call__(self, x: Tensor, check: Collector, call_site: Any = None, **forward_args: Any) -> Any:
         """`call_site`: the call that applies the layer (`self.conv1(x)`), where it is not the one that built it;
         `forward_args`: what its forward takes besides the input (a MaxUnpool's output_size)."""
-        if not isinstance(x, Tensor):
+        if not isinstance(x, Tensor) or self.changed:
             return UNKNOWN
         if not self.spec.spatial:
             x = settle(x)

@@ -175,6 +175,7 @@ class WriteCollector:
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        receiver, name = (func.value, func.attr) if isinstance(func, ast.Attribute) else (None, "")
+        receiver, name = (func.value, func.attr) if isinstance(func, ast.Attribute) else (
+            None, func.id if isinstance(func, ast.Name) else "")
         values = [a.value if isinstance(a, ast.Starred) else a for a in node.args] + [k.value for k in node.keywords]
         self.calls.append((receiver, name, [v for v in values if isinstance(v, (ast.Name, ast.Attribute))]))
