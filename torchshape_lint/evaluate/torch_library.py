@@ -282,6 +282,8 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
         if bound is None:
             return UNKNOWN
         layer = layers.Layer(spec, bound, where)
+        if "training" in params:  # F.dropout*'s default is True
+            layer.training = supplied.get("training", True)
         layers.validate(layer, interp.check)
         return layer(x, interp.check)
     if name.startswith("max_unpool") and name[-2:] in ("1d", "2d", "3d"):

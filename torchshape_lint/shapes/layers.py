@@ -71,6 +71,9 @@ class Layer:
     where: Any = field(default=None, repr=False)
     names: dict = field(default_factory=dict, repr=False)  # the plain-int names visible at the constructor call
     written: str | None = None  # a layer no module was built for: `F.conv2d(in_channels=3 from weight (16, 3, 3, 3))`
+    # the mode it runs in: a module as built here is in eval mode (as confirm runs it); a functional dropout runs as
+    # its `training` argument says (True by default)
+    training: Any = False
     changed: bool = False  # code set one of its attributes after it was built (`conv.stride = 1`): what it does is
     # not known, as torch's forward reads its attributes
 
@@ -657,12 +660,22 @@ def same_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
 
 
 def dropout1d_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
-    """Dropout1d (and F.dropout1d) raises on any rank but (N, C, L) and (C, L), in eval mode too. Dropout2d and
-    Dropout3d only warn on another rank (torch 2.14), and raise on a rank below 2 in training only: not reported."""
+    """Dropout1d (and F.dropout1d) raises on any rank but (N, C, L) and (C, L), in eval mode too. Dropout3d only
+    warns on another rank (torch 2.14); Dropout2d: dropout2d_shape."""
     if x.pending and x.exact and x.hint:  # a pragma's or usage's shape as written
         x = as_written(x)
     if x.shape is not None and len(x.shape) not in (2, 3):
         check.report(InputRank(layer.where, layer.spec.name, x, "2-D or 3-D", len(x.shape)))
+        return UNKNOWN
+    return x
+
+
+def dropout2d_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+    """Dropout2d raises on a 1-D input in training only ("Feature dropout requires at least 2 dimensions"): as
+    `F.dropout2d(x)` runs by default; any other rank only warns (torch 2.14). A pending input stays as it is: `(36,)`
+    may be one sample of a batch."""
+    if layer.training is True and x.shape is not None and len(x.shape) < 2:
+        check.report(InputRank(layer.where, layer.spec.name, x, "2-D or higher (it runs in training)", len(x.shape)))
         return UNKNOWN
     return x
 
@@ -838,9 +851,11 @@ ELEMENTWISE = {
     "Hardsigmoid": ("hardsigmoid",), "Hardtanh": ("hardtanh",), "LogSigmoid": ("logsigmoid",), "Threshold": (),
     "LocalResponseNorm": ("local_response_norm",),
 }
-# Dropout1d's functional spelling checks the rank as the layer does (`functional`), the others keep the shape
-DROPOUTS = {"Dropout": ("dropout",), "Dropout1d": (), "Dropout2d": ("dropout2d",), "Dropout3d": ("dropout3d",),
+# Dropout1d's and Dropout2d's functional spellings check the rank as the layer does (`functional`), the others keep
+# the shape
+DROPOUTS = {"Dropout": ("dropout",), "Dropout1d": (), "Dropout2d": (), "Dropout3d": ("dropout3d",),
             "AlphaDropout": ("alpha_dropout",), "FeatureAlphaDropout": ("feature_alpha_dropout",)}
+RANK_CHECKED_DROPOUTS = {"Dropout1d": dropout1d_shape, "Dropout2d": dropout2d_shape}
 
 
 def spatial_channels(nd: int, rank: int) -> int:
@@ -948,8 +963,9 @@ def _build_table() -> dict:
     for name in ("Softmax", "Softmin", "LogSoftmax"):
         add(name, (("dim", None),), softmax_shape)
     for name, spellings in DROPOUTS.items():  # bound, since forward() reads `self.dropout.p`
-        add(name, (("p", 0.5), ("inplace", False)), dropout1d_shape if name == "Dropout1d" else same_shape,
-            functional=(("dropout1d", ("p", "training", "inplace")),) if name == "Dropout1d" else (),
+        checked = RANK_CHECKED_DROPOUTS.get(name)
+        add(name, (("p", 0.5), ("inplace", False)), checked or same_shape,
+            functional=((name.lower(), ("p", "training", "inplace")),) if checked else (),
             same_shape_spellings=spellings)
     for name, spellings in ELEMENTWISE.items():
         add(name, None, same_shape, parameters=unknown_parameters if name == "PReLU" else no_parameters,
