@@ -1,7 +1,9 @@
 import json
 import os
+import runpy
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,31 @@ def locate(path, needle, occurrence=0):
     hits = [(number, line.index(needle) + 1) for number, line in enumerate(Path(path).read_text().splitlines(), 1)
             if needle in line]
     return hits[occurrence]
+
+
+def outcome(run):
+    """torch's shape for `run()`, or its error's message: what a shape function must give for the same operands."""
+    try:
+        return tuple(run().shape), None
+    except (RuntimeError, IndexError) as error:
+        return None, str(error)
+
+
+def torch_error(path):
+    """PyTorch's message when the file runs as a script, and the line of the file where it raised."""
+    pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as error:
+        runpy.run_path(str(path), run_name="__main__")
+    frames = [frame for frame in traceback.extract_tb(error.value.__traceback__) if frame.filename == str(path)]
+    return str(error.value).splitlines()[0], frames[-1].lineno
+
+
+def plant(fixture, original, mistake, path):
+    """A copy of a fixture at `path` with one mistake planted: `original` (which must be there) replaced once."""
+    source = Path(fixture).read_text()
+    assert original in source
+    path.write_text(source.replace(original, mistake, 1))
+    return path
 
 
 def cell_location(path, needle):

@@ -7,7 +7,7 @@ import runpy
 
 import pytest
 
-from conftest import FIXTURES, cli, flake8, locate
+from conftest import FIXTURES, cli, flake8, locate, plant
 from torchshape_lint.checks.analyze import analyze_source
 from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.evaluate.layer_attributes import layer_attribute
@@ -48,11 +48,7 @@ PLANTED = {
 
 def planted(name, tmp_path):
     original, mistake, *_ = PLANTED[name]
-    source = (FORWARD / name).read_text()
-    assert original in source
-    path = tmp_path / name
-    path.write_text(source.replace(original, mistake, 1))
-    return path
+    return plant(FORWARD / name, original, mistake, tmp_path / name)
 
 
 def test_every_fixture_has_a_planted_mistake():

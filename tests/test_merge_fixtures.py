@@ -3,12 +3,10 @@ ResNet block whose shortcut keeps the stride, a U-Net fed a size the pools do no
 whose branch gives all the channels, two streams summed with torch.add at different resolutions. Through flake8 and
 the command line, at the merge's line and column; and torch raises there, in the words the finding quotes."""
 
-import runpy
-import traceback
 
 import pytest
 
-from conftest import FIXTURES, cli, flake8, locate
+from conftest import FIXTURES, cli, flake8, locate, torch_error
 
 # buggy file -> the correct one, and the merge where torch raises (the first line holding it)
 CASES = {
@@ -17,15 +15,6 @@ CASES = {
     "b18_channel_split.py": ("u28_channel_split.py", "x1 + self.branch(x2)"),
     "b19_two_streams_add.py": ("u29_two_streams.py", "torch.add(self.rgb(rgb), self.depth(depth))"),
 }
-
-
-def torch_error(path):
-    """PyTorch's message when the file runs, and the line of the file where it raised."""
-    pytest.importorskip("torch")
-    with pytest.raises(RuntimeError) as error:
-        runpy.run_path(str(path), run_name="__main__")
-    frames = [frame for frame in traceback.extract_tb(error.value.__traceback__) if frame.filename == str(path)]
-    return str(error.value).splitlines()[0], frames[-1].lineno
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

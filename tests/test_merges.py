@@ -9,6 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("hypothesis")
 
+from conftest import outcome  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -20,14 +21,6 @@ from torchshape_lint.unknown import UNKNOWN  # noqa: E402
 
 SHAPES = st.lists(st.integers(1, 3), min_size=0, max_size=4).map(tuple)
 SOME = settings(max_examples=300, deadline=None, derandomize=True, database=None)
-
-
-def outcome(run):
-    """torch's shape, or its error's message."""
-    try:
-        return tuple(run().shape), None
-    except (RuntimeError, IndexError) as error:
-        return None, str(error)
 
 
 @SOME

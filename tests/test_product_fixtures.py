@@ -4,11 +4,10 @@ raises, and the finding sits at the line and column of the call torch fails in (
 in torch's own words where the rule quotes them."""
 
 import runpy
-import traceback
 
 import pytest
 
-from conftest import FIXTURES, cli, flake8, locate
+from conftest import FIXTURES, cli, flake8, locate, plant, torch_error
 
 PRODUCTS = FIXTURES / "products"
 
@@ -46,20 +45,7 @@ FIXTURE = {"functional_weights_fc.py": "functional_weights.py"}  # two mistakes 
 
 def planted(name, tmp_path):
     original, mistake, *_ = PLANTED[name]
-    source = (PRODUCTS / FIXTURE.get(name, name)).read_text()
-    assert original in source
-    path = tmp_path / name
-    path.write_text(source.replace(original, mistake, 1))
-    return path
-
-
-def torch_error(path):
-    """PyTorch's message when the file runs, and the line of the file where it raised."""
-    pytest.importorskip("torch")
-    with pytest.raises(RuntimeError) as error:
-        runpy.run_path(str(path), run_name="__main__")
-    frames = [frame for frame in traceback.extract_tb(error.value.__traceback__) if frame.filename == str(path)]
-    return str(error.value).splitlines()[0], frames[-1].lineno
+    return plant(PRODUCTS / FIXTURE.get(name, name), original, mistake, tmp_path / name)
 
 
 def test_every_fixture_has_a_planted_mistake():

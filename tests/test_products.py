@@ -8,6 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("hypothesis")
 
+from conftest import outcome  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -15,14 +16,6 @@ from torchshape_lint.shapes import dims, formulas, products  # noqa: E402
 
 SHAPES = st.lists(st.integers(1, 3), min_size=0, max_size=4).map(tuple)
 SOME = settings(max_examples=400, deadline=None, derandomize=True, database=None)
-
-
-def outcome(run):
-    """torch's shape, or its error's message."""
-    try:
-        return tuple(run().shape), None
-    except (RuntimeError, IndexError) as error:
-        return None, str(error)
 
 
 @SOME
