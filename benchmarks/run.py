@@ -39,7 +39,7 @@ STDLIB_PACKAGES = ("asyncio", "concurrent", "email", "json")
 # What a user does today to learn whether the shapes fit: build the model and run it.
 RUNTIME_CHECK = "import torch, torchvision; torchvision.models.vgg16()(torch.zeros(1, 3, 224, 224))"
 FLAKE8_DISTRIBUTIONS = ("flake8", "pyflakes", "pycodestyle", "mccabe")
-CLI = [sys.executable, "-m", "torchshape_lint.report.cli"]
+CLI = [sys.executable, "-m", "torchshape_lint.frontends.cli"]
 FLAKE8 = ["-m", "flake8", "--isolated"]  # after the interpreter; --isolated: no project config changes the work
 WITH_PLUGIN = [sys.executable, *FLAKE8]
 

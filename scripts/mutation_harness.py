@@ -7,7 +7,7 @@ For each repository (a folder of the corpus root, named `owner+name`, as `git ar
   `in_channels`, Linear's `in_features`, BatchNorm's `num_features`, ...), how many some build of the static
   analysis checked (a SizeCheck, from the analysis of any file of the repository);
 - **planted mistakes**, one at a time, each of a kind (KINDS), kept only where PyTorch then fails: the file is
-  imported and its models built and run by the `--confirm` machinery (report/confirm.py's plans, recipes and
+  imported and its models built and run by the `--confirm` machinery (confirm/driver.py's plans, recipes and
   worker) as the static run built them, or as the project builds them (Repo.builds), each on the input the static
   run gave it, else on the one the project feeds it (Repo.inputs); importing the file counts too (a tutorial trains
   its model at import). The same runs must pass on the unmodified code;
@@ -283,7 +283,7 @@ class Static:
 
 def analyze(path: str) -> Static:
     from torchshape_lint.checks.analyze import analyze_source
-    from torchshape_lint.report.noqa import unsilenced
+    from torchshape_lint.frontends.noqa import unsilenced
 
     with open(path, "rb") as handle:
         text = handle.read().decode("utf-8", "replace")
@@ -339,7 +339,7 @@ def torch_runs(repo: Repo, root: str, relative: str, static: Static) -> list:
     on the input the static run gave it, else on the project's input for it; then the project's own builds that cover
     the file."""
     from torchshape_lint.checks.models import Builds
-    from torchshape_lint.report import confirm
+    from torchshape_lint.confirm import driver as confirm
     from torchshape_lint.source.reader import SourceFile
 
     path, runs = os.path.join(root, relative), []
@@ -381,7 +381,7 @@ IMPORT_RAISED = re.compile(r" is not defined when the file is imported \(importi
 def run_in_torch(runs: list, fresh: bool) -> dict:
     """label → the worker's failure (None: it ran) for each run; `fresh`: a new worker first, so that modules
     imported before (a package's, a sibling's) are imported again from the files as they are now."""
-    from torchshape_lint.report import confirm
+    from torchshape_lint.confirm import driver as confirm
 
     if fresh:
         confirm.session().close()
@@ -694,7 +694,7 @@ def stub_modules(folder: str) -> None:
 def measure_all(repos: list, corpus: str) -> list:
     """Each repository's results, measured on a copy of it (the corpus is never written), from a scratch folder that
     the user's scripts may write into (`../../data`, `images/`)."""
-    from torchshape_lint.report import confirm
+    from torchshape_lint.confirm import driver as confirm
 
     scratch = tempfile.mkdtemp(prefix="tsl-harness-")
     here = os.getcwd()

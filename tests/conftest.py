@@ -21,7 +21,7 @@ def flake8(*args, cwd=ROOT, stdin=None):
 
 
 def cli(*args, cwd=ROOT):
-    return run([sys.executable, "-m", "torchshape_lint.report.cli", *args], cwd=cwd)
+    return run([sys.executable, "-m", "torchshape_lint.frontends.cli", *args], cwd=cwd)
 
 
 def lint(front, *args, cwd=ROOT):

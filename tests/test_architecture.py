@@ -1,4 +1,4 @@
-"""The layering the folders show: reading → evaluating → shapes → checks → reporting. Every import inside the
+"""The layering the folders show: reading → evaluating → shapes → checks → confirming → reporting → front ends. Every import inside the
 package counts, also those inside functions (imported lazily for speed, they are dependencies all the same)."""
 
 import ast
@@ -13,7 +13,9 @@ ALLOWED = {
     "shapes": {"shapes"},
     "evaluate": {"evaluate", "source", "shapes"},
     "checks": {"checks", "evaluate", "source", "shapes"},
+    "confirm": {"confirm", "checks", "evaluate", "source", "shapes"},
     "report": {"report", "checks", "evaluate", "source", "shapes"},
+    "frontends": {"frontends", "report", "confirm", "checks", "evaluate", "source", "shapes"},
 }
 
 

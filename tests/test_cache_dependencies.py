@@ -57,7 +57,7 @@ FINDING = "TSL001 Linear(in_features=4096) but 1024 features arrive"
 
 
 FRONT_ENDS = {
-    "cli": ([sys.executable, "-m", "torchshape_lint.report.cli"], "--no-cache"),
+    "cli": ([sys.executable, "-m", "torchshape_lint.frontends.cli"], "--no-cache"),
     "flake8": ([sys.executable, "-m", "flake8", "--isolated", "--select", "TSL"], "--torchshape-no-cache"),
 }
 

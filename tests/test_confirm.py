@@ -16,8 +16,8 @@ torch = pytest.importorskip("torch")
 from torchshape_lint.checks.analyze import analyze_source  # noqa: E402
 from torchshape_lint.checks.finding import Verdict  # noqa: E402
 from torchshape_lint.checks.rules import by_code  # noqa: E402
-from torchshape_lint.report import confirm_worker  # noqa: E402
-from torchshape_lint.report.confirm import confirm_report, judge, Plan, BuildResult  # noqa: E402
+from torchshape_lint.confirm import worker as confirm_worker  # noqa: E402
+from torchshape_lint.confirm.driver import confirm_report, judge, Plan, BuildResult  # noqa: E402
 
 WITH_FINDINGS = [("lenet_mnist.py", None), ("sequential_forms.py", None), ("noqa.py", None),
                  ("vgg_no_avgpool.py", (1, 3, 32, 32)), ("vgg_linear_7x6.py", (1, 3, 224, 224)),
@@ -160,7 +160,7 @@ def test_without_torch_the_message_names_the_extra(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
     import subprocess
 
-    result = subprocess.run([sys.executable, "-m", "torchshape_lint.report.cli", "--confirm", "fixtures/lenet_mnist.py"],
+    result = subprocess.run([sys.executable, "-m", "torchshape_lint.frontends.cli", "--confirm", "fixtures/lenet_mnist.py"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "torchshape-lint[confirm]" in result.stderr, result.stderr
 

@@ -251,7 +251,7 @@ model = nn.Linear(24, 2)
 for (x,) in loader:
     out = model(x)
 """)
-    result = subprocess.run([sys.executable, "-m", "torchshape_lint.report.cli", "--no-cache", "--verbose", "train.py"],
+    result = subprocess.run([sys.executable, "-m", "torchshape_lint.frontends.cli", "--no-cache", "--verbose", "train.py"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert "train.py:6:9: TSL001 Linear(in_features=24) but 20 features arrive" in result.stdout
     assert "train.py:7: <module> stops here: out, x not known past the `for` loop at line 7: a loader's loop runs an " \

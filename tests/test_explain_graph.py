@@ -119,7 +119,7 @@ def test_mermaid_chains_the_steps_and_colours_the_breaking_link():
 
 def test_pictures_need_no_torch(tmp_path):
     """Drawn in static mode: with torch made unimportable, the SVG and HTML still come out."""
-    run = ("import sys; sys.modules['torch'] = None; from torchshape_lint.report.cli import main; "
+    run = ("import sys; sys.modules['torch'] = None; from torchshape_lint.frontends.cli import main; "
            "sys.exit(main(sys.argv[1:]))")
     for form in ("svg", "html", "mermaid"):
         result = subprocess.run([sys.executable, "-c", run, "explain", LENET, "--format", form], cwd=ROOT,

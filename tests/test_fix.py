@@ -161,7 +161,7 @@ def test_left_alone(tmp_path, source):
 
 def test_fix_edits_positions_for_sarif():
     from torchshape_lint.checks.analyze import analyze_source
-    from torchshape_lint.report.fix import apply_edits, fix_edits
+    from torchshape_lint.frontends.fix import apply_edits, fix_edits
 
     text = (FIXTURES / "vgg_no_avgpool.py").read_text()
     edits = fix_edits(text, analyze_source(text, "vgg_no_avgpool.py", None, (1, 3, 32, 32)))
@@ -341,7 +341,7 @@ model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.MaxPool2d(2), nn.Flatte
 
 def test_positions_after_non_ascii_text_are_in_characters(tmp_path):
     from torchshape_lint.checks.analyze import analyze_source
-    from torchshape_lint.report.fix import fix_edits
+    from torchshape_lint.frontends.fix import fix_edits
 
     edits = fix_edits(NON_ASCII, analyze_source(NON_ASCII, "u.py", None, None))
     column = NON_ASCII.splitlines()[4].index("16 * 8 * 8")

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from torchshape_lint.checks.analyze import analyze_source  # noqa: E402
-from torchshape_lint.report.fix import fixed_text  # noqa: E402
+from torchshape_lint.frontends.fix import fixed_text  # noqa: E402
 
 MISTAKES = ("in_features", "in_channels", "num_features", "pool removed", "stride changed")
 

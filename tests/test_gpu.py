@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(),
 
 from torchshape_lint.checks.analyze import analyze_source  # noqa: E402
 from torchshape_lint.checks.finding import Verdict  # noqa: E402
-from torchshape_lint.report.confirm import confirm_report  # noqa: E402
+from torchshape_lint.confirm.driver import confirm_report  # noqa: E402
 
 
 def test_default_device_is_cuda_and_the_finding_is_confirmed():

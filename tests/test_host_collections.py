@@ -9,7 +9,7 @@ from conftest import FIXTURES, ROOT
 
 PROBE = """
 import ast, gc, sys
-from torchshape_lint.report.flake8_plugin import TorchShapePlugin
+from torchshape_lint.frontends.flake8_plugin import TorchShapePlugin
 before = gc.get_threshold()
 for path in sys.argv[1:]:
     text = open(path).read()

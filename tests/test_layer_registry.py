@@ -20,7 +20,7 @@ from torchshape_lint.checks.analyze import analyze_source  # noqa: E402
 from torchshape_lint.checks.derivation import summary  # noqa: E402
 from torchshape_lint.checks.finding import Finding, TraceLine, Verdict  # noqa: E402
 from torchshape_lint.checks.rules import all_rules, rule_for  # noqa: E402
-from torchshape_lint.report import fix  # noqa: E402
+from torchshape_lint.frontends import fix  # noqa: E402
 from torchshape_lint.shapes import layers, violations  # noqa: E402
 from torchshape_lint.shapes.tensor import concrete_input  # noqa: E402
 from torchshape_lint.shapes.violations import Collector, Problem, Suggestion  # noqa: E402
@@ -98,7 +98,7 @@ def test_derivation_chain_shows_the_registered_spatial_steps_only():
 
 
 def test_confirm_matches_interpolate_with_upsample():
-    from torchshape_lint.report.confirm import op_key
+    from torchshape_lint.confirm.driver import op_key
 
     assert op_key("F.interpolate") == op_key("Upsample") == op_key("upsample_nearest2d") == op_key(
         "UpsamplingBilinear2d")

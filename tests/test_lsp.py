@@ -18,7 +18,7 @@ class Client:
     LIFETIME = 300  # seconds: a test waiting for a message that never comes fails instead of hanging
 
     def __init__(self, cwd):
-        self.process = subprocess.Popen([sys.executable, "-m", "torchshape_lint.report.cli", "lsp"], cwd=cwd,
+        self.process = subprocess.Popen([sys.executable, "-m", "torchshape_lint.frontends.cli", "lsp"], cwd=cwd,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.next_id = 0
         self.watchdog = threading.Timer(self.LIFETIME, self.process.kill)

@@ -12,7 +12,7 @@ from conftest import FIXTURES, ROOT, locate
 
 # What 3.10 looks like to the code: no tomllib; tomli installed (here: the same parser under its old name).
 AS_ON_PYTHON_310 = ("import sys, tomllib; sys.modules['tomli'] = tomllib; sys.modules['tomllib'] = None; "
-                    "from torchshape_lint.report.cli import main; sys.exit(main(sys.argv[1:]))")
+                    "from torchshape_lint.frontends.cli import main; sys.exit(main(sys.argv[1:]))")
 
 
 def test_pyproject_is_read_without_tomllib(tmp_path):

@@ -249,7 +249,7 @@ def test_missing_path_is_named_and_nothing_is_checked(tmp_path):
 
 def test_the_plugin_reading_the_file_itself_leaves_a_bad_file_to_flake8(tmp_path):
     """Without the lines flake8 hands over, the plugin reads the file: one that is not Python gives nothing."""
-    from torchshape_lint.report.flake8_plugin import TorchShapePlugin
+    from torchshape_lint.frontends.flake8_plugin import TorchShapePlugin
 
     (tmp_path / "bad_coding.py").write_bytes(b"# -*- coding: uft-8 -*-\nimport torch\n")
     (tmp_path / "model.py").write_text(HEAD + MODEL_LINE + "\n")

@@ -11,7 +11,7 @@ from conftest import FIXTURES, ROOT
 
 def cli_in(cache, *args, cwd=ROOT):
     env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
-    return subprocess.run([sys.executable, "-m", "torchshape_lint.report.cli", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "torchshape_lint.frontends.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

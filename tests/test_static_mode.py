@@ -7,7 +7,7 @@ from conftest import ROOT
 
 PROBE = """
 import sys
-from torchshape_lint.report.flake8_plugin import TorchShapePlugin
+from torchshape_lint.frontends.flake8_plugin import TorchShapePlugin
 from torchshape_lint.checks.analyze import analyze_source
 report = analyze_source(open("fixtures/lenet_mnist.py").read(), "fixtures/lenet_mnist.py")
 assert [f.code for f in report.findings] == ["TSL001"], report.findings

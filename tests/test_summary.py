@@ -136,7 +136,7 @@ def test_a_cached_rerun_gives_the_same_summary(tmp_path):
     lenet(tmp_path)
     shutil.copy(FIXTURES / "lenet_mnist.py", tmp_path / "mnist.py")
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
-    runs = [subprocess.run([sys.executable, "-m", "torchshape_lint.report.cli", "."], cwd=tmp_path, env=env,
+    runs = [subprocess.run([sys.executable, "-m", "torchshape_lint.frontends.cli", "."], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=300) for _ in range(2)]
     assert any((tmp_path / "cache").rglob("*.json"))  # the second run had results to read
     assert summary(runs[0]) == summary(runs[1]) == [
@@ -167,7 +167,7 @@ def test_progress_on_a_terminal_and_none_elsewhere(tmp_path):
     for number in range(150):
         shutil.copy(FIXTURES / "vgg.py", tmp_path / f"vgg{number}.py")
     controller, terminal = pty.openpty()
-    child = subprocess.Popen([sys.executable, "-m", "torchshape_lint.report.cli", "--no-cache", "."], cwd=tmp_path,
+    child = subprocess.Popen([sys.executable, "-m", "torchshape_lint.frontends.cli", "--no-cache", "."], cwd=tmp_path,
                              stdout=subprocess.PIPE, stderr=terminal, env={**os.environ, "PYTHONPATH": str(ROOT)})
     os.close(terminal)
     shown = b""

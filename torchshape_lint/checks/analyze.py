@@ -112,10 +112,10 @@ class Report:
     symbolic_only: list = field(default_factory=list)  # the others that no concrete input reached
     read: list = field(default_factory=list)  # project.ProjectFile: each project file the analysis looked for
     # Findings at layers of other files of the project that this file's builds reached (their `input_from` names the
-    # call here): the command line reports each in its own file when it checks that file too (report/runner.py).
+    # call here): the command line reports each in its own file when it checks that file too (frontends/runner.py).
     elsewhere: list = field(default_factory=list)
     # site_key of each layer or op in another file that a build here ran on a concrete input: a model of that file
-    # checked there on symbolic sizes only was checked on a concrete input after all (report/runner.py)
+    # checked there on symbolic sizes only was checked on a concrete input after all (frontends/runner.py)
     reached_elsewhere: list = field(default_factory=list)
 
 

@@ -65,6 +65,11 @@ class Finding:
         return max(len(self.models), 1)
 
     @property
+    def key(self) -> str:
+        """Names the finding within its file: the key of its edit in `--fix`'s, the LSP's and SARIF's fixes."""
+        return f"{self.code}:{self.line}:{self.column}"
+
+    @property
     def location(self) -> str:
         """`path:line:column` with a 1-based column, as flake8 prints it; in a notebook, as ruff prints it:
         `path:cell 3:2:5`."""

@@ -1,1 +1,1 @@
-"""Views of findings: the flake8 plugin, the command line and its output formats."""
+"""Views of findings: the output formats (text, json, github, sarif), explain's shape tables and graphs, rule docs."""

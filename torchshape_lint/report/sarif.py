@@ -69,8 +69,6 @@ def result(finding, index: dict, edit: dict | None) -> dict:
 
 def sarif_log(results: Iterable) -> dict:
     """The log of the files' results (runner.FileResult)."""
-    from torchshape_lint.report.runner import fix_key
-
     rules = rule_docs.rules()
     index = {rule.code: number for number, rule in enumerate(rules)}
     return {
@@ -82,7 +80,7 @@ def sarif_log(results: Iterable) -> dict:
                                 "rules": [rule_descriptor(rule) for rule in rules]}},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
             "columnKind": "unicodeCodePoints",
-            "results": [result(finding, index, checked.fixes.get(fix_key(finding)))
+            "results": [result(finding, index, checked.fixes.get(finding.key))
                         for checked in results for finding in checked.findings],
         }],
     }

@@ -24,8 +24,8 @@ from torchshape_lint.checks.analyze import Report, analyze_source
 from torchshape_lint.options import OptionError, Settings, find_pyproject, load_pyproject
 from torchshape_lint.report import rule_docs
 from torchshape_lint.report.explain import show_shape
-from torchshape_lint.report.noqa import unsilenced
-from torchshape_lint.report.runner import fix_key, fixes_for, joined_findings
+from torchshape_lint.frontends.noqa import unsilenced
+from torchshape_lint.frontends.runner import fixes_for, joined_findings
 from torchshape_lint.source.notebook import notebook_module
 
 SOURCE = "torchshape-lint"
@@ -91,7 +91,7 @@ def to_diagnostic(document, f, rules: dict, fixable: bool = True) -> types.Diagn
         range=client_range(document, (f.line, f.column), (f.end_line, f.end_column)),
         message=f.text.removeprefix(f"{f.code} "), severity=types.DiagnosticSeverity.Error, code=f.code,
         code_description=types.CodeDescription(rule_docs.help_uri(rules[f.code])) if f.code in rules else None,
-        source=SOURCE, data=fix_key(f) if fixable else None)
+        source=SOURCE, data=f.key if fixable else None)
 
 
 def publish(uri: str) -> set:

@@ -198,7 +198,7 @@ def fix_result(result: Any, settings: Any, write: bool) -> Any:
         print(f"torchshape-lint: {result.path}: --fix and --diff do not edit notebooks; nothing written",
               file=sys.stderr)
         return result
-    from torchshape_lint.report.noqa import unsilenced
+    from torchshape_lint.frontends.noqa import unsilenced
 
     with open(result.path, "rb") as handle:
         data = handle.read()

@@ -28,10 +28,6 @@ def configured(args: argparse.Namespace) -> Settings:
     return dataclasses.replace(from_file, **parse_values(given, lambda key: f"--{key}"))
 
 
-class ConfirmError(Exception):
-    """Confirm mode cannot run at all (no torch, no CUDA for `--device cuda`): a usage error, exit 2."""
-
-
 def usage_error(*messages: str) -> int:
     for message in messages:
         print(f"torchshape-lint: {message}", file=sys.stderr)

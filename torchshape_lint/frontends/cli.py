@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from torchshape_lint import __version__
+from torchshape_lint.confirm import ConfirmError
 from torchshape_lint.options import OptionError
-from torchshape_lint.report.arguments import ConfirmError, configured, option_arguments, usage_error
+from torchshape_lint.frontends.arguments import configured, option_arguments, usage_error
 from torchshape_lint.report.formats import FORMATS
 
 
@@ -52,13 +53,13 @@ def check(args: argparse.Namespace) -> int:
         return usage_error(str(error))
     if not args.paths:
         return usage_error("no paths given")
-    from torchshape_lint.report.runner import check_files, python_files
+    from torchshape_lint.frontends.runner import check_files, python_files
 
     files, missing = python_files(args.paths)
     if missing:
         return usage_error(*(f"{path}: no such file or directory" for path in missing))
     jobs = args.jobs if args.jobs > 0 else os.cpu_count() or 1
-    from torchshape_lint.report.summary import Progress, RunSummary
+    from torchshape_lint.frontends.summary import Progress, RunSummary
 
     summary = RunSummary()
     progress = Progress(sys.stderr, len(files)) if not args.quiet else None
@@ -70,7 +71,7 @@ def check(args: argparse.Namespace) -> int:
         for result in check_files(files, settings, jobs, use_cache=not settings.no_cache, checked=checked):
             result.findings = [f for f in result.findings if settings.wanted(f.code)]
             if args.fix or args.diff:
-                from torchshape_lint.report.fix import fix_result
+                from torchshape_lint.frontends.fix import fix_result
 
                 if progress:
                     progress.clear()  # --diff prints its diff as it fixes
@@ -126,7 +127,7 @@ def lsp_arguments(parser: argparse.ArgumentParser) -> None:
 
 def lsp(args: argparse.Namespace) -> int:
     try:
-        from torchshape_lint.report.lsp import serve
+        from torchshape_lint.frontends.lsp import serve
     except ImportError as error:
         return usage_error(f"the language server needs pygls: pip install 'torchshape-lint[lsp]' ({error})")
     serve()
@@ -144,7 +145,7 @@ COMMANDS = {
 
 def explain():
     """The explain command's module, imported only for it: a check run does not pay for it."""
-    from torchshape_lint.report import explain
+    from torchshape_lint.frontends import explain_command as explain
 
     return explain
 

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 from torchshape_lint.checks.finding import Finding
 from torchshape_lint.evaluate.project import Project, ProjectFile
 from torchshape_lint.options import Settings
-from torchshape_lint.report import cache
+from torchshape_lint.frontends import cache
 from torchshape_lint.source import notebook
 
 
@@ -44,7 +44,7 @@ class Coverage:
 @dataclass
 class FileResult:
     """One file's findings (noqa applied, select/ignore not yet; a file that is not Python has its TSL906) and its
-    --verbose lines; `fixes` holds the edit `--fix` would make for a finding, by `fix_key(finding)`; `read`, the
+    --verbose lines; `fixes` holds the edit `--fix` would make for a finding, by `finding.key`; `read`, the
     other project files the analysis depended on (a cached result is used only while they are unchanged);
     `coverage`, what was checked (cached with the rest, so a rerun's summary counts the same); `elsewhere`, the
     findings at layers of other project files that this file's builds reached (Report.elsewhere)."""
@@ -84,10 +84,6 @@ class SymbolicOnly:
     sites: list
 
 
-def fix_key(finding) -> str:
-    return f"{finding.code}:{finding.line}:{finding.column}"
-
-
 def python_files(paths: list) -> tuple[list, list]:
     """The .py files and notebooks under the given paths (hidden folders skipped), and the paths that do not exist."""
     files, missing = [], []
@@ -104,14 +100,14 @@ def python_files(paths: list) -> tuple[list, list]:
 
 
 def check_text(text: str, path: str, input_shape: tuple | None, tree=None, confirm: tuple | None = None) -> FileResult:
-    """`confirm`: (device, time limit) to run the models in PyTorch (see report/confirm.py), or None."""
+    """`confirm`: (device, time limit) to run the models in PyTorch (see confirm/driver.py), or None."""
     from torchshape_lint.checks.analyze import analyze_source
-    from torchshape_lint.report.noqa import unsilenced
+    from torchshape_lint.frontends.noqa import unsilenced
 
     report = analyze_source(text, path, tree, input_shape, run_project())
     confirmed = []
     if confirm is not None:
-        from torchshape_lint.report.confirm import confirm_report
+        from torchshape_lint.confirm.driver import confirm_report
 
         confirmed = [f"{path}: {result.line()}" for result in confirm_report(report, text, *confirm, input_shape)]
     findings = unsilenced(report.findings, text, path)
@@ -120,12 +116,12 @@ def check_text(text: str, path: str, input_shape: tuple | None, tree=None, confi
 
 
 def fixes_for(text: str, report, findings: list) -> dict:
-    """The edit `--fix` would make for each of the findings, by `fix_key`."""
+    """The edit `--fix` would make for each of the findings, by `Finding.key`."""
     if not findings:  # a clean file (most are) need not load the fixer
         return {}
-    from torchshape_lint.report.fix import fix_edits
+    from torchshape_lint.frontends.fix import fix_edits
 
-    return {fix_key(edit.finding): {"start": list(edit.start), "end": list(edit.end), "replacement": edit.replacement}
+    return {edit.finding.key: {"start": list(edit.start), "end": list(edit.end), "replacement": edit.replacement}
             for edit in fix_edits(text, report, findings)}
 
 
@@ -258,7 +254,7 @@ def joined_findings(own: list, added: list, text: str, path: str) -> list:
     applied here, on the file's `text`), unless the file reports the same problem at the same place itself, where
     its own concrete finding wins over a symbolic one of the other run, and the other run's concrete one over its
     own symbolic one."""
-    from torchshape_lint.report.noqa import unsilenced
+    from torchshape_lint.frontends.noqa import unsilenced
 
     concrete_own = {(f.code, f.line, f.column) for f in own if f.origin != "symbolic"}
     symbolic_own = {(f.code, f.line, f.column) for f in own} - concrete_own

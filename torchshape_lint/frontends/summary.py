@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from torchshape_lint.report.runner import FileResult, fix_key
+from torchshape_lint.frontends.runner import FileResult
 
 # A progress line appears only once a run has taken this long: a quick run ends before it would be read.
 PROGRESS_AFTER_S = 1.0
@@ -50,7 +50,7 @@ class RunSummary:
         self.layers_unknown += coverage.layers_unknown
         self.bounded += coverage.bounded
         self.findings += len(result.findings)
-        self.fixable += sum(fix_key(finding) in result.fixes for finding in result.findings)
+        self.fixable += sum(finding.key in result.fixes for finding in result.findings)
 
     def lines(self) -> list:
         """`Checked 3 files (2 with models), 9 models (8 on a concrete input, 1 symbolic only): 170 layer checks

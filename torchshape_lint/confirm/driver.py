@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from torchshape_lint.checks.finding import Finding, Verdict
+from torchshape_lint.confirm import ConfirmError
 from torchshape_lint.checks.rules import rule_for
-from torchshape_lint.report.arguments import ConfirmError
 from torchshape_lint.shapes import dims, layers
 from torchshape_lint.shapes.tensor import materialize, settle
 from torchshape_lint.shapes.violations import ConfirmFailed, ConfirmMismatch, ConfirmRuntimeError
@@ -34,8 +34,6 @@ STARTUP_TIMEOUT = 120.0  # importing torch in the child
 INSTALL_HINT = "pip install 'torchshape-lint[confirm]'"
 # Rules whose problem PyTorch may let pass without raising: torch doing what the static pass says reproduces it.
 SILENT_RULES = {"view-size"}
-
-
 
 @dataclass
 class BuildResult:
@@ -434,7 +432,7 @@ class Worker:
         if importlib.util.find_spec("torch") is None:
             raise ConfirmError(f"confirm mode needs torch: {INSTALL_HINT}")
         self.errors = tempfile.TemporaryFile()
-        self.process = subprocess.Popen([sys.executable, "-m", "torchshape_lint.report.confirm_worker"],
+        self.process = subprocess.Popen([sys.executable, "-m", "torchshape_lint.confirm.worker"],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
                                         start_new_session=True)
         self.buffer = b""

@@ -62,7 +62,7 @@ class TorchShapePlugin:
         the file and every project file its analysis read are unchanged (never with --confirm, which runs code)."""
         from dataclasses import asdict
 
-        from torchshape_lint.report import cache
+        from torchshape_lint.frontends import cache
 
         input_shape = self.settings.input_shape_for(self.filename)
         use_cache = not (self.settings.no_cache or self.settings.confirm)
@@ -80,7 +80,7 @@ class TorchShapePlugin:
         tree = self.tree if isinstance(self.tree, ast.Module) else None
         report = analyze_source(text, self.filename, tree, input_shape, TorchShapePlugin.project)
         if self.settings.confirm:
-            from torchshape_lint.report.confirm import confirm_in_flake8
+            from torchshape_lint.confirm.driver import confirm_in_flake8
 
             confirm_in_flake8(report, text, self.settings)
         found = [(finding.line, finding.column, finding.text) for finding in report.findings]
