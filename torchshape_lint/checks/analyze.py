@@ -84,6 +84,8 @@ class Build:
     line: int = 0  # the line of the statement that defines it (its class, builder or assignment); 0 for `<module>`
     stop: str = ""  # where and why its tensors stopped being followed (explain's last row, --verbose)
     stop_line: int = 0  # that place's line; 0 where the evaluation ended (the reason is then in Report.skipped)
+    # a class no build of the file makes, built on its own: its constructor's parameters, each any positive int
+    parameters: tuple = ()
 
     @property
     def steps(self) -> list:
@@ -225,6 +227,7 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report, proj
     for model, collector, origin, is_model, line in ran:
         report.models.append(model)
         report.builds.append(_build(model, collector, is_model, line))
+        report.builds[-1].parameters = builds.on_parameters.get(model, ())
         report.layers_checked += collector.layers_checked
         report.layers_unknown += collector.layers_unknown
         for check in collector.checks:

@@ -11,6 +11,7 @@ from torchshape_lint.evaluate.frames import Abort, positional_parameters
 from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.evaluate.project import Project
 from torchshape_lint.evaluate.values import ClassV, Function, Instance, is_module_value
+from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.tensor import Tensor, concrete_input, model_input, readings, show_shape
 from torchshape_lint.shapes.violations import PRAGMA_PROBLEMS, Collector, Reading, Violation, key
 from torchshape_lint.source.pragmas import PragmaInput, PragmaPlace, Pragmas, pragma_lines
@@ -27,6 +28,8 @@ class Builds:
         self.input_shape = input_shape
         self.interp = Interpreter(source, project)
         self.skipped: list = []
+        # build name → the constructor parameters it was built on as symbolic sizes (build_on_parameters)
+        self.on_parameters: dict = {}
         self.pragmas = Pragmas.of(source)
 
     def run(self) -> Iterator[tuple[str, Collector, str, bool, int]]:
@@ -39,6 +42,8 @@ class Builds:
         interp.run_module()  # module-level code, usage included
         yield "<module>", interp.check, "usage", False, 0
         spent = interp.steps
+        applied = self.applied_calls(interp.check)
+        needing = []  # (name, statement, class) of each class whose constructor needs arguments
         for name, top, make in self.candidates():
             if spent > FILE_STEP_BUDGET:
                 self.skipped.append((name, "file step budget"))
@@ -52,7 +57,7 @@ class Builds:
             try:
                 model = make()
                 if model is NEEDS_ARGUMENTS:  # built by builders and usages (in any file), each a build of its own
-                    self.skipped.append((name, "its constructor needs arguments"))
+                    needing.append((name, top, interp.globals.vars.get(name)))
                     continue
                 is_model = is_model or is_module_value(model)
                 if is_model:
@@ -62,7 +67,30 @@ class Builds:
             finally:
                 interp.calls.pop()
             spent += interp.steps
+            applied |= self.applied_calls(interp.check)
             yield name, interp.check, "model", is_model, top.node.lineno
+        for name, top, cls in needing:
+            # a class no build of the file ran: built on its own, each size parameter any positive int, so that
+            # what its layers declare is checked against what its other layers give, for every value
+            if spent > FILE_STEP_BUDGET or any(id(node) in applied for node in ast.walk(top.node)):
+                self.skipped.append((name, "its constructor needs arguments"))
+                continue
+            interp.steps = 0
+            interp.check = interp.collector()
+            interp.calls.append((self.source, top.node))
+            try:
+                self.apply(self.build_on_parameters(cls, name), [model_input()])
+            except Abort as stop:
+                self.skipped.append((name, self.stop_reason(stop)))
+            finally:
+                interp.calls.pop()
+            spent += interp.steps
+            yield name, interp.check, "symbolic", True, top.node.lineno
+
+    def applied_calls(self, check: Collector) -> set:
+        """The constructor calls of this file whose layers a build applied, by identity."""
+        return {id(app.where[1]) for app in check.applications
+                if app.where is not None and app.where[0].source is self.source}
 
     def apply(self, model: Any, inputs: list) -> None:
         """Run the model on its inputs; for a pragma's shape of rank 3 or less, which may be a batch as written or one
@@ -155,6 +183,17 @@ class Builds:
         if init is not None and not kwargs and not self.callable_without_arguments(init):
             return NEEDS_ARGUMENTS
         return interp.instantiate(cls, [], kwargs, None)
+
+    def build_on_parameters(self, cls: ClassV, name: str) -> Any:
+        """The class built with each required parameter a symbolic size of its own name (`planes`): one used as
+        anything else (a block class, a list, a branch's condition) makes what depends on it unknown."""
+        init = self.interp.find_method(cls, "__init__")
+        required = [arg.arg for arg, default in positional_parameters(init.node)[1:] if default is None]
+        keywords = [arg.arg for arg, default in zip(init.node.args.kwonlyargs, init.node.args.kw_defaults)
+                    if default is None]
+        self.on_parameters[name] = tuple(required + keywords)
+        return self.interp.instantiate(cls, [dims.parameter(arg) for arg in required],
+                                       {arg: dims.parameter(arg) for arg in keywords}, None)
 
     def builds_alone(self, cls: ClassV) -> bool:
         """A class of this file that `build_class` builds with no arguments."""

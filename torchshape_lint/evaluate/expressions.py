@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import operator
+from functools import partial
 from typing import Any
 
 from torchshape_lint.evaluate.frames import (
@@ -16,7 +17,7 @@ from torchshape_lint.evaluate.values import (
     PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, carry, is_hashable, is_plain,
     readable,
 )
-from torchshape_lint.shapes import dims
+from torchshape_lint.shapes import dims, formulas
 from torchshape_lint.shapes.layers import Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import UNKNOWN
@@ -378,8 +379,12 @@ class Expressions:
 def symbolic_arithmetic(op: type, left: Any, right: Any) -> Any:
     if op is ast.Mult and all(isinstance(v, (int, dims.Sym)) and not isinstance(v, bool) for v in (left, right)):
         return dims.multiply(left, right)
-    if op is ast.FloorDiv and isinstance(right, int) and not isinstance(right, bool):
-        return dims.divide(left, right)
+    if op is ast.FloorDiv and isinstance(left, dims.Sym) and isinstance(right, int) and not isinstance(right, bool):
+        exact = dims.divide(left, right)
+        if exact is not UNKNOWN or right < 1:
+            return exact
+        # `planes // 16` of a size that 16 may not divide: a monotone formula on that size, as a layer's is
+        return dims.apply_formula(left, partial(formulas.floor_divide, by=right), f"//{right}")
     return UNKNOWN
 
 

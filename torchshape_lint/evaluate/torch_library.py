@@ -751,6 +751,11 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
         if len(sizes) > 1 and sizes[0] == -1 and all(int_like(s) and s > 0 for s in sizes[1:]):
             # x.view(-1, 1, 28, 28) on an input of unknown shape: whatever the batch, the rest is as written
             return x.then(label, where, (dims.symbol("N"),) + tuple(sizes[1:]))
+        if len(sizes) > 1 and any(int_like(s) and s > 0 for s in sizes):
+            # out.view(out.shape[0], 128, 8, 8) where the batch is not known: if the view succeeds, the tensor has
+            # the sizes given (each argument an int, a -1 inferred), so those that are known are known
+            return x.then(label, where, tuple(s if int_like(s) and s >= 0 or isinstance(s, dims.Sym) else UNKNOWN
+                                              for s in sizes))
         return UNKNOWN
     total = dims.product(x.shape)
     wildcard = [i for i, s in enumerate(sizes) if isinstance(s, int) and s == -1]

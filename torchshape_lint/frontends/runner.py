@@ -279,7 +279,8 @@ def symbolic_only(report) -> list:
     found = []
     for build in report.symbolic_only:
         where = f"{report.path}:{build.line}" if build.line else report.path
-        lines = [f"{where}: {build.name} checked on symbolic sizes only: no concrete input reached it"]
+        sizes = f", for every value of its parameters {', '.join(build.parameters)}" if build.parameters else ""
+        lines = [f"{where}: {build.name} checked on symbolic sizes only{sizes}: no concrete input reached it"]
         lines.extend(f"{check.path}:{check.line}: {check.label} in {build.name} implies an input with {check.fits}"
                      for check in report.checks if check.model == build.name and check.fits)
         found.append(SymbolicOnly(build.name, where, lines, sorted({site_key(app.where) for app in build.applications

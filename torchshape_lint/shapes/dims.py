@@ -1,7 +1,8 @@
 """Tensor dimensions: a known int, a symbolic function of the input's sizes, or unknown.
 
 A symbolic dimension is `coef * f1(S1) * f2(S2) * ...` where each `S` is one of the input's free sizes
-(batch N, height H, width W, …) and each `f` is a chain of PyTorch's shape formulas applied to it. Every
+(batch N, height H, width W, …) or a size parameter of a constructor built on its own (`planes`, any positive int),
+and each `f` is a chain of PyTorch's shape formulas applied to it. Every
 formula in the chain is a monotone non-decreasing integer function, which makes "can this dimension
 ever equal 25088?" decidable by enumerating each size upwards until the value passes the target.
 Sizes are independent: H and W are never assumed equal.
@@ -9,7 +10,7 @@ Sizes are independent: H and W are never assumed equal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable, Iterable, Union
 
@@ -43,6 +44,7 @@ class Step:
 class Factor:
     symbol: str
     steps: tuple = ()
+    parameter: bool = False  # a constructor's parameter (`planes`), never the same size as the input's `H`
 
     def at(self, size: int) -> int:
         """The value for an input size; 0 where some layer on the way gets a size below 1."""
@@ -80,6 +82,8 @@ class Factor:
         return range(first, after if after is not None else SEARCH_LIMIT + 1)
 
     def __str__(self) -> str:
+        if self.parameter and all(step.label.startswith("//") for step in self.steps):
+            return self.symbol + "".join(step.label for step in self.steps)  # `planes//16`
         return self.symbol if not self.steps else f"{self.symbol.lower()}'"
 
     __repr__ = __str__
@@ -106,6 +110,21 @@ def symbol(name: str) -> Sym:
     return Sym(1, (Factor(name),))
 
 
+def parameter(name: str) -> Sym:
+    """A constructor's parameter as a size: every positive int."""
+    return Sym(1, (Factor(name, parameter=True),))
+
+
+def parameters_in(*values: Dim) -> tuple:
+    """The names of the constructor parameters the dimensions are functions of, in order of appearance."""
+    names: dict = {}
+    for value in values:
+        for factor in value.factors if isinstance(value, Sym) else ():
+            if factor.parameter:
+                names[factor.symbol] = None
+    return tuple(names)
+
+
 def apply_formula(dim: Dim, fn: Callable[[int], int], label: str) -> Dim:
     """Apply a size formula to one dimension: exact for ints, recorded for a single symbolic size."""
     if isinstance(dim, int):
@@ -124,9 +143,9 @@ def apply_formula(dim: Dim, fn: Callable[[int], int], label: str) -> Dim:
             key = ("add", steps[-1].key[1] + key[1])
             steps = steps[:-1]
         if key[1] == 0:
-            return Sym(1, (Factor(factor.symbol, steps),))
+            return Sym(1, (replace(factor, steps=steps),))
         fn = partial(pad, before=key[1], after=0)
-    return Sym(1, (Factor(factor.symbol, steps + (Step(fn, label, key),)),))
+    return Sym(1, (replace(factor, steps=steps + (Step(fn, label, key),)),))
 
 
 def multiply(a: Dim, b: Dim) -> Dim:
@@ -171,8 +190,10 @@ def divide(a: Dim, b: Dim) -> Dim:
     return Sym(coef, tuple(rest))
 
 
-def can_equal(dim: Dim, target: int) -> bool | None:
+def can_equal(dim: Dim, target: Dim) -> bool | None:
     """True/False when decided for every input size, None when it cannot be decided."""
+    if isinstance(target, Sym) and not isinstance(dim, Unknown):
+        return _can_equal_symbolic(dim, target)
     if isinstance(dim, Unknown) or not isinstance(target, int) or isinstance(target, bool):
         return None
     if isinstance(dim, int):
@@ -188,6 +209,25 @@ def can_equal(dim: Dim, target: int) -> bool | None:
         return None
     candidate_sets = [{d for d in divisors if factor.reaches(d)} for factor in dim.factors]
     return _splits(rest, candidate_sets)
+
+
+def _can_equal_symbolic(dim: Dim, target: Sym) -> bool | None:
+    """A symbolic target (a declared `planes * 4`): the same function agrees for every value; else the factors both
+    share are divided out (each is at least 1), and what is left is decided where one side is then a number."""
+    if dim == target:
+        return True
+    if isinstance(dim, int):
+        return None if isinstance(dim, bool) else can_equal(target, dim)
+    rest, wanted = list(dim.factors), list(target.factors)
+    for factor in dim.factors:
+        if factor in wanted:
+            wanted.remove(factor)
+            rest.remove(factor)
+    if rest and wanted:
+        return None
+    if not wanted:
+        return can_equal(Sym(dim.coef, tuple(rest)) if rest else dim.coef, target.coef)
+    return can_equal(Sym(target.coef, tuple(wanted)), dim.coef)
 
 
 def shifts(a: Dim, b: Dim) -> tuple | None:
@@ -228,7 +268,8 @@ def never_broadcasts_into(target: Dim, other: Dim) -> bool:
 
 def fitting_sizes(dim: Dim, target: int, most: int = 3) -> str:
     """Which input sizes make a symbolic dimension equal `target`, in words: "H in 32..35, W in 32..35"."""
-    if not isinstance(dim, Sym) or target % dim.coef or target // dim.coef > MAX_DECIDED:
+    if not isinstance(dim, Sym) or not isinstance(target, int) or target % dim.coef or \
+            target // dim.coef > MAX_DECIDED:
         return ""
     rest = target // dim.coef
     shaped = [f for f in dim.factors if f.steps]

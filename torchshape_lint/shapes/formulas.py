@@ -50,6 +50,11 @@ def pad(size: int, before: int, after: int) -> int:
     return size + before + after
 
 
+def floor_divide(size: int, by: int) -> int:
+    """Python's `size // by` on a symbolic size (`planes // 16`), for a positive `by`."""
+    return size // by
+
+
 def multiply_by(size: int, factor: int) -> int:
     """PixelShuffle's spatial growth: L * r."""
     return size * factor

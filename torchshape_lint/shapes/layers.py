@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any, Callable
 
 from torchshape_lint.shapes import dims, formulas
-from torchshape_lint.shapes.tensor import Tensor, as_written, materialize, settle, show_shape
+from torchshape_lint.shapes.tensor import Tensor, as_written, defer, materialize, settle, show_shape
 from torchshape_lint.shapes.violations import (
     ChannelMismatch, Collector, InputRank, LayerArguments, LinearInFeatures, OutputTooSmall, RecurrentState,
     Suggestion, TooFewValues,
@@ -164,6 +164,11 @@ def as_int(value: Any) -> Any:
     return value if isinstance(value, int) and not isinstance(value, bool) else UNKNOWN
 
 
+def as_size(value: Any) -> Any:
+    """A channel or feature count: an int, or a symbolic one (a constructor's `planes`, built on its own)."""
+    return value if isinstance(value, dims.Sym) else as_int(value)
+
+
 def ntuple(value: Any, n: int) -> tuple:
     """kernel_size=3 → (3, 3); (3, 5) stays; anything unknown → unknown entries."""
     if isinstance(value, (tuple, list)):
@@ -233,7 +238,7 @@ def channel_check(layer: Layer, x: Tensor, check: Collector, declared: Any) -> N
 def conv_shape(nd: int, transposed: bool):
     def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         a = layer.args
-        in_channels, out_channels = as_int(a["in_channels"]), as_int(a["out_channels"])
+        in_channels, out_channels = as_size(a["in_channels"]), as_size(a["out_channels"])
         x = spatial_input(layer, x, check, nd, in_channels)
         if x is None:
             return UNKNOWN
@@ -398,7 +403,7 @@ def batch_norm_shape(nd: int):
     ranks = {1: (2, 3), 2: (4,), 3: (5,)}[nd]
 
     def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
-        declared = as_int(layer.args["num_features"])
+        declared = as_size(layer.args["num_features"])
         if x.pending and (nd > 1 or x.exact):
             x = (materialize(x, nd, declared) if nd > 1 else as_written(x, ranks)) or UNKNOWN
             if x is UNKNOWN:
@@ -421,11 +426,11 @@ def instance_norm_shape(nd: int):
     """InstanceNorm checks its channels only when it has per-channel parameters (affine or running stats)."""
     def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         a = layer.args
-        x = spatial_input(layer, x, check, nd, as_int(a["num_features"]))
+        x = spatial_input(layer, x, check, nd, as_size(a["num_features"]))
         if x is None:
             return UNKNOWN
         if has_channel_state(layer):
-            channel_check(layer, x, check, as_int(a["num_features"]))
+            channel_check(layer, x, check, as_size(a["num_features"]))
         # PyTorch normalizes by the input's own statistics in training, and in eval mode too unless the layer
         # tracks running statistics (eval is the mode confirm runs)
         batched = x.shape if len(x.shape) == nd + 2 else (1,) + x.shape  # as PyTorch's message shows it
@@ -458,7 +463,7 @@ def group_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
         if isinstance(x.shape[1], int) and known(groups) and groups > 0 and x.shape[1] % groups:
             return UNKNOWN
         return x.then(layer.spec.name, layer.where, x.shape)
-    channel_check(layer, x, check, as_int(layer.args["num_channels"]))
+    channel_check(layer, x, check, as_size(layer.args["num_channels"]))
     return x.then(layer.spec.name, layer.where, x.shape)
 
 
@@ -472,7 +477,7 @@ def group_norm_validate(layer: Layer, check: Collector) -> None:
 def layer_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     normalized = layer.args["normalized_shape"]
     normalized = tuple(normalized) if isinstance(normalized, (tuple, list)) else (normalized,)
-    normalized = tuple(as_int(n) for n in normalized)
+    normalized = tuple(as_size(n) for n in normalized)
     if x.shape is None:
         if len(normalized) == 1 and known(normalized[0]) and not x.pending:
             check.size(ChannelMismatch, layer.where, layer.label(), x, normalized[0], x.last)
@@ -489,7 +494,7 @@ def layer_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
 
 
 def linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
-    declared, out = as_int(layer.args["in_features"]), as_int(layer.args["out_features"])
+    declared, out = as_size(layer.args["in_features"]), as_size(layer.args["out_features"])
     if x.pending and x.exact and x.hint:  # a Linear reads any rank: a pragma's or usage's shape as written
         x = as_written(x)
     if x.pending:  # the model's input: the first Linear defines what it takes
@@ -516,7 +521,7 @@ def suggest_features(x: Tensor) -> Suggestion | None:
 
 
 def lazy_linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
-    out = as_int(layer.args["out_features"])
+    out = as_size(layer.args["out_features"])
     if x.shape is None:
         return x.then(layer.spec.name, layer.where, None, last=out) if not x.pending else UNKNOWN
     return x.then(layer.spec.name, layer.where, x.shape[:-1] + (out,)) if x.shape else UNKNOWN
@@ -576,7 +581,7 @@ def softmax_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
 
 
 def embedding_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
-    width = as_int(layer.args["embedding_dim"])
+    width = as_size(layer.args["embedding_dim"])
     if x.pending or x.shape is None:
         return x.then(layer.spec.name, layer.where, None, last=width)
     return x.then(layer.spec.name, layer.where, x.shape + (width,))
@@ -590,7 +595,7 @@ def recurrent_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     the same with D * hidden (proj_size for an LSTM that has one), and the final state `h_n` (an LSTM's `(h_n, c_n)`),
     shaped as `recurrent_states` says."""
     a = layer.args
-    declared, hidden = as_int(a["input_size"]), as_int(a.get("proj_size", 0) or a["hidden_size"])
+    declared, hidden = as_size(a["input_size"]), as_size(a.get("proj_size", 0) or a["hidden_size"])
     directions = 2 if a["bidirectional"] is True else 1 if a["bidirectional"] is False else UNKNOWN
     width = dims.multiply(directions, hidden) if known(directions, hidden) else UNKNOWN
     if x.pending or x.shape is None:
@@ -710,6 +715,10 @@ def padding_shape(nd: int, constant: bool):
     """Constant (and zero) padding takes any rank from nd up; reflection, replication and circular take
     (C, *nd sizes) or (N, C, *nd sizes)."""
     def shape(layer: Layer, x: Tensor, check: Collector) -> Any:
+        if x.pending and not (x.exact and x.hint is not None and len(x.hint) < nd):
+            # the model's input before a layer fixed its rank (a generator's first ReflectionPad2d): padded as
+            # the layer that fixes it reads it, as F.pad is
+            return defer(x, partial(shape, layer, check=check))
         if x.shape is None or (len(x.shape) < nd if constant else len(x.shape) not in (nd + 1, nd + 2)):
             return UNKNOWN
         amount = layer.args["padding"]

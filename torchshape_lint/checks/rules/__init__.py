@@ -34,7 +34,7 @@ class Rule:
     def text(self, violation: Violation) -> str:
         """The message, and the command-line defaults its sizes came from: the user may run the script with others;
         for a pragma's shape that may be a batch or one sample (checks/models.py), that it is wrong either way."""
-        message = self.message(violation) + either_reading(violation)
+        message = self.message(violation) + either_reading(violation) + for_every_parameter(violation)
         defaults = assumed_defaults(violation)
         if not defaults:
             return message
@@ -73,6 +73,15 @@ def either_reading(violation: Problem) -> str:
     if reading.which == "batch":
         return f" (input={written} read as a batch, as written: {at} cannot read the rank of one sample {sample})"
     return f" (input={written} read as one sample {sample}: {at} cannot read its rank as a batch)"
+
+
+def for_every_parameter(violation: Problem) -> str:
+    """For a class built on its own (checks/models.py), the constructor parameters its sizes are functions of:
+    ` (for every value of its parameters `in_planes`, `planes`)`."""
+    tensor = getattr(violation, "tensor", None)
+    shape = getattr(tensor, "shape", None) or ()
+    names = dims.parameters_in(getattr(violation, "declared", None), getattr(violation, "arriving", None), *shape)
+    return f" (for every value of its parameters {', '.join(f'`{name}`' for name in names)})" if names else ""
 
 
 def assumed_defaults(violation: Violation) -> tuple:

@@ -35,6 +35,8 @@ model = nn.Sequential(
             text = f"{v.label} but {v.arriving} features arrive: {summary(v.tensor)}"
             return text + self.use(v)
         arriving = dims.show(v.arriving)
+        if not isinstance(v.declared, int):  # a constructor's parameter (Rule.text says for which values)
+            return f"{v.label} but {arriving} features arrive ({summary(v.tensor)})"
         coef = v.arriving.coef if isinstance(v.arriving, dims.Sym) else 1
         reason = (f"{v.declared} is not a multiple of {coef}" if v.declared % coef
                   else "no input height and width make the sizes multiply to it")
