@@ -80,11 +80,13 @@ class Builds:
             interp.calls.append((self.source, top.node))
             try:
                 self.apply(self.build_on_parameters(cls, name), [model_input()])
-            except Abort as stop:
-                self.skipped.append((name, self.stop_reason(stop)))
+            except Abort as stop:  # on values it may never be given (FasterRCNN raises without `num_classes`)
+                self.skipped.append((name, f"its constructor needs arguments (on symbolic sizes it "
+                                           f"{self.stop_reason(stop)})"))
+                continue
             finally:
                 interp.calls.pop()
-            spent += interp.steps
+                spent += interp.steps
             yield name, interp.check, "symbolic", True, top.node.lineno
 
     def applied_calls(self, check: Collector) -> set:

@@ -81,7 +81,8 @@ def _convert(kind):
             return kind()
         value = readable(args[0])
         if isinstance(value, dims.Sym) and kind is int:
-            return value
+            # int() of a constructor's parameter says it may be a float (`int(64 * ratio)`): not a size then
+            return UNKNOWN if dims.parameters_in(value) else value
         if kind in (int, float, bool, str) and isinstance(value, (int, float, bool, str)):
             try:
                 return carry(kind(value), value)
