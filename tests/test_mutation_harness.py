@@ -5,8 +5,9 @@ Its three files hold one kind of planted mistake each; the expected counts are w
   PyTorch's matmul fail at that Linear, which the linter reports there: 2 tried, 2 kept, 2 found.
 - small_cnn.py: a Conv's kernel_size=3 and padding=1 (its in_channels and the Linear's in_features are names, not
   literals). With kernel 4 or padding 2 a 16x16 input gives 15x15 or 18x18, which the adaptive pool takes to 1x1:
-  PyTorch runs, so neither is kept. Head needs a constructor argument and nothing builds it: its Linear is the one
-  layer of the repository that is not decided.
+  PyTorch runs, so neither is kept. Head needs a constructor argument and nothing builds it: it is built on its own
+  (`width` any positive int), and its Linear, its first layer, takes whatever arrives: the one layer of the
+  repository that is not decided.
 - pooled.py: one F.max_pool2d; without it 1*28*28 = 784 features reach Linear(in_features=1*14*14 = 196), which
   PyTorch rejects at that Linear (confirm places a layer by its constructor call, line 9), where the linter reports.
 Layers that declare a size: 2 + 3 + 1 = 6, decided 5 (all but Head's).
@@ -46,7 +47,7 @@ def measured():
 def test_layers_decided(measured):
     _, result = measured
     assert (result.files, result.layers, result.decided) == (3, 6, 5)
-    assert dict(result.undecided) == {"not built: its constructor needs arguments": 1}
+    assert dict(result.undecided) == {"applied, but what arrives is not known": 1}
     assert result.false_alarms == []
 
 
@@ -72,7 +73,7 @@ def test_tables(measured):
     assert "| declared-size | 2 | 2 | 2 (100%) |" in table
     assert "| kernel-padding | 2 | 0 | 0 (—) |" in table
     assert "| pool-removed | 1 | 1 | 1 (100%) |" in table
-    assert "| not built: its constructor needs arguments | 1 |" in table
+    assert "| applied, but what arrives is not known | 1 |" in table
 
 
 def test_the_fixture_is_left_as_it_was(measured):
