@@ -1,7 +1,7 @@
 """A class that no build of its file makes, whose constructor needs arguments, is built on its own with each required
 parameter a positive symbolic size (`planes`): what is wrong for every value is reported, what is right for some value
-is not. Also the generators' forms that made GAN files' layers undecided: a ReflectionPad2d on the model's input, and
-`out.view(out.shape[0], 128, 8, 8)` after a Linear whose batch is not known. Expected results are PyTorch's own."""
+is not. Also the forms that left GAN files' layers undecided: a ReflectionPad2d on the model's input,
+`out.view(out.shape[0], 128, 8, 8)` after a Linear whose batch is not known, `img.view(img.shape[0], -1)` of the input. Expected results are PyTorch's own."""
 
 import runpy
 
@@ -106,9 +106,15 @@ def test_a_parameter_used_as_a_float_is_not_a_size(tmp_path):
     assert (result.stdout, result.returncode) == ("", 0)
 
 
-GENERATOR_MISTAKES = [  # (original, mistake, model); each layer is decided only through the form it names
-    ("nn.BatchNorm2d(64),", "nn.BatchNorm2d(32),", "Generator"),  # after out.view(out.shape[0], 128, 8, 8)
-    ("nn.Conv2d(64, 128, 3, stride=2", "nn.Conv2d(32, 128, 3, stride=2", "ResNetGenerator"),  # after ReflectionPad2d
+# (original, mistake, model, its input in torch, what the finding says); each layer is decided only through the
+# form named
+GENERATOR_MISTAKES = [
+    ("nn.BatchNorm2d(64),", "nn.BatchNorm2d(32),", "Generator", (2, 100),  # after out.view(out.shape[0], 128, 8, 8)
+     "TSL002 BatchNorm2d(num_features=32) but 64 arrive"),
+    ("nn.Conv2d(64, 128, 3, stride=2", "nn.Conv2d(32, 128, 3, stride=2", "ResNetGenerator", (2, 3, 32, 32),
+     "TSL002 Conv2d(in_channels=32) but 64 arrive"),  # after a ReflectionPad2d
+    ("nn.Linear(512, 256)", "nn.Linear(256, 256)", "Discriminator", (2, 1, 28, 28),  # after img.view(img.shape[0], -1)
+     "TSL001 Linear(in_features=256) but 512 features arrive"),
 ]
 
 
@@ -121,22 +127,22 @@ def test_generators_as_written_are_clean(front):
     with torch.no_grad():
         assert namespace["Generator"]().eval()(torch.zeros(2, 100)).shape == (2, 3, 16, 16)
         assert namespace["ResNetGenerator"]().eval()(torch.zeros(2, 3, 32, 32)).shape == (2, 128, 16, 16)
+        assert namespace["Discriminator"]().eval()(torch.zeros(2, 1, 28, 28)).shape == (2, 1)
 
 
 @pytest.mark.parametrize("front", ["cli", "flake8"])
-@pytest.mark.parametrize("original, mistake, model", GENERATOR_MISTAKES, ids=["view", "reflection-pad"])
-def test_generator_mistakes_are_found(front, original, mistake, model, tmp_path):
+@pytest.mark.parametrize("original, mistake, model, shape, message", GENERATOR_MISTAKES,
+                         ids=["view-unknown-batch", "reflection-pad", "view-flatten"])
+def test_generator_mistakes_are_found(front, original, mistake, model, shape, message, tmp_path):
     path = plant(GENERATORS, original, mistake, tmp_path / "generators.py")
     torch = pytest.importorskip("torch")
-    shape = (2, 100) if model == "Generator" else (2, 3, 32, 32)
-    with pytest.raises(RuntimeError, match="expected input|running_mean should contain|to have 32 channels"):
+    with pytest.raises(RuntimeError, match="running_mean should contain 64 elements not 32|to have 32 channels|2x512 and 256x256"):
         with torch.no_grad():
             runpy.run_path(str(path))[model]().eval()(torch.zeros(shape))
     line, column = locate(path, mistake)
     result = lint(front, str(path))
     [finding] = result.stdout.splitlines()
-    assert finding.startswith(f"{path}:{line}:{column}: TSL002 ")
-    assert " but 64 arrive" in finding
+    assert finding.startswith(f"{path}:{line}:{column}: {message}")
 
 
 def test_symbolic_declared_sizes():

@@ -13,7 +13,7 @@ from torchshape_lint.evaluate.python_library import Builtin, Method, int_like
 from torchshape_lint.evaluate.torchvision_library import last_batch_violation
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, ListV, Sourced, Super, readable
 from torchshape_lint.shapes import dims, factories, layers, merges, products
-from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, defer, settle, show_shape
+from torchshape_lint.shapes.tensor import Tensor, as_written, concrete_input, defer, flattened, settle, show_shape
 from torchshape_lint.shapes.violations import MatmulMismatch, MergeMismatch, Suggestion, ViewSize
 from torchshape_lint.source.writes import MUTATING_METHODS
 from torchshape_lint.unknown import UNKNOWN
@@ -539,19 +539,24 @@ def as_operand(x: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class PendingSizes:
-    """`x.shape` / `x.size()` of a model's input of an exact shape that no layer has given a rank yet: `(1, 3000)`
-    may be one sample or a batch (`settle`), so only the sizes counted from the end are known, the same for both."""
+    """`x.shape` / `x.size()` of a model's input that no layer has given a rank yet. Of an exact shape, `(1, 3000)`
+    may be one sample or a batch (`settle`), so only the sizes counted from the end are known, the same for both;
+    of symbolic sizes, only the batch, as a symbolic input is taken batched."""
 
     written: tuple  # the shape as the pragma or usage gives it
+    batch: Any = UNKNOWN
 
     def item(self, key: Any) -> Any:
         if int_like(key) and -len(self.written) <= key < 0 and int_like(self.written[key]):
             return self.written[key]
-        return UNKNOWN
+        return self.batch if int_like(key) and key == 0 else UNKNOWN
 
 
 def pending_sizes(x: Tensor) -> Any:
-    """The sizes of a pending input that both readings of its exact shape agree on; UNKNOWN for any other."""
+    """The sizes of a pending input that both readings of its exact shape agree on, or its batch where its sizes
+    are symbolic; UNKNOWN for any other."""
+    if x.pending and x.hint is None and not x.deferred:
+        return PendingSizes((), dims.symbol("N"))
     return PendingSizes(tuple(x.hint)) if x.pending and x.exact and x.hint and not x.deferred else UNKNOWN
 
 
@@ -744,6 +749,9 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
     if smaller_last_batch is not None:
         interp.check.report(smaller_last_batch)
         return UNKNOWN
+    if len(sizes) == 2 and sizes[0] == dims.symbol("N") and int_like(sizes[1]) and sizes[1] == -1 \
+            and flattened(x) is not None:  # img.view(img.size(0), -1) of a model's input of symbolic sizes
+        return x.then(label, where, flattened(x).shape)
     if x.shape is None or not sizes or not all(
             isinstance(s, (int, dims.Sym)) and not isinstance(s, bool) for s in sizes):
         if sizes and all(int_like(s) for s in sizes) and sizes.count(-1) == 0:

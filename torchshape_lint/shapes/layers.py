@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any, Callable
 
 from torchshape_lint.shapes import dims, formulas
-from torchshape_lint.shapes.tensor import Tensor, as_written, defer, materialize, settle, show_shape
+from torchshape_lint.shapes.tensor import Tensor, as_written, defer, flattened, materialize, settle, show_shape
 from torchshape_lint.shapes.violations import (
     ChannelMismatch, Collector, InputRank, LayerArguments, LinearInFeatures, OutputTooSmall, RecurrentState,
     Suggestion, TooFewValues,
@@ -529,6 +529,8 @@ def lazy_linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
 
 def flatten(x: Tensor, start: Any, end: Any, label: str, where: Any, check: Collector) -> Any:
     """torch.flatten / nn.Flatten / x.flatten: multiply dims start..end into one (a scalar flattens as rank 1)."""
+    if (start, end) == (1, -1) and flattened(x) is not None:  # the model's input of symbolic sizes: (N, F)
+        return x.then(label, where, flattened(x).shape)
     if x.shape is None or not known(start, end) or not isinstance(start, int) or not isinstance(end, int):
         return UNKNOWN
     rank = len(x.shape)

@@ -129,6 +129,14 @@ def as_written(x: Tensor, ranks: tuple | None = None) -> Tensor | None:
 SPATIAL_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
+def flattened(x: Tensor) -> Tensor | None:
+    """A model's input of symbolic sizes flattened after its batch (`torch.flatten(x, 1)`, `x.view(x.size(0), -1)`):
+    (N, F), F the product of whatever its other sizes are, any positive int; None for any other tensor."""
+    if not (x.pending and x.hint is None and not x.deferred):
+        return None
+    return Tensor(shape=(dims.symbol("N"), dims.symbol("F")), origin=x.origin)
+
+
 def materialize(x: Tensor, spatial: int, channels: Dim) -> Tensor | None:
     """Give a pending input the rank a layer with `spatial` dimensions reads: (N, C, *spatial).
 
