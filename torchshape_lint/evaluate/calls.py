@@ -8,7 +8,7 @@ from typing import Any
 
 from torchshape_lint.evaluate import library
 from torchshape_lint.evaluate.python_library import Builtin, Method, Partial
-from torchshape_lint.evaluate.torch_library import container_from_base
+from torchshape_lint.evaluate.torch_modules import container_from_base
 from torchshape_lint.evaluate.frames import (
     MAX_DEPTH, OPAQUE_KWARGS, Abort, Flow, Frame, Scope, YieldReached, positional_parameters,
 )

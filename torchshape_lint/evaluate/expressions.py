@@ -11,7 +11,8 @@ from torchshape_lint.evaluate.frames import (
 )
 from torchshape_lint.evaluate.library import same_value
 from torchshape_lint.evaluate.python_library import Method
-from torchshape_lint.evaluate.torch_library import IN_PLACE_RESHAPES, tensor_binary, tensor_index
+from torchshape_lint.evaluate.tensor_methods import IN_PLACE_RESHAPES, tensor_index
+from torchshape_lint.evaluate.tensor_ops import tensor_binary
 from torchshape_lint.evaluate.values import (
     PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, carry, is_hashable, is_plain,
     readable,
