@@ -18,7 +18,7 @@ from torchshape_lint.evaluate.values import (
     readable,
 )
 from torchshape_lint.shapes import dims
-from torchshape_lint.shapes.layers import Layer
+from torchshape_lint.shapes.layer_spec import Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import UNKNOWN
 

@@ -22,6 +22,7 @@ from torchshape_lint.evaluate.torch_modules import (
 from torchshape_lint.evaluate.torchvision_library import TORCHVISION_EXTERNALS
 from torchshape_lint.evaluate.values import Container, DictV, External, Instance, ListV, Super, readable
 from torchshape_lint.shapes import layers
+from torchshape_lint.shapes.layer_spec import Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import Unknown
 
@@ -98,7 +99,7 @@ def call_method(interp: Any, receiver: Any, name: str, args: list, kwargs: dict,
         return dict_method(interp, receiver, name, args, kwargs)
     if isinstance(receiver, Container):
         return container_method(interp, receiver, name, args, kwargs, where)
-    if isinstance(receiver, layers.Layer):
+    if isinstance(receiver, Layer):
         return layer_method(interp, receiver, name, args, kwargs, where)
     if isinstance(receiver, ArgumentParser):
         return parser_method(interp, receiver, name, args, kwargs)

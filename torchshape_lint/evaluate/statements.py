@@ -14,7 +14,7 @@ from torchshape_lint.evaluate.values import (
     AttrDict, ClassV, Container, DictV, Function, Instance, ListV, Stream, is_hashable, is_module_value,
     readable,
 )
-from torchshape_lint.shapes.layers import SHAPE_NEUTRAL_ATTRIBUTES, Layer
+from torchshape_lint.shapes.layer_spec import SHAPE_NEUTRAL_ATTRIBUTES, Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.source.imports import import_bindings
 from torchshape_lint.source.writes import MUTATING_METHODS, self_writes, writes_of

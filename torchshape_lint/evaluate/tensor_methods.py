@@ -12,7 +12,8 @@ from torchshape_lint.evaluate.tensor_ops import (
     ELEMENTWISE, IN_PLACE, PIECES, PRODUCTS, REDUCTIONS, REORDERING, SAME_SHAPE, SOFTMAXES, as_operand,
     elementwise_method, matrix_product, pieces, reduce, reorder, reshape, shaped_as,
 )
-from torchshape_lint.shapes import dims, layers
+from torchshape_lint.shapes import dims
+from torchshape_lint.shapes.feature_layers import flatten, softmax
 from torchshape_lint.shapes.tensor import Tensor, settle
 from torchshape_lint.unknown import UNKNOWN
 
@@ -143,12 +144,12 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
     if name == "flatten":
         start = args[0] if args else kwargs.get("start_dim", 0)
         end = args[1] if len(args) > 1 else kwargs.get("end_dim", -1)
-        return layers.flatten(settle(x), start, end, "flatten", where, interp.check)
+        return flatten(settle(x), start, end, "flatten", where, interp.check)
     if name in REDUCTIONS:
         return reduce(interp, settle(x), name, args[0] if args else kwargs.get("dim"),
                       args[1] if len(args) > 1 else kwargs.get("keepdim", False), where)
     if name in SOFTMAXES:
-        return layers.softmax(settle(x), args[0] if args else kwargs.get("dim"), name, where, interp.check)
+        return softmax(settle(x), args[0] if args else kwargs.get("dim"), name, where, interp.check)
     if name in REORDERING and not kwargs:
         return reorder(interp, settle(x), name, args, where)
     if name in ELEMENTWISE or name in IN_PLACE:

@@ -18,6 +18,10 @@ from torchshape_lint.evaluate.tensor_ops import (
 )
 from torchshape_lint.evaluate.values import ListV
 from torchshape_lint.shapes import layers
+from torchshape_lint.shapes.feature_layers import flatten, one_spatial_value, softmax
+from torchshape_lint.shapes.layer_spec import Layer, bind, validate
+from torchshape_lint.shapes.parameter_counts import unknown_parameters
+from torchshape_lint.shapes.spatial_layers import pad_last_dims
 from torchshape_lint.shapes.tensor import Tensor, concrete_input, defer, settle, show_shape
 from torchshape_lint.unknown import UNKNOWN
 
@@ -29,7 +33,7 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
     if name in SAME_SHAPE:
         return settle(x)
     if name in SOFTMAXES:
-        return layers.softmax(settle(x), args[1] if len(args) > 1 else kwargs.get("dim"), f"F.{name}", where,
+        return softmax(settle(x), args[1] if len(args) > 1 else kwargs.get("dim"), f"F.{name}", where,
                               interp.check)
     if name == "instance_norm":
         return functional_instance_norm(interp, settle(x), args, kwargs, where)
@@ -41,13 +45,13 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
         if len(args) - 1 > len(params) or any(k in positional for k in kwargs):
             return UNKNOWN
         supplied = {**positional, **{k: v for k, v in kwargs.items() if k != "input"}}
-        bound = layers.bind(spec, (), {k: v for k, v in supplied.items() if k in dict(spec.params or ())})
+        bound = bind(spec, (), {k: v for k, v in supplied.items() if k in dict(spec.params or ())})
         if bound is None:
             return UNKNOWN
-        layer = layers.Layer(spec, bound, where)
+        layer = Layer(spec, bound, where)
         if "training" in params:  # F.dropout*'s default is True
             layer.training = supplied.get("training", True)
-        layers.validate(layer, interp.check)
+        validate(layer, interp.check)
         return layer(x, interp.check)
     if name.startswith("max_unpool") and name[-2:] in ("1d", "2d", "3d"):
         return functional_unpool(interp, name, x, args, kwargs, where)
@@ -89,12 +93,12 @@ def functional_with_weight(interp: Any, name: str, x: Tensor, args: list, kwargs
         supplied = {"in_channels": shape[1] * groups, "out_channels": shape[0], "kernel_size": tuple(shape[2:]),
                     "groups": groups, "bias": has_bias,
                     **{k: bound[k] for k in ("stride", "padding", "dilation") if k in bound}}
-    layer_args = layers.bind(spec, (), supplied)
+    layer_args = bind(spec, (), supplied)
     if layer_args is None:
         return UNKNOWN
     written = f"F.{name}({spec.declares}={layer_args[spec.declares]} from weight {show_shape(shape)})"
-    layer = layers.Layer(replace(spec, parameters=layers.unknown_parameters), layer_args, where, written=written)
-    layers.validate(layer, interp.check)
+    layer = Layer(replace(spec, parameters=unknown_parameters), layer_args, where, written=written)
+    validate(layer, interp.check)
     return layer(x, interp.check)
 
 
@@ -103,7 +107,7 @@ def functional_instance_norm(interp: Any, x: Tensor, args: list, kwargs: dict, w
     with the input's own statistics (the default, in any mode) a single spatial element raises."""
     use_input_stats = args[5] if len(args) > 5 else kwargs.get("use_input_stats", True)
     if x.shape is not None and len(x.shape) >= 3 and use_input_stats is True \
-            and layers.one_spatial_value(x, x.shape, "F.instance_norm", where, interp.check):
+            and one_spatial_value(x, x.shape, "F.instance_norm", where, interp.check):
         return UNKNOWN
     return x
 
@@ -116,10 +120,10 @@ def functional_unpool(interp: Any, name: str, x: Tensor, args: list, kwargs: dic
         return UNKNOWN
     bound.update(kwargs)
     spec = layers.spec_for(f"MaxUnpool{name[-2:]}")
-    layer_args = layers.bind(spec, (), {k: bound[k] for k in ("kernel_size", "stride", "padding") if k in bound})
+    layer_args = bind(spec, (), {k: bound[k] for k in ("kernel_size", "stride", "padding") if k in bound})
     if layer_args is None:
         return UNKNOWN
-    return layers.Layer(spec, layer_args, where)(x, interp.check, output_size=bound.get("output_size"))
+    return Layer(spec, layer_args, where)(x, interp.check, output_size=bound.get("output_size"))
 
 
 def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
@@ -133,7 +137,7 @@ def functional_pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
         return UNKNOWN
     # an amount computed from the input's size (a "same" padding written by hand) is often unknown: the dims it
     # pads become unknown, the others (the batch, the channels) stay
-    out = layers.pad_last_dims(x, tuple(a if int_like(a) else UNKNOWN for a in amounts), "pad", where, interp.check)
+    out = pad_last_dims(x, tuple(a if int_like(a) else UNKNOWN for a in amounts), "pad", where, interp.check)
     interp.check.applied(where, "pad", x, out)
     return out
 
@@ -170,7 +174,7 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
     if name == "flatten" and args and isinstance(args[0], Tensor):
         start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
         end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
-        out = layers.flatten(settle(args[0]), start, end, "torch.flatten", where, interp.check)
+        out = flatten(settle(args[0]), start, end, "torch.flatten", where, interp.check)
         interp.check.applied(where, "torch.flatten", args[0], out)
         return out
     if name in ("cat", "concat", "concatenate", "stack") and args:
@@ -182,7 +186,7 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
         return reduce(interp, settle(args[0]), name, args[1] if len(args) > 1 else kwargs.get("dim"),
                       args[2] if len(args) > 2 else kwargs.get("keepdim", False), where)
     if name in SOFTMAXES and args and isinstance(args[0], Tensor):
-        return layers.softmax(settle(args[0]), args[1] if len(args) > 1 else kwargs.get("dim"), f"torch.{name}",
+        return softmax(settle(args[0]), args[1] if len(args) > 1 else kwargs.get("dim"), f"torch.{name}",
                               where, interp.check)
     if name in REORDERING and args and isinstance(args[0], Tensor) and not kwargs:
         out = reorder(interp, settle(args[0]), name, args[1:], where)

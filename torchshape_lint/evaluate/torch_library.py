@@ -9,7 +9,8 @@ from dataclasses import replace
 from torchshape_lint.evaluate.python_library import int_like
 from torchshape_lint.evaluate.torch_modules import SELF_RETURNING_METHODS, weights_verify
 from torchshape_lint.evaluate.values import Container, Instance, ListV
-from torchshape_lint.shapes import layers
+from torchshape_lint.shapes.layer_spec import Layer
+from torchshape_lint.shapes.parameter_counts import unknown_parameters
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import UNKNOWN
 
@@ -36,15 +37,15 @@ def reparametrized(interp, args, kwargs, where):
     """weight_norm(nn.Conv1d(...)): the layer keeps its shape rule; its weight becomes a magnitude and a direction,
     so the number of its parameters is no longer the plain layer's."""
     module = args[0] if args else kwargs.get("module", UNKNOWN)
-    if isinstance(module, layers.Layer):
-        return replace(module, spec=replace(module.spec, parameters=layers.unknown_parameters))
+    if isinstance(module, Layer):
+        return replace(module, spec=replace(module.spec, parameters=unknown_parameters))
     return module if isinstance(module, (Container, Instance)) else interp.call_unknown(args, kwargs)
 
 
 def spectrally_normed(interp, args, kwargs, where):
     """spectral_norm: the layer as it was (its weight is divided by a norm kept in buffers, not parameters)."""
     module = args[0] if args else kwargs.get("module", UNKNOWN)
-    return module if isinstance(module, (layers.Layer, Container, Instance)) else interp.call_unknown(args, kwargs)
+    return module if isinstance(module, (Layer, Container, Instance)) else interp.call_unknown(args, kwargs)
 
 
 # Modules that run the module they wrap (on several devices): shapes are the wrapped module's
@@ -57,7 +58,7 @@ MODULE_PRESERVING = SELF_RETURNING_METHODS | MODULE_WRAPPERS
 def wrapped_module(interp, args, kwargs, where):
     """torch.nn.DataParallel(net): runs `net` on each device's share of the batch, with its shapes."""
     module = args[0] if args else kwargs.get("module", UNKNOWN)
-    return module if isinstance(module, (layers.Layer, Container, Instance)) else interp.call_unknown(args, kwargs)
+    return module if isinstance(module, (Layer, Container, Instance)) else interp.call_unknown(args, kwargs)
 
 
 def variable(interp, args, kwargs, where):

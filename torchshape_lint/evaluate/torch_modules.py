@@ -8,17 +8,17 @@ from typing import Any
 
 from torchshape_lint.evaluate.python_library import Builtin, int_like
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, Sourced, Super, readable
-from torchshape_lint.shapes import layers
+from torchshape_lint.shapes.layer_spec import Layer, LayerSpec, bind, validate
 from torchshape_lint.source.writes import MUTATING_METHODS
 from torchshape_lint.unknown import UNKNOWN
 
 
-def make_layer(interp: Any, spec: layers.LayerSpec, args: list, kwargs: dict, where: Any) -> Any:
-    bound = layers.bind(spec, tuple(args), kwargs)
+def make_layer(interp: Any, spec: LayerSpec, args: list, kwargs: dict, where: Any) -> Any:
+    bound = bind(spec, tuple(args), kwargs)
     if bound is None:
         return UNKNOWN
-    layer = layers.Layer(spec, {k: readable(v) for k, v in bound.items()}, where, visible_ints(interp.call_scope))
-    layers.validate(layer, interp.check)
+    layer = Layer(spec, {k: readable(v) for k, v in bound.items()}, where, visible_ints(interp.call_scope))
+    validate(layer, interp.check)
     return layer
 
 
@@ -95,7 +95,7 @@ SELF_RETURNING_METHODS = frozenset(
     "to cuda cpu train eval float double half bfloat16 requires_grad_ share_memory".split())
 
 
-def layer_method(interp, layer: layers.Layer, name, args, kwargs, where):
+def layer_method(interp, layer: Layer, name, args, kwargs, where):
     if name in SELF_RETURNING_METHODS:
         return layer
     if name == "forward":
@@ -171,7 +171,7 @@ def instance_method(interp, instance: Instance, name, args, kwargs, where):
             and "." not in args[0] and instance.cls.is_module():
         # nn.Module's own lookup finds what was registered (a submodule), never a plain attribute: that one raises
         found = instance.attrs.get(args[0], UNKNOWN)
-        module = isinstance(found, (layers.Layer, Container)) or isinstance(found, Instance) and found.cls.is_module()
+        module = isinstance(found, (Layer, Container)) or isinstance(found, Instance) and found.cls.is_module()
         return found if module else UNKNOWN
     if name in SELF_RETURNING_METHODS and instance.cls.is_module():
         switch_mode(instance, name, args, kwargs)
