@@ -156,3 +156,11 @@ def test_symbolic_declared_sizes():
     assert dims.can_equal(dims.multiply(n, 2), dims.multiply(m, 3)) is None  # n = 3, m = 2
     assert dims.can_equal(n, dims.symbol("N")) is None  # a parameter is never the input's size
     assert dims.can_equal(64, dims.multiply(n, 3)) is False and dims.can_equal(63, dims.multiply(n, 3)) is True
+
+
+def test_explain_says_the_block_is_built_with_its_parameters():
+    result = cli("explain", "fixtures/parameters/blocks.py::SEBlock")
+    assert result.stdout.splitlines()[0] == (
+        "fixtures/parameters/blocks.py::SEBlock: input (N, in_planes, H, W) symbolic: any batch and size; "
+        "built with in_planes, planes each any positive int")
+    assert result.returncode == 0

@@ -48,6 +48,7 @@ class Table:
     rows: list
     elsewhere: list  # findings of this build that sit at no step (constructor arguments, ...)
     stop: str = ""  # where and why the evaluation stopped following the model's tensors (its last row says it)
+    built_on: tuple = ()  # a class built on its own: its constructor's parameters, each a symbolic size
 
     @property
     def parameters(self) -> Any:
@@ -78,7 +79,7 @@ def table(path: str, build: Any, findings: list) -> Table:
     for finding in findings:
         at = breaking_step(build.steps, finding)
         (elsewhere if at is None else rows[at].broken).append(finding)
-    return Table(path, build.name, build.origin, build.input, rows, elsewhere, build.stop)
+    return Table(path, build.name, build.origin, build.input, rows, elsewhere, build.stop, build.parameters)
 
 
 def breaking_step(steps: list, finding: Any) -> int | None:
@@ -128,7 +129,8 @@ HEADER = ("line", "layer", "output", "params", "formula")
 
 def heading(t: Table) -> str:
     shape = f" {show_shape(t.input)}" if t.input is not None else ""
-    return f"input{shape} {ORIGINS.get(t.origin, t.origin)}"
+    built_on = f"; built with {', '.join(t.built_on)} each any positive int" if t.built_on else ""
+    return f"input{shape} {ORIGINS.get(t.origin, t.origin)}{built_on}"
 
 
 def show_count(row: Row) -> str:
@@ -208,7 +210,7 @@ def as_json(items: list) -> str:
                                    "parameters": count(r.parameters), "shared": r.shared,
                                    "formula": r.formula, "findings": [finding(f) for f in r.broken]}
                                   for r in t.rows],
-                        "parameters": count(t.parameters), "stop": t.stop or None,
+                        "parameters": count(t.parameters), "stop": t.stop or None, "built_on": list(t.built_on),
                         "other_findings": [finding(f) for f in t.elsewhere]} for t in items],
                       indent=2, ensure_ascii=False) + "\n"
 
