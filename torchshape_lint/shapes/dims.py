@@ -269,7 +269,7 @@ def never_broadcasts_into(target: Dim, other: Dim) -> bool:
 def fitting_sizes(dim: Dim, target: int, most: int = 3) -> str:
     """Which input sizes make a symbolic dimension equal `target`, in words: "H in 32..35, W in 32..35"."""
     if not isinstance(dim, Sym) or not isinstance(target, int) or target % dim.coef or \
-            target // dim.coef > MAX_DECIDED:
+            target // dim.coef > MAX_DECIDED or parameters_in(dim):  # a constructor's parameter is no input size
         return ""
     rest = target // dim.coef
     shaped = [f for f in dim.factors if f.steps]
