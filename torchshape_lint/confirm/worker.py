@@ -242,13 +242,15 @@ class Runner:
         of the user's file in the traceback. `unavailable`: the model could not be tried (an import, memory,
         what the meta device cannot do), as opposed to PyTorch rejecting a shape."""
         found = next((f for f in recording.failures if f[0] is error), None)
+        called = None  # the deepest frame of the user's file: for a layer that raised, the call that applied it
+        for frame, _ in traceback.walk_tb(error.__traceback__):
+            if frame.f_code.co_filename == recording.path:
+                called = self.position(frame)[1:]
         if found is not None:
             _, line, column, label, before, module = found
         else:
-            line = column = label = before = module = None
-            for frame, _ in traceback.walk_tb(error.__traceback__):
-                if frame.f_code.co_filename == recording.path:
-                    _, line, column = self.position(frame)
+            label = before = module = None
+            line, column = called or (None, None)
         message = normalize(f"{type(error).__name__}: {error}".splitlines()[0][:300], module, before)
         unavailable, raised = isinstance(error, (MemoryError, self.torch.OutOfMemoryError, ImportError)), True
         if isinstance(error, (MemoryError, self.torch.OutOfMemoryError)):
@@ -257,6 +259,7 @@ class Runner:
             unavailable, raised = True, False
             message = f"the meta device cannot run this: {message} (try --device cpu)"
         return {"phase": phase, "at_layer": found is not None, "line": line, "column": column, "label": label,
+                "call": list(called) if found is not None and called else None,
                 "message": message, "unavailable": unavailable, "raised": raised}
 
 
