@@ -287,3 +287,41 @@ def test_in_place_reshapes_reach_every_name_of_the_tensor():
     exec(source[: source.index("w = ")], {"torch": torch})  # torch agrees on the shapes the evaluator followed
     broken = source.replace("nn.Conv2d(1, 8, 3)", "nn.Conv2d(3, 8, 3)").replace("nn.Linear(3, 2)", "nn.Linear(8, 2)")
     assert [(f.code, f.line) for f in analyze_source(broken, "inplace.py").findings] == [("TSL002", 7), ("TSL001", 10)]
+
+
+SPELLINGS = [  # on x of (2, 3, 4, 5): reductions giving values and indices, and dims given by name
+    "torch.max(x, dim=1, keepdim=True)[0]", "x.max(1)[1]", "x.min(dim=2).values", "torch.median(x, -1, True).indices",
+    "torch.max(x, torch.zeros(5))", "x.min(torch.zeros(3, 1, 1))", "x.max()", "x.median()",
+    "x.unsqueeze(dim=0)", "torch.transpose(x, dim0=1, dim1=3)", "x.permute(dims=(0, 2, 3, 1))", "x.squeeze(dim=0)",
+    "torch.unsqueeze(x, dim=-1)",
+]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_reductions_with_indices_and_dims_by_name_are_torch_shapes(spelling):
+    torch = pytest.importorskip("torch")
+    interpreter = Interpreter(SourceFile(f"import torch\nx = torch.zeros(2, 3, 4, 5)\ny = {spelling}\n", "y.py"))
+    interpreter.run_module()
+    assert interpreter.globals.vars["y"].shape == tuple(eval(spelling, {"torch": torch, "x": torch.zeros(2, 3, 4, 5)})
+                                                        .shape)
+
+
+@pytest.mark.parametrize("spelling", ["x.max(dim=4)", "torch.min(x, -5)", "x.unsqueeze(dim=5)",
+                                      "torch.transpose(x, dim0=0, dim1=4)", "x.squeeze(dim=-5)"])
+def test_their_dims_out_of_range_are_reported_in_torchs_words(spelling):
+    torch = pytest.importorskip("torch")
+    source = f"import torch\nx = torch.zeros(2, 3, 4, 5)\ny = {spelling}\n"
+    found = analyze_source(source, "y.py").findings
+    with pytest.raises(IndexError) as error:
+        eval(spelling, {"torch": torch, "x": torch.zeros(2, 3, 4, 5)})
+    assert [(f.code, f.line) for f in found] == [("TSL007", 3)] and found[0].message.endswith(str(error.value))
+
+
+def test_a_tensor_moved_to_a_device_behind_an_undecided_branch_keeps_its_shape():
+    """`if self.use_cuda: x = x.cuda()` gives x of the same shape whichever way it goes; any other rebinding there
+    leaves it unknown (silent)."""
+    source = ("import torch\nimport torch.nn as nn\n\nx = torch.zeros(2, 10)\nif torch.cuda.is_available():\n"
+              "    x = x.cuda().float()\nelse:\n    x = x.to('cpu')\nnn.Linear(11, 3)(x)\n")
+    assert [(f.code, f.line) for f in analyze_source(source, "move.py").findings] == [("TSL001", 9)]
+    rebatched = source.replace("x = x.to('cpu')", "x = x.view(-1)")
+    assert analyze_source(rebatched, "move.py").findings == []
