@@ -325,3 +325,16 @@ def test_a_tensor_moved_to_a_device_behind_an_undecided_branch_keeps_its_shape()
     assert [(f.code, f.line) for f in analyze_source(source, "move.py").findings] == [("TSL001", 9)]
     rebatched = source.replace("x = x.to('cpu')", "x = x.view(-1)")
     assert analyze_source(rebatched, "move.py").findings == []
+
+
+def test_a_merge_with_a_tensor_the_model_makes_is_as_concrete_as_the_models_input(tmp_path):
+    """`self.gamma * x`, gamma of torch.ones(dim * 2): one finding, the usage's; without the usage, from the
+    run-wide default or on symbolic sizes, as the input is (not the concrete origin of the tensor the model made)."""
+    source = planted("convnext_block", tmp_path).read_text()
+    line, _ = locate(tmp_path / "convnext_block.py", "self.gamma * x")
+    found = analyze_source(source, "block.py").findings
+    assert [(f.code, f.line, f.origin) for f in found] == [("TSL009", line, "usage")]
+    unused = source[:source.index("logits = ")]
+    for shape, origin in ((None, "symbolic"), ((1, 3, 32, 32), "option")):
+        found = analyze_source(unused, "block.py", input_shape=shape).findings
+        assert [(f.code, f.line, f.origin) for f in found] == [("TSL009", line, origin)], shape

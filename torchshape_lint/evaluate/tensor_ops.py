@@ -402,12 +402,15 @@ def einsum(interp: Any, args: list, where: Any) -> Any:
                     [(f"operand {i}", t) for i, t in enumerate(tensors)], shape, problem, where)
 
 
+CONCRETENESS = {"symbolic": 0, "option": 1}  # any other origin (a pragma, a usage, a tensor made in code): 2
+
+
 def least_concrete(tensors: list) -> Tensor:
     """The first tensor, as concrete as the least concrete of them: an op over a symbolic input and a tensor the
     model makes (`self.gamma * x`, `torch.cat((self.cls_token, x), 1)`) holds for any input, not only the file's."""
     first = tensors[0]
-    symbolic = any(t.origin == "symbolic" for t in tensors[1:]) and first.origin != "symbolic"
-    return replace(first, origin="symbolic") if symbolic else first
+    origin = min((t.origin for t in tensors), key=lambda o: CONCRETENESS.get(o, 2))
+    return first if CONCRETENESS.get(origin, 2) == CONCRETENESS.get(first.origin, 2) else replace(first, origin=origin)
 
 
 def combined(interp: Any, kind: type, label: str, operands: list, shape: Any, problem: Any, where: Any) -> Any:
