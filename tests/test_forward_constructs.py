@@ -173,6 +173,37 @@ def test_confirm_runs_the_fixtures_and_agrees(tmp_path):
     assert all(row.endswith("[confirmed on cpu]") for row in reported), result.stdout
 
 
+# what --confirm --device meta says where it cannot confirm, and why (torch 2.14's meta device)
+ON_META = {
+    # the meta kernel of a transposed conv does not check its input channels: it runs
+    "vae_unflatten": "[not reproduced on meta: the meta device does not check everything the CPU does (try --device "
+                     "cpu)]",
+    # `Classifier(device).to(device)` copies a meta module's parameters, which have no data
+    "tensor_methods": "[not confirmed: the meta device cannot run this: NotImplementedError: Cannot copy out of meta "
+                      "tensor",
+}
+
+
+def test_confirm_on_meta_confirms_each_mistake_or_says_why_not(tmp_path):
+    torch = pytest.importorskip("torch")
+    with torch.device("meta"):  # the gap ON_META names, in torch itself
+        assert torch.nn.ConvTranspose2d(64, 32, 4)(torch.zeros(8, 16, 14, 14)).shape == (8, 32, 17, 17)
+    names = sorted(PLANTED)
+    for name in names:
+        planted(name, tmp_path)
+    result = cli("--no-cache", "--quiet", "--confirm", "--device", "meta", *(f"{name}.py" for name in names),
+                 cwd=tmp_path)
+    rows = result.stdout.splitlines()
+    verdicts = {row.split(":")[0][:-len(".py")]: row for row in rows if " TSL90" not in row}
+    assert sorted(verdicts) == names, result.stdout
+    # nothing PyTorch contradicts; the one model meta cannot run says so (TSL903)
+    line, column = locate(tmp_path / "tensor_methods.py", "Classifier(device)")
+    assert [row.split(" ")[:2] for row in rows if " TSL90" in row] == [
+        [f"tensor_methods.py:{line}:{column}:", "TSL903"]], rows
+    for name, row in verdicts.items():
+        assert row.endswith("[confirmed on meta]") if name not in ON_META else ON_META[name] in row, row
+
+
 def test_unknown_presence_stays_unknown_and_the_stop_is_named(tmp_path):
     """hasattr of an attribute set on a path the evaluator cannot decide decides nothing: no finding either way;
     explain's last row and --verbose say where the tensors stopped being followed, and why."""
