@@ -1,7 +1,9 @@
 """The forward() that real models write (fixtures/forward): branches on the module, tensor methods that keep or change
-the shape in place, starred sizes, weight_norm wrappers, RNN initial states. Each fixture is correct, runs in torch
-and is clean through flake8 and the CLI; with one planted mistake torch raises, and the finding sits at the line of
-the call torch fails in (or the layer it names), with its exact column."""
+the shape in place, starred sizes, weight_norm wrappers, RNN initial states, merges of channel cuts, dims named for a
+known rank. Each fixture is correct, runs in torch and is clean through flake8 and the CLI; with each of its planted
+mistakes torch raises, and the one finding sits at the line of the call torch fails in (or the layer it names), with
+its exact column; --confirm on the CPU confirms each (and on meta, or says why not) and adds nothing to the correct
+fixtures."""
 
 import runpy
 
