@@ -174,7 +174,7 @@ def ntuple(value: Any, n: int) -> tuple:
 
 
 def known(*values: Any) -> bool:
-    return not any(isinstance(v, Unknown) for v in values)
+    return all(v is not UNKNOWN for v in values)  # UNKNOWN is Unknown's one instance
 
 
 def fmt(values: tuple) -> str:
