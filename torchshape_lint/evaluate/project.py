@@ -14,7 +14,6 @@ those of the modules it star-imports in turn), and each runs the module when fir
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -234,6 +233,8 @@ def literal_names(value: ast.expr) -> list | None:
 
 
 def file_digest(path: str) -> str | None:
+    import hashlib  # here: most runs read no sibling module, and a start without bytecode compiles it
+
     try:
         with open(path, "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()
