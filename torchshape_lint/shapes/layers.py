@@ -13,7 +13,7 @@ gives one finding, and does not hide the next.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, Callable
 
 from torchshape_lint.shapes import dims, formulas
@@ -57,6 +57,15 @@ class LayerSpec:
     # whatever their arguments: the evaluator passes the tensor through, with no step of its own
     same_shape_spellings: tuple = ()
 
+    # what `bind` reads of `params` for every layer built, worked out once
+    @cached_property
+    def parameter_names(self) -> tuple:
+        return tuple(name for name, _ in self.params)
+
+    @cached_property
+    def parameter_set(self) -> frozenset:
+        return frozenset(self.parameter_names)
+
 
 # a layer's attributes whose change after it is built leaves the shapes it makes as they were (`m.inplace = True`)
 SHAPE_NEUTRAL_ATTRIBUTES = frozenset({"inplace", "momentum", "eps", "p", "negative_slope"})
@@ -80,8 +89,9 @@ class Layer:
     def label(self) -> str:
         if self.written is not None:
             return self.written
-        shown = [f"{k}={v!r}" for k, v in self.args.items() if k == self.spec.declares]
-        return f"{self.spec.name}({', '.join(shown)})"
+        declares = self.spec.declares
+        shown = f"{declares}={self.args[declares]!r}" if declares in self.args else ""
+        return f"{self.spec.name}({shown})"
 
     def __call__(self, x: Tensor, check: Collector, call_site: Any = None, **forward_args: Any) -> Any:
         """`call_site`: the call that applies the layer (`self.conv1(x)`), where it is not the one that built it;
@@ -141,8 +151,8 @@ def bind(spec: LayerSpec, args: tuple, kwargs: dict) -> dict | None:
     """Bind constructor arguments as Python does; None when they cannot bind (PyTorch would raise)."""
     if spec.params is None:
         return {}
-    names = [name for name, _ in spec.params]
-    if len(args) > len(names) or any(k not in names for k in kwargs):
+    names = spec.parameter_names
+    if len(args) > len(names) or not kwargs.keys() <= spec.parameter_set:
         return None
     bound = dict(zip(names, args))
     for key, value in kwargs.items():
@@ -174,7 +184,7 @@ def ntuple(value: Any, n: int) -> tuple:
 
 
 def known(*values: Any) -> bool:
-    return all(v is not UNKNOWN for v in values)  # UNKNOWN is Unknown's one instance
+    return UNKNOWN not in values  # Unknown's one instance, equal to no other value
 
 
 def fmt(values: tuple) -> str:
