@@ -417,7 +417,8 @@ LAYER_ARGUMENTS = [
 @pytest.mark.parametrize("name, args, kwargs", LAYER_ARGUMENTS)
 def test_layer_parameter_count_is_torchs(name, args, kwargs):
     torch = pytest.importorskip("torch")
-    from torchshape_lint.shapes.layers import bind, spec_for
+    from torchshape_lint.shapes.layer_spec import bind
+    from torchshape_lint.shapes.layers import spec_for
 
     spec = spec_for(name)
     counted = spec.parameters(bind(spec, args, kwargs))
@@ -431,7 +432,8 @@ def test_layer_parameter_count_is_torchs(name, args, kwargs):
     ("LazyLinear", (10,)), ("PReLU", ()),  # sized at the first call; arguments not read
 ])
 def test_layer_parameter_count_unknown(name, args):
-    from torchshape_lint.shapes.layers import bind, spec_for
+    from torchshape_lint.shapes.layer_spec import bind
+    from torchshape_lint.shapes.layers import spec_for
     from torchshape_lint.unknown import UNKNOWN, Unknown
 
     spec = spec_for(name)

@@ -22,6 +22,7 @@ from torchshape_lint.checks.finding import Finding, TraceLine, Verdict  # noqa: 
 from torchshape_lint.checks.rules import all_rules, rule_for  # noqa: E402
 from torchshape_lint.frontends import fix  # noqa: E402
 from torchshape_lint.shapes import layers, violations  # noqa: E402
+from torchshape_lint.shapes.layer_spec import Layer  # noqa: E402
 from torchshape_lint.shapes.tensor import concrete_input  # noqa: E402
 from torchshape_lint.shapes.violations import Collector, Problem, Suggestion  # noqa: E402
 
@@ -89,9 +90,9 @@ def test_a_same_shape_spelling_passes_the_tensor_through_without_a_step():
 def test_derivation_chain_shows_the_registered_spatial_steps_only():
     x = concrete_input((1, 3, 8, 8), "option")
     check = Collector()
-    pool = layers.Layer(layers.spec_for("MaxPool2d"), {"kernel_size": 2, "stride": None, "padding": 0, "dilation": 1,
-                                                       "return_indices": False, "ceil_mode": False})
-    relu = layers.Layer(layers.spec_for("ReLU"), {})
+    pool = Layer(layers.spec_for("MaxPool2d"), {"kernel_size": 2, "stride": None, "padding": 0, "dilation": 1,
+                                                "return_indices": False, "ceil_mode": False})
+    relu = Layer(layers.spec_for("ReLU"), {})
     out = relu(pool(relu(x, check), check), check)
     assert summary(out) == "input (1, 3, 8, 8); 8x8 → 4x4 through 1 MaxPool2d; then (1, 3, 4, 4)"
     assert layers.spatial_step("pad") and not layers.spatial_step("view") and not layers.spatial_step("ReLU")

@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from torchshape_lint.shapes import dims, formulas  # noqa: E402
-from torchshape_lint.shapes.layers import ELEMENTWISE, LAYERS, REQUIRED, Layer, bind  # noqa: E402
+from torchshape_lint.shapes.layer_spec import REQUIRED, Layer, bind  # noqa: E402
+from torchshape_lint.shapes.layers import ELEMENTWISE, LAYERS  # noqa: E402
 from torchshape_lint.shapes.tensor import Tensor  # noqa: E402
 from torchshape_lint.shapes.violations import Collector  # noqa: E402
 from torchshape_lint.unknown import UNKNOWN  # noqa: E402

@@ -13,7 +13,8 @@ from conftest import outcome  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from torchshape_lint.evaluate.torch_library import pieces, tensor_index  # noqa: E402
+from torchshape_lint.evaluate.tensor_methods import tensor_index  # noqa: E402
+from torchshape_lint.evaluate.tensor_ops import pieces  # noqa: E402
 from torchshape_lint.shapes import dims, formulas, merges  # noqa: E402
 from torchshape_lint.shapes.tensor import Tensor  # noqa: E402
 from torchshape_lint.shapes.violations import Collector  # noqa: E402

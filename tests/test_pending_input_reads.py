@@ -85,7 +85,7 @@ def test_without_an_input_the_channels_after_same_padding_are_checked(tmp_path):
 def test_only_the_sizes_both_readings_agree_on_are_known():
     """(2, 1, 3000) as a batch or as one sample (N, 2, 1, 3000): counted from the end, the sizes are the same; from
     the front (or past the written ones) they differ, so they stay unknown."""
-    from torchshape_lint.evaluate.torch_library import tensor_attribute
+    from torchshape_lint.evaluate.tensor_methods import tensor_attribute
     from torchshape_lint.shapes.tensor import model_input
     from torchshape_lint.unknown import UNKNOWN
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from torchshape_lint.shapes.layers import LAYERS, REQUIRED, Layer, bind
+from torchshape_lint.shapes.layer_spec import REQUIRED, Layer, bind
+from torchshape_lint.shapes.layers import LAYERS
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.shapes.violations import Collector
 

@@ -7,16 +7,16 @@ import ast
 from typing import Any
 
 from torchshape_lint.evaluate import library
-from torchshape_lint.evaluate.python_library import Builtin, Method, Partial
-from torchshape_lint.evaluate.torch_library import container_from_base
 from torchshape_lint.evaluate.frames import (
     MAX_DEPTH, OPAQUE_KWARGS, Abort, Flow, Frame, Scope, YieldReached, positional_parameters,
 )
+from torchshape_lint.evaluate.python_library import Builtin, Method, Partial
+from torchshape_lint.evaluate.torch_modules import container_from_base
 from torchshape_lint.evaluate.values import (
     BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV,
 )
-from torchshape_lint.shapes import layers
-from torchshape_lint.shapes.layers import RECURRENT, Layer
+from torchshape_lint.shapes.feature_layers import RECURRENT, check_initial_state
+from torchshape_lint.shapes.layer_spec import Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import UNKNOWN
 
@@ -249,7 +249,7 @@ class Calls:
         """A layer whose forward takes more than the input: an RNN's initial state, checked at this call
         (`self.lstm(x, (h0, c0))`); a MaxUnpool's indices and output_size."""
         if layer.spec.name in RECURRENT and (len(args) == 2 and not kwargs or len(args) == 1 and set(kwargs) == {"hx"}):
-            layers.check_initial_state(layer, args[0], args[1] if len(args) == 2 else kwargs["hx"], self.check, where)
+            check_initial_state(layer, args[0], args[1] if len(args) == 2 else kwargs["hx"], self.check, where)
             return layer(args[0], self.check, where)
         if layer.spec.name.startswith("MaxUnpool") and len(args) in (2, 3) and set(kwargs) <= {"output_size"}:
             output_size = args[2] if len(args) == 3 else kwargs.get("output_size")

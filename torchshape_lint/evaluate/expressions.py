@@ -11,13 +11,14 @@ from torchshape_lint.evaluate.frames import (
 )
 from torchshape_lint.evaluate.library import same_value
 from torchshape_lint.evaluate.python_library import Method
-from torchshape_lint.evaluate.torch_library import IN_PLACE_RESHAPES, tensor_binary, tensor_index
+from torchshape_lint.evaluate.tensor_methods import IN_PLACE_RESHAPES, tensor_index
+from torchshape_lint.evaluate.tensor_ops import tensor_binary
 from torchshape_lint.evaluate.values import (
     PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, carry, is_hashable, is_plain,
     readable,
 )
 from torchshape_lint.shapes import dims
-from torchshape_lint.shapes.layers import Layer
+from torchshape_lint.shapes.layer_spec import Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import UNKNOWN
 

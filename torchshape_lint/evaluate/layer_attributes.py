@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from torchshape_lint.shapes.layers import DROPOUTS, Layer
+from torchshape_lint.shapes.layer_spec import Layer
+from torchshape_lint.shapes.layers import DROPOUTS
 from torchshape_lint.unknown import UNKNOWN
 
 CONV_TUPLES = ("kernel_size", "stride", "padding", "dilation", "output_padding")

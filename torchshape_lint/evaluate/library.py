@@ -1,5 +1,7 @@
 """What the evaluator knows of code outside the file, dispatched: Python's builtins and a few standard names
-(python_library), PyTorch (torch_library), the data it is fed (torchvision_library). Anything not there is UNKNOWN.
+(python_library), PyTorch (torch_modules: nn modules and containers; torch_functions: torch.* and F.*;
+tensor_methods: a tensor's attributes and methods; torch_library: wrappers and the table of PyTorch's names), the
+data it is fed (torchvision_library). Anything not there is UNKNOWN.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from torchshape_lint.evaluate.python_library import (
     BUILTINS as PYTHON_BUILTINS, PYTHON_EXTERNALS, ArgumentParser, Builtin, Method, Partial, dict_method, list_method,
     parser_method, string_method,
 )
-from torchshape_lint.evaluate.torch_library import (
-    RESHAPING_METHODS, TORCH_BUILTINS, TORCH_EXTERNALS, canonical_name, container_method, functional, instance_method,
-    layer_method, make_container, make_layer, super_call, tensor_method, torch_function,
+from torchshape_lint.evaluate.tensor_methods import RESHAPING_METHODS, tensor_method
+from torchshape_lint.evaluate.torch_functions import canonical_name, functional, torch_function
+from torchshape_lint.evaluate.torch_library import TORCH_BUILTINS, TORCH_EXTERNALS
+from torchshape_lint.evaluate.torch_modules import (
+    container_method, instance_method, layer_method, make_container, make_layer, super_call,
 )
 from torchshape_lint.evaluate.torchvision_library import TORCHVISION_EXTERNALS
 from torchshape_lint.evaluate.values import Container, DictV, External, Instance, ListV, Super, readable
 from torchshape_lint.shapes import layers
+from torchshape_lint.shapes.layer_spec import Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import Unknown
 
@@ -94,7 +99,7 @@ def call_method(interp: Any, receiver: Any, name: str, args: list, kwargs: dict,
         return dict_method(interp, receiver, name, args, kwargs)
     if isinstance(receiver, Container):
         return container_method(interp, receiver, name, args, kwargs, where)
-    if isinstance(receiver, layers.Layer):
+    if isinstance(receiver, Layer):
         return layer_method(interp, receiver, name, args, kwargs, where)
     if isinstance(receiver, ArgumentParser):
         return parser_method(interp, receiver, name, args, kwargs)

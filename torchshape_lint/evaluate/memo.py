@@ -18,7 +18,7 @@ from torchshape_lint.evaluate.python_library import Builtin
 from torchshape_lint.evaluate.values import (
     PLAIN, ClassV, Container, DictV, External, Function, Instance, ListV, Sourced,
 )
-from torchshape_lint.shapes.layers import Layer
+from torchshape_lint.shapes.layer_spec import Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import Unknown
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from torchshape_lint.evaluate import torch_library
+from torchshape_lint.evaluate import tensor_methods, torch_modules
+from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope, resolved
 from torchshape_lint.evaluate.layer_attributes import layer_attribute
 from torchshape_lint.evaluate.python_library import DICT_METHODS, Partial, method
-from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope, resolved
 from torchshape_lint.evaluate.values import (
     AttrDict, BoundMethod, ClassV, Container, External, Function, Instance, ListV, Namespace, ProjectModule, Super,
     external_attribute, is_hashable, is_plain, readable,
 )
-from torchshape_lint.shapes.layers import Layer
+from torchshape_lint.shapes.layer_spec import Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import UNKNOWN
 
@@ -70,7 +70,7 @@ class Objects:
             value = self.class_attribute(obj, name)
             if isinstance(value, Function) and value.kind == "class":
                 return BoundMethod(value, obj)
-            if value is UNKNOWN and name == "apply" and torch_library.is_autograd_function(obj):
+            if value is UNKNOWN and name == "apply" and torch_modules.is_autograd_function(obj):
                 # `GradReverse.apply(x, alpha)` runs the class's static forward(ctx, x, alpha); ctx is opaque
                 forward = self.find_method(obj, "forward")
                 return Partial(forward, (UNKNOWN,), {}) if forward is not None else UNKNOWN
@@ -90,7 +90,7 @@ class Objects:
             obj.opaque = True
             return UNKNOWN
         if isinstance(obj, Tensor):
-            return torch_library.tensor_attribute(obj, name, (frame.source, node) if frame else None)
+            return tensor_methods.tensor_attribute(obj, name, (frame.source, node) if frame else None)
         if isinstance(obj, Layer):
             return layer_attribute(obj, name) if name in obj.args else method(obj, name)
         if obj is UNKNOWN:
@@ -120,7 +120,7 @@ class Objects:
         if not bases:
             return True
         return all(isinstance(b, External) and b.name in MODULE_BASES for b in bases) and \
-            name not in torch_library.MODULE_ATTRIBUTES
+            name not in torch_modules.MODULE_ATTRIBUTES
 
     def method_for(self, function: Function, instance: Instance) -> Any:
         """A method read from an instance, as its decorator makes it."""
@@ -138,20 +138,20 @@ class Objects:
                 self.ready(klass)
                 if name in klass.attrs:
                     return klass.attrs[name]
-        return torch_library.inherited_attribute(cls, name)
+        return torch_modules.inherited_attribute(cls, name)
 
     def get_item(self, obj: Any, key: Any) -> Any:
         obj = readable(obj)
         if key is UNKNOWN or obj is UNKNOWN:
             return UNKNOWN
-        if isinstance(obj, torch_library.PendingSizes):
+        if isinstance(obj, tensor_methods.PendingSizes):
             return obj.item(key)
         if isinstance(obj, Tensor):
-            return torch_library.tensor_index(obj, key)
+            return tensor_methods.tensor_index(obj, key)
         if isinstance(obj, Container):
-            return torch_library.container_item(obj, key)
+            return torch_modules.container_item(obj, key)
         if isinstance(obj, Instance) and "__container__" in obj.attrs:
-            return torch_library.container_item(obj.attrs["__container__"], key)
+            return torch_modules.container_item(obj.attrs["__container__"], key)
         if isinstance(obj, (ListV, tuple, str)):
             if isinstance(key, slice):
                 if any(b is not None and not isinstance(b, int) for b in (key.start, key.stop, key.step)):

@@ -13,6 +13,7 @@ from torchshape_lint.evaluate.values import (
     Super, carry, is_hashable, is_plain, readable,
 )
 from torchshape_lint.shapes import dims, layers
+from torchshape_lint.shapes.layer_spec import Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import UNKNOWN
 
@@ -196,12 +197,12 @@ def instance_of(value: Any, kind: Any) -> Any:
     if isinstance(kind, Builtin) and kind.name in PYTHON_TYPES:
         if isinstance(value, (int, float, bool, str, ListV, tuple, dict, type(None))):
             return isinstance(value, PYTHON_TYPES[kind.name])
-        return False if isinstance(value, (layers.Layer, Container, Instance, Tensor)) else UNKNOWN
+        return False if isinstance(value, (Layer, Container, Instance, Tensor)) else UNKNOWN
     if isinstance(kind, ClassV):
         if isinstance(value, Instance):
             return kind in value.cls.mro() or (UNKNOWN if value.cls.external_bases() else False)
         return False if isinstance(value, (int, float, bool, str, ListV, tuple, dict, type(None))) else UNKNOWN
-    if isinstance(kind, External) and kind.name.startswith("torch.nn.") and isinstance(value, layers.Layer):
+    if isinstance(kind, External) and kind.name.startswith("torch.nn.") and isinstance(value, Layer):
         leaf = kind.name.split(".")[-1]
         return value.spec.name == leaf or (False if layers.spec_for(leaf) else UNKNOWN)
     return UNKNOWN

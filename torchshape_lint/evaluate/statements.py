@@ -8,12 +8,13 @@ from typing import Any
 
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope, dispatch, resolved
 from torchshape_lint.evaluate.python_library import ArgumentParser
-from torchshape_lint.evaluate.torch_library import MODULE_PRESERVING, container_method
+from torchshape_lint.evaluate.torch_library import MODULE_PRESERVING
+from torchshape_lint.evaluate.torch_modules import container_method
 from torchshape_lint.evaluate.values import (
     AttrDict, ClassV, Container, DictV, Function, Instance, ListV, Stream, is_hashable, is_module_value,
     readable,
 )
-from torchshape_lint.shapes.layers import SHAPE_NEUTRAL_ATTRIBUTES, Layer
+from torchshape_lint.shapes.layer_spec import SHAPE_NEUTRAL_ATTRIBUTES, Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.source.imports import import_bindings
 from torchshape_lint.source.writes import MUTATING_METHODS, self_writes, writes_of

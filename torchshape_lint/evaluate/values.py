@@ -251,7 +251,7 @@ def is_hashable(value: Any) -> bool:
 
 
 def is_module_value(value: Any) -> bool:
-    from torchshape_lint.shapes.layers import Layer
+    from torchshape_lint.shapes.layer_spec import Layer
 
     if isinstance(value, (Layer, Container)):
         return True

@@ -1,0 +1,161 @@
+"""What the evaluator knows of a tensor's own attributes, methods and indexing: `x.shape`, `x.size(i)`, `x[:, -1]`,
+`x.view(...)`, in-place reshapes, and the methods that spell tensor ops (tensor_ops) and factories (`x.new_zeros`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from torchshape_lint.evaluate.python_library import Method, int_like
+from torchshape_lint.evaluate.tensor_factories import NEW_FACTORIES, tensor_factory, tensor_from_data
+from torchshape_lint.evaluate.tensor_ops import (
+    ELEMENTWISE, IN_PLACE, PIECES, PRODUCTS, REDUCTIONS, REORDERING, SAME_SHAPE, SOFTMAXES, as_operand,
+    elementwise_method, matrix_product, pieces, reduce, reorder, reshape, shaped_as,
+)
+from torchshape_lint.shapes import dims
+from torchshape_lint.shapes.feature_layers import flatten, softmax
+from torchshape_lint.shapes.tensor import Tensor, settle
+from torchshape_lint.unknown import UNKNOWN
+
+
+RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum amax amin".split())
+
+
+@dataclass(frozen=True)
+class PendingSizes:
+    """`x.shape` / `x.size()` of a model's input of an exact shape that no layer has given a rank yet: `(1, 3000)`
+    may be one sample or a batch (`settle`), so only the sizes counted from the end are known, the same for both."""
+
+    written: tuple  # the shape as the pragma or usage gives it
+
+    def item(self, key: Any) -> Any:
+        if int_like(key) and -len(self.written) <= key < 0 and int_like(self.written[key]):
+            return self.written[key]
+        return UNKNOWN
+
+
+def pending_sizes(x: Tensor) -> Any:
+    """The sizes of a pending input that both readings of its exact shape agree on; UNKNOWN for any other."""
+    return PendingSizes(tuple(x.hint)) if x.pending and x.exact and x.hint and not x.deferred else UNKNOWN
+
+
+def tensor_attribute(x: Tensor, name: str, where: Any) -> Any:
+    if name == "shape":
+        x = settle(x)
+        return tuple(x.shape) if x.shape is not None else pending_sizes(x)
+    if name == "ndim":
+        x = settle(x)
+        return len(x.shape) if x.shape is not None else UNKNOWN
+    if name in ("T", "mT", "data", "real"):
+        return UNKNOWN if name != "data" else x
+    return Method(x, name)
+
+
+def tensor_index(x: Tensor, key: Any, where: Any = None) -> Any:
+    """Basic indexing: an int drops its dimension, a slice keeps it with the length Python's slice gives (bounds
+    clamped, as PyTorch clamps them), `None` inserts a 1, `...` stands for the dimensions no other part names.
+    Anything else (a tensor or a list as index, a step below 1, an int out of a known size) is unknown."""
+    x = as_operand(x)
+    keys = key if isinstance(key, tuple) else (key,)
+    if x.shape is None or sum(k is Ellipsis for k in keys) > 1:
+        return UNKNOWN
+    named = sum(1 for k in keys if k is not None and k is not Ellipsis)
+    if named > len(x.shape):
+        return UNKNOWN
+    if Ellipsis not in keys:
+        keys = keys + (Ellipsis,)
+    shape, position = [], 0
+    for k in keys:
+        if k is Ellipsis:
+            skipped = len(x.shape) - named
+            shape.extend(x.shape[position:position + skipped])
+            position += skipped
+        elif k is None:
+            shape.append(1)
+        elif int_like(k):
+            size = x.shape[position]
+            if isinstance(size, int) and not -size <= k < size:  # PyTorch raises IndexError
+                return UNKNOWN
+            position += 1
+        elif isinstance(k, slice):
+            length = sliced_length(x.shape[position], k)
+            if length is None:
+                return UNKNOWN
+            shape.append(length)
+            position += 1
+        else:
+            return UNKNOWN
+    return x.then("index", where, tuple(shape))
+
+
+def sliced_length(size: Any, part: slice) -> Any:
+    """The length of `size` items sliced by `part`; None where PyTorch raises (a step below 1) or it is not known."""
+    if any(b is not None and not int_like(b) for b in (part.start, part.stop, part.step)):
+        return UNKNOWN if part.step is None or int_like(part.step) and part.step > 0 else None
+    if part.step is not None and part.step < 1:
+        return None
+    if part.start is None and part.stop is None and part.step in (None, 1):
+        return size
+    return len(range(*part.indices(size))) if isinstance(size, int) else UNKNOWN
+
+
+def size_of(interp: Any, x: Tensor, args: list, where: Any) -> Any:
+    x = settle(x)
+    if x.shape is None:
+        sizes = pending_sizes(x)
+        if not args or sizes is UNKNOWN:
+            return sizes
+        return sizes.item(args[0]) if len(args) == 1 else UNKNOWN
+    if not args:
+        return tuple(x.shape)
+    if len(args) == 1 and int_like(args[0]) and x.shape:  # a scalar has no size to give, whatever the dim
+        wrapped = interp.check.wrap_dims(where, f"size({args[0]})", x, args, len(x.shape))
+        return x.shape[wrapped[0]] if wrapped is not None else UNKNOWN
+    return UNKNOWN
+
+
+# in-place methods that change the shape of the tensor they are called on: the name bound to it sees the new shape
+# (not explain steps: what torch's hooks see as their input is the tensor already changed)
+IN_PLACE_RESHAPES = frozenset("unsqueeze_ squeeze_ transpose_ t_ swapaxes_ swapdims_ resize_ resize_as_ "
+                              "as_strided_ set_".split())
+
+
+def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    if name in SAME_SHAPE or name == "type" and (args or kwargs):  # x.type(Tensor) casts; x.type() names the type
+        return x
+    if name in IN_PLACE_RESHAPES:
+        return reorder(interp, settle(x), name[:-1], args, where) if name[:-1] in REORDERING and not kwargs else UNKNOWN
+    if name == "size":
+        return size_of(interp, x, args, where) if not kwargs else UNKNOWN
+    if name == "dim" and not args:
+        x = settle(x)
+        return len(x.shape) if x.shape is not None else UNKNOWN
+    if name == "numel" and not args:
+        x = settle(x)
+        return dims.product(x.shape) if x.shape is not None else UNKNOWN
+    if name in ("view", "reshape") and not kwargs:
+        return reshape(interp, settle(x), args, where, name)
+    if name in NEW_FACTORIES:
+        return tensor_factory(NEW_FACTORIES[name], args, {k: v for k, v in kwargs.items() if k == "size"})
+    if name == "new_tensor" and len(args) == 1:
+        return tensor_from_data(args)
+    if name in ("view_as", "reshape_as", "expand_as") and len(args) == 1 and not kwargs:
+        return shaped_as(interp, settle(x), args[0], name, where)
+    if name == "flatten":
+        start = args[0] if args else kwargs.get("start_dim", 0)
+        end = args[1] if len(args) > 1 else kwargs.get("end_dim", -1)
+        return flatten(settle(x), start, end, "flatten", where, interp.check)
+    if name in REDUCTIONS:
+        return reduce(interp, settle(x), name, args[0] if args else kwargs.get("dim"),
+                      args[1] if len(args) > 1 else kwargs.get("keepdim", False), where)
+    if name in SOFTMAXES:
+        return softmax(settle(x), args[0] if args else kwargs.get("dim"), name, where, interp.check)
+    if name in REORDERING and not kwargs:
+        return reorder(interp, settle(x), name, args, where)
+    if name in ELEMENTWISE or name in IN_PLACE:
+        return elementwise_method(interp, x, name, args, kwargs, where)
+    if name in PRODUCTS and not kwargs:
+        return matrix_product(interp, f"a.{name}(b)", name, [x] + list(args), where)
+    if name in PIECES:
+        return pieces(interp, x, name, args, kwargs, where)
+    return UNKNOWN
