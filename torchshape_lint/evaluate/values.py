@@ -175,8 +175,8 @@ class ClassV:
         """The bases from outside the file, of it and of the classes it derives from (not to be changed)."""
         found = self.__dict__.get("_external_bases")
         if found is None:
-            found = self.__dict__["_external_bases"] = [b for c in self.mro() for b in c.bases
-                                                         if not isinstance(b, ClassV)]
+            found = [b for c in self.mro() for b in c.bases if not isinstance(b, ClassV)]
+            self.__dict__["_external_bases"] = found
         return found
 
     def is_module(self) -> bool:

@@ -14,7 +14,7 @@ from torchshape_lint.shapes.tensor import Tensor, materialize, settle
 from torchshape_lint.shapes.violations import (
     ChannelMismatch, Collector, InputRank, LayerArguments, OutputTooSmall, Suggestion,
 )
-from torchshape_lint.unknown import UNKNOWN, Unknown
+from torchshape_lint.unknown import UNKNOWN
 
 
 REQUIRED = object()
