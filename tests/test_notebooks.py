@@ -70,6 +70,21 @@ def test_magics_and_shell_lines_are_skipped(tmp_path):
     assert "TSL906" not in result.stdout
 
 
+def test_a_block_whose_body_is_only_magics(tmp_path):
+    """IPython runs `%pip` inside an `if`/`elif` (Colab's logger cells): the branch keeps a body, no TSL906."""
+    path = notebook(
+        tmp_path / "logger.ipynb",
+        "logger = 'Comet'\nif logger == 'Comet':\n  %pip install -q comet_ml\nelif logger == 'TensorBoard':\n"
+        "  %load_ext tensorboard\n  %tensorboard --logdir runs/train\n",
+        "import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Conv2d(4, 8, 3))\n"
+        "out = model(torch.randn(2, 3, 32, 32))\n")
+    cell, line, column = cell_location(path, "nn.Conv2d(4, 8, 3)")
+    result = cli("--no-cache", str(path))
+    assert result.returncode == 1 and result.stdout.startswith(
+        f"{path}:cell {cell}:{line}:{column}: TSL002 Conv2d(in_channels=4) but 8 arrive"), result.stdout
+    assert "TSL906" not in result.stdout
+
+
 def test_noqa_in_a_cell(tmp_path):
     source = json.loads(NOTEBOOK.read_text())
     cell, line, _ = cell_location(NOTEBOOK, "nn.Linear(16 * 5 * 5")
@@ -106,7 +121,7 @@ def test_cells_concatenated_in_order_with_their_places():
         {"cell_type": "markdown", "source": "# text\n"},
         {"cell_type": "code", "source": "%%time\nx = 1\n"},
         {"cell_type": "code", "source": ["!ls\n", "y = 2\n"]}]}).encode())
-    assert cells.text == "\nimport torch\n\n\n\ny = 2\n"
+    assert cells.text == "pass\nimport torch\n\n\npass\ny = 2\n"
     assert cells.places == ((1, 1), (1, 2), (3, 1), (3, 2), (4, 1), (4, 2))
 
 

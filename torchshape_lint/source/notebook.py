@@ -4,8 +4,9 @@ that module to its cell.
 The kernel runs the cells in order, so a later cell may use an earlier cell's model: the module is every code cell,
 concatenated in order. IPython's own syntax is not Python: a line magic (`%matplotlib inline`), a shell line
 (`!pip install torchinfo`) or an assignment from either (`files = !ls`) that starts a statement (as IPython reads
-them: `% b` continuing a bracket is Python's modulo) becomes a blank line, and a cell under a cell magic (`%%time`,
-`%%bash`: its body may be another language) becomes blank lines, so that every other line keeps its place.
+them: `% b` continuing a bracket is Python's modulo) becomes a `pass` at its indentation (a blank line would leave an
+`if` whose body is only a magic without a body), and a cell under a cell magic (`%%time`, `%%bash`: its body may be
+another language) becomes blank lines, so that every other line keeps its place.
 Cells are numbered as ruff numbers them: 1-based, counting every cell (markdown and raw cells too).
 """
 
@@ -86,7 +87,7 @@ def notebook_module(sources: list) -> Notebook:
 
 
 def python_lines(cell_lines: list) -> list:
-    """The cell's lines with IPython's magic and shell lines blank: those that start a statement (a `%` or `!`
+    """The cell's lines with IPython's magic and shell lines as `pass`: those that start a statement (a `%` or `!`
     inside brackets, a multi-line string or after a backslash belongs to the Python around it)."""
     lines, statement, budget = list(cell_lines), 0, TOKENIZE_BUDGET
     for index, line in enumerate(cell_lines):
@@ -94,7 +95,7 @@ def python_lines(cell_lines: list) -> list:
             continue
         budget -= index - statement
         if budget < 0 or starts_statement(lines[statement:index]):
-            lines[index], statement = "", index + 1
+            lines[index], statement = line[:len(line) - len(line.lstrip())] + "pass", index + 1
     return lines
 
 
