@@ -23,7 +23,7 @@ MAX_LOADED = 64  # modules kept per run (a flake8 worker checks many files)
 MAX_MODULES_PER_FILE = 12  # modules one checked file may use: a file importing half a framework stays cheap
 SEARCH_UP = 3  # folders above the importing file searched for an absolute import's package
 OUTSIDE = frozenset({"torch", "torchvision", "typing", "collections", "functools", "math", "dataclasses", "os", "sys"})
-MAX_DIGESTS = 10_000  # file versions whose digest a run keeps
+MAX_DIGESTS = 10_000  # file versions whose digest a process keeps
 MAX_STAR_FILES = 256  # sources one star import's names may be read from (a package of packages re-exporting all)
 
 
@@ -49,7 +49,6 @@ class Project:
         self.loading: set = set()
         self.used_by_file: set = set()  # the modules the file being checked has used so far
         self.exports: dict = {}  # (path, modification time) → the names `from it import *` binds (None: not known)
-        self.digests: dict = {}  # (path, modification time, size) → file_digest (see `digest`)
 
     def begin_file(self) -> None:
         """Start counting the modules the next checked file uses."""
@@ -91,21 +90,7 @@ class Project:
                 if candidate not in seen:
                     seen.add(candidate)
                     todo.append(candidate)
-        return [ProjectFile(candidate, self.digest(candidate)) for candidate in sorted(seen)]
-
-    def digest(self, path: str) -> str | None:
-        """file_digest, read once per version of the file, known by its modification time and size as `loaded`
-        knows a module's (every file of a package asks for the digests of the same few modules it imports)."""
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return None
-        key = (path, stat.st_mtime_ns, stat.st_size)
-        if key not in self.digests:
-            if len(self.digests) >= MAX_DIGESTS:  # a language server's run sees ever more versions
-                self.digests.clear()
-            self.digests[key] = file_digest(path)
-        return self.digests[key]
+        return [ProjectFile(candidate, file_digest(candidate)) for candidate in sorted(seen)]
 
     def exported_names(self, path: str) -> frozenset | None:
         """The names `from module import *` binds, for the module at `path`, read from its source without running
@@ -249,6 +234,22 @@ def literal_names(value: ast.expr) -> list | None:
 
 
 def file_digest(path: str) -> str | None:
+    """The digest of a file's content (None: it cannot be read), read once per version of the file, known by its
+    modification time and size as Project.loaded knows a module's: every file of a package asks for those of the
+    same few modules it imports, when its result is stored and again when a later run reads it back."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in DIGESTS:
+        if len(DIGESTS) >= MAX_DIGESTS:  # a language server's process sees ever more versions
+            DIGESTS.clear()
+        DIGESTS[key] = _read_digest(path)
+    return DIGESTS[key]
+
+
+def _read_digest(path: str) -> str | None:
     import hashlib  # here: most runs read no sibling module, and a start without bytecode compiles it
 
     try:
@@ -256,3 +257,6 @@ def file_digest(path: str) -> str | None:
             return hashlib.sha256(handle.read()).hexdigest()
     except OSError:
         return None
+
+
+DIGESTS: dict = {}  # (path, modification time, size) → the digest of that version
