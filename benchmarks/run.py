@@ -7,14 +7,17 @@
 Each command runs as its own process (process start counted), stdout and stderr to files, timed from start to exit;
 its peak memory is the process's max RSS (os.wait4). Commands run interleaved (one round of every command, then
 the next round), so a change in the machine's load touches all of them alike; each figure is the median of the rounds.
-"Without the plugin" is a second virtualenv, made once under the user's cache folder, that holds the same flake8,
-pyflakes, pycodestyle and mccabe versions and nothing else.
+flake8 "without the plugin" is a virtualenv, made once under the user's cache folder, that holds the same flake8,
+pyflakes, pycodestyle and mccabe versions as this environment and nothing else; flake8 "with the plugin" is a second
+one like it, to which this checkout's torchshape-lint is added as a user installs it. The two then differ by the
+plugin alone (this environment, with torch, the test tools and an editable install, starts flake8 slower).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import importlib.metadata
 import importlib.util
 import os
@@ -41,7 +44,9 @@ RUNTIME_CHECK = "import torch, torchvision; torchvision.models.vgg16()(torch.zer
 FLAKE8_DISTRIBUTIONS = ("flake8", "pyflakes", "pycodestyle", "mccabe")
 CLI = [sys.executable, "-m", "torchshape_lint.frontends.cli"]
 FLAKE8 = ["-m", "flake8", "--isolated"]  # after the interpreter; --isolated: no project config changes the work
-WITH_PLUGIN = [sys.executable, *FLAKE8]
+# what a regular install of the checkout is made from (a copy of them: building in the checkout would leave build/ and
+# an *.egg-info there, which registers the plugin with any flake8 started in it)
+PACKAGE_FILES = ("setup.cfg", "pyproject.toml", "README.md", "torchshape_lint")
 
 # The budget (issue 8). A ratio is the first command's median time over the second's.
 PLUGIN_OVERHEAD_TORCH = 1.3  # flake8 with / without the plugin on torchvision's models/ (cold cache): at most
@@ -147,9 +152,31 @@ def plain_flake8(cache: Path | None = None) -> list:
     """flake8 from a virtualenv with this environment's flake8 (and its checkers, same versions) and no
     torchshape-lint; made once, then reused. `-E`: a PYTHONPATH pointing at a checkout (whose *.egg-info registers
     the plugin) must not reach it."""
+    return [str(flake8_venv("", cache)), "-E", *FLAKE8]
+
+
+def plugin_flake8(cache: Path | None = None) -> list:
+    """flake8 from a virtualenv like plain_flake8's, made once per checkout, with torchshape-lint installed into it
+    at every call from a copy of the checkout's files as they are now (uncommitted changes included): a regular
+    install, as `pip install git+...` makes one, with no editable finder."""
+    python = flake8_venv("-plugin-" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:12], cache)
+    with tempfile.TemporaryDirectory(prefix="torchshape-lint-copy-") as copy:
+        for name in PACKAGE_FILES:
+            if (ROOT / name).is_dir():
+                shutil.copytree(ROOT / name, Path(copy) / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(ROOT / name, copy)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
+                        "--force-reinstall", copy], check=True, capture_output=True, text=True)
+    return [str(python), "-E", *FLAKE8]
+
+
+def flake8_venv(suffix: str, cache: Path | None) -> Path:
+    """The python of a virtualenv holding this environment's flake8, pyflakes, pycodestyle and mccabe versions;
+    made once under `cache` (named by them and `suffix`), then reused."""
     pins = [f"{name}=={importlib.metadata.version(name)}" for name in FLAKE8_DISTRIBUTIONS]
     cache = cache or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "torchshape-lint-bench"
-    venv = cache / ("py" + platform.python_version() + "-" + "-".join(pin.replace("==", "") for pin in pins))
+    venv = cache / ("py" + platform.python_version() + "-" + "-".join(pin.replace("==", "") for pin in pins) + suffix)
     python = venv / "bin" / "python"
     if not python.exists():
         cache.mkdir(parents=True, exist_ok=True)
@@ -165,7 +192,7 @@ def plain_flake8(cache: Path | None = None) -> list:
             shutil.rmtree(building, ignore_errors=True)
         if not python.exists():
             raise RuntimeError(f"could not make {venv}")
-    return [str(python), "-E", *FLAKE8]
+    return python
 
 
 def flake8_plugins(flake8: list) -> str:
@@ -308,7 +335,8 @@ def cache_flag() -> bool:
     return "--no-cache" in usage.stdout
 
 
-def plan(trees: list, plain: list, cached: bool, torch_present: bool, default_jobs: bool, scratch: str) -> list:
+def plan(trees: list, plain: list, with_plugin: list, cached: bool, torch_present: bool, default_jobs: bool,
+         scratch: str) -> list:
     commands = []
     for short, tree in trees:
         for jobs in (["-j", "1"], []) if default_jobs else (["-j", "1"],):
@@ -318,12 +346,12 @@ def plan(trees: list, plain: list, cached: bool, torch_present: bool, default_jo
                 Command(f"flake8-{short}-without{suffix}", f"flake8 {shown}, without plugin, {tree.name}",
                         [*plain, *jobs, *tree.paths], tree, memory=bool(jobs)),
                 Command(f"flake8-{short}-with{suffix}", f"flake8 {shown}, with plugin, cold cache, {tree.name}",
-                        [*WITH_PLUGIN, *jobs, *(["--torchshape-no-cache"] if cached else []), *tree.paths], tree,
+                        [*with_plugin, *jobs, *(["--torchshape-no-cache"] if cached else []), *tree.paths], tree,
                         memory=bool(jobs)),
             ]
             if cached and jobs:
                 commands.append(Command(f"flake8-{short}-with-warm", f"flake8 {shown}, with plugin, warm cache, "
-                                        f"{tree.name}", [*WITH_PLUGIN, *jobs, *tree.paths], tree))
+                                        f"{tree.name}", [*with_plugin, *jobs, *tree.paths], tree))
         commands.append(Command(f"cli-{short}-cold", f"torchshape-lint, cold{' (--no-cache)' if cached else ''}, "
                                 f"{tree.name}", [*CLI, *(["--no-cache"] if cached else []), *tree.paths], tree))
         if cached:
@@ -423,16 +451,16 @@ def main(argv: list | None = None) -> int:
         parser.error("--repeat must be at least 1")
 
     started, load = datetime.datetime.now(datetime.timezone.utc), os.getloadavg()
-    plain = plain_flake8()
-    if "torchshape-lint" not in flake8_plugins(WITH_PLUGIN) or "torchshape-lint" in flake8_plugins(plain):
-        raise SystemExit("benchmark: the plugin must be installed here and absent from " + plain[0])
+    plain, with_plugin = plain_flake8(), plugin_flake8()
+    if "torchshape-lint" not in flake8_plugins(with_plugin) or "torchshape-lint" in flake8_plugins(plain):
+        raise SystemExit(f"benchmark: the plugin must be installed in {with_plugin[0]} and absent from {plain[0]}")
     cached, torch_present = cache_flag(), has_torch()
     trees = [("std", stdlib_subset())]
     models = torchvision_models()
     if models:
         trees.insert(0, ("tv", models))
     with tempfile.TemporaryDirectory(prefix="torchshape-bench-") as scratch:
-        commands = plan(trees, plain, cached, torch_present, args.default_jobs, scratch)
+        commands = plan(trees, plain, with_plugin, cached, torch_present, args.default_jobs, scratch)
         # A neutral folder and a private cache home: no project config, and no cache left by an earlier run.
         env = dict(os.environ, XDG_CACHE_HOME=os.path.join(scratch, "cache"))
         # bytecode caching on, as Python has it by default, whatever this shell says (the no-bytecode rows turn it off)

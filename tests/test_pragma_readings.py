@@ -4,11 +4,12 @@ both readings (checks/models.py): it reports what is wrong under both, or under 
 rank leaves (a `permute(2, 0, 1)`, an LSTM, as the first layer to read a rank does); where the readings disagree it
 stays silent. Expected numbers come from torch, and each finding is checked against torch under both readings."""
 
+import json
 import textwrap
 
 import pytest
 
-from conftest import lint, locate
+from conftest import cli, lint, locate
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -110,3 +111,31 @@ def test_no_number_is_suggested_where_none_is_right_under_both_readings(tmp_path
     path.write_text(SOURCE.replace("input=(3, 8, 10)\nwrong", "input=(2, 3, 8, 10)\nwrong"))  # a batch: one reading
     assert nn.Flatten()(AS_SAMPLE).shape[1] == 3 * 8 * 10
     assert "+    nn.Linear(3 * 8 * 10, 10)," in lint("cli", "--diff", str(path)).stdout
+
+
+def test_explain_shows_each_readings_run(tmp_path):
+    """explain shows the run of each reading in place of the undecided one: every step's shape is torch's under that
+    reading, each finding marks the step in the runs it holds under, and a reading that an op refuses stops there."""
+    path = tmp_path / "readings.py"
+    path.write_text(SOURCE)
+    result = cli("explain", "readings.py::wrong_either_way", "--format", "json", cwd=tmp_path)
+    batch, sample = json.loads(result.stdout)
+    assert (batch["reading"], batch["input"], sample["reading"], sample["input"]) == (
+        "batch", list(WRITTEN), "sample", ["N", *WRITTEN])
+    linear = locate(path, "nn.Linear(81")
+    for shown, x in ((batch, AS_BATCH), (sample, AS_SAMPLE)):
+        expected = [list(nn.ReLU()(x).shape), list(nn.Flatten()(nn.ReLU()(x)).shape)]
+        if x is AS_SAMPLE:  # its batch is any N (torch's here is 2)
+            expected = [["N", *shape[1:]] for shape in expected]
+        assert [step["output"] for step in shown["steps"][:2]] == expected
+        assert [(f["code"], f["line"], f["column"]) for f in shown["steps"][2]["findings"]] == [("TSL001", *linear)]
+    text = cli("explain", "readings.py::Tagger", cwd=tmp_path).stdout
+    permute, lstm = locate(path, ".permute("), locate(path, "nn.LSTM(")
+    tables = text.split("\n\n")
+    assert tables[0].startswith("readings.py::Tagger: input (3, 8, 10) from its `# torchshape: input=` pragma, read "
+                                "as a batch, as written")
+    assert "^ breaks here: TSL002 LSTM(input_size=3)" in tables[0] and f"\n  {lstm[0]}  LSTM " in tables[0]
+    assert tables[1].startswith("readings.py::Tagger: input (N, 3, 8, 10) from its `# torchshape: input=` pragma, "
+                                "read as one sample with the batch left out")
+    assert "breaks here" not in tables[1] and "also at" not in tables[1]  # the finding holds as a batch only
+    assert f"stops here: line {permute[0]} cannot read the rank of this reading" in tables[1]

@@ -86,6 +86,11 @@ class Build:
     stop_line: int = 0  # that place's line; 0 where the evaluation ended (the reason is then in Report.skipped)
     # a class no build of the file makes, built on its own: its constructor's parameters, each any positive int
     parameters: tuple = ()
+    # a pragma's shape of rank 3 or less, which the first layer did not settle, run as a batch and as one sample:
+    # the Build of each reading (explain shows them in place of this one); `reading` says which one a Build is
+    readings: list = field(default_factory=list, repr=False)
+    reading: str = ""
+    found_at: set = field(default_factory=set, repr=False)  # a reading's Build: the (line, column) of its violations
 
     @property
     def steps(self) -> list:
@@ -315,6 +320,15 @@ def _build(model: str, collector: Any, is_model: bool, line: int = 0) -> Build:
         build.stop_line = place.span(node).line
         kind = STATEMENT_KINDS.get(type(node).__name__, "statement")
         build.stop = f"{', '.join(names)} not known past the {kind} at line {build.stop_line}: {why}"
+    for reading in collector.readings:
+        shown = _build(model, reading.run, is_model, line)
+        shown.reading = reading.which
+        shown.found_at = {(span.line, span.column) for span in (place.span(node) for place, node in
+                                                                 (v.where for v in reading.run.violations))}
+        if reading.refused_at is not None and not shown.stop:
+            other = "one sample with the batch left out" if reading.which == "batch" else "a batch, as written"
+            shown.stop = f"line {reading.refused_at} cannot read the rank of this reading: the shape is {other}"
+        build.readings.append(shown)
     return build
 
 

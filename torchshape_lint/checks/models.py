@@ -13,7 +13,7 @@ from torchshape_lint.evaluate.project import Project
 from torchshape_lint.evaluate.values import ClassV, Function, Instance, is_module_value
 from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.tensor import Tensor, concrete_input, model_input, readings, show_shape
-from torchshape_lint.shapes.violations import PRAGMA_PROBLEMS, Collector, Reading, Violation, key
+from torchshape_lint.shapes.violations import PRAGMA_PROBLEMS, Collector, Reading, ReadingRun, Violation, key
 from torchshape_lint.source.pragmas import PragmaInput, PragmaPlace, Pragmas, pragma_lines
 from torchshape_lint.source.reader import SourceFile
 from torchshape_lint.source.writes import assigned_names
@@ -117,6 +117,7 @@ class Builds:
             interp.used_with_input &= used  # the readings are not the file running the model on an input
         if runs:
             common_to_readings(found, runs, inputs[0].hint)
+            found.readings = reading_runs(runs)
 
     def stop_reason(self, stop: Abort) -> str:
         """Why a build stopped, and where: `stops at resnet.py:88: raises`."""
@@ -249,6 +250,14 @@ def rank_refused(run: Collector, other: Collector) -> Violation | None:
     reads a known rank is there, and it is not this reading's."""
     places = {key(v.where) for v in other.violations}
     return next((v for v in run.violations if v.kind in RANK_KINDS and key(v.where) not in places), None)
+
+
+def reading_runs(runs: list) -> list[ReadingRun]:
+    """The runs of a pragma's two readings (the batch as written, one sample), each with the line where an op that
+    reads a known rank refuses it while the other reading's run goes on there."""
+    refused = rank_refused(runs[0], runs[1]), rank_refused(runs[1], runs[0])
+    return [ReadingRun(which, run, getattr(refusal.where[1], "lineno", None) if refusal is not None else None)
+            for which, run, refusal in zip(("batch", "sample"), runs, refused)]
 
 
 def common_to_readings(found: Collector, runs: list, written: tuple) -> None:

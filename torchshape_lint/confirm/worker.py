@@ -198,7 +198,8 @@ class Runner:
                 if not isinstance(model, torch.nn.Module):
                     raise TypeError(f"{request['build']} is a {type(model).__name__}, not a torch.nn.Module")
                 model.eval()  # batch statistics and dropout do not change shapes; eval avoids batch-size limits
-                shape = resolve_input(request["inputs"][0], request.get("first"), model, self.sites)
+                first = first_module(model, request.get("first"), self.sites)
+                shape = resolve_input(request["inputs"][0], first)
                 if shape is None:
                     raise LookupError("no input to confirm with: the first layer's input size is not known")
                 shapes = [shape] + request["inputs"][1:]
@@ -212,7 +213,11 @@ class Runner:
                         f"its forward needs the keyword argument {keywords[0]}, which the input does not give")}
                 phase = "run"
                 with torch.no_grad():
-                    model(*[torch.zeros(s, device=device) for s in shapes[:None if taken is None else max(taken, 1)]])
+                    # an Embedding first reads indices: zeros as integers, which every embedding has a row for
+                    indices = isinstance(first, (torch.nn.Embedding, torch.nn.EmbeddingBag))
+                    given = shapes[:None if taken is None else max(taken, 1)]
+                    model(*[torch.zeros(s, device=device, dtype=torch.long if indices and i == 0 else None)
+                            for i, s in enumerate(given)])
         except BaseException as error:
             return {"status": "failed", "calls": recording.calls,
                     "failure": self.failure(error, recording, phase, device)}
@@ -242,13 +247,15 @@ class Runner:
         of the user's file in the traceback. `unavailable`: the model could not be tried (an import, memory,
         what the meta device cannot do), as opposed to PyTorch rejecting a shape."""
         found = next((f for f in recording.failures if f[0] is error), None)
+        called = None  # the deepest frame of the user's file: for a layer that raised, the call that applied it
+        for frame, _ in traceback.walk_tb(error.__traceback__):
+            if frame.f_code.co_filename == recording.path:
+                called = self.position(frame)[1:]
         if found is not None:
             _, line, column, label, before, module = found
         else:
-            line = column = label = before = module = None
-            for frame, _ in traceback.walk_tb(error.__traceback__):
-                if frame.f_code.co_filename == recording.path:
-                    _, line, column = self.position(frame)
+            label = before = module = None
+            line, column = called or (None, None)
         message = normalize(f"{type(error).__name__}: {error}".splitlines()[0][:300], module, before)
         unavailable, raised = isinstance(error, (MemoryError, self.torch.OutOfMemoryError, ImportError)), True
         if isinstance(error, (MemoryError, self.torch.OutOfMemoryError)):
@@ -257,6 +264,7 @@ class Runner:
             unavailable, raised = True, False
             message = f"the meta device cannot run this: {message} (try --device cpu)"
         return {"phase": phase, "at_layer": found is not None, "line": line, "column": column, "label": label,
+                "call": list(called) if found is not None and called else None,
                 "message": message, "unavailable": unavailable, "raised": raised}
 
 
@@ -285,19 +293,20 @@ def forward_arity(model: Any) -> tuple[int | None, int, list]:
     return taken, needed, keywords
 
 
-def resolve_input(template: list, first: list | None, model: Any, sites: Any) -> list | None:
+def resolve_input(template: list, first: Any) -> list | None:
     """The input shape; a None entry (the channels a run-wide default leaves to the first layer) is read from
-    the module built at the first step's position."""
+    the module built at the first step's position (`first`: that module, or None)."""
     if None not in template:
         return template
-    for module in model.modules():
-        site = sites.get(module)
-        if first is not None and site is not None and list(site[1:]) == first:
-            channels = next((getattr(module, name) for name in ("in_channels", "num_features", "num_channels",
-                                                                 "in_features") if hasattr(module, name)), None)
-            if isinstance(channels, int):
-                return [channels if d is None else d for d in template]
-    return None
+    channels = next((getattr(first, name) for name in ("in_channels", "num_features", "num_channels", "in_features")
+                     if hasattr(first, name)), None)
+    return [channels if d is None else d for d in template] if isinstance(channels, int) else None
+
+
+def first_module(model: Any, first: list | None, sites: Any) -> Any:
+    """The module of `model` built at the first step's position, or None."""
+    return next((module for module in model.modules() if first is not None and sites.get(module) is not None and
+                 list(sites[module][1:]) == first), None)
 
 
 def character_column(path: str, line: int | None, column: int) -> int:

@@ -91,6 +91,8 @@ class Objects:
             return UNKNOWN
         if isinstance(obj, Tensor):
             return tensor_methods.tensor_attribute(obj, name, (frame.source, node) if frame else None)
+        if isinstance(obj, tuple) and name in getattr(type(obj), "_fields", ()):  # `x.max(dim=1).values`
+            return getattr(obj, name)
         if isinstance(obj, Layer):
             return layer_attribute(obj, name) if name in obj.args else method(obj, name)
         if obj is UNKNOWN:

@@ -14,7 +14,6 @@ those of the modules it star-imports in turn), and each runs the module when fir
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ MAX_LOADED = 64  # modules kept per run (a flake8 worker checks many files)
 MAX_MODULES_PER_FILE = 12  # modules one checked file may use: a file importing half a framework stays cheap
 SEARCH_UP = 3  # folders above the importing file searched for an absolute import's package
 OUTSIDE = frozenset({"torch", "torchvision", "typing", "collections", "functools", "math", "dataclasses", "os", "sys"})
+MAX_DIGESTS = 10_000  # file versions whose digest a process keeps
 MAX_STAR_FILES = 256  # sources one star import's names may be read from (a package of packages re-exporting all)
 
 
@@ -234,8 +234,29 @@ def literal_names(value: ast.expr) -> list | None:
 
 
 def file_digest(path: str) -> str | None:
+    """The digest of a file's content (None: it cannot be read), read once per version of the file, known by its
+    modification time and size as Project.loaded knows a module's: every file of a package asks for those of the
+    same few modules it imports, when its result is stored and again when a later run reads it back."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in DIGESTS:
+        if len(DIGESTS) >= MAX_DIGESTS:  # a language server's process sees ever more versions
+            DIGESTS.clear()
+        DIGESTS[key] = _read_digest(path)
+    return DIGESTS[key]
+
+
+def _read_digest(path: str) -> str | None:
+    import hashlib  # here: most runs read no sibling module, and a start without bytecode compiles it
+
     try:
         with open(path, "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()
     except OSError:
         return None
+
+
+DIGESTS: dict = {}  # (path, modification time, size) → the digest of that version

@@ -9,6 +9,7 @@ from typing import Any
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope, dispatch, resolved
 from torchshape_lint.evaluate.python_library import ArgumentParser
 from torchshape_lint.evaluate.torch_library import MODULE_PRESERVING
+from torchshape_lint.evaluate.tensor_ops import CONVERSIONS
 from torchshape_lint.evaluate.torch_modules import container_method
 from torchshape_lint.evaluate.values import (
     AttrDict, ClassV, Container, DictV, Function, Instance, ListV, Stream, is_hashable, is_module_value,
@@ -315,15 +316,19 @@ class Statements:
         collector = writes_of(node)
         # each write is looked up again every time: counted as evaluation steps, so the step budget bounds it too
         self.tick(len(collector.names) + len(collector.attributes) + len(collector.mutated) + len(collector.calls))
-        lost = sorted(name for name in collector.names if isinstance(frame.scope.vars.get(name), Tensor))
-        if lost and self.check.lost is None:
-            self.check.lost = ((frame.source, node), lost, why or UNDECIDED.get(type(node), "it is not followed"))
-        for name in collector.names:
+        lost = []
+        for name in sorted(collector.names):
             methods = collector.rebinds.get(name)
             if methods is not None and methods <= MODULE_PRESERVING and \
                     is_module_value(resolved(frame.scope.lookup(name))):
                 continue  # `if use_gpu: model = model.cuda()`: the same module either way
+            held = frame.scope.vars.get(name)
+            if methods is not None and methods <= CONVERSIONS and isinstance(held, Tensor):
+                continue  # `if use_cuda: x = x.cuda()`: a tensor of the same shape either way
+            lost += [name] * isinstance(held, Tensor)
             frame.scope.assign(name, UNKNOWN)
+        if lost and self.check.lost is None:
+            self.check.lost = ((frame.source, node), lost, why or UNDECIDED.get(type(node), "it is not followed"))
         for base, attr in collector.attributes:
             obj = self.quiet_eval(base, frame)
             if isinstance(obj, Instance):

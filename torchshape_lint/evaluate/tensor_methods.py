@@ -9,8 +9,8 @@ from typing import Any
 from torchshape_lint.evaluate.python_library import Method, int_like
 from torchshape_lint.evaluate.tensor_factories import NEW_FACTORIES, tensor_factory, tensor_from_data
 from torchshape_lint.evaluate.tensor_ops import (
-    ELEMENTWISE, IN_PLACE, PIECES, PRODUCTS, REDUCTIONS, REORDERING, SAME_SHAPE, SOFTMAXES, as_operand,
-    elementwise_method, matrix_product, pieces, reduce, reorder, reshape, shaped_as,
+    ELEMENTWISE, IN_PLACE, PIECES, PRODUCTS, REDUCTIONS, REORDERING, SAME_SHAPE, SOFTMAXES, VALUES_AND_INDICES,
+    as_operand, elementwise_method, matrix_product, pieces, reduce, reorder, reshape, shaped_as, values_and_indices,
 )
 from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.feature_layers import flatten, softmax
@@ -129,7 +129,7 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
     if name in SAME_SHAPE or name == "type" and (args or kwargs):  # x.type(Tensor) casts; x.type() names the type
         return x
     if name in IN_PLACE_RESHAPES:
-        return reorder(interp, settle(x), name[:-1], args, where) if name[:-1] in REORDERING and not kwargs else UNKNOWN
+        return reorder(interp, settle(x), name[:-1], args, kwargs, where) if name[:-1] in REORDERING else UNKNOWN
     if name == "size":
         return size_of(interp, x, args, where) if not kwargs else UNKNOWN
     if name == "dim" and not args:
@@ -155,8 +155,10 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
                       args[1] if len(args) > 1 else kwargs.get("keepdim", False), where)
     if name in SOFTMAXES:
         return softmax(settle(x), args[0] if args else kwargs.get("dim"), name, where, interp.check)
-    if name in REORDERING and not kwargs:
-        return reorder(interp, settle(x), name, args, where)
+    if name in REORDERING:
+        return reorder(interp, settle(x), name, args, kwargs, where)
+    if name in VALUES_AND_INDICES:
+        return values_and_indices(interp, settle(x), name, args, kwargs, where)
     if name in ELEMENTWISE or name in IN_PLACE:
         return elementwise_method(interp, x, name, args, kwargs, where)
     if name in PRODUCTS and not kwargs:

@@ -5,6 +5,8 @@ split, chunk, unbind), element-wise ops with broadcasting, matrix products, eins
 from __future__ import annotations
 
 import ast
+from collections import namedtuple
+from dataclasses import replace
 from typing import Any
 
 from torchshape_lint.evaluate.python_library import int_like
@@ -22,6 +24,10 @@ SAME_SHAPE = layers.SAME_SHAPE_SPELLINGS | frozenset(
     "normalize batch_norm group_norm layer_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
     "contiguous float double half bfloat16 long int bool detach clone cpu cuda to type_as requires_grad_ "
     "exp_ zero_ fill_ clamp_ masked_fill".split())
+
+# tensor methods that give a tensor of the receiver's shape whatever their arguments: device and dtype moves
+# (`if use_cuda: x = x.cuda()` leaves x's shape known whichever way the branch goes)
+CONVERSIONS = frozenset("to cuda cpu float double half bfloat16 long int bool detach contiguous clone".split())
 
 SOFTMAXES = frozenset("softmax log_softmax softmin".split())
 
@@ -133,11 +139,39 @@ def reduce(interp: Any, x: Tensor, name: str, dim: Any, keepdim: Any, where: Any
     return x.then(name, where, shape)
 
 
-REORDERING = frozenset("unsqueeze squeeze permute transpose".split())
+# reductions along one dim that give the values and their indices (torch.return_types.max, ...)
+VALUES_AND_INDICES = frozenset("max min median".split())
+ValuesIndices = namedtuple("ValuesIndices", "values indices")
 
 
-def reorder(interp: Any, x: Tensor, name: str, args: list, where: Any) -> Any:
-    """unsqueeze, squeeze, permute (dims as arguments or one tuple), transpose; dims wrapped as PyTorch wraps them."""
+def values_and_indices(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    """x.max(dim, keepdim=False), torch.min(x, dim=1), x.median(1): `(values, indices)`, each of the reduced shape;
+    x.max() with no dim: a 0-d tensor; torch.max(a, b) with a tensor: the element-wise maximum (or minimum)."""
+    bound = dict(zip(("dim", "keepdim"), args), **kwargs)
+    if len(args) > 2 or set(bound) - {"dim", "keepdim", "other"}:
+        return UNKNOWN
+    if "other" in bound or isinstance(bound.get("dim"), Tensor):
+        other = bound.get("other", bound.get("dim"))
+        if name == "median" or len(bound) != 1:
+            return UNKNOWN
+        return elementwise(interp, f"torch.{name}(a, b)", [x, other], ("a", "b"), where)
+    if "dim" not in bound:
+        return x.then(name, where, ()) if x.shape is not None and "keepdim" not in bound else UNKNOWN
+    values = reduce(interp, x, name, bound["dim"], bound.get("keepdim", False), where)
+    return ValuesIndices(values, values) if isinstance(values, Tensor) else UNKNOWN
+
+
+# the dims each reordering reads, by name as PyTorch's signatures call them
+REORDERING = {"unsqueeze": ("dim",), "squeeze": ("dim",), "permute": ("dims",), "transpose": ("dim0", "dim1")}
+
+
+def reorder(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
+    """unsqueeze, squeeze, permute (dims as arguments or one tuple), transpose, the dims given by position or by
+    name (`x.unsqueeze_(dim=1)`); dims wrapped as PyTorch wraps them."""
+    params = REORDERING[name]
+    if set(kwargs) - set(params[len(args):]) or name == "permute" and args and kwargs:
+        return UNKNOWN
+    args = list(args) + [kwargs[p] for p in params[len(args):] if p in kwargs]
     if name == "permute" and len(args) == 1 and isinstance(args[0], (tuple, ListV)):
         args = list(args[0])
     if x.shape is None or not all(int_like(a) for a in args):
@@ -266,11 +300,12 @@ def concatenate(interp: Any, tensors: Any, dim: Any, where: Any, stack: bool = F
         return UNKNOWN
     merge = merges.stack if stack else merges.cat
     shape, problem = merge([t.shape for t in items], wrapped[0])
+    first = least_concrete(items)
     if problem is not None:
         operands = [(f"tensor {i}", t) for i, t in enumerate(items)]
-        interp.check.report(MergeMismatch(where, label, items[0], problem=problem, operands=tuple(operands)))
+        interp.check.report(MergeMismatch(where, label, first, problem=problem, operands=tuple(operands)))
         return UNKNOWN
-    return items[0].then(label, where, shape)
+    return first.then(label, where, shape)
 
 
 OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
@@ -375,10 +410,21 @@ def einsum(interp: Any, args: list, where: Any) -> Any:
                     [(f"operand {i}", t) for i, t in enumerate(tensors)], shape, problem, where)
 
 
+CONCRETENESS = {"symbolic": 0, "option": 1}  # any other origin (a pragma, a usage, a tensor made in code): 2
+
+
+def least_concrete(tensors: list) -> Tensor:
+    """The first tensor, as concrete as the least concrete of them: an op over a symbolic input and a tensor the
+    model makes (`self.gamma * x`, `torch.cat((self.cls_token, x), 1)`) holds for any input, not only the file's."""
+    first = tensors[0]
+    origin = min((t.origin for t in tensors), key=lambda o: CONCRETENESS.get(o, 2))
+    return first if CONCRETENESS.get(origin, 2) == CONCRETENESS.get(first.origin, 2) else replace(first, origin=origin)
+
+
 def combined(interp: Any, kind: type, label: str, operands: list, shape: Any, problem: Any, where: Any) -> Any:
     """The result of an op over named operands (a merge, a product): the shape, or where `problem` says PyTorch
     raises, a violation of class `kind` naming each operand and an unknown result."""
-    first = operands[0][1]
+    first = least_concrete([t for _, t in operands])
     if problem is not None:
         interp.check.report(kind(where, label, first, problem=problem, operands=tuple(operands)))
     out = UNKNOWN if problem is not None else first.then(label, where, shape)

@@ -13,8 +13,8 @@ from torchshape_lint.evaluate.tensor_factories import (
     LIKE_FACTORIES, TENSOR_FACTORIES, sized_by_numbers, tensor_factory, tensor_from_data,
 )
 from torchshape_lint.evaluate.tensor_ops import (
-    ELEMENTWISE, PIECES, PRODUCTS, REDUCTIONS, REORDERING, SAME_SHAPE, SOFTMAXES, concatenate, einsum,
-    elementwise_function, matrix_product, pieces, reduce, reorder, reshape,
+    ELEMENTWISE, PIECES, PRODUCTS, REDUCTIONS, REORDERING, SAME_SHAPE, SOFTMAXES, VALUES_AND_INDICES, concatenate,
+    einsum, elementwise_function, matrix_product, pieces, reduce, reorder, reshape, values_and_indices,
 )
 from torchshape_lint.evaluate.values import ListV
 from torchshape_lint.shapes import layers
@@ -188,8 +188,10 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
     if name in SOFTMAXES and args and isinstance(args[0], Tensor):
         return softmax(settle(args[0]), args[1] if len(args) > 1 else kwargs.get("dim"), f"torch.{name}",
                               where, interp.check)
-    if name in REORDERING and args and isinstance(args[0], Tensor) and not kwargs:
-        out = reorder(interp, settle(args[0]), name, args[1:], where)
+    if name in VALUES_AND_INDICES and args and isinstance(args[0], Tensor):
+        return values_and_indices(interp, settle(args[0]), name, args[1:], kwargs, where)
+    if name in REORDERING and args and isinstance(args[0], Tensor):
+        out = reorder(interp, settle(args[0]), name, args[1:], kwargs, where)
         interp.check.applied(where, f"torch.{name}", args[0], out)
         return out
     if name in SAME_SHAPE and args and isinstance(args[0], Tensor):

@@ -155,17 +155,29 @@ class ClassV:
         return len(self.decorators) == 1 and isinstance(self.decorators[0], External) and \
             self.decorators[0].name in ("dataclasses.dataclass", "dataclass")
 
+    # A class's bases are fixed by its class statement, so what follows from them is worked out once (attribute
+    # lookups and module checks ask for it at every call of a method).
+
     def mro(self) -> list:
-        order, todo = [], [self]
-        while todo:
-            cls = todo.pop(0)
-            if isinstance(cls, ClassV) and cls not in order:
-                order.append(cls)
-                todo.extend(cls.bases)
+        """The classes of the file it derives from, itself first (not to be changed: it is kept)."""
+        order = self.__dict__.get("_mro")
+        if order is None:
+            order, todo = [], [self]
+            while todo:
+                cls = todo.pop(0)
+                if isinstance(cls, ClassV) and cls not in order:
+                    order.append(cls)
+                    todo.extend(cls.bases)
+            self.__dict__["_mro"] = order
         return order
 
     def external_bases(self) -> list:
-        return [b for c in self.mro() for b in c.bases if not isinstance(b, ClassV)]
+        """The bases from outside the file, of it and of the classes it derives from (not to be changed)."""
+        found = self.__dict__.get("_external_bases")
+        if found is None:
+            found = [b for c in self.mro() for b in c.bases if not isinstance(b, ClassV)]
+            self.__dict__["_external_bases"] = found
+        return found
 
     def is_module(self) -> bool:
         """Derives from torch.nn.Module (directly, or through classes of the same file)."""

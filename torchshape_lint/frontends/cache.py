@@ -11,7 +11,6 @@ half-written entry.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from functools import lru_cache
@@ -37,6 +36,8 @@ def cache_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def tool_fingerprint() -> str:
+    import hashlib  # here and below, as json: a run with --no-cache need not compile it
+
     digest = hashlib.sha256(__version__.encode())
     for module in sorted(PACKAGE.rglob("*.py")):
         stat = module.stat()
@@ -45,7 +46,8 @@ def tool_fingerprint() -> str:
 
 
 def key(data: bytes, options: dict) -> str:
-    import json  # json here and below: a run with --no-cache need not compile it
+    import hashlib
+    import json
 
     digest = hashlib.sha256(tool_fingerprint().encode())
     digest.update(json.dumps(options, sort_keys=True).encode())

@@ -150,9 +150,33 @@ def explain():
     return explain
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's own, with the terminal's width asked of `os`: argparse makes a formatter for every argument it adds
+    (to check its metavar), and its own imports shutil to ask, a tenth of a check's start without bytecode."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, terminal_width() - 2 if width is None else width)
+
+
+def terminal_width() -> int:
+    """What shutil.get_terminal_size() says of the columns: $COLUMNS, else the terminal's width, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", 0))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
 def command_parser(name: str) -> argparse.ArgumentParser:
     others = "; ".join(f"torchshape-lint {n}: {c.help}" for n, c in COMMANDS.items() if n != "check")
     parser = argparse.ArgumentParser(
+        formatter_class=HelpFormatter,
         prog="torchshape-lint" if name == "check" else f"torchshape-lint {name}",
         description="Find tensor shape mismatches in PyTorch model code without running it."
         if name == "check" else COMMANDS[name].help,

@@ -48,6 +48,7 @@ class Table:
     rows: list
     elsewhere: list  # findings of this build that sit at no step (constructor arguments, ...)
     stop: str = ""  # where and why the evaluation stopped following the model's tensors (its last row says it)
+    reading: str = ""  # for a pragma's shape of rank 3 or less: `batch` (as written) or `sample` (the batch left out)
     built_on: tuple = ()  # a class built on its own: its constructor's parameters, each a symbolic size
 
     @property
@@ -63,9 +64,11 @@ class Table:
 
 def tables(report: Any, model: str | None = None) -> list[Table]:
     """One table per build of the report (only `model`'s when given: `vgg16` or `vgg16()`)."""
-    wanted = [b for b in report.builds if b.steps and (model is None or b.name in (model, f"{model}()"))]
-    return [table(report.path, build, [f for f in report.findings if build.name in f.models])
-            for build in wanted]
+    wanted = [b for b in report.builds if (b.steps or b.readings) and (model is None or b.name in (model, f"{model}()"))]
+    # a build run on both readings of its pragma's shape: each reading's run, as the findings it has hold under it
+    shown = [reading for build in wanted for reading in (build.readings or [build]) if reading.steps]
+    return [table(report.path, build, [f for f in report.findings if build.name in f.models and (
+        not build.reading or (f.line, f.column) in build.found_at)]) for build in shown]
 
 
 def table(path: str, build: Any, findings: list) -> Table:
@@ -79,7 +82,8 @@ def table(path: str, build: Any, findings: list) -> Table:
     for finding in findings:
         at = breaking_step(build.steps, finding)
         (elsewhere if at is None else rows[at].broken).append(finding)
-    return Table(path, build.name, build.origin, build.input, rows, elsewhere, build.stop, build.parameters)
+    return Table(path, build.name, build.origin, build.input, rows, elsewhere, build.stop, build.reading,
+                 build.parameters)
 
 
 def breaking_step(steps: list, finding: Any) -> int | None:
@@ -127,10 +131,13 @@ def merge_formula(before: tuple | None, after: tuple | None) -> str:
 HEADER = ("line", "layer", "output", "params", "formula")
 
 
+READINGS = {"batch": ", read as a batch, as written", "sample": ", read as one sample with the batch left out"}
+
+
 def heading(t: Table) -> str:
     shape = f" {show_shape(t.input)}" if t.input is not None else ""
     built_on = f"; built with {', '.join(t.built_on)} each any positive int" if t.built_on else ""
-    return f"input{shape} {ORIGINS.get(t.origin, t.origin)}{built_on}"
+    return f"input{shape} {ORIGINS.get(t.origin, t.origin)}{READINGS.get(t.reading, '')}{built_on}"
 
 
 def show_count(row: Row) -> str:
@@ -206,6 +213,7 @@ def as_json(items: list) -> str:
         return None if isinstance(value, Unknown) else value
 
     return json.dumps([{"path": t.path, "model": t.model, "origin": t.origin, "input": shape(t.input),
+                        "reading": t.reading or None,
                         "steps": [{"line": r.line, "column": r.column + 1, "layer": r.layer, "output": shape(r.output),
                                    "parameters": count(r.parameters), "shared": r.shared,
                                    "formula": r.formula, "findings": [finding(f) for f in r.broken]}

@@ -6,6 +6,7 @@ functions share (an N-d layer's input and output, the channels check)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Callable
 
 from torchshape_lint.shapes import dims
@@ -13,7 +14,7 @@ from torchshape_lint.shapes.tensor import Tensor, materialize, settle
 from torchshape_lint.shapes.violations import (
     ChannelMismatch, Collector, InputRank, LayerArguments, OutputTooSmall, Suggestion,
 )
-from torchshape_lint.unknown import UNKNOWN, Unknown
+from torchshape_lint.unknown import UNKNOWN
 
 
 REQUIRED = object()
@@ -47,6 +48,15 @@ class LayerSpec:
     # whatever their arguments: the evaluator passes the tensor through, with no step of its own
     same_shape_spellings: tuple = ()
 
+    # what `bind` reads of `params` for every layer built, worked out once
+    @cached_property
+    def parameter_names(self) -> tuple:
+        return tuple(name for name, _ in self.params)
+
+    @cached_property
+    def parameter_set(self) -> frozenset:
+        return frozenset(self.parameter_names)
+
 
 # a layer's attributes whose change after it is built leaves the shapes it makes as they were (`m.inplace = True`)
 SHAPE_NEUTRAL_ATTRIBUTES = frozenset({"inplace", "momentum", "eps", "p", "negative_slope"})
@@ -70,8 +80,9 @@ class Layer:
     def label(self) -> str:
         if self.written is not None:
             return self.written
-        shown = [f"{k}={v!r}" for k, v in self.args.items() if k == self.spec.declares]
-        return f"{self.spec.name}({', '.join(shown)})"
+        declares = self.spec.declares
+        shown = f"{declares}={self.args[declares]!r}" if declares in self.args else ""
+        return f"{self.spec.name}({shown})"
 
     def __call__(self, x: Tensor, check: Collector, call_site: Any = None, **forward_args: Any) -> Any:
         """`call_site`: the call that applies the layer (`self.conv1(x)`), where it is not the one that built it;
@@ -131,8 +142,8 @@ def bind(spec: LayerSpec, args: tuple, kwargs: dict) -> dict | None:
     """Bind constructor arguments as Python does; None when they cannot bind (PyTorch would raise)."""
     if spec.params is None:
         return {}
-    names = [name for name, _ in spec.params]
-    if len(args) > len(names) or any(k not in names for k in kwargs):
+    names = spec.parameter_names
+    if len(args) > len(names) or not kwargs.keys() <= spec.parameter_set:
         return None
     bound = dict(zip(names, args))
     for key, value in kwargs.items():
@@ -166,7 +177,7 @@ def ntuple(value: Any, n: int) -> tuple:
 
 
 def known(*values: Any) -> bool:
-    return not any(isinstance(v, Unknown) for v in values)
+    return UNKNOWN not in values  # Unknown's one instance, equal to no other value
 
 
 def spatial_input(layer: Layer, x: Tensor, check: Collector, nd: int, channels: Any) -> Tensor | None:

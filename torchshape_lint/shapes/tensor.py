@@ -58,8 +58,16 @@ class Tensor:
         trace, dropped = self.trace + (step,), self.dropped
         if len(trace) > MAX_TRACE:  # the input's step and the latest ones are what explanations show
             trace, dropped = trace[:1] + trace[-(MAX_TRACE - 1):], dropped + len(trace) - MAX_TRACE
-        return replace(self, shape=shape, last=last if shape is None else UNKNOWN, trace=trace, dropped=dropped,
+        return changed(self, shape=shape, last=last if shape is None else UNKNOWN, trace=trace, dropped=dropped,
                        flat_parts=flat_parts, pending=False, hint=None, deferred=())
+
+
+def changed(x: Tensor, **fields: Any) -> Tensor:
+    """`dataclasses.replace` without its walk over the fields and call of `__init__` (a tenth of the cost): every
+    layer application makes a tensor this way."""
+    made = object.__new__(Tensor)
+    made.__dict__.update(x.__dict__, **fields)
+    return made
 
 
 def model_input(hint: tuple | None = None, exact: bool = False, origin: str = "symbolic") -> Tensor:

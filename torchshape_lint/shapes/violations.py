@@ -53,6 +53,17 @@ class Reading:
     line: int | None = None
 
 
+@dataclass(frozen=True)
+class ReadingRun:
+    """A build's run on one reading of a pragma's shape of rank 3 or less (Collector.readings): `batch`, the shape as
+    written, or `sample`, one sample with the batch left out; `refused_at`, the line of an op that reads a known rank
+    and refuses this reading where the other one's run goes on (None: none does)."""
+
+    which: str
+    run: Any  # its Collector
+    refused_at: int | None = None
+
+
 @dataclass
 class Violation(Problem):
     """A problem a shape function proves at a call: its place, the layer or op, the tensor that arrived there."""
@@ -269,6 +280,9 @@ class Collector:
         # the first place tensors the evaluation held became unknown: (where, their names, why); the layers they
         # reach after it are not checked (explain's last row and --verbose name it)
         self.lost: tuple | None = None
+        # for a pragma's shape of rank 3 or less that the first layer did not settle: a ReadingRun per reading, the
+        # batch as written first (checks/models.py); explain shows them in place of this run
+        self.readings: list[ReadingRun] = []
 
     def report(self, violation: Violation) -> None:
         self.violations.append(violation)

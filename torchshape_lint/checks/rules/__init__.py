@@ -7,8 +7,6 @@ subclassing `Rule`; adding one means adding one module here (and its problem's d
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import ClassVar
 
 from torchshape_lint.evaluate.values import defaults_in
@@ -100,6 +98,9 @@ def all_rules() -> dict[str, Rule]:
     """Every rule by its name (the violation kind it reports), loaded once."""
     global _RULES
     if _RULES is None:
+        import importlib
+        import pkgutil  # here: a run without findings needs no rule, nor this import
+
         for module in pkgutil.iter_modules(__path__):
             importlib.import_module(f"{__name__}.{module.name}")
         _RULES = {cls.name: cls() for cls in _subclasses(Rule)}
