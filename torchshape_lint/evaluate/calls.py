@@ -151,7 +151,7 @@ class Calls:
         instance = Instance(cls, where=where, built_with=(tuple(args), dict(kwargs)))
         if cls.is_dataclass() and not cls.bases:
             self.init_dataclass(cls, instance, args, kwargs)
-        elif cls.external_bases() and not cls.is_module() or cls.decorators:
+        elif cls.external_bases and not cls.is_module() or cls.decorators:
             instance.opaque = True  # a NamedTuple, an Enum, a decorated class: its fields come from code not followed
         else:
             container = container_from_base(self, cls, args, kwargs, where)
@@ -203,7 +203,7 @@ class Calls:
         return self.apply_module(model, [x], {}, None)
 
     def find_method(self, cls: ClassV, name: str) -> Function | None:
-        for klass in cls.mro():
+        for klass in cls.mro:
             self.ready(klass)
             value = klass.attrs.get(name)
             if isinstance(value, Function):

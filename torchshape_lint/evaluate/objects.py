@@ -78,7 +78,7 @@ class Objects:
                 return obj.name  # `block.__name__` names the modules a loop adds (a decorator may wrap the class)
             return value
         if isinstance(obj, Super):
-            for klass in obj.cls.mro()[1:]:
+            for klass in obj.cls.mro[1:]:
                 value = self.ready(klass).attrs.get(name)
                 if isinstance(value, Function):
                     return BoundMethod(value, obj.receiver)
@@ -118,7 +118,7 @@ class Objects:
         if instance.handed_out or name in instance.maybe_set or "__container__" in instance.attrs \
                 or name.startswith("_"):
             return False
-        bases = instance.cls.external_bases()
+        bases = instance.cls.external_bases
         if not bases:
             return True
         return all(isinstance(b, External) and b.name in MODULE_BASES for b in bases) and \
@@ -135,7 +135,7 @@ class Objects:
         return BoundMethod(function, instance)
 
     def class_attribute(self, cls: ClassV, name: str) -> Any:
-        for klass in cls.mro():
+        for klass in cls.mro:
             if klass.ready or name in klass.member_names:
                 self.ready(klass)
                 if name in klass.attrs:

@@ -201,7 +201,7 @@ def instance_of(value: Any, kind: Any) -> Any:
         return False if isinstance(value, (Layer, Container, Instance, Tensor)) else UNKNOWN
     if isinstance(kind, ClassV):
         if isinstance(value, Instance):
-            return kind in value.cls.mro() or (UNKNOWN if value.cls.external_bases() else False)
+            return kind in value.cls.mro or (UNKNOWN if value.cls.external_bases else False)
         return False if isinstance(value, (int, float, bool, str, ListV, tuple, dict, type(None))) else UNKNOWN
     if isinstance(kind, External) and kind.name.startswith("torch.nn.") and isinstance(value, Layer):
         leaf = kind.name.split(".")[-1]

@@ -70,7 +70,7 @@ def make_container(interp: Any, kind: str, args: list, kwargs: dict, where: Any)
 
 def container_from_base(interp: Any, cls: ClassV, args: list, kwargs: dict, where: Any) -> Any:
     """A class that subclasses nn.Sequential without its own __init__ is built like one."""
-    for base in cls.external_bases():
+    for base in cls.external_bases:
         if isinstance(base, External) and base.name.split(".")[-1] in ("Sequential", "ModuleList", "ModuleDict"):
             return make_container(interp, base.name.split(".")[-1], args, kwargs, where)
     return None
@@ -205,7 +205,7 @@ def set_training(module: Any, mode: Any, seen: set) -> None:
 def inherited_attribute(cls: ClassV, name: str) -> Any:
     """What a class of the file inherits from a known library base: torchvision's `WeightsEnum.verify`
     returns None for None, which is how builders such as `vgg16(weights=None)` start."""
-    for base in cls.external_bases():
+    for base in cls.external_bases:
         if isinstance(base, External) and base.name.split(".")[-1] == "WeightsEnum" and name == "verify":
             return Builtin("weights_verify")
     if name == "training" and cls.is_module():
@@ -216,7 +216,7 @@ def inherited_attribute(cls: ClassV, name: str) -> Any:
 def is_autograd_function(cls: ClassV) -> bool:
     """A class deriving torch.autograd.Function: called through `.apply`, which runs its forward."""
     return any(isinstance(b, External) and b.name in ("torch.autograd.Function", "torch.autograd.function.Function")
-               for b in cls.external_bases())
+               for b in cls.external_bases)
 
 
 def weights_verify(interp, args, kwargs, where):

@@ -7,6 +7,7 @@ not follow may have changed them; reading an opaque value gives UNKNOWN.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from torchshape_lint.unknown import UNKNOWN, Unknown
@@ -158,30 +159,25 @@ class ClassV:
     # A class's bases are fixed by its class statement, so what follows from them is worked out once (attribute
     # lookups and module checks ask for it at every call of a method).
 
+    @cached_property
     def mro(self) -> list:
         """The classes of the file it derives from, itself first (not to be changed: it is kept)."""
-        order = self.__dict__.get("_mro")
-        if order is None:
-            order, todo = [], [self]
-            while todo:
-                cls = todo.pop(0)
-                if isinstance(cls, ClassV) and cls not in order:
-                    order.append(cls)
-                    todo.extend(cls.bases)
-            self.__dict__["_mro"] = order
+        order, todo = [], [self]
+        while todo:
+            cls = todo.pop(0)
+            if isinstance(cls, ClassV) and cls not in order:
+                order.append(cls)
+                todo.extend(cls.bases)
         return order
 
+    @cached_property
     def external_bases(self) -> list:
         """The bases from outside the file, of it and of the classes it derives from (not to be changed)."""
-        found = self.__dict__.get("_external_bases")
-        if found is None:
-            found = [b for c in self.mro() for b in c.bases if not isinstance(b, ClassV)]
-            self.__dict__["_external_bases"] = found
-        return found
+        return [b for c in self.mro for b in c.bases if not isinstance(b, ClassV)]
 
     def is_module(self) -> bool:
         """Derives from torch.nn.Module (directly, or through classes of the same file)."""
-        return any(isinstance(b, External) and b.name.startswith("torch.nn.") for b in self.external_bases())
+        return any(isinstance(b, External) and b.name.startswith("torch.nn.") for b in self.external_bases)
 
 
 @dataclass(eq=False)
