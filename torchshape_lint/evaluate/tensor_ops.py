@@ -46,8 +46,8 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
         interp.check.report(smaller_last_batch)
         return UNKNOWN
     if len(sizes) == 2 and sizes[0] == dims.symbol("N") and int_like(sizes[1]) and sizes[1] == -1 \
-            and flattened(x) is not None:  # img.view(img.size(0), -1) of a model's input of symbolic sizes
-        return x.then(label, where, flattened(x).shape)
+            and (whole := flattened(x)) is not None:  # img.view(img.size(0), -1) of a model's input of symbolic sizes
+        return x.then(label, where, whole.shape)
     if x.shape is None or not sizes or not all(
             isinstance(s, (int, dims.Sym)) and not isinstance(s, bool) for s in sizes):
         if sizes and all(int_like(s) for s in sizes) and sizes.count(-1) == 0:

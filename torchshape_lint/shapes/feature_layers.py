@@ -145,8 +145,8 @@ def lazy_linear_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
 
 def flatten(x: Tensor, start: Any, end: Any, label: str, where: Any, check: Collector) -> Any:
     """torch.flatten / nn.Flatten / x.flatten: multiply dims start..end into one (a scalar flattens as rank 1)."""
-    if (start, end) == (1, -1) and flattened(x) is not None:  # the model's input of symbolic sizes: (N, F)
-        return x.then(label, where, flattened(x).shape)
+    if (start, end) == (1, -1) and (whole := flattened(x)) is not None:  # the model's input of symbolic sizes: (N, F)
+        return x.then(label, where, whole.shape)
     if x.shape is None or not known(start, end) or not isinstance(start, int) or not isinstance(end, int):
         return UNKNOWN
     rank = len(x.shape)
