@@ -51,6 +51,16 @@ def test_folder_walk_picks_up_notebooks(tmp_path):
     assert result.returncode == 1 and f"lenet.ipynb:cell {cell}:{line}:{column}: TSL001 " in result.stdout
 
 
+def assert_only_the_conv_mistake(path):
+    """The notebook reads as Python (no TSL906) and its model's second conv is reported at its cell and line:
+    nn.Conv2d(3, 8, 3) gives 8 channels, the next declares 4."""
+    cell, line, column = cell_location(path, "nn.Conv2d(4, 8, 3)")
+    result = cli("--no-cache", str(path))
+    assert result.returncode == 1 and result.stdout.startswith(
+        f"{path}:cell {cell}:{line}:{column}: TSL002 Conv2d(in_channels=4) but 8 arrive"), result.stdout
+    assert "TSL906" not in result.stdout
+
+
 def test_magics_and_shell_lines_are_skipped(tmp_path):
     """IPython's syntax, which Python cannot parse, gives no TSL906; a `%` continuing a bracket is Python's modulo
     and stays code (blanking it would leave an unclosed bracket); the model under them is still checked."""
@@ -62,12 +72,7 @@ def test_magics_and_shell_lines_are_skipped(tmp_path):
         "files = !ls\nsteps = (10\n         % 3)\n",
         "model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(4, 8, 3))\n%timeit model\n",
         "out = model(torch.randn(2, 3, 32, 32))\n")
-    cell, line, column = cell_location(path, "nn.Conv2d(4, 8, 3)")
-    result = cli("--no-cache", str(path))
-    # nn.Conv2d(3, 8, 3) gives 8 channels; the second conv declares 4
-    assert result.returncode == 1 and result.stdout.startswith(
-        f"{path}:cell {cell}:{line}:{column}: TSL002 Conv2d(in_channels=4) but 8 arrive"), result.stdout
-    assert "TSL906" not in result.stdout
+    assert_only_the_conv_mistake(path)
 
 
 def test_a_block_whose_body_is_only_magics(tmp_path):
@@ -78,11 +83,7 @@ def test_a_block_whose_body_is_only_magics(tmp_path):
         "  %load_ext tensorboard\n  %tensorboard --logdir runs/train\n",
         "import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Conv2d(3, 8, 3), nn.Conv2d(4, 8, 3))\n"
         "out = model(torch.randn(2, 3, 32, 32))\n")
-    cell, line, column = cell_location(path, "nn.Conv2d(4, 8, 3)")
-    result = cli("--no-cache", str(path))
-    assert result.returncode == 1 and result.stdout.startswith(
-        f"{path}:cell {cell}:{line}:{column}: TSL002 Conv2d(in_channels=4) but 8 arrive"), result.stdout
-    assert "TSL906" not in result.stdout
+    assert_only_the_conv_mistake(path)
 
 
 def test_noqa_in_a_cell(tmp_path):
