@@ -159,17 +159,22 @@ def test_torch_runs_the_fixture_and_fails_on_the_planted_mistake(name, tmp_path)
         assert raised_at == locate(path, needle)[0]
 
 
+def confirm_planted(tmp_path, device):
+    """Every planted mistake written to tmp_path, and `--confirm` run on them all on the device."""
+    names = sorted(PLANTED)
+    for name in names:
+        planted(name, tmp_path)
+    return names, cli("--no-cache", "--quiet", "--confirm", "--device", device, *(f"{name}.py" for name in names),
+                      cwd=tmp_path)
+
+
 def test_confirm_runs_the_fixtures_and_agrees(tmp_path):
     """--confirm builds each model and runs it in PyTorch on the CPU: nothing added to the correct fixtures (no shape
     PyTorch contradicts, no error the analysis did not predict), and every planted mistake confirmed."""
     pytest.importorskip("torch")
     result = cli("--no-cache", "--quiet", "--confirm", "--device", "cpu", *sorted(str(p) for p in FORWARD.glob("*.py")))
     assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
-    names = sorted(PLANTED)
-    for name in names:
-        planted(name, tmp_path)
-    result = cli("--no-cache", "--quiet", "--confirm", "--device", "cpu", *(f"{name}.py" for name in names),
-                 cwd=tmp_path)
+    names, result = confirm_planted(tmp_path, "cpu")
     reported = result.stdout.splitlines()
     assert [row.split(":")[0] for row in reported] == [f"{name}.py" for name in names], result.stdout
     assert all(row.endswith("[confirmed on cpu]") for row in reported), result.stdout
@@ -190,11 +195,7 @@ def test_confirm_on_meta_confirms_each_mistake_or_says_why_not(tmp_path):
     torch = pytest.importorskip("torch")
     with torch.device("meta"):  # the gap ON_META names, in torch itself
         assert torch.nn.ConvTranspose2d(64, 32, 4)(torch.zeros(8, 16, 14, 14)).shape == (8, 32, 17, 17)
-    names = sorted(PLANTED)
-    for name in names:
-        planted(name, tmp_path)
-    result = cli("--no-cache", "--quiet", "--confirm", "--device", "meta", *(f"{name}.py" for name in names),
-                 cwd=tmp_path)
+    names, result = confirm_planted(tmp_path, "meta")
     rows = result.stdout.splitlines()
     verdicts = {row.split(":")[0][:-len(".py")]: row for row in rows if " TSL90" not in row}
     assert sorted(verdicts) == names, result.stdout
