@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 from torchshape_lint.evaluate.frames import (
-    MAX_INT_BITS, MAX_ITEMS, OPAQUE_KWARGS, Abort, Frame, Scope, YieldReached, dispatch, resolved,
+    MAX_INT_BITS, MAX_ITEMS, OPAQUE_KWARGS, Abort, Frame, Lazy, Scope, YieldReached, dispatch,
 )
 from torchshape_lint.evaluate.library import same_value
 from torchshape_lint.evaluate.python_library import Method
@@ -43,14 +43,15 @@ class Expressions:
         self.steps += 1
         if self.steps > self.max_steps:
             raise Abort("step budget")
-        method = EXPRESSIONS.get(type(node))
+        kind = node.__class__
+        # names and constants, half of all evaluations, here rather than by a call of a method of their own
+        if kind is ast.Name:
+            value = frame.scope.lookup(node.id)
+            return value.resolve() if isinstance(value, Lazy) else value
+        if kind is ast.Constant:
+            return node.value if isinstance(node.value, CONSTANTS) else UNKNOWN
+        method = EXPRESSIONS.get(kind)
         return UNKNOWN if method is None else method(self, node, frame)
-
-    def expr_Name(self, node: ast.Name, frame: Frame) -> Any:
-        return resolved(frame.scope.lookup(node.id))
-
-    def expr_Constant(self, node: ast.Constant, frame: Frame) -> Any:
-        return node.value if isinstance(node.value, CONSTANTS) else UNKNOWN
 
     def expr_JoinedStr(self, node: ast.JoinedStr, frame: Frame) -> Any:
         text = []
@@ -256,33 +257,33 @@ class Expressions:
     def comprehension(self, node: Any, frame: Frame, produce: Any) -> Any:
         inner = Frame(Scope(frame.scope), frame.source, frame.function)
         results: list = []
-        clauses = node.generators
+        return results if self.comprehension_clauses(node.generators, 0, inner, produce, results) else UNKNOWN
 
-        def run(index: int) -> bool:
-            clause = clauses[index]
-            items = self.iterate(self.eval(clause.iter, inner))
-            if items is UNKNOWN:
-                return False
-            for item in items:
-                self.bind(clause.target, item, inner)
-                keep = True
-                for condition in clause.ifs:
-                    truth = self.truth(self.eval(condition, inner))
-                    if truth is UNKNOWN:
-                        return False
-                    keep = keep and truth
-                if not keep:
-                    continue
-                if index + 1 < len(clauses):
-                    if not run(index + 1):
-                        return False
-                else:
-                    results.append(produce(inner))
-                    if len(results) > MAX_ITEMS:
-                        raise Abort("size bound")
-            return True
-
-        return results if run(0) else UNKNOWN
+    def comprehension_clauses(self, clauses: list, index: int, inner: Frame, produce: Any, results: list) -> bool:
+        """Run the comprehension's `for` clause `index` and those after it, adding what `produce` gives to
+        `results`; False where what one loops over, or one condition, is not known."""
+        clause = clauses[index]
+        items = self.iterate(self.eval(clause.iter, inner))
+        if items is UNKNOWN:
+            return False
+        for item in items:
+            self.bind(clause.target, item, inner)
+            keep = True
+            for condition in clause.ifs:
+                truth = self.truth(self.eval(condition, inner))
+                if truth is UNKNOWN:
+                    return False
+                keep = keep and truth
+            if not keep:
+                continue
+            if index + 1 < len(clauses):
+                if not self.comprehension_clauses(clauses, index + 1, inner, produce, results):
+                    return False
+            else:
+                results.append(produce(inner))
+                if len(results) > MAX_ITEMS:
+                    raise Abort("size bound")
+        return True
 
     def expr_Call(self, node: ast.Call, frame: Frame) -> Any:
         func = self.eval(node.func, frame)

@@ -97,6 +97,6 @@ def positional_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lam
 
 
 def dispatch(mixin: type, prefix: str) -> dict:
-    """ast node class → the method for it (`expr_Name`, `stmt_If`, …), looked up once."""
+    """ast node class → the method for it (`expr_Call`, `stmt_If`, …), looked up once."""
     return {getattr(ast, name[len(prefix):]): method for name, method in vars(mixin).items()
             if name.startswith(prefix) and hasattr(ast, name[len(prefix):])}

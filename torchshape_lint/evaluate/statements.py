@@ -44,8 +44,10 @@ class Statements:
 
     def exec_statement(self, stmt: ast.stmt, frame: Frame) -> Flow | None:
         try:
-            self.tick()
-            method = STATEMENTS.get(type(stmt))
+            self.steps += 1  # Interpreter.tick, here without the call
+            if self.steps > self.max_steps:
+                raise Abort("step budget")
+            method = STATEMENTS.get(stmt.__class__)
             if method is None:
                 self.havoc(stmt, frame)
                 return None

@@ -8,6 +8,7 @@ items or methods.
 from __future__ import annotations
 
 import ast
+import weakref
 from typing import Any
 
 from torchshape_lint.source.imports import import_bindings
@@ -16,22 +17,16 @@ MUTATING_METHODS = frozenset(
     "append extend insert pop remove clear update setdefault add_module register_module popitem sort reverse "
     "add discard __setitem__ __delitem__".split())
 
-_FACTS: dict = {}  # id(node) → (node, facts): holding the node keeps its id from being reused
+# The memoised facts, as a loop's body is asked again and again: those of a statement by the statement, those of a
+# function's body by the function. Held as long as the tree is, and no longer: the modules a run's project keeps are
+# read for every checked file that reaches them, and a checked file's tree goes when flake8 is done with it.
+_FACTS: "weakref.WeakKeyDictionary[ast.AST, WriteCollector]" = weakref.WeakKeyDictionary()
+_BODY_FACTS: "weakref.WeakKeyDictionary[ast.AST, WriteCollector]" = weakref.WeakKeyDictionary()
 
 
-def forget_syntax() -> None:
-    """Drop the memoised facts of a finished file (the cache keeps its nodes alive)."""
-    _FACTS.clear()
-
-
-def writes_of(node: ast.AST | list) -> "WriteCollector":
-    """What a statement, or a list of them (a body), may write; memoised, as a loop's body is asked again and again."""
-    key = id(node)
-    if key not in _FACTS:
-        collector = WriteCollector()
-        collector.walk(node)
-        _FACTS[key] = (node, collector)
-    return _FACTS[key][1]
+def writes_of(node: ast.AST) -> "WriteCollector":
+    """What a statement may write."""
+    return _memoised(_FACTS, node, node)
 
 
 def self_writes(function: ast.AST) -> set:
@@ -40,7 +35,16 @@ def self_writes(function: ast.AST) -> set:
     if not params:
         return set()
     me = params[0].arg
-    return {attr for base, attr in writes_of(function.body).attributes if isinstance(base, ast.Name) and base.id == me}
+    return {attr for base, attr in _memoised(_BODY_FACTS, function, function.body).attributes
+            if isinstance(base, ast.Name) and base.id == me}
+
+
+def _memoised(facts: weakref.WeakKeyDictionary, key: ast.AST, code: ast.AST | list) -> "WriteCollector":
+    found = facts.get(key)
+    if found is None:
+        found = facts[key] = WriteCollector()
+        found.walk(code)
+    return found
 
 
 def assigned_names(node: ast.stmt) -> set:
