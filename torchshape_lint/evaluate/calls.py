@@ -34,21 +34,24 @@ class Calls:
             self.calls.pop()
 
     def dispatch_call(self, func: Any, args: list, kwargs: dict, where: Any) -> Any:
-        if isinstance(func, Function):
-            return self.call_function(func, args, kwargs)
-        if isinstance(func, BoundMethod):
-            return self.call_function(func.function, [func.receiver] + list(args), kwargs)
-        if isinstance(func, ClassV):
-            return self.instantiate(func, args, kwargs, where)
+        # the kinds in the order calls most often are of them (library names first: every layer built is one)
+        if isinstance(func, (External, Builtin, Method, Partial)):
+            if OPAQUE_KWARGS in kwargs:
+                return self.call_unknown(args, kwargs)
+            if func.__class__ is External:
+                return library.call_external(self, func.name, args, kwargs, where)
+            return library.call(self, func, args, kwargs, where)
         if isinstance(func, (Layer, Container, Instance)):
             if not self.frames and args and not kwargs and all(
                     isinstance(x, Tensor) and not x.pending for x in args):
                 self.usages.append((func, tuple(args), where))  # confirm builds it again, never running the script
             return self.apply_module(func, args, kwargs, where)
-        if isinstance(func, (External, Builtin, Method, Partial)):
-            if OPAQUE_KWARGS in kwargs:
-                return self.call_unknown(args, kwargs)
-            return library.call(self, func, args, kwargs, where)
+        if isinstance(func, ClassV):
+            return self.instantiate(func, args, kwargs, where)
+        if isinstance(func, Function):
+            return self.call_function(func, args, kwargs)
+        if isinstance(func, BoundMethod):
+            return self.call_function(func.function, [func.receiver] + list(args), kwargs)
         return self.call_unknown(args, kwargs)
 
     def call_unknown(self, args: list, kwargs: dict) -> Any:

@@ -34,6 +34,7 @@ COMPARE = {
     ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
 CONSTANTS = (int, float, str, bytes, bool, type(None), type(Ellipsis))  # complex numbers stay unknown
+NUMBERS = frozenset({int, float})  # exact types: not a bool, nor an int that says where it came from (Sourced)
 
 
 class Expressions:
@@ -343,25 +344,26 @@ class Expressions:
     def binary(self, op: type, left: Any, right: Any, where: Any = None, in_place: bool = False) -> Any:
         """`left op right` for an ast operator class (ast.Add, ...); `where`: the expression (or the augmented
         assignment, `in_place`) a merge of tensors is reported at."""
-        left, right = readable(left), readable(right)
-        if left is UNKNOWN or right is UNKNOWN or op is None:
-            return UNKNOWN
-        if isinstance(left, Tensor) or isinstance(right, Tensor):
-            return tensor_binary(self, op, left, right, where, in_place)
-        if isinstance(left, dims.Sym) or isinstance(right, dims.Sym):
-            return symbolic_arithmetic(op, left, right)
-        if isinstance(left, ListV) and isinstance(right, (ListV, list)) and op is ast.Add:
-            if len(left) + len(right) > MAX_ITEMS:
-                raise Abort("size bound")
-            return ListV(list(left) + list(right))
-        if op is ast.Mult and (isinstance(left, (ListV, tuple, str)) or isinstance(right, (ListV, tuple, str))):
-            sequence, count = (left, right) if isinstance(left, (ListV, tuple, str)) else (right, left)
-            if not isinstance(count, int) or len(sequence) * max(count, 0) > MAX_ITEMS:
+        if left.__class__ not in NUMBERS or right.__class__ not in NUMBERS:  # else plain arithmetic, most of it
+            left, right = readable(left), readable(right)
+            if left is UNKNOWN or right is UNKNOWN:
                 return UNKNOWN
-            result = sequence * count
-            return ListV(result) if isinstance(sequence, ListV) else result
-        if not (is_plain(left) and is_plain(right)) and not (isinstance(left, tuple) and isinstance(right, tuple)):
-            return UNKNOWN
+            if isinstance(left, Tensor) or isinstance(right, Tensor):
+                return tensor_binary(self, op, left, right, where, in_place)
+            if isinstance(left, dims.Sym) or isinstance(right, dims.Sym):
+                return symbolic_arithmetic(op, left, right)
+            if isinstance(left, ListV) and isinstance(right, (ListV, list)) and op is ast.Add:
+                if len(left) + len(right) > MAX_ITEMS:
+                    raise Abort("size bound")
+                return ListV(list(left) + list(right))
+            if op is ast.Mult and (isinstance(left, (ListV, tuple, str)) or isinstance(right, (ListV, tuple, str))):
+                sequence, count = (left, right) if isinstance(left, (ListV, tuple, str)) else (right, left)
+                if not isinstance(count, int) or len(sequence) * max(count, 0) > MAX_ITEMS:
+                    return UNKNOWN
+                result = sequence * count
+                return ListV(result) if isinstance(sequence, ListV) else result
+            if not (is_plain(left) and is_plain(right)) and not (isinstance(left, tuple) and isinstance(right, tuple)):
+                return UNKNOWN
         if op is ast.Pow and isinstance(right, int) and isinstance(left, int) and (
                 right < 0 or right * max(abs(left), 2).bit_length() > MAX_INT_BITS):
             return UNKNOWN

@@ -67,7 +67,7 @@ class Statements:
     stmt_Nonlocal = stmt_Pass
 
     def stmt_Global(self, stmt: ast.Global, frame: Frame) -> None:
-        frame.scope.globals_.update(stmt.names)
+        frame.scope.globals_ = frame.scope.globals_ | frozenset(stmt.names)
 
     def stmt_Break(self, stmt: Any, frame: Frame) -> Flow:
         return Flow(Flow.BREAK)
