@@ -45,10 +45,12 @@ class Expressions:
         if self.steps > self.max_steps:
             raise Abort("step budget")
         kind = node.__class__
-        # names and constants, half of all evaluations, here rather than by a call of a method of their own
+        # names, constants and attributes, two thirds of all evaluations, here rather than by a method of their own
         if kind is ast.Name:
             value = frame.scope.lookup(node.id)
             return value.resolve() if isinstance(value, Lazy) else value
+        if kind is ast.Attribute:
+            return self.get_attribute(self.eval(node.value, frame), node.attr, node, frame)
         if kind is ast.Constant:
             return node.value if isinstance(node.value, CONSTANTS) else UNKNOWN
         method = EXPRESSIONS.get(kind)
@@ -106,9 +108,6 @@ class Expressions:
                 return UNKNOWN
             result[key] = self.eval(value_node, frame)
         return result
-
-    def expr_Attribute(self, node: ast.Attribute, frame: Frame) -> Any:
-        return self.get_attribute(self.eval(node.value, frame), node.attr, node, frame)
 
     def expr_Subscript(self, node: ast.Subscript, frame: Frame) -> Any:
         value, key = self.eval(node.value, frame), self.subscript_key(node, frame)

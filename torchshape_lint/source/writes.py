@@ -12,6 +12,7 @@ import weakref
 from typing import Any
 
 from torchshape_lint.source.imports import import_bindings
+from torchshape_lint.source.reader import child_nodes
 
 MUTATING_METHODS = frozenset(
     "append extend insert pop remove clear update setdefault add_module register_module popitem sort reverse "
@@ -111,7 +112,7 @@ class WriteCollector:
             method = getattr(self, "visit_" + type(node).__name__, None)
             if method is not None and method(node) is False:
                 continue
-            todo.extend(ast.iter_child_nodes(node))
+            todo.extend(child_nodes(node))
 
     def bind_other(self, name: str) -> None:
         """A write of `name` that is not a rebinding to the module it holds."""
