@@ -51,11 +51,14 @@ def _memoised(facts: weakref.WeakKeyDictionary, key: ast.AST, code: ast.AST | li
 def assigned_names(node: ast.stmt) -> set:
     """Every name a statement binds anywhere inside it (a top-level statement whose evaluation stopped)."""
     names = set()
-    for sub in ast.walk(node):
+    todo = [node]
+    while todo:  # ast.walk, in another order (a set holds what is found) and at half the cost
+        sub = todo.pop()
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
             names.add(sub.id)
         elif isinstance(sub, (ast.Import, ast.ImportFrom)):
             names.update((a.asname or a.name).split(".")[0] for a in sub.names)
+        todo.extend(child_nodes(sub))
     return names
 
 
