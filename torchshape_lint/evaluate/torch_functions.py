@@ -1,6 +1,6 @@
 """What the evaluator knows of `torch.*` functions and `torch.nn.functional`: the functional spellings of layers
-(built and applied at the call), functions with explicit weights (F.linear, F.conv2d), F.pad, and the torch
-functions that spell tensor ops (tensor_ops) and factories (tensor_factories)."""
+(built and applied at the call), functions with explicit weights (F.linear, F.conv2d), F.pad, and the torch and F
+functions that spell registered tensor ops (tensor_op_table) and factories (tensor_factories)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,10 @@ from torchshape_lint.evaluate.python_library import int_like
 from torchshape_lint.evaluate.tensor_factories import (
     LIKE_FACTORIES, TENSOR_FACTORIES, sized_by_numbers, tensor_factory, tensor_from_data,
 )
-from torchshape_lint.evaluate.tensor_ops import (
-    ELEMENTWISE, PIECES, PRODUCTS, REDUCTIONS, REORDERING, SAME_SHAPE, SOFTMAXES, VALUES_AND_INDICES, concatenate,
-    einsum, elementwise_function, matrix_product, pieces, reduce, reorder, reshape, values_and_indices,
-)
+from torchshape_lint.evaluate.tensor_op_table import FUNCTIONAL, NOT_FOLLOWED, TORCH, OpCall, apply, registered
 from torchshape_lint.evaluate.values import ListV
 from torchshape_lint.shapes import layers
-from torchshape_lint.shapes.feature_layers import flatten, one_spatial_value, softmax
+from torchshape_lint.shapes.feature_layers import one_spatial_value
 from torchshape_lint.shapes.layer_spec import Layer, bind, validate
 from torchshape_lint.shapes.parameter_counts import unknown_parameters
 from torchshape_lint.shapes.spatial_layers import pad_last_dims
@@ -30,11 +27,10 @@ def functional(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> 
     x = args[0] if args else kwargs.get("input", UNKNOWN)
     if not isinstance(x, Tensor):
         return UNKNOWN
-    if name in SAME_SHAPE:
-        return settle(x)
-    if name in SOFTMAXES:
-        return softmax(settle(x), args[1] if len(args) > 1 else kwargs.get("dim"), f"F.{name}", where,
-                              interp.check)
+    op = registered(FUNCTIONAL, name)
+    if op is not None:
+        out = apply(interp, op, OpCall(op, name, FUNCTIONAL, where), args, kwargs)
+        return UNKNOWN if out is NOT_FOLLOWED else out
     if name == "instance_norm":
         return functional_instance_norm(interp, settle(x), args, kwargs, where)
     if name == "linear" or name in WEIGHTED_CONVS:
@@ -171,41 +167,11 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
         return UNKNOWN if shape is None else concrete_input(shape, "usage")
     if name in LIKE_FACTORIES and args and isinstance(args[0], Tensor):
         return settle(args[0])
-    if name == "flatten" and args and isinstance(args[0], Tensor):
-        start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
-        end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
-        out = flatten(settle(args[0]), start, end, "torch.flatten", where, interp.check)
-        interp.check.applied(where, "torch.flatten", args[0], out)
-        return out
-    if name in ("cat", "concat", "concatenate", "stack") and args:
-        out = concatenate(interp, args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0), where,
-                          stack=name == "stack")
-        interp.check.applied(where, f"torch.{name}", None, out)
-        return out
-    if name in REDUCTIONS and args and isinstance(args[0], Tensor):
-        return reduce(interp, settle(args[0]), name, args[1] if len(args) > 1 else kwargs.get("dim"),
-                      args[2] if len(args) > 2 else kwargs.get("keepdim", False), where)
-    if name in SOFTMAXES and args and isinstance(args[0], Tensor):
-        return softmax(settle(args[0]), args[1] if len(args) > 1 else kwargs.get("dim"), f"torch.{name}",
-                              where, interp.check)
-    if name in VALUES_AND_INDICES and args and isinstance(args[0], Tensor):
-        return values_and_indices(interp, settle(args[0]), name, args[1:], kwargs, where)
-    if name in REORDERING and args and isinstance(args[0], Tensor):
-        out = reorder(interp, settle(args[0]), name, args[1:], kwargs, where)
-        interp.check.applied(where, f"torch.{name}", args[0], out)
-        return out
-    if name in SAME_SHAPE and args and isinstance(args[0], Tensor):
-        return settle(args[0])
-    if name in ("reshape",) and args and isinstance(args[0], Tensor):
-        return reshape(interp, settle(args[0]), args[1:], where, "reshape")
-    if name in PIECES and args and isinstance(args[0], Tensor):
-        return pieces(interp, args[0], name, args[1:], kwargs, where)
-    if name in ELEMENTWISE or name == "where":
-        return elementwise_function(interp, name, args, kwargs, where)
-    if name in PRODUCTS and not kwargs:
-        return matrix_product(interp, f"torch.{name}(a, b)", name, args, where)
-    if name == "einsum" and args and not kwargs:
-        return einsum(interp, args, where)
+    op = registered(TORCH, name)
+    if op is not None:
+        out = apply(interp, op, OpCall(op, name, TORCH, where), args, kwargs)
+        if out is not NOT_FOLLOWED:
+            return out
     if name == "Size" and len(args) == 1:
         items = interp.iterate(args[0])
         return UNKNOWN if items is UNKNOWN else tuple(items)
