@@ -145,7 +145,7 @@ def shaped_as_op(interp: Any, bound: dict, call: OpCall) -> Any:
 
 
 def reduce_op(interp: Any, bound: dict, call: OpCall) -> Any:
-    return reduce(interp, settle(bound["input"]), call.op.name, bound["dim"], bound["keepdim"], call.where)
+    return reduce(interp, settle(bound["input"]), call.op.name, bound.get("dim"), bound["keepdim"], call.where)
 
 
 def values_and_indices_op(interp: Any, bound: dict, call: OpCall) -> Any:
@@ -215,7 +215,8 @@ def reductions() -> list:
     ops = [TensorOp(name, summed, reduce_op, keywords=("dtype",), steps=(METHOD,)) for name in ("mean", "sum")]
     ops += [TensorOp(name, INPUT + (("dim", ()), ("keepdim", False)), reduce_op, steps=(METHOD,))
             for name in ("amax", "amin")]
-    ops.append(TensorOp("prod", summed, reduce_op, keywords=("dtype",)))
+    # prod's dim is an int of its own overload (prod(input) another)
+    ops.append(TensorOp("prod", INPUT + (("dim", ABSENT), ("keepdim", False)), reduce_op, keywords=("dtype",)))
     # std(input, dim, unbiased=True, keepdim=False), or keepdim and correction by name
     ops += [TensorOp(name, INPUT + (("dim", None), ("unbiased", True), ("keepdim", False)), reduce_op,
                      keywords=("correction",)) for name in ("std", "var")]
@@ -292,8 +293,9 @@ TENSOR_OPS = (
     + [TensorOp(name, INPUT + (("other", REQUIRED),), shaped_as_op, forms=(METHOD,))
        for name in ("view_as", "reshape_as", "expand_as")]
     + reductions() + softmaxes()
-    + [TensorOp(name, INPUT + (("dim", ABSENT), ("keepdim", False)), values_and_indices_op, keywords=("other",))
-       for name in ("max", "min", "median")]
+    # max(input), max(input, dim, keepdim=False) and max(input, other) (min the same; median has no `other`)
+    + [TensorOp(name, INPUT + (("dim", ABSENT), ("keepdim", False)), values_and_indices_op,
+                keywords=("other",) if name != "median" else ()) for name in ("max", "min", "median")]
     + reorderings() + pieces_ops() + elementwise_ops() + product_ops()
     + [TensorOp(name, (("tensors", REQUIRED), ("dim", 0)), concatenate_op, forms=(TORCH,), steps=(TORCH,),
                 input_tensor=False) for name in ("cat", "concat", "concatenate", "stack")]
