@@ -117,8 +117,8 @@ def test_the_binder_places_arguments_as_python_does_and_refuses_what_torch_would
     assert bind(params, ["x", 1, True, 3], {}) is None  # one too many
     assert bind(params, ["x", 1], {"dim": 2}) is None  # given twice
     assert bind(params, ["x"], {"axis": 1}) is None  # not a parameter
-    assert bind(params, ["x"], {"dtype": 1}, keywords=("dtype",)) == {"input": "x", "dim": None, "keepdim": False,
-                                                                       "dtype": 1}
+    assert bind(params, ["x"], {"dtype": 1}, keywords=("dtype",)) == {
+        "input": "x", "dim": None, "keepdim": False, "dtype": 1}
     assert bind((("input", REQUIRED), ("dim", ABSENT)), ["x"], {}) == {"input": "x"}
     sizes = (("input", REQUIRED), ("size", VARIADIC))
     assert bind(sizes, ["x", 2, 3], {}) == {"input": "x", "size": [2, 3]}

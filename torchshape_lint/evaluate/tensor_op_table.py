@@ -158,13 +158,13 @@ def softmax_op(interp: Any, bound: dict, call: OpCall) -> Any:
     return softmax(settle(bound["input"]), bound["dim"], label, call.where, interp.check)
 
 
-def reorder_op(interp: Any, bound: dict, call: OpCall) -> Any:
-    """The dims the call gives, in the order of the op's parameters (squeeze's dim may be left out)."""
-    dims = [bound[name] for name, _ in call.op.params[1:] if name in bound]
-    if call.op.name == "permute":
-        dims = dims[0]
-    return reorder(interp, settle(bound["input"]), "transpose" if call.op.name == "swapaxes" else call.op.name, dims,
-                   call.where)
+def reordering(kind: str) -> Callable:
+    """unsqueeze, squeeze, permute or transpose (swapaxes: its own parameter names), over the dims the call gives in
+    the order of the op's parameters (squeeze's dim may be left out; permute's are one list)."""
+    def shape(interp: Any, bound: dict, call: OpCall) -> Any:
+        dims = [bound[name] for name, _ in call.op.params[1:] if name in bound]
+        return reorder(interp, settle(bound["input"]), kind, dims[0] if kind == "permute" else dims, call.where)
+    return shape
 
 
 def pieces_op(interp: Any, bound: dict, call: OpCall) -> Any:
@@ -235,13 +235,13 @@ def softmaxes() -> list:
 
 def reorderings() -> list:
     return [
-        TensorOp("unsqueeze", INPUT + (("dim", REQUIRED),), reorder_op, in_place=True, steps=BOTH),
-        TensorOp("squeeze", INPUT + (("dim", ABSENT),), reorder_op, in_place=True, steps=BOTH),
-        TensorOp("permute", INPUT + (("dims", VARIADIC),), reorder_op, steps=BOTH),
-        TensorOp("transpose", INPUT + (("dim0", REQUIRED), ("dim1", REQUIRED)), reorder_op, aliases=("swapdims",),
+        TensorOp("unsqueeze", INPUT + (("dim", REQUIRED),), reordering("unsqueeze"), in_place=True, steps=BOTH),
+        TensorOp("squeeze", INPUT + (("dim", ABSENT),), reordering("squeeze"), in_place=True, steps=BOTH),
+        TensorOp("permute", INPUT + (("dims", VARIADIC),), reordering("permute"), steps=BOTH),
+        TensorOp("transpose", INPUT + (("dim0", REQUIRED), ("dim1", REQUIRED)), reordering("transpose"),
+                 aliases=("swapdims",), in_place=True, steps=BOTH),
+        TensorOp("swapaxes", INPUT + (("axis0", REQUIRED), ("axis1", REQUIRED)), reordering("transpose"),
                  in_place=True, steps=BOTH),
-        TensorOp("swapaxes", INPUT + (("axis0", REQUIRED), ("axis1", REQUIRED)), reorder_op, in_place=True,
-                 steps=BOTH),
     ]
 
 
@@ -342,4 +342,3 @@ def apply(interp: Any, op: TensorOp, call: OpCall, args: list, kwargs: dict) -> 
         interp.check.applied(call.where, call.step_label, before if isinstance(before, Tensor) else None,
                              UNKNOWN if out is NOT_FOLLOWED else out)
     return out
-
