@@ -72,9 +72,9 @@ def agrees(registered: tuple, torchs: tuple) -> bool:
 def torch_signatures(op, form: str) -> list:
     """(positional parameters, every parameter name) of each of torch's signatures the op's spelling in `form` may
     have: F.x's own where it is a Python function, else the ATen overloads and Python signatures of each name."""
-    if form == FUNCTIONAL:
-        found = [python_signature(getattr(F, op.name))]
-        return [(s, {name for name, *_ in s}) for s in found if s is not None]
+    if form == FUNCTIONAL:  # F.x's own Python signature, or for a builtin (F.pad) ATen's
+        signature = python_signature(getattr(F, op.name))
+        return [(signature, {name for name, *_ in signature})] if signature is not None else aten_signatures(op.name)
     found = []
     for name in (op.name,) + op.aliases:
         found += aten_signatures(name)

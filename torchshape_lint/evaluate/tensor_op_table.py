@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from torchshape_lint.evaluate.tensor_ops import (
-    concatenate, einsum, elementwise, matrix_product, pieces, reduce, reorder, reshape, shaped_as, values_and_indices,
+    concatenate, einsum, elementwise, instance_norm, matrix_product, pad, pieces, reduce, reorder, reshape, shaped_as,
+    values_and_indices,
 )
 from torchshape_lint.shapes import layers, products
 from torchshape_lint.shapes.feature_layers import flatten, softmax
@@ -198,6 +199,14 @@ def einsum_op(interp: Any, bound: dict, call: OpCall) -> Any:
     return einsum(interp, bound["args"], call.where)
 
 
+def pad_op(interp: Any, bound: dict, call: OpCall) -> Any:
+    return pad(interp, bound["input"], bound["pad"], call.where)
+
+
+def instance_norm_op(interp: Any, bound: dict, call: OpCall) -> Any:
+    return instance_norm(interp, settle(bound["input"]), bound["use_input_stats"], call.where)
+
+
 # ---- the table ----------------------------------------------------------------------------------------------------
 
 INPUT = (("input", REQUIRED),)
@@ -299,7 +308,13 @@ TENSOR_OPS = (
     + reorderings() + pieces_ops() + elementwise_ops() + product_ops()
     + [TensorOp(name, (("tensors", REQUIRED), ("dim", 0)), concatenate_op, forms=(TORCH,), steps=(TORCH,),
                 input_tensor=False) for name in ("cat", "concat", "concatenate", "stack")]
-    + [TensorOp("einsum", (("args", VARIADIC),), einsum_op, forms=(TORCH,), input_tensor=False)]
+    + [TensorOp("einsum", (("args", VARIADIC),), einsum_op, forms=(TORCH,), input_tensor=False),
+       # F.pad records its own step: a pending input's is recorded once a layer fixes its rank
+       TensorOp("pad", INPUT + (("pad", REQUIRED), ("mode", "constant"), ("value", None)), pad_op,
+                forms=(FUNCTIONAL,)),
+       TensorOp("instance_norm", INPUT + (("running_mean", None), ("running_var", None), ("weight", None),
+                                          ("bias", None), ("use_input_stats", True), ("momentum", 0.1), ("eps", 1e-5)),
+                instance_norm_op, forms=(FUNCTIONAL,))]
 )
 
 # the layers' shape-keeping spellings (F.relu, torch.relu, x.relu_()), in every form, as the layer table gives them

@@ -9,13 +9,16 @@ from __future__ import annotations
 import ast
 from collections import namedtuple
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from torchshape_lint.evaluate.python_library import int_like
 from torchshape_lint.evaluate.torchvision_library import last_batch_violation
 from torchshape_lint.evaluate.values import ListV
 from torchshape_lint.shapes import dims, merges, products
-from torchshape_lint.shapes.tensor import Tensor, as_written, flattened, settle
+from torchshape_lint.shapes.feature_layers import one_spatial_value
+from torchshape_lint.shapes.spatial_layers import pad_last_dims
+from torchshape_lint.shapes.tensor import Tensor, as_written, defer, flattened, settle
 from torchshape_lint.shapes.violations import MatmulMismatch, MergeMismatch, Suggestion, ViewSize
 from torchshape_lint.unknown import UNKNOWN
 
@@ -376,3 +379,29 @@ def combined(interp: Any, kind: type, label: str, operands: list, shape: Any, pr
     out = UNKNOWN if problem is not None else first.then(label, where, shape)
     interp.check.applied(where, label, first, out)  # applied even where it breaks: explain's row, confirm's site
     return out
+
+
+def pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
+    """F.pad(input, pad): the last len(pad) / 2 sizes padded, as the padding layers pad them."""
+    x = settle(x)
+    if x.pending and isinstance(amounts, (tuple, ListV)) and amounts and not len(amounts) % 2 \
+            and not (x.exact and x.hint is not None and len(amounts) // 2 > len(x.hint)):
+        # the model's input before a layer fixed its rank: F.pad pads its last sizes whatever the rank
+        return defer(x, partial(pad, interp, amounts=amounts, where=where))
+    if x.shape is None or not isinstance(amounts, (tuple, ListV)) or len(amounts) % 2 or \
+            len(amounts) // 2 > len(x.shape):
+        return UNKNOWN
+    # an amount computed from the input's size (a "same" padding written by hand) is often unknown: the dims it
+    # pads become unknown, the others (the batch, the channels) stay
+    out = pad_last_dims(x, tuple(a if int_like(a) else UNKNOWN for a in amounts), "pad", where, interp.check)
+    interp.check.applied(where, "pad", x, out)
+    return out
+
+
+def instance_norm(interp: Any, x: Tensor, use_input_stats: Any, where: Any) -> Any:
+    """F.instance_norm: the shape stays; with the input's own statistics (the default, in any mode) a single
+    spatial element raises."""
+    if x.shape is not None and len(x.shape) >= 3 and use_input_stats is True \
+            and one_spatial_value(x, x.shape, "F.instance_norm", where, interp.check):
+        return UNKNOWN
+    return x
