@@ -296,6 +296,8 @@ TENSOR_OPS = (
     + same_shape("exp log abs sqrt rsqrt neg sign sin cos clamp clip detach clone exp_ zero_ fill_ clamp_ masked_fill",
                  BOTH)
     + same_shape("contiguous float double half bfloat16 long int bool cpu cuda to type_as requires_grad_", (METHOD,))
+    # torch.zeros_like(x) and the others: a new tensor of x's shape
+    + same_shape("zeros_like ones_like empty_like rand_like randn_like randint_like full_like", (TORCH,))
     + [TensorOp("flatten", INPUT + (("start_dim", 0), ("end_dim", -1)), flatten_op, steps=BOTH),
        TensorOp("view", INPUT + (("size", VARIADIC),), reshape_op, forms=(METHOD,), steps=(METHOD,)),
        TensorOp("reshape", INPUT + (("shape", VARIADIC),), reshape_op, steps=(METHOD,))]

@@ -10,7 +10,7 @@ from typing import Any
 
 from torchshape_lint.evaluate.python_library import int_like
 from torchshape_lint.evaluate.tensor_factories import (
-    LIKE_FACTORIES, TENSOR_FACTORIES, sized_by_numbers, tensor_factory, tensor_from_data,
+    TENSOR_FACTORIES, sized_by_numbers, tensor_factory, tensor_from_data,
 )
 from torchshape_lint.evaluate.tensor_op_table import (
     ABSENT, FUNCTIONAL, NOT_FOLLOWED, TORCH, OpCall, apply, bind as bind_call, registered,
@@ -135,8 +135,6 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
     if name in ("arange", "linspace", "logspace", "eye"):
         shape = sized_by_numbers(name, args, kwargs)
         return UNKNOWN if shape is None else concrete_input(shape, "usage")
-    if name in LIKE_FACTORIES and args and isinstance(args[0], Tensor):
-        return settle(args[0])
     op = registered(TORCH, name)
     if op is not None:
         out = apply(interp, op, OpCall(op, name, TORCH, where), args, kwargs)
