@@ -17,6 +17,7 @@ from torchshape_lint.evaluate.interpreter import Interpreter  # noqa: E402
 from torchshape_lint.evaluate.tensor_op_table import (  # noqa: E402
     ABSENT, FUNCTIONAL, METHOD, REQUIRED, TENSOR_OPS, TORCH, VARIADIC, bind,
 )
+from torchshape_lint.shapes import layers  # noqa: E402
 from torchshape_lint.shapes.tensor import Tensor  # noqa: E402
 from torchshape_lint.source.reader import SourceFile  # noqa: E402
 
@@ -108,6 +109,12 @@ OWNER = {METHOD: torch.Tensor, TORCH: torch, FUNCTIONAL: F}
 def test_every_registered_spelling_exists_in_torch(form, name):
     spelled = getattr(OWNER[form], name, None)
     assert callable(spelled) and not isinstance(spelled, torch.dtype), f"{form} {name}"
+
+
+def test_every_spelling_names_one_op_and_none_is_a_layers():
+    spelled = [(form, name) for op in TENSOR_OPS for form in op.forms for name in op.spellings(form)]
+    assert len(spelled) == len(set(spelled))
+    assert not {name for _, name in spelled} & layers.SAME_SHAPE_SPELLINGS
 
 
 def test_the_binder_places_arguments_as_python_does_and_refuses_what_torch_would():

@@ -174,14 +174,15 @@ def pieces_op(interp: Any, bound: dict, call: OpCall) -> Any:
 
 
 def elementwise_op(interp: Any, bound: dict, call: OpCall) -> Any:
-    """torch.add(a, b), x.mul_(y), torch.where(condition, input, other): the tensor operands broadcast together;
-    in place for a method ending in `_`."""
-    if call.op.name == "where":
-        names = ("condition", "input", "other")
-        return elementwise(interp, f"torch.where({', '.join(names)})", [bound[n] for n in names], names, call.where)
+    """torch.add(a, b), x.mul_(y): the tensor operands broadcast together; in place for a method ending in `_`."""
     label = f"a.{call.written}(b)" if call.form == METHOD else f"torch.{call.written}(a, b)"
     return elementwise(interp, label, [bound["input"], bound["other"]], ("a", "b"), call.where,
                        in_place=call.in_place)
+
+
+def where_op(interp: Any, bound: dict, call: OpCall) -> Any:
+    names = ("condition", "input", "other")
+    return elementwise(interp, f"torch.where({', '.join(names)})", [bound[n] for n in names], names, call.where)
 
 
 def product_op(formula: Callable) -> Callable:
@@ -275,7 +276,7 @@ def elementwise_ops() -> list:
                     input_tensor=False),
            TensorOp("true_divide", binary, elementwise_op, input_tensor=False)]
     ops += [TensorOp(name, binary, elementwise_op, input_tensor=False) for name in ("maximum", "minimum")]
-    ops.append(TensorOp("where", (("condition", REQUIRED), ("input", REQUIRED), ("other", REQUIRED)), elementwise_op,
+    ops.append(TensorOp("where", (("condition", REQUIRED), ("input", REQUIRED), ("other", REQUIRED)), where_op,
                         forms=(TORCH,), input_tensor=False))
     return ops
 
@@ -320,16 +321,14 @@ TENSOR_OPS = (
 )
 
 # the layers' shape-keeping spellings (F.relu, torch.relu, x.relu_()), in every form, as the layer table gives them
-LAYER_SPELLING = TensorOp("a layer's shape-keeping spelling", None, keep_shape, forms=(METHOD, TORCH, FUNCTIONAL))
+LAYER_SPELLING = TensorOp("the shape-keeping spelling of a layer", None, keep_shape, forms=(METHOD, TORCH, FUNCTIONAL))
 
 
 def _by_spelling() -> dict:
     table = {form: dict.fromkeys(layers.SAME_SHAPE_SPELLINGS, LAYER_SPELLING) for form in (METHOD, TORCH, FUNCTIONAL)}
     for op in TENSOR_OPS:
         for form in op.forms:
-            for name in op.spellings(form):
-                assert name not in table[form], f"{form} {name} registered twice"
-                table[form][name] = op
+            table[form].update(dict.fromkeys(op.spellings(form), op))
     return table
 
 
