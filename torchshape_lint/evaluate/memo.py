@@ -58,7 +58,8 @@ def duplicate(value: Any, copies: dict, keeping: bool = False) -> Any:
         return tuple(duplicate(v, copies, keeping) for v in value)
     if isinstance(value, Layer):
         copy = copies[id(value)] = shallow_copy(value)  # dataclasses.replace costs ten times as much
-        copy.args = {k: duplicate(v, copies, keeping) for k, v in value.args.items()}
+        # most arguments are numbers, shared as they are: tested here rather than by a call each
+        copy.args = {k: v if type(v) in ATOMS else duplicate(v, copies, keeping) for k, v in value.args.items()}
     elif isinstance(value, Instance):
         copy = copies[id(value)] = Instance(value.cls, opaque=value.opaque, where=value.where,
                                             built_with=value.built_with, maybe_set=set(value.maybe_set),
