@@ -150,7 +150,7 @@ def _yields(function: ast.AST) -> bool:
 
 def holds_any(node: ast.AST, ids: set) -> bool:
     """Whether the node, or one inside it, is one of the nodes whose ids are given."""
-    todo = [node]
+    todo = [node] if ids else []
     while todo:
         node = todo.pop()
         if id(node) in ids:
