@@ -162,6 +162,8 @@ class Statements:
         """A loop past its share of the steps stops where it is, and the evaluation goes on after it: whatever the
         loop (its passes run and the ones left) may write is unknown, as for a loop over what is not known."""
         share.leave(self, stopped=True)
+        if self.check.loop_stopped is None:
+            self.check.loop_stopped = (frame.source, stmt)
         self.havoc(stmt, frame, "it would run past its share of the step budget (stopped there)")
 
     def change_submodules(self, stmt: ast.For, frame: Frame) -> None:
