@@ -3,7 +3,6 @@
 (benchmarks/run.py times them); here only the findings are checked, never a time."""
 
 import importlib.util
-import re
 import sys
 
 from conftest import ROOT, cli, flake8
