@@ -412,12 +412,11 @@ class LoopShare:
     nested in it and stopped would have spent at least (their shares), which its projection counts as spent."""
 
     def __init__(self, interp: Any, passes: int) -> None:
-        self.start, self.passes, self.unseen = interp.steps, passes, 0
+        self.start, self.passes, self.done, self.unseen = interp.steps, passes, 0, 0
         self.outer_limit = interp.max_steps
         available = interp.loops[-1].per_pass(interp) if interp.loops else interp.max_steps - interp.steps
         self.limit = min(self.outer_limit, interp.steps + int(available * LOOP_SHARE))
-        interp.max_steps = self.limit
-        self.done = 0
+        interp.max_steps = self.limit  # the evaluation's own bound while the loop runs: running out stops the loop
 
     def spent(self, interp: Any) -> int:
         return interp.steps - self.start + self.unseen
