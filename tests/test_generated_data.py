@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from conftest import FIXTURES, cli, locate
+from conftest import FIXTURES, cli, flake8, locate
 
 from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.shapes.tensor import Tensor
@@ -200,3 +200,6 @@ def test_a_residual_mistake_that_only_the_generated_length_shows_is_reported_whe
     assert result.stdout.splitlines() == [
         f"./net.py:{layer}:{layer_column}: {message} [input from train.py:{use}]",
         f"./train.py:{use}:{use_column}: {message} [layer at net.py:{layer}]"], result.stdout
+    # flake8 sees one file at a time: the input is given in train.py, so it reports there
+    assert flake8(".", cwd=project).stdout.splitlines() == [
+        f"./train.py:{use}:{use_column}: {message} [layer at net.py:{layer}]"]
