@@ -1,5 +1,6 @@
 """Tensors made from sizes or data: torch.randn / zeros / full / ..., arange, linspace, logspace, eye, torch.tensor and
-as_tensor, and the `*_like` and `x.new_*` spellings."""
+as_tensor, and the `x.new_*` spellings (torch.zeros_like(x) and the others, x's shape, are registered tensor ops:
+tensor_op_table)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,6 @@ from torchshape_lint.unknown import UNKNOWN
 
 
 TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
-
-# torch.zeros_like(x) and the others: a new tensor of x's shape
-LIKE_FACTORIES = frozenset("zeros_like ones_like empty_like rand_like randn_like randint_like full_like".split())
 
 # x.new_zeros(2, 3), x.new_full((2, 3), 0.5): a new tensor of the sizes given, as torch.zeros / torch.full
 NEW_FACTORIES = {"new_zeros": "zeros", "new_ones": "ones", "new_empty": "empty", "new_full": "full"}
