@@ -54,8 +54,11 @@ def tensor_attribute(x: Tensor, name: str, where: Any) -> Any:
 def tensor_index(x: Tensor, key: Any, where: Any = None) -> Any:
     """Basic indexing: an int drops its dimension, a slice keeps it with the length Python's slice gives (bounds
     clamped, as PyTorch clamps them), `None` inserts a 1, `...` stands for the dimensions no other part names.
-    Anything else (a tensor or a list as index, a step below 1, an int out of a known size) is unknown."""
+    A 1-D tensor or array as the index: `indexed_by_array`. Anything else (a list or another tensor as index, a step
+    below 1, an int out of a known size) is unknown."""
     x = as_operand(x)
+    if isinstance(key, Tensor):
+        return indexed_by_array(x, as_operand(key), where)
     keys = key if isinstance(key, tuple) else (key,)
     if x.shape is None or sum(k is Ellipsis for k in keys) > 1:
         return UNKNOWN
@@ -86,6 +89,17 @@ def tensor_index(x: Tensor, key: Any, where: Any = None) -> Any:
         else:
             return UNKNOWN
     return x.then("index", where, tuple(shape))
+
+
+def indexed_by_array(x: Tensor, index: Tensor, where: Any) -> Any:
+    """`x[idx]` with a 1-D tensor or array as the index (`all_X[np.random.permutation(n)]`): integers pick rows, a
+    bool mask the rows it marks; either way the sizes after the first stay. The first is the index's length where the
+    index cannot be a mask (a mask is as long as x's first size: NumPy and PyTorch raise otherwise), else unknown."""
+    if not x.shape or index.shape is None or len(index.shape) != 1:
+        return UNKNOWN
+    length, first = index.shape[0], x.shape[0]
+    picked = length if isinstance(length, int) and isinstance(first, int) and length != first else UNKNOWN
+    return x.then("index", where, (picked,) + tuple(x.shape[1:]))
 
 
 def sliced_length(size: Any, part: slice) -> Any:
