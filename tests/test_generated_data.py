@@ -40,7 +40,7 @@ def shape_of(expression: str):
 EXPRESSIONS = [
     "np.arange(10)", "np.arange(2, 11, 3)", "np.arange(0.5, 3.0, 0.25)", "np.arange(5, 1, -2)", "np.arange(stop=4)",
     "np.random.rand()", "np.random.rand(3, 4)", "np.random.normal(0, 1)", "np.random.normal(0, 1, (2, 5))",
-    "np.sin(np.arange(5) / 2 + 1.0)", "np.exp(np.zeros((2, 3)))", "np.abs(np.ones((4,)))", "np.tanh(2.0)",
+    "np.sin(np.arange(5) / 2 + 1.0)", "np.exp(np.zeros((2, 3)))", "np.abs(np.ones((4,)))",
     "np.sqrt(np.ones((3, 1)) * np.ones((1, 2)))", "2 * np.pi * np.random.rand(5)",
     "np.sin(np.arange(8) / 4 + 2 * np.pi * np.random.rand())",
     "np.zeros((3, 1)) + np.ones((1, 4))", "np.maximum(np.zeros((2, 1, 3)), np.ones((5, 1)))",
@@ -81,6 +81,12 @@ UNKNOWN_EXPRESSIONS = [
     "np.transpose(np.zeros((2, 3)), (0, 0))", "np.zeros((2, 3)) + np.ones(4)", "np.concatenate([np.zeros(())])",
     "np.maximum(np.zeros(2), np.zeros(3))",
 ]
+
+
+@pytest.mark.parametrize("expression", ["np.tanh(2.0)", "np.power(2, 6)", "np.maximum(3, 4.5)"])
+def test_an_elementwise_function_of_numbers_alone_is_a_number_not_followed(expression):
+    assert np.ndim(eval(expression, {"np": np})) == 0  # NumPy gives a number (a 0-d value), no array
+    assert evaluated(f"value = {expression}")["value"] is UNKNOWN
 
 
 @pytest.mark.parametrize("expression", UNKNOWN_EXPRESSIONS)
@@ -203,3 +209,26 @@ def test_a_residual_mistake_that_only_the_generated_length_shows_is_reported_whe
     # flake8 sees one file at a time: the input is given in train.py, so it reports there
     assert flake8(".", cwd=project).stdout.splitlines() == [
         f"./train.py:{use}:{use_column}: {message} [layer at net.py:{layer}]"]
+
+
+@pytest.mark.parametrize("made", ["np.power(2, 6)", "np.add(np.zeros(3), 1)", "np.sqrt(np.ones((2, 2))) * 2"])
+def test_numpy_data_a_constructor_makes_is_no_input_of_the_model(tmp_path, made):
+    """A number or an array a constructor computes with NumPy (StarGAN's `np.power(2, repeat_num)`) is not the model
+    run on a concrete input: the model is still reported as checked on symbolic sizes only, and not confirmed on it."""
+    path = tmp_path / "net.py"
+    path.write_text(textwrap.dedent(f"""\
+        import numpy as np
+        import torch.nn as nn
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.scale = {made}
+                self.conv = nn.Conv2d(3, 8, 3)
+
+            def forward(self, x):
+                return self.conv(x)
+        """))
+    summary = cli("--no-cache", str(path)).stderr
+    assert "(0 on a concrete input, 1 symbolic only)" in summary, summary

@@ -13,7 +13,7 @@ from typing import Any
 
 from torchshape_lint.evaluate.python_library import Builtin, int_like
 from torchshape_lint.evaluate.tensor_factories import data_shape, sized_by_numbers
-from torchshape_lint.evaluate.tensor_ops import as_operand, elementwise, reshape
+from torchshape_lint.evaluate.tensor_ops import as_operand, reshape
 from torchshape_lint.evaluate.values import External, ListV, readable
 from torchshape_lint.shapes import dims, merges
 from torchshape_lint.shapes.tensor import Tensor, concrete_input, settle
@@ -62,11 +62,19 @@ def operand(value: Any) -> Any:
     return concrete_input((), "usage") if isinstance(value, (int, float)) else UNKNOWN
 
 
+def holds_an_array(args: list) -> bool:
+    """Whether an element-wise function gets an array: on numbers alone (`np.power(2, repeat_num)` in a
+    constructor) it gives a NumPy number, whose value is not followed, and which is no array fed to a model."""
+    return any(isinstance(readable(v), Tensor) for v in args)
+
+
 def unary(name: str):
     """`np.sin(x)`, `np.exp(x)`, `np.abs(x)`, …: an element-wise function keeps its operand's shape."""
 
     def call(interp: Any, args: list, kwargs: dict, where: Any) -> Any:
-        return operand(args[0]) if len(args) == 1 and set(kwargs) <= {"dtype"} else UNKNOWN
+        if len(args) != 1 or not set(kwargs) <= {"dtype"} or not holds_an_array(args):
+            return UNKNOWN
+        return operand(args[0])
 
     return call
 
@@ -76,7 +84,7 @@ def binary(name: str):
 
     def call(interp: Any, args: list, kwargs: dict, where: Any) -> Any:
         operands = [operand(v) for v in args]
-        if len(operands) != 2 or kwargs or UNKNOWN in operands:
+        if len(operands) != 2 or kwargs or UNKNOWN in operands or not holds_an_array(args):
             return UNKNOWN
         return merged(interp, f"np.{name}(a, b)", operands, where)
 
@@ -84,12 +92,14 @@ def binary(name: str):
 
 
 def merged(interp: Any, label: str, operands: list, where: Any) -> Any:
-    """Element-wise over arrays: their broadcast (tensor_ops.elementwise), unknown where they cannot broadcast,
-    which is not reported in PyTorch's words."""
+    """Element-wise over arrays: their broadcast (shapes/merges.py), unknown where they cannot broadcast, which is
+    not reported in PyTorch's words. Not a step of a model: data made for it."""
     shapes = [as_operand(t).shape for t in operands]
-    if any(s is None for s in shapes) or merges.broadcast_all(shapes)[1] is not None:
+    if any(s is None for s in shapes):
         return UNKNOWN
-    return elementwise(interp, label, operands, ("a", "b"), where)
+    shape, problem = merges.broadcast_all(shapes)
+    widest = max(operands, key=lambda t: len(as_operand(t).shape))
+    return UNKNOWN if problem is not None else widest.then(label, where, shape)
 
 
 def to_array(interp: Any, args: list, kwargs: dict, where: Any) -> Any:
