@@ -167,3 +167,15 @@ def test_files_that_are_json_but_not_notebooks(tmp_path):
         result = cli("--no-cache", str(path))
         assert result.returncode == 1, (name, result.stdout, result.stderr)
         assert result.stdout.startswith(f"{path}:1:1: TSL906 "), (name, result.stdout)
+
+
+def test_confirm_runs_a_notebook_as_its_code_cells():
+    """--confirm runs a notebook as the module of its code cells (the lines the analysis read), not its JSON: the
+    planted mistake is confirmed at its cell and line, where importing the .ipynb as Python raised a NameError."""
+    pytest.importorskip("torch")
+    cell, line, column = cell_location(NOTEBOOK, "nn.Linear(16 * 5 * 5")
+    result = cli("--no-cache", "--quiet", "--confirm", "--device", "cpu", "fixtures/lenet_mnist.ipynb")
+    assert result.returncode == 1, result.stderr
+    [finding] = result.stdout.splitlines()
+    assert finding.startswith(f"fixtures/lenet_mnist.ipynb:cell {cell}:{line}:{column}: TSL001 "), finding
+    assert finding.endswith("[confirmed on cpu]"), finding

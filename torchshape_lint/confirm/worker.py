@@ -20,6 +20,8 @@ import types
 import weakref
 from typing import Any
 
+from torchshape_lint.source import notebook
+
 LOAD_NAME = "__torchshape_confirm__"
 
 
@@ -161,7 +163,7 @@ class Runner:
         """Import the file as a module, never as `__main__`: its `if __name__ == "__main__":` block (a training
         loop, a dataset download) does not run. (namespace, failure)."""
         recording = Recording(path)
-        package, dotted = package_of(path)
+        package, dotted = (None, None) if notebook.is_notebook(path) else package_of(path)
         sys.path.insert(0, os.path.dirname(path) if package is None else root_of(path, dotted))
         sys.argv = [path]
         namespace = None
@@ -175,7 +177,10 @@ class Runner:
                     namespace = vars(module)
                     sys.modules[module.__name__] = module
                     with open(path, "rb") as handle:
-                        code = compile(handle.read(), path, "exec")
+                        data = handle.read()
+                    # a notebook runs as the module of its code cells that the static analysis read, line for line
+                    source = notebook.read_notebook(data).text if notebook.is_notebook(path) else data
+                    code = compile(source, path, "exec")
                     exec(code, namespace)
         except SystemExit as error:  # a file may end with sys.exit() at its top level: fine when it says so
             if error.code not in (None, 0):
