@@ -8,16 +8,14 @@ from typing import Any
 
 from torchshape_lint.evaluate.python_library import int_like
 from torchshape_lint.evaluate.values import ListV
-from torchshape_lint.shapes.tensor import concrete_input
+from torchshape_lint.evaluate.tensor_factories import tensor_of_sizes
 from torchshape_lint.unknown import UNKNOWN
 
 
 def array(shape: Any) -> Any:
     """An array of `shape` (an int or a sequence of ints); UNKNOWN for anything else, or None (a scalar)."""
     sizes = (shape,) if int_like(shape) else tuple(shape) if isinstance(shape, (tuple, ListV)) else None
-    if sizes is None or not all(int_like(s) and s >= 0 for s in sizes):
-        return UNKNOWN
-    return concrete_input(sizes, "usage")
+    return UNKNOWN if sizes is None else tensor_of_sizes(sizes)
 
 
 def sized_by(position: int, keyword: str = "size"):
