@@ -253,8 +253,10 @@ class Runner:
         of the user's file in the traceback. `unavailable`: the model could not be tried (an import, memory,
         what the meta device cannot do), as opposed to PyTorch rejecting a shape."""
         found = next((f for f in recording.failures if f[0] is error), None)
-        # the innermost module whose forward raised, in any file: where its constructor was called
-        layer = next(([file, line] for raised, file, line in recording.raising_layers if raised is error), None)
+        # the innermost module whose forward raised, in any file: where its constructor was called (not the model
+        # this worker built itself, whose constructor call is here)
+        layer = next(([file, line] for raised, file, line in recording.raising_layers
+                      if raised is error and os.path.realpath(file) != os.path.realpath(__file__)), None)
         called = None  # the deepest frame of the user's file: for a layer that raised, the call that applied it
         for frame, _ in traceback.walk_tb(error.__traceback__):
             if frame.f_code.co_filename == recording.path:
