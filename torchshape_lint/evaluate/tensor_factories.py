@@ -1,5 +1,7 @@
 """Tensors made from sizes or data: torch.randn / zeros / full / ..., arange, linspace, logspace, eye, torch.tensor and
-as_tensor, and the `*_like` and `x.new_*` spellings."""
+as_tensor, and the `*_like` and `x.new_*` spellings. Sizes of which only some are known (`torch.randn(batch, 100)`
+with `batch` not known) give a tensor of that rank, each unknown size one of its own (`tensor_of_sizes`, which NumPy's
+arrays share)."""
 
 from __future__ import annotations
 
