@@ -13,8 +13,7 @@ from conftest import outcome  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from torchshape_lint.evaluate.tensor_methods import tensor_index  # noqa: E402
-from torchshape_lint.evaluate.tensor_ops import pieces  # noqa: E402
+from torchshape_lint.evaluate.tensor_methods import tensor_index, tensor_method  # noqa: E402
 from torchshape_lint.shapes import dims, formulas, merges  # noqa: E402
 from torchshape_lint.shapes.tensor import Tensor  # noqa: E402
 from torchshape_lint.shapes.violations import Collector  # noqa: E402
@@ -112,8 +111,8 @@ def test_pieces_are_torchs(shape, dim, how, first, second):
              "narrow": ("narrow", [first, second], lambda: x.narrow(dim, first, second))}
     name, args, run = calls[how]
     interp = Interp()
-    static = pieces(interp, Tensor(shape=shape), name, [dim] + args if name in ("narrow", "unbind") else args,
-                    {} if name in ("narrow", "unbind") else {"dim": dim}, None)
+    static = tensor_method(interp, Tensor(shape=shape), name, [dim] + args if name in ("narrow", "unbind") else args,
+                           {} if name in ("narrow", "unbind") else {"dim": dim}, None)
     try:
         real = run()
     except (RuntimeError, IndexError):

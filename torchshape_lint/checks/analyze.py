@@ -84,6 +84,9 @@ class Build:
     line: int = 0  # the line of the statement that defines it (its class, builder or assignment); 0 for `<module>`
     stop: str = ""  # where and why its tensors stopped being followed (explain's last row, --verbose)
     stop_line: int = 0  # that place's line; 0 where the evaluation ended (the reason is then in Report.skipped)
+    # where a bound of the analysis stopped one of its loops, the evaluation going on after it (the run summary's):
+    # `a loop stops at util.py:331: loop bound`
+    loop_stop: str = ""
     # a class no build of the file makes, built on its own: its constructor's parameters, each any positive int
     parameters: tuple = ()
     # a pragma's shape of rank 3 or less, which the first layer did not settle, run as a batch and as one sample:
@@ -262,8 +265,9 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report, proj
     report.stopped = [build for build in report.checked_models if build.name in dict(builds.skipped)]
     for build in report.stopped:
         build.stop = build.stop or f"the evaluation ended: {dict(builds.skipped)[build.name]}"
-    report.symbolic_only = _symbolic_only([build for build in report.checked_models if build not in report.stopped],
-                                          report.builds)
+    # a build a loop bound stopped in is named with that bound (its input may have reached no layer because of it)
+    report.symbolic_only = _symbolic_only([build for build in report.checked_models
+                                           if build not in report.stopped and not build.loop_stop], report.builds)
     report.findings = sorted(_prefer_concrete(found.values()), key=lambda f: (f.line, f.column, f.code))
     report.elsewhere = _prefer_concrete(elsewhere.values())
     report.reached_elsewhere = sorted({site_key(app.where) for build in report.builds if build.origin != "symbolic"
@@ -315,6 +319,9 @@ def _build(model: str, collector: Any, is_model: bool, line: int = 0) -> Build:
     # an op that joins its inputs (`torch.cat((z, labels), -1)`) records none before it: its output says the origin
     read = before if isinstance(before, Tensor) else getattr(first, "after", None)
     build = Build(model, getattr(read, "origin", "symbolic"), shape, collector.applications, is_model, line)
+    if collector.loop_stopped is not None:
+        place, node = collector.loop_stopped
+        build.loop_stop = f"a loop stops at {shown_path(place.source.path)}:{place.span(node).line}: loop bound"
     if collector.lost is not None:
         (place, node), names, why = collector.lost
         build.stop_line = place.span(node).line

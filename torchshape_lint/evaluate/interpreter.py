@@ -64,6 +64,7 @@ class Interpreter(Statements, Expressions, Calls, Objects):
         self.call_scope = self.globals  # the scope of the call being made: a layer built there records its names
         self.assigned: dict = {}  # id of a top-level assignment → the values it bound, as they were right after it
         self.usages: list = []  # (model, its tensors, call) where the file's top-level code runs a model on tensors
+        self.loops: list = []  # the share of the steps of each `for` loop running, innermost last (LoopShare)
         self.streams_run: set = set()  # (build, loop, its kinds) once run: every epoch's pass over a loader is alike
 
     def collector(self) -> CallSiteCollector:

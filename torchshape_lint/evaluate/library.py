@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from torchshape_lint.evaluate.numpy_library import NUMPY_EXTERNALS
+from torchshape_lint.evaluate.numpy_library import ARRAY_METHODS, NUMPY_EXTERNALS, array_method
 from torchshape_lint.evaluate.python_library import (
     BUILTINS as PYTHON_BUILTINS, PYTHON_EXTERNALS, ArgumentParser, Builtin, Method, Partial, dict_method, list_method,
     parser_method, string_method,
 )
-from torchshape_lint.evaluate.tensor_methods import RESHAPING_METHODS, tensor_method
+from torchshape_lint.evaluate.tensor_methods import tensor_method
 from torchshape_lint.evaluate.torch_functions import canonical_name, functional, torch_function
 from torchshape_lint.evaluate.torch_library import TORCH_BUILTINS, TORCH_EXTERNALS
 from torchshape_lint.evaluate.torch_modules import (
@@ -89,10 +89,9 @@ def call_method(interp: Any, receiver: Any, name: str, args: list, kwargs: dict,
     if isinstance(receiver, Super):
         return super_call(interp, receiver, name, args, kwargs, where)
     if isinstance(receiver, Tensor):
-        out = tensor_method(interp, receiver, name, args, kwargs, where)
-        if name in RESHAPING_METHODS:
-            interp.check.applied(where, f".{name}", receiver, out)
-        return out
+        if name in ARRAY_METHODS:  # `x.astype(np.float32)`: an array's
+            return array_method(interp, receiver, name, args, kwargs)
+        return tensor_method(interp, receiver, name, args, kwargs, where)
     if isinstance(receiver, ListV):
         return list_method(interp, receiver, name, args, kwargs)
     if isinstance(receiver, DictV):

@@ -8,7 +8,8 @@ from typing import Any
 from torchshape_lint.evaluate import tensor_methods, torch_modules
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope, resolved
 from torchshape_lint.evaluate.layer_attributes import layer_attribute
-from torchshape_lint.evaluate.python_library import DICT_METHODS, Partial, method
+from torchshape_lint.evaluate.numpy_library import NUMPY_CONSTANTS
+from torchshape_lint.evaluate.python_library import DICT_METHODS, MATH_CONSTANTS, Partial, method
 from torchshape_lint.evaluate.values import (
     AttrDict, BoundMethod, ClassV, Container, External, Function, Instance, ListV, Namespace, ProjectModule, Super,
     external_attribute, is_hashable, is_plain, readable,
@@ -18,6 +19,7 @@ from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import UNKNOWN
 
 MODULE_BASES = ("torch.nn.Module", "torch.nn.modules.module.Module")
+LIBRARY_CONSTANTS = {**MATH_CONSTANTS, **NUMPY_CONSTANTS}  # `math.pi`, `np.pi`: numbers, not names
 
 
 class Objects:
@@ -38,7 +40,8 @@ class Objects:
     def get_attribute(self, obj: Any, name: str, node: Any = None, frame: Frame | None = None) -> Any:
         obj = readable(obj)
         if isinstance(obj, External):
-            return external_attribute(obj, name)
+            attribute = external_attribute(obj, name)
+            return LIBRARY_CONSTANTS[attribute.name] if attribute.name in LIBRARY_CONSTANTS else attribute
         if isinstance(obj, AttrDict):  # `opt.img_size`, `cfg.MODEL.WIDTH`
             if name in obj:
                 return obj[name]

@@ -588,6 +588,8 @@ def _attribute_dicts(value: Any) -> Any:
     return value
 
 
+MATH_CONSTANTS = {"math.pi": math.pi, "math.e": math.e, "math.tau": math.tau, "math.inf": math.inf}
+
 PYTHON_EXTERNALS = {
     "typing.cast": _cast,
     "collections.OrderedDict": _dict,

@@ -135,14 +135,35 @@ class Statements:
         if items is UNKNOWN:
             self.change_submodules(stmt, frame)
             return self.run_unknown_times(stmt, frame)
-        for item in items:
-            self.bind(stmt.target, item, frame)
-            flow = self.exec_block(stmt.body, frame)
-            if flow is not None and flow.kind == Flow.BREAK:
-                return None
-            if flow is not None and flow.kind != Flow.CONTINUE:
-                return flow
+        share = LoopShare(self, len(items))
+        self.loops.append(share)
+        try:
+            for done, item in enumerate(items):
+                if share.would_exceed(self, done):
+                    raise LoopStopped
+                self.bind(stmt.target, item, frame)
+                flow = self.exec_block(stmt.body, frame)
+                if flow is not None and flow.kind == Flow.BREAK:
+                    return None
+                if flow is not None and flow.kind != Flow.CONTINUE:
+                    return flow
+        except LoopStopped:
+            return self.stop_loop(stmt, share, frame)
+        except Abort as stop:
+            if not share.ran_out(self, stop):
+                raise
+            return self.stop_loop(stmt, share, frame)
+        finally:
+            share.leave(self)
         return self.exec_block(stmt.orelse, frame)
+
+    def stop_loop(self, stmt: ast.For, share: "LoopShare", frame: Frame) -> None:
+        """A loop past its share of the steps stops where it is, and the evaluation goes on after it: whatever the
+        loop (its passes run and the ones left) may write is unknown, as for a loop over what is not known."""
+        share.leave(self, stopped=True)
+        if self.check.loop_stopped is None:
+            self.check.loop_stopped = (frame.source, stmt)
+        self.havoc(stmt, frame, "it would run past its share of the step budget (stopped there)")
 
     def change_submodules(self, stmt: ast.For, frame: Frame) -> None:
         """`for m in model.modules(): m.stride = (1, 1)`, a loop not followed over a module's submodules that sets
@@ -386,6 +407,53 @@ class Statements:
         if isinstance(node, ast.Attribute):
             return self.get_attribute(self.quiet_eval(node.value, frame), node.attr)
         return UNKNOWN
+
+
+class LoopStopped(Exception):
+    """A loop's passes so far say the ones left would run past its share of the steps (LoopShare.would_exceed)."""
+
+
+LOOP_SHARE = 7 / 8  # of the steps a loop may take, what it may spend: the rest is kept for the code after it
+
+
+class LoopShare:
+    """The steps a `for` loop over known items may spend: a share of what is left to it — of the build, or, nested,
+    of one pass of the loop around it (that loop's share divided among its passes left). A loop that would run past
+    it (its passes so far, projected over the ones left) or runs out of it is stopped (`Statements.stop_loop`), so
+    that a data-generating loop of 1000 × 18 passes does not end the whole build. `unseen`: the steps that loops
+    nested in it and stopped would have spent at least (their shares), which its projection counts as spent."""
+
+    def __init__(self, interp: Any, passes: int) -> None:
+        self.start, self.passes, self.done, self.unseen = interp.steps, passes, 0, 0
+        self.outer_limit = interp.max_steps
+        available = interp.loops[-1].per_pass(interp) if interp.loops else interp.max_steps - interp.steps
+        self.limit = min(self.outer_limit, interp.steps + int(available * LOOP_SHARE))
+        interp.max_steps = self.limit  # the evaluation's own bound while the loop runs: running out stops the loop
+
+    def spent(self, interp: Any) -> int:
+        return interp.steps - self.start + self.unseen
+
+    def would_exceed(self, interp: Any, done: int) -> bool:
+        self.done = done
+        return done > 0 and self.start + self.spent(interp) * self.passes // done > self.limit
+
+    def per_pass(self, interp: Any) -> int:
+        """What the pass now running may spend: the share left, divided among the passes left."""
+        return max(0, self.limit - self.start - self.spent(interp)) // max(1, self.passes - self.done)
+
+    def ran_out(self, interp: Any, stop: Abort) -> bool:
+        """Whether an Abort is this loop's share running out (not the build's budget, nor another bound)."""
+        return str(stop) == "step budget" and self.limit < self.outer_limit and interp.steps > self.limit
+
+    def leave(self, interp: Any, stopped: bool = False) -> None:
+        """The loop ends (once: a stopped loop leaves before its havoc); the loop around it counts what this one
+        would have spent at least: all its share where it was stopped."""
+        if not (interp.loops and interp.loops[-1] is self):
+            return
+        interp.loops.pop()
+        interp.max_steps = self.outer_limit
+        if interp.loops:
+            interp.loops[-1].unseen += max(0, self.limit - interp.steps) if stopped else self.unseen
 
 
 def may_leave(body: list) -> bool:

@@ -1,7 +1,7 @@
 """Tensors made from sizes or data: torch.randn / zeros / full / ..., arange, linspace, logspace, eye, torch.tensor and
-as_tensor, and the `*_like` and `x.new_*` spellings. Sizes of which only some are known (`torch.randn(batch, 100)`
-with `batch` not known) give a tensor of that rank, each unknown size one of its own (`tensor_of_sizes`, which NumPy's
-arrays share)."""
+as_tensor, and the `x.new_*` spellings (torch.zeros_like(x) and the others, x's shape, are registered tensor ops:
+tensor_op_table). Sizes of which only some are known (`torch.randn(batch, 100)` with `batch` not known) give a
+tensor of that rank, each unknown size one of its own (`tensor_of_sizes`, which NumPy's arrays share)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,6 @@ from torchshape_lint.unknown import UNKNOWN, Unknown
 
 
 TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
-
-# torch.zeros_like(x) and the others: a new tensor of x's shape
-LIKE_FACTORIES = frozenset("zeros_like ones_like empty_like rand_like randn_like randint_like full_like".split())
 
 # x.new_zeros(2, 3), x.new_full((2, 3), 0.5): a new tensor of the sizes given, as torch.zeros / torch.full
 NEW_FACTORIES = {"new_zeros": "zeros", "new_ones": "ones", "new_empty": "empty", "new_full": "full"}

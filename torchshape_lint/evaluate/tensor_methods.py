@@ -1,5 +1,6 @@
 """What the evaluator knows of a tensor's own attributes, methods and indexing: `x.shape`, `x.size(i)`, `x[:, -1]`,
-`x.view(...)`, in-place reshapes, and the methods that spell tensor ops (tensor_ops) and factories (`x.new_zeros`)."""
+in-place reshapes, the methods that spell registered tensor ops (tensor_op_table: `x.view(...)`, `x.sum(1)`) and
+factories (`x.new_zeros`)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,11 @@ from typing import Any
 
 from torchshape_lint.evaluate.python_library import Method, int_like
 from torchshape_lint.evaluate.tensor_factories import NEW_FACTORIES, tensor_factory, tensor_from_data
-from torchshape_lint.evaluate.tensor_ops import (
-    ELEMENTWISE, IN_PLACE, PIECES, PRODUCTS, REDUCTIONS, REORDERING, SAME_SHAPE, SOFTMAXES, VALUES_AND_INDICES,
-    as_operand, elementwise_method, matrix_product, pieces, reduce, reorder, reshape, shaped_as, values_and_indices,
-)
+from torchshape_lint.evaluate.tensor_op_table import METHOD, NOT_FOLLOWED, OpCall, apply, registered
+from torchshape_lint.evaluate.tensor_ops import as_operand
 from torchshape_lint.shapes import dims
-from torchshape_lint.shapes.feature_layers import flatten, softmax
 from torchshape_lint.shapes.tensor import Tensor, settle
 from torchshape_lint.unknown import UNKNOWN
-
-
-RESHAPING_METHODS = frozenset("view reshape flatten unsqueeze squeeze permute transpose mean sum amax amin".split())
 
 
 @dataclass(frozen=True)
@@ -59,8 +54,11 @@ def tensor_attribute(x: Tensor, name: str, where: Any) -> Any:
 def tensor_index(x: Tensor, key: Any, where: Any = None) -> Any:
     """Basic indexing: an int drops its dimension, a slice keeps it with the length Python's slice gives (bounds
     clamped, as PyTorch clamps them), `None` inserts a 1, `...` stands for the dimensions no other part names.
-    Anything else (a tensor or a list as index, a step below 1, an int out of a known size) is unknown."""
+    A 1-D tensor or array as the index: `indexed_by_array`. Anything else (a list or another tensor as index, a step
+    below 1, an int out of a known size) is unknown."""
     x = as_operand(x)
+    if isinstance(key, Tensor):
+        return indexed_by_array(x, as_operand(key), where)
     keys = key if isinstance(key, tuple) else (key,)
     if x.shape is None or sum(k is Ellipsis for k in keys) > 1:
         return UNKNOWN
@@ -93,6 +91,17 @@ def tensor_index(x: Tensor, key: Any, where: Any = None) -> Any:
     return x.then("index", where, tuple(shape))
 
 
+def indexed_by_array(x: Tensor, index: Tensor, where: Any) -> Any:
+    """`x[idx]` with a 1-D tensor or array as the index (`all_X[np.random.permutation(n)]`): integers pick rows, a
+    bool mask the rows it marks; either way the sizes after the first stay. The first is the index's length where the
+    index cannot be a mask (a mask is as long as x's first size: NumPy and PyTorch raise otherwise), else unknown."""
+    if not x.shape or index.shape is None or len(index.shape) != 1:
+        return UNKNOWN
+    length, first = index.shape[0], x.shape[0]
+    picked = length if isinstance(length, int) and isinstance(first, int) and length != first else UNKNOWN
+    return x.then("index", where, (picked,) + tuple(x.shape[1:]))
+
+
 def sliced_length(size: Any, part: slice) -> Any:
     """The length of `size` items sliced by `part`; None where PyTorch raises (a step below 1) or it is not known."""
     if any(b is not None and not int_like(b) for b in (part.start, part.stop, part.step)):
@@ -120,16 +129,19 @@ def size_of(interp: Any, x: Tensor, args: list, where: Any) -> Any:
 
 
 # in-place methods that change the shape of the tensor they are called on: the name bound to it sees the new shape
-# (not explain steps: what torch's hooks see as their input is the tensor already changed)
+# (not explain steps: what torch's hooks see as their input is the tensor already changed). Those registered
+# (x.unsqueeze_(1)) give the new shape; the others leave it unknown.
 IN_PLACE_RESHAPES = frozenset("unsqueeze_ squeeze_ transpose_ t_ swapaxes_ swapdims_ resize_ resize_as_ "
                               "as_strided_ set_".split())
 
 
 def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
-    if name in SAME_SHAPE or name == "type" and (args or kwargs):  # x.type(Tensor) casts; x.type() names the type
+    op = registered(METHOD, name)
+    if op is not None:
+        out = apply(interp, op, OpCall(op, name, METHOD, where), [x] + list(args), kwargs)
+        return UNKNOWN if out is NOT_FOLLOWED else out
+    if name == "type" and (args or kwargs):  # x.type(Tensor) casts; x.type() names the type
         return x
-    if name in IN_PLACE_RESHAPES:
-        return reorder(interp, settle(x), name[:-1], args, kwargs, where) if name[:-1] in REORDERING else UNKNOWN
     if name == "size":
         return size_of(interp, x, args, where) if not kwargs else UNKNOWN
     if name == "dim" and not args:
@@ -138,31 +150,8 @@ def tensor_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, w
     if name == "numel" and not args:
         x = settle(x)
         return dims.product(x.shape) if x.shape is not None else UNKNOWN
-    if name in ("view", "reshape") and not kwargs:
-        return reshape(interp, settle(x), args, where, name)
     if name in NEW_FACTORIES:
         return tensor_factory(NEW_FACTORIES[name], args, {k: v for k, v in kwargs.items() if k == "size"})
     if name == "new_tensor" and len(args) == 1:
         return tensor_from_data(args)
-    if name in ("view_as", "reshape_as", "expand_as") and len(args) == 1 and not kwargs:
-        return shaped_as(interp, settle(x), args[0], name, where)
-    if name == "flatten":
-        start = args[0] if args else kwargs.get("start_dim", 0)
-        end = args[1] if len(args) > 1 else kwargs.get("end_dim", -1)
-        return flatten(settle(x), start, end, "flatten", where, interp.check)
-    if name in REDUCTIONS:
-        return reduce(interp, settle(x), name, args[0] if args else kwargs.get("dim"),
-                      args[1] if len(args) > 1 else kwargs.get("keepdim", False), where)
-    if name in SOFTMAXES:
-        return softmax(settle(x), args[0] if args else kwargs.get("dim"), name, where, interp.check)
-    if name in REORDERING:
-        return reorder(interp, settle(x), name, args, kwargs, where)
-    if name in VALUES_AND_INDICES:
-        return values_and_indices(interp, settle(x), name, args, kwargs, where)
-    if name in ELEMENTWISE or name in IN_PLACE:
-        return elementwise_method(interp, x, name, args, kwargs, where)
-    if name in PRODUCTS and not kwargs:
-        return matrix_product(interp, f"a.{name}(b)", name, [x] + list(args), where)
-    if name in PIECES:
-        return pieces(interp, x, name, args, kwargs, where)
     return UNKNOWN

@@ -1,35 +1,31 @@
-"""Ops on tensors that torch functions and tensor methods both spell (`torch.reshape(x, s)` and `x.reshape(s)`):
-shape-keeping ops, view and reshape, reductions, reordering (unsqueeze, squeeze, permute, transpose), pieces (narrow,
-split, chunk, unbind), element-wise ops with broadcasting, matrix products, einsum, cat and stack."""
+"""The shape functions of the ops on tensors that torch functions and tensor methods both spell (`torch.reshape(x, s)`
+and `x.reshape(s)`): view and reshape, reductions, reordering (unsqueeze, squeeze, permute, transpose), pieces (narrow,
+split, chunk, unbind), element-wise ops with broadcasting, matrix products, einsum, cat and stack. Each takes its
+arguments already bound to torch's parameter names: which op a call spells, and how its arguments bind, is the
+registry's (tensor_op_table.py)."""
 
 from __future__ import annotations
 
 import ast
 from collections import namedtuple
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from torchshape_lint.evaluate.python_library import int_like
 from torchshape_lint.evaluate.torchvision_library import last_batch_violation
 from torchshape_lint.evaluate.values import ListV
-from torchshape_lint.shapes import dims, layers, merges, products
-from torchshape_lint.shapes.tensor import Tensor, as_written, flattened, settle
+from torchshape_lint.shapes import dims, merges, products
+from torchshape_lint.shapes.feature_layers import one_spatial_value
+from torchshape_lint.shapes.spatial_layers import pad_last_dims
+from torchshape_lint.shapes.tensor import Tensor, as_written, defer, flattened, settle
 from torchshape_lint.shapes.violations import MatmulMismatch, MergeMismatch, Suggestion, ViewSize
 from torchshape_lint.unknown import UNKNOWN
 
 
-# functions and tensor methods that keep the shape: the layers' own spellings (F.relu: shapes/layers.py), and
-# others, with no layer of that name or whose layer checks what these do not (F.batch_norm's channels)
-SAME_SHAPE = layers.SAME_SHAPE_SPELLINGS | frozenset(
-    "normalize batch_norm group_norm layer_norm exp log abs sqrt rsqrt neg sign sin cos clamp clip "
-    "contiguous float double half bfloat16 long int bool detach clone cpu cuda to type_as requires_grad_ "
-    "exp_ zero_ fill_ clamp_ masked_fill".split())
-
 # tensor methods that give a tensor of the receiver's shape whatever their arguments: device and dtype moves
 # (`if use_cuda: x = x.cuda()` leaves x's shape known whichever way the branch goes)
 CONVERSIONS = frozenset("to cuda cpu float double half bfloat16 long int bool detach contiguous clone".split())
-
-SOFTMAXES = frozenset("softmax log_softmax softmin".split())
 
 
 def as_operand(x: Tensor) -> Tensor:
@@ -116,9 +112,6 @@ def suggest_view(x: Tensor, sizes: list) -> Suggestion | None:
     return None
 
 
-REDUCTIONS = frozenset("mean sum amax amin prod std var logsumexp".split())
-
-
 def reduce(interp: Any, x: Tensor, name: str, dim: Any, keepdim: Any, where: Any) -> Any:
     """x.mean(dim=(2, 3)), torch.sum(x, 1, keepdim=True): the reduced dimensions go (or become 1)."""
     if x.shape is None or dim is None or not isinstance(keepdim, bool):
@@ -139,39 +132,27 @@ def reduce(interp: Any, x: Tensor, name: str, dim: Any, keepdim: Any, where: Any
     return x.then(name, where, shape)
 
 
-# reductions along one dim that give the values and their indices (torch.return_types.max, ...)
-VALUES_AND_INDICES = frozenset("max min median".split())
 ValuesIndices = namedtuple("ValuesIndices", "values indices")
 
 
-def values_and_indices(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
+def values_and_indices(interp: Any, x: Tensor, name: str, bound: dict, where: Any) -> Any:
     """x.max(dim, keepdim=False), torch.min(x, dim=1), x.median(1): `(values, indices)`, each of the reduced shape;
-    x.max() with no dim: a 0-d tensor; torch.max(a, b) with a tensor: the element-wise maximum (or minimum)."""
-    bound = dict(zip(("dim", "keepdim"), args), **kwargs)
-    if len(args) > 2 or set(bound) - {"dim", "keepdim", "other"}:
-        return UNKNOWN
+    x.max() with no dim: a 0-d tensor; torch.max(a, b) with a tensor: the element-wise maximum (or minimum).
+    `bound`: dim (absent where not given), keepdim, and other where given by name."""
     if "other" in bound or isinstance(bound.get("dim"), Tensor):
         other = bound.get("other", bound.get("dim"))
-        if name == "median" or len(bound) != 1:
+        if name == "median" or "other" in bound and "dim" in bound or bound["keepdim"] is not False:
             return UNKNOWN
         return elementwise(interp, f"torch.{name}(a, b)", [x, other], ("a", "b"), where)
     if "dim" not in bound:
-        return x.then(name, where, ()) if x.shape is not None and "keepdim" not in bound else UNKNOWN
-    values = reduce(interp, x, name, bound["dim"], bound.get("keepdim", False), where)
+        return x.then(name, where, ()) if x.shape is not None and bound["keepdim"] is False else UNKNOWN
+    values = reduce(interp, x, name, bound["dim"], bound["keepdim"], where)
     return ValuesIndices(values, values) if isinstance(values, Tensor) else UNKNOWN
 
 
-# the dims each reordering reads, by name as PyTorch's signatures call them
-REORDERING = {"unsqueeze": ("dim",), "squeeze": ("dim",), "permute": ("dims",), "transpose": ("dim0", "dim1")}
-
-
-def reorder(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
-    """unsqueeze, squeeze, permute (dims as arguments or one tuple), transpose, the dims given by position or by
-    name (`x.unsqueeze_(dim=1)`); dims wrapped as PyTorch wraps them."""
-    params = REORDERING[name]
-    if set(kwargs) - set(params[len(args):]) or name == "permute" and args and kwargs:
-        return UNKNOWN
-    args = list(args) + [kwargs[p] for p in params[len(args):] if p in kwargs]
+def reorder(interp: Any, x: Tensor, name: str, args: list, where: Any) -> Any:
+    """unsqueeze, squeeze, permute (dims as arguments or one tuple), transpose: `args`, the dims the call gives, in
+    the order of the op's parameters; dims wrapped as PyTorch wraps them."""
     if name == "permute" and len(args) == 1 and isinstance(args[0], (tuple, ListV)):
         args = list(args[0])
     if x.shape is None or not all(int_like(a) for a in args):
@@ -221,20 +202,14 @@ def reorder(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: 
     return x.then(name, where, tuple(shape))
 
 
-PIECES = {"narrow": ("dim", "start", "length"), "split": ("split_size_or_sections", "dim"),
-          "chunk": ("chunks", "dim"), "unbind": ("dim",)}
-
-
-def pieces(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
+def pieces(interp: Any, x: Tensor, name: str, bound: dict, where: Any) -> Any:
     """narrow(dim, start, length), split(size or sizes, dim=0), chunk(chunks, dim=0), unbind(dim=0), as methods and
     as torch functions: a tensor, or a tuple of them, with PyTorch's lengths along `dim` (chunk: pieces of
     ceil(size / chunks), so possibly fewer than asked). Where PyTorch raises or a size is not known: unknown."""
     x = as_operand(x)
-    params = PIECES[name]
-    bound = dict(zip(params, args), **kwargs)
-    if len(args) > len(params) or set(bound) - set(params) or x.shape is None or not x.shape:
+    if x.shape is None or not x.shape:
         return UNKNOWN
-    dim = bound.get("dim", 0)
+    dim = bound["dim"]
     if not int_like(dim):
         return UNKNOWN
     wrapped = interp.check.wrap_dims(where, f"{name}(dim={dim})", x, (dim,), len(x.shape))
@@ -315,35 +290,12 @@ OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorD
 def tensor_binary(interp: Any, op: Any, left: Any, right: Any, where: Any, in_place: bool = False) -> Any:
     """`a + b` and the other element-wise operators, with broadcasting; `a += b` on a tensor is in place."""
     if op is ast.MatMult:  # `a @= b` too: a tensor has no in-place matmul, so Python binds a to a @ b
-        return matrix_product(interp, "a @= b" if in_place else "a @ b", "matmul", [left, right], where)
+        return matrix_product(interp, "a @= b" if in_place else "a @ b", products.matmul, [left, right], where)
     if op not in OPERATORS:
         return UNKNOWN
     symbol = OPERATORS[op] + ("=" if in_place else "")
     return elementwise(interp, f"a {symbol} b", [left, right], ("a", "b"), where,
                        in_place=in_place and isinstance(left, Tensor))
-
-
-ELEMENTWISE = frozenset("add sub subtract mul multiply div divide true_divide maximum minimum".split())
-
-IN_PLACE = frozenset("add_ sub_ mul_ div_".split())
-
-
-def elementwise_function(interp: Any, name: str, args: list, kwargs: dict, where: Any) -> Any:
-    """torch.add(a, b), torch.mul(input=a, other=b), ... and torch.where(condition, input, other)."""
-    names = ("condition", "input", "other") if name == "where" else ("input", "other")
-    operands = list(args) + [kwargs[n] for n in names[len(args):] if n in kwargs]
-    if len(operands) != len(names) or any(k not in names + ("alpha", "rounding_mode") for k in kwargs):
-        return UNKNOWN
-    label = f"torch.{name}({', '.join(names)})" if name == "where" else f"torch.{name}(a, b)"
-    return elementwise(interp, label, operands, names if name == "where" else ("a", "b"), where)
-
-
-def elementwise_method(interp: Any, x: Tensor, name: str, args: list, kwargs: dict, where: Any) -> Any:
-    """x.add(y), x.mul_(y), ...: the tensor is the first operand; in place for the methods ending in `_`."""
-    other = args[0] if len(args) == 1 else kwargs.get("other", UNKNOWN) if not args else UNKNOWN
-    if any(k not in ("other", "alpha", "rounding_mode") for k in kwargs):
-        return UNKNOWN
-    return elementwise(interp, f"a.{name}(b)", [x, other], ("a", "b"), where, in_place=name in IN_PLACE)
 
 
 def elementwise(interp: Any, label: str, operands: list, names: tuple, where: Any, in_place: bool = False) -> Any:
@@ -366,19 +318,16 @@ def elementwise(interp: Any, label: str, operands: list, names: tuple, where: An
     return combined(interp, MergeMismatch, label, tensors, shape, problem, where)
 
 
-PRODUCTS = {"matmul": products.matmul, "mm": products.mm, "bmm": products.bmm, "mv": products.mv,
-            "dot": products.dot}
-
-
-def matrix_product(interp: Any, label: str, name: str, operands: list, where: Any) -> Any:
-    """`a @ b`, torch.matmul(a, b), a.mm(b), torch.bmm(a, b), ...: the product's shape (shapes/products.py); sizes
-    that cannot be multiplied are reported, and the result is unknown: PyTorch raises there."""
-    if len(operands) != 2 or not all(isinstance(t, Tensor) for t in operands):
+def matrix_product(interp: Any, label: str, formula: Any, operands: list, where: Any) -> Any:
+    """`a @ b`, torch.matmul(a, b), a.mm(b), torch.bmm(a, b), ...: the product's shape (`formula`, from
+    shapes/products.py); sizes that cannot be multiplied are reported, and the result is unknown: PyTorch raises
+    there."""
+    if not all(isinstance(t, Tensor) for t in operands):
         return UNKNOWN
     a, b = (as_operand(t) for t in operands)
     if a.shape is None or b.shape is None:
         return UNKNOWN
-    shape, problem = PRODUCTS[name](a.shape, b.shape)
+    shape, problem = formula(a.shape, b.shape)
     return combined(interp, MatmulMismatch, label, [("a", a), ("b", b)], shape, problem, where)
 
 
@@ -430,3 +379,29 @@ def combined(interp: Any, kind: type, label: str, operands: list, shape: Any, pr
     out = UNKNOWN if problem is not None else first.then(label, where, shape)
     interp.check.applied(where, label, first, out)  # applied even where it breaks: explain's row, confirm's site
     return out
+
+
+def pad(interp: Any, x: Tensor, amounts: Any, where: Any) -> Any:
+    """F.pad(input, pad): the last len(pad) / 2 sizes padded, as the padding layers pad them."""
+    x = settle(x)
+    if x.pending and isinstance(amounts, (tuple, ListV)) and amounts and not len(amounts) % 2 \
+            and not (x.exact and x.hint is not None and len(amounts) // 2 > len(x.hint)):
+        # the model's input before a layer fixed its rank: F.pad pads its last sizes whatever the rank
+        return defer(x, partial(pad, interp, amounts=amounts, where=where))
+    if x.shape is None or not isinstance(amounts, (tuple, ListV)) or len(amounts) % 2 or \
+            len(amounts) // 2 > len(x.shape):
+        return UNKNOWN
+    # an amount computed from the input's size (a "same" padding written by hand) is often unknown: the dims it
+    # pads become unknown, the others (the batch, the channels) stay
+    out = pad_last_dims(x, tuple(a if int_like(a) else UNKNOWN for a in amounts), "pad", where, interp.check)
+    interp.check.applied(where, "pad", x, out)
+    return out
+
+
+def instance_norm(interp: Any, x: Tensor, use_input_stats: Any, where: Any) -> Any:
+    """F.instance_norm: the shape stays; with the input's own statistics (the default, in any mode) a single
+    spatial element raises."""
+    if x.shape is not None and len(x.shape) >= 3 and use_input_stats is True \
+            and one_spatial_value(x, x.shape, "F.instance_norm", where, interp.check):
+        return UNKNOWN
+    return x

@@ -37,6 +37,8 @@ class Coverage:
 
         bounded = [f"{model} ({place(report, model)}): {reason}" for model, reason in report.skipped
                    if reason.endswith(BOUND_REASONS)]
+        bounded += [f"{build.name} ({place(report, build.name)}): {build.loop_stop}" for build in report.builds
+                    if build.loop_stop and build.name not in dict(report.skipped)]
         return cls(len(report.checked_models), len(report.stopped), len(report.symbolic_only), report.layers_checked,
                    report.layers_unknown, bounded)
 
@@ -305,6 +307,8 @@ def verbose_lines(report) -> list:
     for model in symbolic_only(report):
         lines.extend(model.lines)
     lines.extend(f"{place(report, model)}: skipped {model}: {reason}" for model, reason in report.skipped)
+    lines.extend(f"{place(report, build.name)}: {build.name}: {build.loop_stop}, the evaluation going on after it "
+                 "with what the loop writes unknown" for build in report.builds if build.loop_stop)
     lines.extend(f"{report.path}:{build.stop_line}: {build.name} stops here: {build.stop}"
                  for build in report.builds if build.stop_line)
     lines.append(f"{report.path}: {len(report.models)} builds, {report.layers_checked} layer checks decided, "

@@ -280,6 +280,9 @@ class Collector:
         # the first place tensors the evaluation held became unknown: (where, their names, why); the layers they
         # reach after it are not checked (explain's last row and --verbose name it)
         self.lost: tuple | None = None
+        # the first `for` loop a bound of the analysis stopped, (where, node): the evaluation went on after it, with
+        # what the loop writes unknown (evaluate/statements.py, LoopShare); the run summary names it
+        self.loop_stopped: tuple | None = None
         # for a pragma's shape of rank 3 or less that the first layer did not settle: a ReadingRun per reading, the
         # batch as written first (checks/models.py); explain shows them in place of this run
         self.readings: list[ReadingRun] = []
