@@ -101,3 +101,51 @@ def test_a_changed_module_or_global_is_evaluated_again(tmp_path, monkeypatch):
         f"blocks.py:{block[0]}:{block[1]}: TSL001 Linear(in_features=16) but 32 features arrive",
         f"blocks.py:{head[0]}:{head[1]}: TSL001 Linear(in_features=32) but 16 features arrive",
     ], result.stdout + result.stderr
+
+
+HOLDS_ITSELF = '''import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.conv = nn.Conv2d(width, width, 3, padding=1)
+        self.block = self
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.one = Block(8)
+        self.two = Block(8)
+        self.fc = nn.Linear(8 * 4 * 4, 10)
+
+    def forward(self, x):
+        x = self.two(self.one(x))
+        return self.fc(torch.flatten(x, 1))
+
+
+if __name__ == "__main__":
+    Net()(torch.zeros(1, 8, 8, 8))
+'''
+
+
+def test_a_module_that_holds_itself_is_kept_and_copied(tmp_path, monkeypatch):
+    """The second Block(8) is the memo's copy of the first, which holds itself (a cycle the copy reproduces): the
+    file is analysed, and torch's own error is found, as when every Block is evaluated."""
+    from conftest import torch_error
+
+    path = tmp_path / "holds_itself.py"
+    path.write_text(HOLDS_ITSELF)
+    message, line = torch_error(path)
+    assert "(1x512 and 128x10)" in message and line == locate(path, "self.fc(")[0]
+    assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
+    result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
+    at = locate(path, "nn.Linear(8 * 4 * 4, 10)")
+    assert result.stdout.splitlines() == [
+        f"holds_itself.py:{at[0]}:{at[1]}: TSL001 Linear(in_features=128) but 512 features arrive: input (1, 8, 8, 8); "
+        "flattened 8*8*8 = 512; use 8 * 8 * 8"], result.stdout + result.stderr

@@ -109,3 +109,52 @@ def test_a_star_import_is_followed_only_into_modules_that_name_torch(tmp_path):
     [finding] = analyze_source(user.read_text(), str(user)).findings
     # by hand: 12 features arrive at a Linear that declares 10
     assert (finding.code, finding.line) == ("TSL001", 7) and "but 12 features arrive" in finding.message
+
+
+def test_a_module_two_checked_files_import_is_read_for_writes_once(tmp_path, monkeypatch):
+    """What a block of the imported module may write, read from its syntax, serves every checked file of the run
+    (flake8 hands over one file at a time to one process): its `if` is walked once, not once per importing file; and
+    each file's findings are those of a run that checks it alone."""
+    import ast
+
+    from torchshape_lint.checks.analyze import analyze_source
+    from torchshape_lint.evaluate.project import Project
+    from torchshape_lint.source.writes import WriteCollector
+
+    (tmp_path / "blocks.py").write_text(textwrap.dedent('''\
+        import os
+        import torch.nn as nn
+
+
+        class Block(nn.Module):
+            def __init__(self, width):
+                super().__init__()
+                if os.environ.get("WIDE"):
+                    width = width * 2
+                self.fc = nn.Linear(width, 10)
+
+            def forward(self, x):
+                return self.fc(x)
+        '''))
+    for name in ("one", "two"):
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent('''\
+            import torch
+            from blocks import Block
+
+            Block(8)(torch.zeros(1, 8))
+            '''))
+    walked = []
+    real_walk = WriteCollector.walk
+    monkeypatch.setattr(WriteCollector, "walk", lambda self, node: walked.append(node) or real_walk(self, node))
+    project = Project()
+    found = {}
+    for name in ("one", "two"):
+        path = tmp_path / f"{name}.py"
+        text = path.read_text()
+        found[name] = [f.text for f in analyze_source(text, str(path), ast.parse(text), None, project).findings]
+    branches = [node for node in walked if isinstance(node, ast.If)]
+    assert len(branches) == 1, walked
+    for name in ("one", "two"):
+        path = tmp_path / f"{name}.py"
+        alone = analyze_source(path.read_text(), str(path), ast.parse(path.read_text()), None, Project()).findings
+        assert found[name] == [f.text for f in alone]

@@ -211,15 +211,12 @@ def _stars_name_torch(path: str, tree: ast.Module, project: Any) -> bool:
 
 
 def _analyze(source: SourceFile, input_shape: tuple | None, report: Report, project: Any) -> None:
-    from torchshape_lint.source.writes import forget_syntax
-
     project.begin_file()
     try:
         with without_cyclic_gc():
             _collect(source, input_shape, report, project)
     finally:
         report.read = project.files_read(source.path)
-        forget_syntax()
 
 
 def _collect(source: SourceFile, input_shape: tuple | None, report: Report, project: Any) -> None:

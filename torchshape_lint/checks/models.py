@@ -15,7 +15,7 @@ from torchshape_lint.shapes import dims
 from torchshape_lint.shapes.tensor import Tensor, concrete_input, model_input, readings, show_shape
 from torchshape_lint.shapes.violations import PRAGMA_PROBLEMS, Collector, Reading, ReadingRun, Violation, key
 from torchshape_lint.source.pragmas import PragmaInput, PragmaPlace, Pragmas, pragma_lines
-from torchshape_lint.source.reader import SourceFile
+from torchshape_lint.source.reader import SourceFile, holds_any
 from torchshape_lint.source.writes import assigned_names
 
 # Beyond this many evaluation steps in one file, the remaining builds are skipped (and counted).
@@ -72,7 +72,7 @@ class Builds:
         for name, top, cls in needing:
             # a class no build of the file ran: built on its own, each size parameter any positive int, so that
             # what its layers declare is checked against what its other layers give, for every value
-            if spent > FILE_STEP_BUDGET or any(id(node) in applied for node in ast.walk(top.node)):
+            if spent > FILE_STEP_BUDGET or holds_any(top.node, applied):
                 self.skipped.append((name, "its constructor needs arguments"))
                 continue
             interp.steps = 0

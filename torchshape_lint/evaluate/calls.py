@@ -25,31 +25,31 @@ class Calls:
     """The call half of the Interpreter (a mixin: it calls the other halves through `self`)."""
 
     def call(self, func: Any, args: list, kwargs: dict, where: Any) -> Any:
-        if where is None:
-            return self.dispatch_call(func, args, kwargs, where)
-        self.calls.append(where)  # for a violation found inside: the call that led there (Collector.reached_from)
+        if where is not None:
+            self.calls.append(where)  # for a violation found inside: the call that led there (Collector.reached_from)
         try:
-            return self.dispatch_call(func, args, kwargs, where)
+            # the kinds in the order calls most often are of them (library names first: every layer built is one)
+            if isinstance(func, (External, Builtin, Method, Partial)):
+                if OPAQUE_KWARGS in kwargs:
+                    return self.call_unknown(args, kwargs)
+                if func.__class__ is External:
+                    return library.call_external(self, func.name, args, kwargs, where)
+                return library.call(self, func, args, kwargs, where)
+            if isinstance(func, (Layer, Container, Instance)):
+                if not self.frames and args and not kwargs and all(
+                        isinstance(x, Tensor) and not x.pending for x in args):
+                    self.usages.append((func, tuple(args), where))  # confirm builds it again, never running the script
+                return self.apply_module(func, args, kwargs, where)
+            if isinstance(func, ClassV):
+                return self.instantiate(func, args, kwargs, where)
+            if isinstance(func, Function):
+                return self.call_function(func, args, kwargs)
+            if isinstance(func, BoundMethod):
+                return self.call_function(func.function, [func.receiver] + list(args), kwargs)
+            return self.call_unknown(args, kwargs)
         finally:
-            self.calls.pop()
-
-    def dispatch_call(self, func: Any, args: list, kwargs: dict, where: Any) -> Any:
-        if isinstance(func, Function):
-            return self.call_function(func, args, kwargs)
-        if isinstance(func, BoundMethod):
-            return self.call_function(func.function, [func.receiver] + list(args), kwargs)
-        if isinstance(func, ClassV):
-            return self.instantiate(func, args, kwargs, where)
-        if isinstance(func, (Layer, Container, Instance)):
-            if not self.frames and args and not kwargs and all(
-                    isinstance(x, Tensor) and not x.pending for x in args):
-                self.usages.append((func, tuple(args), where))  # confirm builds it again, never running the script
-            return self.apply_module(func, args, kwargs, where)
-        if isinstance(func, (External, Builtin, Method, Partial)):
-            if OPAQUE_KWARGS in kwargs:
-                return self.call_unknown(args, kwargs)
-            return library.call(self, func, args, kwargs, where)
-        return self.call_unknown(args, kwargs)
+            if where is not None:
+                self.calls.pop()
 
     def call_unknown(self, args: list, kwargs: dict) -> Any:
         """Code the evaluator does not follow may change lists and dicts it is given (modules it is not

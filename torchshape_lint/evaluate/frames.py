@@ -51,11 +51,14 @@ def resolved(value: Any) -> Any:
     return value.resolve() if isinstance(value, Lazy) else value
 
 
+NO_NAMES: frozenset = frozenset()
+
+
 class Scope:
     def __init__(self, parent: "Scope | None" = None) -> None:
         self.vars: dict[str, Any] = {}
         self.parent = parent
-        self.globals_: set[str] = set()
+        self.globals_: frozenset[str] = NO_NAMES  # those a `global` statement declared (a set of their own then)
         self.version = 0  # of a file's global names: bumped by each assignment (see evaluate/memo.py)
 
     def lookup(self, name: str) -> Any:
@@ -97,6 +100,6 @@ def positional_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lam
 
 
 def dispatch(mixin: type, prefix: str) -> dict:
-    """ast node class → the method for it (`expr_Name`, `stmt_If`, …), looked up once."""
+    """ast node class → the method for it (`expr_Call`, `stmt_If`, …), looked up once."""
     return {getattr(ast, name[len(prefix):]): method for name, method in vars(mixin).items()
             if name.startswith(prefix) and hasattr(ast, name[len(prefix):])}

@@ -6,7 +6,7 @@ names; never a list or a module, whose identity the instance could keep) and the
 (any assignment to one, or to a class attribute, makes a new version). A later call gets a fresh copy of the
 instance as it was built, with layers of its own, and replays what the construction recorded: its violations,
 decided checks, layer applications and counts. A construction is kept only when the state it built is one a copy
-reproduces (see `fingerprint`) and the globals did not change under it.
+reproduces (see `duplicate`) and the globals did not change under it.
 """
 
 from __future__ import annotations
@@ -27,70 +27,62 @@ class Unkeyable(Exception):
     """A value whose state a copy cannot reproduce (a bound method, a partial, …): that construction is not kept."""
 
 
-def fingerprint(value: Any) -> Any:
-    """A hashable value equal for two values the evaluator cannot tell apart (Unkeyable for one it cannot say)."""
-    if isinstance(value, PLAIN):
-        return type(value), value  # True and 1 are not the same argument
-    if isinstance(value, (Unknown, External, Builtin, Function, ClassV)):
-        return value  # one object each (an identity holds it alive in the key)
-    if isinstance(value, tuple):
-        return ("tuple",) + tuple(fingerprint(v) for v in value)
-    if isinstance(value, ListV):
-        return ("list", value.opaque) + tuple(fingerprint(v) for v in value)
-    if isinstance(value, DictV):
-        # an EasyDict or a namespace is read by attribute, a dict is not: not the same argument
-        return ("dict", type(value), value.opaque) + tuple((fingerprint(k), fingerprint(v)) for k, v in value.items())
-    if isinstance(value, Layer):
-        return ("layer", value.spec.name, value.where, value.changed) + tuple((k, fingerprint(v)) for k, v in value.args.items())
-    if isinstance(value, Container):
-        return ("container", value.kind, value.opaque, value.where) + tuple(
-            (name, fingerprint(child)) for name, child in value.children)
-    if isinstance(value, Instance):
-        return ("instance", value.cls, value.opaque, frozenset(value.maybe_set), value.handed_out) + tuple(
-            (k, fingerprint(v)) for k, v in value.attrs.items())
-    if isinstance(value, Tensor):
-        return ("tensor",) + arriving(value)
-    raise Unkeyable()
+# The arguments a key holds as they are: one object each (an identity holds it alive in the key).
+BY_IDENTITY = (Unknown, External, Builtin, Function, ClassV)
 
 
 def immutable(value: Any) -> Any:
-    """The fingerprint of an argument no code can change (else Unkeyable)."""
+    """A hashable value equal for two arguments the evaluator cannot tell apart, of an argument no code can change
+    (else Unkeyable)."""
     if isinstance(value, tuple):
         return ("tuple",) + tuple(immutable(v) for v in value)
-    if isinstance(value, PLAIN + (Unknown, External, Builtin, Function, ClassV)):
-        return fingerprint(value)
+    if isinstance(value, PLAIN):
+        return type(value), value  # True and 1 are not the same argument
+    if isinstance(value, BY_IDENTITY):
+        return value
     raise Unkeyable()
 
 
-def duplicate(value: Any, copies: dict) -> Any:
+def duplicate(value: Any, copies: dict, keeping: bool = False) -> Any:
     """A copy of a built module's parts (instances, containers, layers, lists, dicts), sharing what does not change
     (tensors, names) and keeping which parts were one object: each built module has layers of its own, as explain's
-    parameter counts and the editor's hover tell layers apart."""
-    if type(value) in ATOMS or not isinstance(value, (Instance, Container, Layer, ListV, DictV, tuple)):
+    parameter counts and the editor's hover tell layers apart. `keeping`: the copy the memo keeps, Unkeyable where
+    the value holds one a copy would not reproduce (a bound method, a partial, …)."""
+    if type(value) in ATOMS or not isinstance(value, PARTS):
+        if keeping and type(value) not in ATOMS and not isinstance(value, SHARED):
+            raise Unkeyable()
         return value
     if id(value) in copies:
         return copies[id(value)]
     if isinstance(value, tuple):
-        return tuple(duplicate(v, copies) for v in value)
+        return tuple(duplicate(v, copies, keeping) for v in value)
     if isinstance(value, Layer):
         copy = copies[id(value)] = shallow_copy(value)  # dataclasses.replace costs ten times as much
-        copy.args = {k: duplicate(v, copies) for k, v in value.args.items()}
+        # most arguments are numbers, shared as they are: tested here rather than by a call each
+        copy.args = {k: v if type(v) in ATOMS else duplicate(v, copies, keeping) for k, v in value.args.items()}
     elif isinstance(value, Instance):
         copy = copies[id(value)] = Instance(value.cls, opaque=value.opaque, where=value.where,
                                             built_with=value.built_with, maybe_set=set(value.maybe_set),
                                             handed_out=value.handed_out)
-        copy.attrs = {k: duplicate(v, copies) for k, v in value.attrs.items()}
+        copy.attrs = {k: duplicate(v, copies, keeping) for k, v in value.attrs.items()}
     elif isinstance(value, Container):
         copy = copies[id(value)] = Container(value.kind, [], value.where, value.opaque)
-        copy.children = [(name, duplicate(child, copies)) for name, child in value.children]
+        copy.children = [(name, duplicate(child, copies, keeping)) for name, child in value.children]
     else:
         copy = copies[id(value)] = type(value)()
         copy.opaque = value.opaque
         if isinstance(value, ListV):
-            copy.extend(duplicate(v, copies) for v in value)
+            copy.extend(duplicate(v, copies, keeping) for v in value)
         else:
-            copy.update((k, duplicate(v, copies)) for k, v in value.items())
+            if keeping:  # a key is kept as it is: one a copy cannot reproduce is refused too
+                for key in value:
+                    duplicate(key, {}, keeping)
+            copy.update((k, duplicate(v, copies, keeping)) for k, v in value.items())
     return copy
+
+
+PARTS = (Instance, Container, Layer, ListV, DictV, tuple)  # what `duplicate` copies
+SHARED = PLAIN + BY_IDENTITY + (Tensor,)  # what a kept copy shares with the instance as it was built
 
 
 # The values `duplicate` meets most (a layer's arguments), by exact type: shared as they are, like every value that
@@ -103,11 +95,6 @@ def shallow_copy(value: Any) -> Any:
     copy = object.__new__(type(value))
     copy.__dict__.update(value.__dict__)
     return copy
-
-
-def arriving(x: Tensor) -> tuple:
-    """What of a tensor a module's evaluation can read: everything but the trace of how it was made."""
-    return x.shape, x.last, x.flat_parts, x.pending, x.hint, x.exact, x.origin, x.deferred
 
 
 @dataclass
@@ -170,12 +157,12 @@ class Memo:
         instance = run()
         if marks.check is not interp.check or interp.globals.version != key[-1]:
             return instance
-        try:
-            fingerprint(instance)
-        except Unkeyable:  # it holds something a copy could not reproduce (a bound method, a partial, …)
-            return instance
         added = marks.added()
         if added[2]:  # it applied layers (a trial forward): their records name this instance's layers, not a copy's
             return instance
-        self.built[key] = Built(duplicate(instance, {}), *added)
+        try:
+            kept = duplicate(instance, {}, keeping=True)
+        except Unkeyable:  # it holds something a copy could not reproduce (a bound method, a partial, …)
+            return instance
+        self.built[key] = Built(kept, *added)
         return instance

@@ -38,18 +38,8 @@ class Objects:
         return cls
 
     def get_attribute(self, obj: Any, name: str, node: Any = None, frame: Frame | None = None) -> Any:
-        obj = readable(obj)
-        if isinstance(obj, External):
-            attribute = external_attribute(obj, name)
-            return LIBRARY_CONSTANTS[attribute.name] if attribute.name in LIBRARY_CONSTANTS else attribute
-        if isinstance(obj, AttrDict):  # `opt.img_size`, `cfg.MODEL.WIDTH`
-            if name in obj:
-                return obj[name]
-            return method(obj, name) if not isinstance(obj, Namespace) and name in DICT_METHODS else UNKNOWN
-        if isinstance(obj, ProjectModule):
-            if name in obj.names.vars:
-                return resolved(obj.names.vars[name])
-            return resolved(obj.importer.module_import(f"{obj.name}.{name}"))
+        obj = UNKNOWN if getattr(obj, "opaque", False) is True else obj  # readable(obj), without the call
+        # the kinds in the order attributes are most often read of them: `self.conv1`, `nn.Conv2d`
         if isinstance(obj, Instance):
             if name in obj.attrs:
                 return obj.attrs[name]
@@ -69,6 +59,19 @@ class Objects:
             if container is not None:
                 return method(container, name)
             return method(obj, name)
+        if isinstance(obj, External):
+            attribute = external_attribute(obj, name)
+            return LIBRARY_CONSTANTS[attribute.name] if attribute.name in LIBRARY_CONSTANTS else attribute
+        if obj is UNKNOWN:
+            return UNKNOWN
+        if isinstance(obj, AttrDict):  # `opt.img_size`, `cfg.MODEL.WIDTH`
+            if name in obj:
+                return obj[name]
+            return method(obj, name) if not isinstance(obj, Namespace) and name in DICT_METHODS else UNKNOWN
+        if isinstance(obj, ProjectModule):
+            if name in obj.names.vars:
+                return resolved(obj.names.vars[name])
+            return resolved(obj.importer.module_import(f"{obj.name}.{name}"))
         if isinstance(obj, ClassV):
             value = self.class_attribute(obj, name)
             if isinstance(value, Function) and value.kind == "class":
@@ -98,8 +101,6 @@ class Objects:
             return getattr(obj, name)
         if isinstance(obj, Layer):
             return layer_attribute(obj, name) if name in obj.args else method(obj, name)
-        if obj is UNKNOWN:
-            return UNKNOWN
         return method(obj, name)
 
     def has_attribute(self, obj: Any, name: str) -> Any:

@@ -44,8 +44,10 @@ class Statements:
 
     def exec_statement(self, stmt: ast.stmt, frame: Frame) -> Flow | None:
         try:
-            self.tick()
-            method = STATEMENTS.get(type(stmt))
+            self.steps += 1  # Interpreter.tick, here without the call
+            if self.steps > self.max_steps:
+                raise Abort("step budget")
+            method = STATEMENTS.get(stmt.__class__)
             if method is None:
                 self.havoc(stmt, frame)
                 return None
@@ -65,7 +67,7 @@ class Statements:
     stmt_Nonlocal = stmt_Pass
 
     def stmt_Global(self, stmt: ast.Global, frame: Frame) -> None:
-        frame.scope.globals_.update(stmt.names)
+        frame.scope.globals_ = frame.scope.globals_ | frozenset(stmt.names)
 
     def stmt_Break(self, stmt: Any, frame: Frame) -> Flow:
         return Flow(Flow.BREAK)

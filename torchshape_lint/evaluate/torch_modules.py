@@ -17,7 +17,9 @@ def make_layer(interp: Any, spec: LayerSpec, args: list, kwargs: dict, where: An
     bound = bind(spec, tuple(args), kwargs)
     if bound is None:
         return UNKNOWN
-    layer = Layer(spec, {k: readable(v) for k, v in bound.items()}, where, visible_ints(interp.call_scope))
+    # readable(v) of each argument, without a call each: every layer built passes here, with ten arguments or so
+    arguments = {k: UNKNOWN if getattr(v, "opaque", False) is True else v for k, v in bound.items()}
+    layer = Layer(spec, arguments, where, visible_ints(interp.call_scope))
     validate(layer, interp.check)
     return layer
 

@@ -68,24 +68,30 @@ class Sourced(int):
 def defaults_in(value: Any) -> tuple:
     """The command-line defaults a value (an int, or tuples and lists of them) was made from, each once, in order."""
     found: dict = {}
-
-    def collect(item: Any) -> None:
-        if isinstance(item, (tuple, list)):
-            for part in item:
-                collect(part)
-        elif isinstance(item, Sourced):
-            found.update((source, None) for source in item.sources if isinstance(source, CommandLineDefault))
-
-    collect(value)
+    _collect_defaults(value, found)
     return tuple(found)
+
+
+def _collect_defaults(item: Any, found: dict) -> None:
+    # a function of its own, not a closure: a recursive closure is a reference cycle, left to the cyclic collector
+    if isinstance(item, (tuple, list)):
+        for part in item:
+            _collect_defaults(part, found)
+    elif isinstance(item, Sourced):
+        found.update((source, None) for source in item.sources if isinstance(source, CommandLineDefault))
 
 
 def carry(result: Any, *operands: Any) -> Any:
     """`result`, computed from `operands`, keeping the command-line defaults they were made from."""
-    if not isinstance(result, int) or isinstance(result, bool):
+    if result.__class__ is not int and (not isinstance(result, int) or isinstance(result, bool)):
+        return result
+    if all(operand.__class__ in UNSOURCED for operand in operands):  # the arithmetic of plain numbers, most of it
         return result
     defaults = defaults_in(list(operands))
     return Sourced(result, defaults) if defaults else result
+
+
+UNSOURCED = frozenset({int, float, bool, str, type(None)})  # exact types that hold no command-line default
 
 
 def readable(value: Any) -> Any:

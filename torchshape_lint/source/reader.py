@@ -144,8 +144,34 @@ def _yields(function: ast.AST) -> bool:
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return True
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            todo.extend(ast.iter_child_nodes(node))
+            todo.extend(child_nodes(node))
     return False
+
+
+def holds_any(node: ast.AST, ids: set) -> bool:
+    """Whether the node, or one inside it, is one of the nodes whose ids are given."""
+    todo = [node] if ids else []
+    while todo:
+        node = todo.pop()
+        if id(node) in ids:
+            return True
+        todo.extend(child_nodes(node))
+    return False
+
+
+def child_nodes(node: ast.AST) -> list:
+    """`ast.iter_child_nodes` in the same order, as a list: half as costly as its generator of generators, on the
+    paths that walk whole classes and bodies."""
+    found = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            for item in value:
+                if isinstance(item, ast.AST):
+                    found.append(item)
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
 
 
 def imports_torch(tree: ast.Module) -> bool:

@@ -8,30 +8,26 @@ items or methods.
 from __future__ import annotations
 
 import ast
+import weakref
 from typing import Any
 
 from torchshape_lint.source.imports import import_bindings
+from torchshape_lint.source.reader import child_nodes
 
 MUTATING_METHODS = frozenset(
     "append extend insert pop remove clear update setdefault add_module register_module popitem sort reverse "
     "add discard __setitem__ __delitem__".split())
 
-_FACTS: dict = {}  # id(node) → (node, facts): holding the node keeps its id from being reused
+# The memoised facts, as a loop's body is asked again and again: those of a statement by the statement, those of a
+# function's body by the function. Held as long as the tree is, and no longer: the modules a run's project keeps are
+# read for every checked file that reaches them, and a checked file's tree goes when flake8 is done with it.
+_FACTS: "weakref.WeakKeyDictionary[ast.AST, WriteCollector]" = weakref.WeakKeyDictionary()
+_BODY_FACTS: "weakref.WeakKeyDictionary[ast.AST, WriteCollector]" = weakref.WeakKeyDictionary()
 
 
-def forget_syntax() -> None:
-    """Drop the memoised facts of a finished file (the cache keeps its nodes alive)."""
-    _FACTS.clear()
-
-
-def writes_of(node: ast.AST | list) -> "WriteCollector":
-    """What a statement, or a list of them (a body), may write; memoised, as a loop's body is asked again and again."""
-    key = id(node)
-    if key not in _FACTS:
-        collector = WriteCollector()
-        collector.walk(node)
-        _FACTS[key] = (node, collector)
-    return _FACTS[key][1]
+def writes_of(node: ast.AST) -> "WriteCollector":
+    """What a statement may write."""
+    return _memoised(_FACTS, node, node)
 
 
 def self_writes(function: ast.AST) -> set:
@@ -40,17 +36,29 @@ def self_writes(function: ast.AST) -> set:
     if not params:
         return set()
     me = params[0].arg
-    return {attr for base, attr in writes_of(function.body).attributes if isinstance(base, ast.Name) and base.id == me}
+    return {attr for base, attr in _memoised(_BODY_FACTS, function, function.body).attributes
+            if isinstance(base, ast.Name) and base.id == me}
+
+
+def _memoised(facts: weakref.WeakKeyDictionary, key: ast.AST, code: ast.AST | list) -> "WriteCollector":
+    found = facts.get(key)
+    if found is None:
+        found = facts[key] = WriteCollector()
+        found.walk(code)
+    return found
 
 
 def assigned_names(node: ast.stmt) -> set:
     """Every name a statement binds anywhere inside it (a top-level statement whose evaluation stopped)."""
     names = set()
-    for sub in ast.walk(node):
+    todo = [node]
+    while todo:  # ast.walk, in another order (a set holds what is found) and at half the cost
+        sub = todo.pop()
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
             names.add(sub.id)
         elif isinstance(sub, (ast.Import, ast.ImportFrom)):
             names.update((a.asname or a.name).split(".")[0] for a in sub.names)
+        todo.extend(child_nodes(sub))
     return names
 
 
@@ -107,7 +115,7 @@ class WriteCollector:
             method = getattr(self, "visit_" + type(node).__name__, None)
             if method is not None and method(node) is False:
                 continue
-            todo.extend(ast.iter_child_nodes(node))
+            todo.extend(child_nodes(node))
 
     def bind_other(self, name: str) -> None:
         """A write of `name` that is not a rebinding to the module it holds."""
