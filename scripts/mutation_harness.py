@@ -12,8 +12,11 @@ For each repository (a folder of the corpus root, named `owner+name`, as `git ar
   run gave it, else on the one the project feeds it (Repo.inputs); importing the file counts too (a tutorial trains
   its model at import). The same runs must pass on the unmodified code;
 - **found**: the linter reports a finding (any TSL code but the TSL9xx of internal errors) in the mutated file
-  whose lines overlap the mutated expression, or at the line where PyTorch raised (the innermost call of the built
-  file that raised, as confirm locates it). A finding elsewhere is counted apart and is not a find;
+  whose lines overlap the mutated expression, at the line where PyTorch raised (the innermost call of the built
+  file that raised, as confirm locates it), or at the constructor call of the layer in which PyTorch raised (the
+  innermost nn.Module whose forward raised, in any file: a finding points at the offending layer's constructor, as
+  the linter's do; a U-Net's `DoubleConv` Conv2d that an `Up` block of another file applies). A finding elsewhere is
+  counted apart and is not a find;
 - **false alarms**: the findings on the unmodified code (noqa applied, as the command line reports them) at a line
   where PyTorch does not raise; those where it does are listed apart, as the repository's own bugs.
 
@@ -415,6 +418,7 @@ class Mutation:
     torch_error: str = ""
     torch_line: int | None = None
     torch_file: str = ""
+    torch_layer: str = ""  # file:line of the constructor call of the innermost module whose forward raised
     found: bool = False
     elsewhere: list = field(default_factory=list)  # findings at other lines
     miss: str = ""  # why it was not found
@@ -567,14 +571,18 @@ def mutate(repo: Repo, root: str, relative: str, source: bytes, chosen: list, wo
                 mutation.torch_error = failure["message"]
                 mutation.torch_line = failure["line"]
                 mutation.torch_file = relative if failed.path == target else os.path.relpath(failed.path, root)
+                layer = (os.path.realpath(failure["layer"][0]), failure["layer"][1]) if failure.get("layer") else None
+                if layer is not None:
+                    shown = relative if layer[0] == os.path.realpath(target) else os.path.relpath(layer[0], root)
+                    mutation.torch_layer = f"{shown}:{layer[1]}"
                 if own and readers:  # the files reading this one read it by its own name: mutated there too
                     write(path, apply(source, change))
                     try:
-                        judge(mutation, change, target, failed.path, readers, original=path)
+                        judge(mutation, change, target, failed.path, readers, layer, original=path)
                     finally:
                         write(path, source)
                 else:
-                    judge(mutation, change, target, failed.path, [] if own else readers)
+                    judge(mutation, change, target, failed.path, [] if own else readers, layer)
         finally:
             if own:
                 os.remove(target)
@@ -593,20 +601,24 @@ def _new_folder(path: str) -> bool:
     return new
 
 
-def judge(mutation: Mutation, change: Edit, mutated: str, failed: str, readers: list, original: str = "") -> None:
-    """Found: a finding in the mutated file over the mutated lines, or where PyTorch raised — made by the analysis of
-    the mutated file, of the file PyTorch ran, or of a file that reads the mutated one (its findings at its own
-    calls, and those it proves at the mutated file's layers), as the command line sees a tree. `original`: the
-    mutated file's own path where `mutated` is a sibling copy and the mutation is also written there (for readers)."""
+def judge(mutation: Mutation, change: Edit, mutated: str, failed: str, readers: list, layer: tuple | None,
+          original: str = "") -> None:
+    """Found: a finding in the mutated file over the mutated lines, where PyTorch raised, or at the constructor call
+    of the layer it raised in (`layer`: file and line, or None) — made by the analysis of the mutated file, of the
+    file PyTorch ran, or of a file that reads the mutated one (its findings at its own calls, and those it proves at
+    the mutated file's layers), as the command line sees a tree. `original`: the mutated file's own path where
+    `mutated` is a sibling copy and the mutation is also written there (for readers)."""
     statics = {path: analyze(path) for path in dict.fromkeys([mutated, failed, *readers])}
     mutated_as = {mutated, original} - {""}
     failed_as = mutated_as if failed == mutated else {failed}
+    layer_as = set() if layer is None else mutated_as if layer[0] == os.path.realpath(mutated) else {layer[0]}
     for static in statics.values():
         for finding in real_findings(static) + [f for f in static.report.elsewhere if not f.code.startswith("TSL9")]:
             where = os.path.realpath(finding.path)
             at_mutation = where in mutated_as and finding.line <= change.end_line and finding.end_line >= change.line
             at_failure = where in failed_as and finding.line == mutation.torch_line
-            if at_mutation or at_failure:
+            at_layer = where in layer_as and finding.line == layer[1]
+            if at_mutation or at_failure or at_layer:
                 mutation.found = True
             else:
                 name = mutation.file if where in mutated_as else os.path.basename(where)

@@ -106,3 +106,28 @@ def test_a_file_run_by_its_own_project_build_counts_what_its_readers_prove():
     assert "(2x512 and 513x10)" in errors[0] and "(2x800 and 512x10)" in errors[1]
     names = sorted(os.listdir(os.path.join(ROOT, "fixtures", "harness_reader_repo")))
     assert [n for n in names if n.endswith(".py")] == ["model.py", "use_model.py"]  # restored, no mutant left
+
+
+def test_a_find_at_the_constructor_of_the_layer_torch_raised_in():
+    """fixtures/harness_layer_repo, a U-Net in two files: model.py's Net (built by the project with `n_channels=3`,
+    run on (1, 3, 8, 8)) applies parts.py's `Up`, whose ConvTranspose2d halves 16 channels to 8 for the cat with the
+    8-channel skip. Its out_channels one larger gives 8 + 9 = 17 channels, and PyTorch raises in the Conv2d of the
+    `DoubleConv` that `Up` applies, made at parts.py:9: the innermost module whose forward raised. The innermost
+    module of model.py that raised is `Up` (line 9 there); the linter reports parts.py:9, the layer, and model.py:15,
+    the call: found, at the constructor of the layer PyTorch raised in. The outc Conv2d(8, ...) one larger fails at
+    model.py:10, where it is reported."""
+    h = harness()
+    repo = h.Repo("harness_layer_repo", "0" * 40, "synthetic", builds=(
+        h.ProjectBuild("model.py", "Net", {"n_channels": 3}, (1, 3, 8, 8), ("*.py",)),))
+    [result] = h.measure_all([repo], os.path.join(ROOT, "fixtures"))
+    assert result.false_alarms == []
+    got = sorted((m.file, m.kind, m.line, m.replacement, m.kept, m.torch_file, m.torch_line, m.torch_layer, m.found)
+                 for m in result.mutations)
+    assert got == [
+        ("model.py", "declared-size", 10, "9", True, "model.py", 10, "model.py:10", True),
+        ("parts.py", "cat-channels", 20, "(in_channels // 2) + 1", True, "model.py", 9, "parts.py:9", True),
+    ]
+    cat = next(m for m in result.mutations if m.file == "parts.py")
+    assert "expected input[1, 17, 8, 8] to have 16 channels" in cat.torch_error
+    names = sorted(os.listdir(os.path.join(ROOT, "fixtures", "harness_layer_repo")))
+    assert [n for n in names if n.endswith(".py")] == ["model.py", "parts.py"]

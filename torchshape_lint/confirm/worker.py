@@ -4,7 +4,8 @@ The user's code runs here, never in the linter. Protocol: one JSON request per l
 one JSON reply per line on stdout (with `{"event": ...}` lines before it); the user's own prints go to stderr.
 Every module call and every torch function called from the user's file is recorded at its source position —
 a module by the line:column of its constructor call, a function by the line:column of its call — with the
-real input and output shapes, and the innermost call that raised.
+real input and output shapes, and the innermost call that raised; a failure also names the constructor call
+(file, line) of the innermost module, of any file, whose forward raised.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Recording:
         self.path = path
         self.calls: list = []  # [line, column, label, before, after]
         self.failures: list = []  # (exception, line, column, label, before, module), innermost first
+        self.raising_layers: list = []  # (exception, file, line of its constructor call): modules of any file
 
     def add(self, site: tuple, label: str, before: Any, after: Any, error: BaseException | None,
             module: Any = None) -> None:
@@ -88,9 +90,13 @@ class Runner:
         def after_forward(module: Any, args: tuple, output: Any) -> None:
             recording = runner.recording
             site = runner.sites.get(module)
-            if recording is None or site is None or site[0] != recording.path:
+            if recording is None or site is None:
                 return
             error = sys.exc_info()[1] if output is None else None
+            if error is not None and not any(e is error for e, *_ in recording.raising_layers):
+                recording.raising_layers.append((error, site[0], site[1]))  # the innermost first
+            if site[0] != recording.path:
+                return
             recording.add(site[1:], type(module).__name__, shape_of(args), shape_of(output), error, module)
 
         torch.nn.modules.module.register_module_forward_hook(after_forward, always_call=True)
@@ -252,6 +258,10 @@ class Runner:
         of the user's file in the traceback. `unavailable`: the model could not be tried (an import, memory,
         what the meta device cannot do), as opposed to PyTorch rejecting a shape."""
         found = next((f for f in recording.failures if f[0] is error), None)
+        # the innermost module whose forward raised, in any file: where its constructor was called (not the model
+        # this worker built itself, whose constructor call is here)
+        layer = next(([file, line] for raised, file, line in recording.raising_layers
+                      if raised is error and os.path.realpath(file) != os.path.realpath(__file__)), None)
         called = None  # the deepest frame of the user's file: for a layer that raised, the call that applied it
         for frame, _ in traceback.walk_tb(error.__traceback__):
             if frame.f_code.co_filename == recording.path:
@@ -269,7 +279,7 @@ class Runner:
             unavailable, raised = True, False
             message = f"the meta device cannot run this: {message} (try --device cpu)"
         return {"phase": phase, "at_layer": found is not None, "line": line, "column": column, "label": label,
-                "call": list(called) if found is not None and called else None,
+                "call": list(called) if found is not None and called else None, "layer": layer,
                 "message": message, "unavailable": unavailable, "raised": raised}
 
 

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from torchshape_lint.evaluate.python_library import Builtin, int_like
-from torchshape_lint.evaluate.tensor_factories import data_shape, sized_by_numbers
+from torchshape_lint.evaluate.tensor_factories import data_shape, sized_by_numbers, tensor_of_sizes
 from torchshape_lint.evaluate.tensor_ops import as_operand, reshape
 from torchshape_lint.evaluate.values import External, ListV, readable
 from torchshape_lint.shapes import dims, merges
@@ -29,9 +29,7 @@ def array(shape: Any) -> Any:
     UNKNOWN for anything else."""
     sizes = () if shape is None else (shape,) if int_like(shape) else tuple(shape) \
         if isinstance(shape, (tuple, ListV)) else None
-    if sizes is None or not all(int_like(s) and s >= 0 for s in sizes):
-        return UNKNOWN
-    return concrete_input(sizes, "usage")
+    return UNKNOWN if sizes is None else tensor_of_sizes(sizes)
 
 
 def sized_by(position: int, keyword: str = "size", scalar: bool = False):

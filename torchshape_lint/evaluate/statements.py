@@ -136,8 +136,7 @@ class Statements:
         items = self.iterate(iterable)
         if items is UNKNOWN:
             self.change_submodules(stmt, frame)
-            self.havoc(stmt, frame)
-            return None
+            return self.run_unknown_times(stmt, frame)
         share = LoopShare(self, len(items))
         self.loops.append(share)
         try:
@@ -191,6 +190,19 @@ class Statements:
                 todo.extend(module.modules())
             elif isinstance(module, Instance):
                 todo.extend(v for v in module.attrs.values() if is_module_value(readable(v)))
+
+    def run_unknown_times(self, stmt: ast.For, frame: Frame) -> None:
+        """`for i, (imgs, _) in enumerate(loader):` over what is not known: the body runs once (once per build:
+        `for epoch in range(200)` around it adds nothing), on unknown items, from what any earlier pass may have
+        written, which is unknown; it may also not run at all, so what it writes is unknown after the loop."""
+        self.havoc(stmt, frame)
+        run = (self.check, id(stmt), None)  # the build's collector itself: its id is never reused
+        if run not in self.streams_run:
+            self.streams_run.add(run)
+            self.bind(stmt.target, UNKNOWN, frame)
+            self.exec_block(stmt.body, frame)
+            self.havoc(stmt, frame)
+        return None
 
     def run_on_each_kind(self, stmt: ast.For, stream: Stream, frame: Frame) -> None:
         """`for images, labels in loader:` runs an unknown number of times: the body runs once on each kind of item

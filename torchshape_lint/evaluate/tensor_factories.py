@@ -1,6 +1,7 @@
 """Tensors made from sizes or data: torch.randn / zeros / full / ..., arange, linspace, logspace, eye, torch.tensor and
 as_tensor, and the `x.new_*` spellings (torch.zeros_like(x) and the others, x's shape, are registered tensor ops:
-tensor_op_table)."""
+tensor_op_table). Sizes of which only some are known (`torch.randn(batch, 100)` with `batch` not known) give a
+tensor of that rank, each unknown size one of its own (`tensor_of_sizes`, which NumPy's arrays share)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from torchshape_lint.evaluate.python_library import int_like
 from torchshape_lint.evaluate.values import ListV, readable
 from torchshape_lint.shapes import dims, factories
 from torchshape_lint.shapes.tensor import Tensor, concrete_input, settle
-from torchshape_lint.unknown import UNKNOWN
+from torchshape_lint.unknown import UNKNOWN, Unknown
 
 
 TENSOR_FACTORIES = frozenset("randn rand zeros ones empty randint full".split())
@@ -50,7 +51,8 @@ def data_shape(data: Any, depth: int) -> Any:
         return ()
     if isinstance(data, Tensor):  # a NumPy array (numpy_library), or a tensor: torch.tensor copies its shape
         settled = settle(data)
-        known = settled.shape is not None and not settled.pending and all(isinstance(d, int) for d in settled.shape)
+        known = settled.shape is not None and not settled.pending and \
+            all(isinstance(d, (int, dims.Sym)) for d in settled.shape)
         return tuple(settled.shape) if known else UNKNOWN
     if not isinstance(data, (ListV, tuple)) or depth > MAX_DATA_NESTING:
         return UNKNOWN
@@ -75,6 +77,22 @@ def tensor_factory(name: str, args: list, kwargs: dict) -> Any:
         sizes = [kwargs["size"]]
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, ListV)):
         sizes = list(sizes[0])
-    if not sizes or not all(int_like(s) and s >= 0 or isinstance(s, dims.Sym) for s in sizes):
+    elif len(sizes) == 1 and isinstance(sizes[0], Unknown):
+        return UNKNOWN  # torch.randn(size): one size, or a tuple of them — the rank is not known
+    return tensor_of_sizes(sizes) if sizes else UNKNOWN
+
+
+def sizes_as_arguments(args: list) -> bool:
+    """`torch.Tensor(2, 3)` / `torch.FloatTensor(batch, 1)` give sizes, not data: ints, or two arguments or more
+    (data is one argument)."""
+    return bool(args) and (len(args) > 1 or int_like(args[0]))
+
+
+def tensor_of_sizes(sizes: Any) -> Any:
+    """A tensor made with these sizes (`torch.randn(batch, 100)`, `np.random.normal(0, 1, (batch, latent_dim))`): a
+    usage input of that rank. A size that is not known is some positive int of its own (dims.fresh), never assumed
+    equal to another, so that what is wrong whatever it is (a view of `s * 8192` elements as `s * 9216`) is still
+    found; UNKNOWN where a size is neither an int >= 0, a symbolic size nor unknown (PyTorch raises)."""
+    if not all(int_like(s) and s >= 0 or isinstance(s, (dims.Sym, Unknown)) for s in sizes):
         return UNKNOWN
-    return concrete_input(tuple(sizes), "usage")
+    return concrete_input(tuple(dims.fresh("s") if isinstance(s, Unknown) else s for s in sizes), "usage")

@@ -82,7 +82,7 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
             return UNKNOWN
         shape = tuple(inferred if i == wildcard[0] else s for i, s in enumerate(sizes))
     else:
-        if isinstance(total, int) and isinstance(rest, int) and total != rest:
+        if dims.can_equal(total, rest) is False:  # symbolic too: `s * 8192` elements are never `s * 9216`
             interp.check.report(ViewSize(where, f"{label}{tuple(sizes)}", x, rest, total, sizes=tuple(sizes),
                                          whole=True))
             return UNKNOWN

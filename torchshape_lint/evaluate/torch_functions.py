@@ -10,7 +10,7 @@ from typing import Any
 
 from torchshape_lint.evaluate.python_library import int_like
 from torchshape_lint.evaluate.tensor_factories import (
-    TENSOR_FACTORIES, sized_by_numbers, tensor_factory, tensor_from_data,
+    TENSOR_FACTORIES, sized_by_numbers, sizes_as_arguments, tensor_factory, tensor_from_data,
 )
 from torchshape_lint.evaluate.tensor_op_table import (
     ABSENT, FUNCTIONAL, NOT_FOLLOWED, TORCH, OpCall, apply, bind as bind_call, registered,
@@ -128,7 +128,7 @@ def torch_function(interp: Any, name: str, args: list, kwargs: dict, where: Any)
         name = "Tensor"
     if name == "from_numpy" and len(args) == 1 and isinstance(args[0], Tensor):
         return args[0]
-    if name in TENSOR_FACTORIES or name == "Tensor" and args and all(int_like(a) for a in args):
+    if name in TENSOR_FACTORIES or name == "Tensor" and sizes_as_arguments(args):
         return tensor_factory(name, args, kwargs)
     if name in ("tensor", "as_tensor", "Tensor"):
         return tensor_from_data(args)

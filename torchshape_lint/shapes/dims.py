@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import count
 from typing import Callable, Iterable, Union
 
 from torchshape_lint.unknown import UNKNOWN, Unknown
@@ -45,6 +46,7 @@ class Factor:
     symbol: str
     steps: tuple = ()
     parameter: bool = False  # a constructor's parameter (`planes`), never the same size as the input's `H`
+    fresh: int = 0  # a size of its own (`fresh`): never the same as another of the same name
 
     def at(self, size: int) -> int:
         """The value for an input size; 0 where some layer on the way gets a size below 1."""
@@ -113,6 +115,15 @@ def symbol(name: str) -> Sym:
 def parameter(name: str) -> Sym:
     """A constructor's parameter as a size: every positive int."""
     return Sym(1, (Factor(name, parameter=True),))
+
+
+_FRESH = count(1)
+
+
+def fresh(name: str) -> Sym:
+    """A size that nothing tells (`torch.randn(batch, 100)` where `batch` is not known): some positive int, of its
+    own, never assumed equal to any other size; its name is only what messages show."""
+    return Sym(1, (Factor(name, fresh=next(_FRESH)),))
 
 
 def parameters_in(*values: Dim) -> tuple:
@@ -235,7 +246,8 @@ def shifts(a: Dim, b: Dim) -> tuple | None:
     pool or padding; no shift: 0): the two shifts. None for any other pair (a stride or an upsampling after the
     sizes part: H and floor((H - 1) / 2) + 1 agree at 1, so nothing follows from them)."""
     if not (isinstance(a, Sym) and isinstance(b, Sym) and a.coef == b.coef == 1
-            and len(a.factors) == len(b.factors) == 1 and a.factors[0].symbol == b.factors[0].symbol):
+            and len(a.factors) == len(b.factors) == 1
+            and replace(a.factors[0], steps=()) == replace(b.factors[0], steps=())):
         return None
     steps_a, steps_b = a.factors[0].steps, b.factors[0].steps
     common = 0
@@ -269,7 +281,8 @@ def never_broadcasts_into(target: Dim, other: Dim) -> bool:
 def fitting_sizes(dim: Dim, target: int, most: int = 3) -> str:
     """Which input sizes make a symbolic dimension equal `target`, in words: "H in 32..35, W in 32..35"."""
     if not isinstance(dim, Sym) or not isinstance(target, int) or target % dim.coef or \
-            target // dim.coef > MAX_DECIDED or parameters_in(dim):  # a constructor's parameter is no input size
+            target // dim.coef > MAX_DECIDED or parameters_in(dim) or any(f.fresh for f in dim.factors):
+        # a constructor's parameter, or a size of its own, is no input size
         return ""
     rest = target // dim.coef
     shaped = [f for f in dim.factors if f.steps]
