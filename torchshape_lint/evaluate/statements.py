@@ -18,7 +18,7 @@ from torchshape_lint.evaluate.values import (
 from torchshape_lint.shapes.layer_spec import SHAPE_NEUTRAL_ATTRIBUTES, Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.source.imports import import_bindings
-from torchshape_lint.source.writes import MUTATING_METHODS, self_writes, writes_of
+from torchshape_lint.source.writes import MUTATING_METHODS, body_writes, self_writes, writes_of
 from torchshape_lint.unknown import UNKNOWN
 
 METHOD_KINDS = {"staticmethod": "static", "classmethod": "class", "property": "property",
@@ -399,8 +399,56 @@ class Statements:
                 for attr in self_writes(method.node) if method is not None else ():
                     obj.attrs[attr] = UNKNOWN
                     obj.maybe_set.add(attr)
+                self.havoc_callee(method, obj, set())
+            elif receiver is None and name:
+                self.havoc_callee(resolved(frame.scope.lookup(name)), None, set())
         if collector.returns:
             frame.maybe_returned = True
+
+    def havoc_callee(self, function: Any, receiver: Any, seen: set) -> None:
+        """What a function called on a path not followed may write outside itself becomes unknown: a container
+        its free names (or its `self`) hold, changed in place (`layers.append(...)` on a module's list), the
+        globals it declares, and so on through the functions it calls (each once)."""
+        node = function.node if isinstance(function, Function) else None
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or id(node) in seen:
+            return
+        seen.add(id(node))
+        facts = body_writes(node)
+        self.tick(len(facts.mutated) + len(facts.calls) + len(facts.declared))
+        parameters = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+        parameters += [a.arg for a in (node.args.vararg, node.args.kwarg) if a is not None]
+        local = (facts.names | set(parameters)) - facts.declared
+        me = parameters[0] if receiver is not None and parameters else None
+
+        def outside(value: Any) -> Any:  # what a name or attribute chain of the body holds, if not the body's own
+            if isinstance(value, ast.Name):
+                return receiver if value.id == me else UNKNOWN if value.id in local else resolved(
+                    function.scope.lookup(value.id))
+            if isinstance(value, ast.Attribute):
+                return self.get_attribute(outside(value.value), value.attr)
+            return UNKNOWN
+
+        for base in facts.mutated:
+            held = outside(base)
+            if isinstance(held, (ListV, DictV, Container)):
+                held.opaque = True
+        for name in facts.declared & facts.names:
+            scope = function.scope
+            while scope is not None and name not in scope.vars:
+                scope = scope.parent
+            scope = scope or function.scope.root()
+            scope.vars[name] = UNKNOWN
+            scope.version += scope.parent is None  # a file's global names changed (evaluate/memo.py reads it)
+        for call_receiver, name, _ in facts.calls:
+            if call_receiver is None:
+                if name and name not in local:
+                    self.havoc_callee(resolved(function.scope.lookup(name)), None, seen)
+                continue
+            held = outside(call_receiver)
+            if name in MUTATING_METHODS and isinstance(held, (ListV, DictV, Container)):
+                held.opaque = True
+            elif isinstance(held, Instance):
+                self.havoc_callee(self.find_method(held.cls, name), held, seen)
 
     def quiet_eval(self, node: Any, frame: Frame) -> Any:
         """Evaluate a plain name or attribute chain without calls (for havoc)."""

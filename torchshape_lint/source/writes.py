@@ -36,8 +36,14 @@ def self_writes(function: ast.AST) -> set:
     if not params:
         return set()
     me = params[0].arg
-    return {attr for base, attr in _memoised(_BODY_FACTS, function, function.body).attributes
+    return {attr for base, attr in body_writes(function).attributes
             if isinstance(base, ast.Name) and base.id == me}
+
+
+def body_writes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> "WriteCollector":
+    """What a function's body may write: its locals among them (its parameters, and what it assigns that
+    `declared` does not name), which its caller tells apart from what it writes outside itself."""
+    return _memoised(_BODY_FACTS, function, function.body)
 
 
 def _memoised(facts: weakref.WeakKeyDictionary, key: ast.AST, code: ast.AST | list) -> "WriteCollector":
@@ -100,6 +106,7 @@ class WriteCollector:
         self.mutated: list = []  # nodes of objects changed in place
         self.calls: list = []  # (receiver node or None, method name, argument nodes)
         self.returns = False
+        self.declared: set = set()  # names a `global` or `nonlocal` statement declared: written outside
         # name → the methods of its writes when each is `name = name.cuda()` (a chain of calls on itself), else None
         self.rebinds: dict = {}
 
@@ -177,6 +184,11 @@ class WriteCollector:
         return False
 
     visit_AsyncFunctionDef = visit_ClassDef = visit_FunctionDef
+
+    def visit_Global(self, node: ast.Global | ast.Nonlocal) -> None:
+        self.declared.update(node.names)
+
+    visit_Nonlocal = visit_Global
 
     def visit_Return(self, node: ast.Return) -> None:
         self.returns = True
