@@ -69,10 +69,10 @@ def test_mutations_per_file_and_kind(measured):
 def test_tables(measured):
     h, result = measured
     table = h.markdown([result]).splitlines()
-    assert "| harness_repo (synthetic) | 0000000 | 3 | 6 | 5 (83%) | 5 | 3 | 3 (100%) | 0 | 0 | 0 |" in table
-    assert "| declared-size | 2 | 2 | 2 (100%) |" in table
+    assert "| harness_repo (synthetic) | 0000000 | 3 | 6 | 5 (83.3%) | 5 | 3 | 3 (100.0%) | 0 | 0 | 0 |" in table
+    assert "| declared-size | 2 | 2 | 2 (100.0%) |" in table
     assert "| kernel-padding | 2 | 0 | 0 (—) |" in table
-    assert "| pool-removed | 1 | 1 | 1 (100%) |" in table
+    assert "| pool-removed | 1 | 1 | 1 (100.0%) |" in table
     assert "| applied, but what arrives is not known | 1 |" in table
 
 
