@@ -388,6 +388,9 @@ def symbolic_arithmetic(op: type, left: Any, right: Any) -> Any:
             return exact
         # `planes // 16` of a size that 16 may not divide: a monotone formula on that size, as a layer's is
         return dims.apply_formula(left, partial(formulas.floor_divide, by=right), f"//{right}")
+    if op is ast.Add and all(isinstance(v, (int, dims.Sym)) and not isinstance(v, bool) for v in (left, right)):
+        # `c + 1` of a symbolic size: some int of its own shifted by 1
+        return dims.plus(left, right) if isinstance(right, int) else dims.plus(right, left)
     return UNKNOWN
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope, dispatch, resolved
 from torchshape_lint.evaluate.python_library import ArgumentParser
 from torchshape_lint.evaluate.torch_library import MODULE_PRESERVING
+from torchshape_lint.evaluate.tensor_methods import PendingSizes
 from torchshape_lint.evaluate.tensor_ops import CONVERSIONS
 from torchshape_lint.evaluate.torch_modules import container_method
 from torchshape_lint.evaluate.values import (
@@ -297,8 +298,12 @@ class Statements:
             self.bind(target.value, value, frame)
 
     def unpack(self, elements: list, value: Any, frame: Frame) -> None:
-        items = self.iterate(value)
         starred = [i for i, e in enumerate(elements) if isinstance(e, ast.Starred)]
+        value = readable(value)
+        if isinstance(value, PendingSizes) and not starred:  # `b, c, l = x.shape` succeeds where the rank is 3
+            items = value.unpacked(len(elements))
+        else:
+            items = self.iterate(value)
         fits = items is not UNKNOWN and (len(items) >= len(elements) - 1 if starred else len(items) == len(elements))
         if not fits:
             for element in elements:

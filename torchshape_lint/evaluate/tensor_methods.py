@@ -12,7 +12,7 @@ from torchshape_lint.evaluate.tensor_factories import NEW_FACTORIES, tensor_fact
 from torchshape_lint.evaluate.tensor_op_table import METHOD, NOT_FOLLOWED, OpCall, apply, registered
 from torchshape_lint.evaluate.tensor_ops import as_operand
 from torchshape_lint.shapes import dims
-from torchshape_lint.shapes.tensor import Tensor, settle
+from torchshape_lint.shapes.tensor import Tensor, settle, symbolic_pending
 from torchshape_lint.unknown import UNKNOWN
 
 
@@ -20,22 +20,33 @@ from torchshape_lint.unknown import UNKNOWN
 class PendingSizes:
     """`x.shape` / `x.size()` of a model's input that no layer has given a rank yet. Of an exact shape, `(1, 3000)`
     may be one sample or a batch (`settle`), so only the sizes counted from the end are known, the same for both;
-    of symbolic sizes, only the batch, as a symbolic input is taken batched."""
+    of symbolic sizes, the batch (a symbolic input is taken batched) and each size counted from the end, a symbol of
+    its own that an op fixing the rank keeps (`of_rank`)."""
 
     written: tuple  # the shape as the pragma or usage gives it
     batch: Any = UNKNOWN
+    family: int = 0  # of symbolic sizes: the input's `family`
 
     def item(self, key: Any) -> Any:
         if int_like(key) and -len(self.written) <= key < 0 and int_like(self.written[key]):
             return self.written[key]
+        if int_like(key) and key < 0 and self.family:
+            return dims.size_from_end(self.family, -key)
         return self.batch if int_like(key) and key == 0 else UNKNOWN
+
+    def unpacked(self, count: int) -> Any:
+        """`b, c, l = x.shape`: it succeeds only where the rank is `count`, so the sizes are those `of_rank` gives;
+        UNKNOWN where they are not known."""
+        if not self.family or count < 2:
+            return UNKNOWN
+        return [self.batch] + [dims.size_from_end(self.family, count - i) for i in range(1, count)]
 
 
 def pending_sizes(x: Tensor) -> Any:
     """The sizes of a pending input that both readings of its exact shape agree on, or its batch where its sizes
     are symbolic; UNKNOWN for any other."""
     if x.pending and x.hint is None and not x.deferred:
-        return PendingSizes((), dims.symbol("N"))
+        return PendingSizes((), dims.symbol("N"), x.family if symbolic_pending(x) else 0)
     return PendingSizes(tuple(x.hint)) if x.pending and x.exact and x.hint and not x.deferred else UNKNOWN
 
 

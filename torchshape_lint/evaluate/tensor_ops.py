@@ -18,7 +18,7 @@ from torchshape_lint.evaluate.values import ListV
 from torchshape_lint.shapes import dims, merges, products
 from torchshape_lint.shapes.feature_layers import one_spatial_value
 from torchshape_lint.shapes.spatial_layers import pad_last_dims
-from torchshape_lint.shapes.tensor import Tensor, as_written, defer, flattened, settle
+from torchshape_lint.shapes.tensor import Tensor, as_written, defer, flattened, of_rank, settle
 from torchshape_lint.shapes.violations import MatmulMismatch, MergeMismatch, Suggestion, ViewSize
 from torchshape_lint.unknown import UNKNOWN
 
@@ -155,6 +155,8 @@ def reorder(interp: Any, x: Tensor, name: str, args: list, where: Any) -> Any:
     the order of the op's parameters; dims wrapped as PyTorch wraps them."""
     if name == "permute" and len(args) == 1 and isinstance(args[0], (tuple, ListV)):
         args = list(args[0])
+    if name == "permute" and x.shape is None and (ranked := of_rank(x, len(args))) is not None:
+        x = ranked  # permute succeeds only on a tensor of as many dims as it names (transpose fixes no rank)
     if x.shape is None or not all(int_like(a) for a in args):
         return UNKNOWN
     shape, rank, check = list(x.shape), len(x.shape), interp.check

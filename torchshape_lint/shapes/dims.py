@@ -86,6 +86,8 @@ class Factor:
     def __str__(self) -> str:
         if self.parameter and all(step.label.startswith("//") for step in self.steps):
             return self.symbol + "".join(step.label for step in self.steps)  # `planes//16`
+        if len(self.steps) == 1 and self.steps[0].key[0] == "add" and self.steps[0].label.startswith("+"):
+            return f"{self.symbol}+{self.steps[0].key[1]}"  # `c + 1` in the code: C+1
         return self.symbol if not self.steps else f"{self.symbol.lower()}'"
 
     __repr__ = __str__
@@ -124,6 +126,35 @@ def fresh(name: str) -> Sym:
     """A size that nothing tells (`torch.randn(batch, 100)` where `batch` is not known): some positive int, of its
     own, never assumed equal to any other size; its name is only what messages show."""
     return Sym(1, (Factor(name, fresh=next(_FRESH)),))
+
+
+def new_family() -> int:
+    """An id for the sizes of one tensor whose rank is not known yet (`sizes_read`): reading the same size of it twice
+    gives the same symbol, and no other tensor's."""
+    return next(_FRESH)
+
+
+# what messages call a size read from the end of an input of unknown rank, (..., C, L): names only
+END_NAMES = {1: "L", 2: "C"}
+
+
+def size_from_end(family: int, count: int) -> Sym:
+    """The size `count` places from the end (`x.shape[-count]`) of the tensor of sizes `family`: some positive int
+    of its own, the same symbol whenever it is read and when an op later fixes the rank."""
+    return Sym(1, (Factor(END_NAMES.get(count, f"S{-count}"), fresh=family),))
+
+
+def plus(dim: Dim, offset: int) -> Dim:
+    """`size + n` for a positive int n: a symbolic size shifted as a padding shifts it (a step `L + n`, never 1 or
+    below), so that `can_equal(c + 1, 1)` is False; ints add; anything else is unknown (a negative offset may give 0,
+    a size no formula here reads)."""
+    if isinstance(dim, int):
+        return dim + offset
+    if not isinstance(dim, Sym) or isinstance(offset, bool) or not isinstance(offset, int) or offset < 1:
+        return UNKNOWN
+    from torchshape_lint.shapes.formulas import pad
+
+    return apply_formula(dim, partial(pad, before=offset, after=0), f"+{offset}")
 
 
 def parameters_in(*values: Dim) -> tuple:

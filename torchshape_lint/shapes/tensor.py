@@ -42,6 +42,7 @@ class Tensor:
     # ops a pending input went through that read only its last sizes (F.pad), each a function of the tensor:
     # they apply, in order, once a layer fixes the rank (`defer`)
     deferred: tuple = ()
+    family: int = 0  # of a pending input of symbolic sizes: what its sizes read before its rank is known are (`of_rank`)
 
     @property
     def rank(self) -> int | None:
@@ -76,7 +77,7 @@ def model_input(hint: tuple | None = None, exact: bool = False, origin: str = "s
     `hint` is a shape from a pragma or usage (`exact`: taken as written, the batch may be left out) or a
     run-wide default (batch and sizes only: each model's first layer gives its channels).
     """
-    return Tensor(shape=None, pending=True, hint=hint, exact=exact, origin=origin)
+    return Tensor(shape=None, pending=True, hint=hint, exact=exact, origin=origin, family=dims.new_family())
 
 
 def concrete_input(shape: tuple, origin: str) -> Tensor:
@@ -143,6 +144,21 @@ def flattened(x: Tensor) -> Tensor | None:
     if not (x.pending and x.hint is None and not x.deferred):
         return None
     return Tensor(shape=(dims.symbol("N"), dims.symbol("F")), origin=x.origin)
+
+
+def symbolic_pending(x: Tensor) -> bool:
+    """A model's input that nothing tells the sizes or rank of ("any batch and size")."""
+    return x.pending and x.hint is None and not x.exact
+
+
+def of_rank(x: Tensor, rank: int) -> Tensor | None:
+    """A pending input of symbolic sizes given the rank an op fixes exactly (`x.permute(0, 2, 1)`: 3), at least 2:
+    (N, ..., C, L), its sizes the very symbols its reads gave before (`x.shape[0]` is N, `x.shape[-1]` is L); None
+    for any other tensor."""
+    if not symbolic_pending(x) or rank < 2:
+        return None
+    shape = (dims.symbol("N"),) + tuple(dims.size_from_end(x.family, rank - i) for i in range(1, rank))
+    return _replayed(x, Tensor(shape=shape, origin=x.origin))
 
 
 def materialize(x: Tensor, spatial: int, channels: Dim) -> Tensor | None:
