@@ -391,8 +391,8 @@ def _findings(source: SourceFile, violation: Any, model: str, origin: str, colle
         return []
     call = _call_of(calls[-1][1])
     concrete = violation.tensor is not None and getattr(violation.tensor, "origin", "symbolic") != "symbolic"
-    if not concrete and not (isinstance(call, ast.Call) and (call.args or call.keywords)):
-        return []  # its own file builds it just so
+    if not concrete and isinstance(call, ast.Call) and not (call.args or call.keywords):
+        return []  # its own file builds it just so (a block of statements, `if __name__ == "__main__":`, may not)
     here = source.span(call)
     at_call = Finding(rule.code, rule.name, source.path, here.line, here.column, here.end_line, here.end_column,
                       rule.text(violation), None, trace, [model], origin,
