@@ -274,9 +274,14 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report, proj
 
 
 def _prefer_concrete(findings: Any) -> list:
-    """Where a concrete input and symbolic sizes prove the same problem at one place, show the concrete one."""
+    """Where a concrete input and symbolic sizes prove the same problem at one place, show the concrete one; a
+    problem at a layer of another file too, wherever in this file each build reached it from (the model built at
+    one line on symbolic sizes, run on a concrete input at the next)."""
+    findings = list(findings)
     concrete = {(f.path, f.code, f.line, f.column) for f in findings if f.origin != "symbolic"}
-    return [f for f in findings if f.origin != "symbolic" or (f.path, f.code, f.line, f.column) not in concrete]
+    concrete |= {(f.code, f.layer_at) for f in findings if f.origin != "symbolic" and f.layer_at}
+    return [f for f in findings if f.origin != "symbolic" or (f.path, f.code, f.line, f.column) not in concrete
+            and (f.code, f.layer_at) not in concrete]
 
 
 def site_key(where: Any) -> str:
