@@ -155,7 +155,7 @@ def reorder(interp: Any, x: Tensor, name: str, args: list, where: Any) -> Any:
     the order of the op's parameters; dims wrapped as PyTorch wraps them."""
     if name == "permute" and len(args) == 1 and isinstance(args[0], (tuple, ListV)):
         args = list(args[0])
-    if name == "permute" and x.shape is None and (ranked := of_rank(x, len(args))) is not None:
+    if name == "permute" and x.shape is None and is_ordering(args) and (ranked := of_rank(x, len(args))) is not None:
         x = ranked  # permute succeeds only on a tensor of as many dims as it names (transpose fixes no rank)
     if x.shape is None or not all(int_like(a) for a in args):
         return UNKNOWN
@@ -202,6 +202,13 @@ def reorder(interp: Any, x: Tensor, name: str, args: list, where: Any) -> Any:
     else:
         return UNKNOWN
     return x.then(name, where, tuple(shape))
+
+
+def is_ordering(args: list) -> bool:
+    """Whether permute's dims order the dims of a tensor of as many (wrapped as PyTorch wraps them); dims that do not
+    fail on every rank, each in words of its own, so an input of unknown rank proves nothing from them."""
+    wrapped = [dims.wrap_dim(a, len(args)) if int_like(a) else None for a in args]
+    return None not in wrapped and sorted(wrapped) == list(range(len(args)))
 
 
 def pieces(interp: Any, x: Tensor, name: str, bound: dict, where: Any) -> Any:
