@@ -22,9 +22,10 @@ def test_layers_a_helper_adds_an_unknown_number_of_times_are_not_guessed(name):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_the_models_run_in_torch_with_three_blocks(name, monkeypatch):
-    pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
     monkeypatch.setattr(sys, "argv", [name, "3"])
-    runpy.run_path(str(WRITES / name))  # 32 → 30 → 28 → 26: the Linear's 8 * 26 * 26 is right
+    model = runpy.run_path(str(WRITES / name))["model"]
+    assert model(torch.zeros(2, 8, 32, 32)).shape == (2, 10)  # 32 → 30 → 28 → 26: the Linear's 8 * 26 * 26 fits
 
 
 def test_a_branch_not_decided_that_calls_the_helper_leaves_its_list_unknown(tmp_path):

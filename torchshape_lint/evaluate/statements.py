@@ -19,7 +19,7 @@ from torchshape_lint.evaluate.values import (
 from torchshape_lint.shapes.layer_spec import SHAPE_NEUTRAL_ATTRIBUTES, Layer
 from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.source.imports import import_bindings
-from torchshape_lint.source.writes import MUTATING_METHODS, body_writes, self_writes, writes_of
+from torchshape_lint.source.writes import MUTATING_METHODS, body_writes, writes_of
 from torchshape_lint.unknown import UNKNOWN
 
 METHOD_KINDS = {"staticmethod": "static", "classmethod": "class", "property": "property",
@@ -369,8 +369,16 @@ class Statements:
             frame.scope.assign(name, UNKNOWN)
         if lost and self.check.lost is None:
             self.check.lost = ((frame.source, node), lost, why or UNDECIDED.get(type(node), "it is not followed"))
-        for base, attr in collector.attributes:
-            obj = self.quiet_eval(base, frame)
+        self.forget_object_writes(collector, lambda node: self.quiet_eval(node, frame), set())
+        if collector.returns:
+            frame.maybe_returned = True
+
+    def forget_object_writes(self, facts: Any, held_by: Any, seen: set) -> None:
+        """What code not followed may write to objects becomes unknown: their attributes, containers changed in place,
+        what it hands to calls, and what the functions and methods it calls write outside themselves (`facts`: its
+        write analysis; `held_by`: what a name or attribute chain of that code holds)."""
+        for base, attr in facts.attributes:
+            obj = held_by(base)
             if isinstance(obj, Instance):
                 obj.attrs[attr] = UNKNOWN
                 obj.maybe_set.add(attr)  # set there, or deleted: whether it exists is not known either
@@ -378,65 +386,57 @@ class Statements:
                 obj[attr] = UNKNOWN
             elif isinstance(obj, (Layer, Container)):
                 self.set_attribute(obj, attr, UNKNOWN)
-        for base in collector.mutated:
-            obj = self.quiet_eval(base, frame)
+        for base in facts.mutated:
+            obj = held_by(base)
             if isinstance(obj, (ListV, DictV, Container)):
                 obj.opaque = True
-        for receiver, name, arguments in collector.calls:
+        for receiver, name, arguments in facts.calls:
             if receiver is None and name == "setattr" and arguments:  # an attribute not known, as `setattr` makes it
-                target = self.quiet_eval(arguments[0], frame)
+                target = held_by(arguments[0])
                 if isinstance(target, (Layer, Container)):
                     self.set_attribute(target, "\0", UNKNOWN)
                 elif isinstance(target, Instance):
                     target.opaque = True
             for argument in arguments:
-                value = self.quiet_eval(argument, frame)
+                value = held_by(argument)
                 if isinstance(value, (ListV, DictV)):
                     value.opaque = True
                 elif isinstance(value, Instance):
                     value.handed_out = True
-            obj = self.quiet_eval(receiver, frame) if receiver is not None else UNKNOWN
+            if receiver is None:
+                if name:  # `add_block(8)`: a function of the file, whose writes outside itself count too
+                    self.forget_callee_writes(held_by(ast.Name(id=name)), None, seen)
+                continue
+            obj = held_by(receiver)
             if name in MUTATING_METHODS and isinstance(obj, (ListV, DictV, Container)) or isinstance(
                     obj, ArgumentParser):
                 obj.opaque = True
-            elif isinstance(obj, Instance):
-                method = self.find_method(obj.cls, name)
-                for attr in self_writes(method.node) if method is not None else ():
-                    obj.attrs[attr] = UNKNOWN
-                    obj.maybe_set.add(attr)
-                self.havoc_callee(method, obj, set())
-            elif receiver is None and name:
-                self.havoc_callee(resolved(frame.scope.lookup(name)), None, set())
-        if collector.returns:
-            frame.maybe_returned = True
+            elif isinstance(obj, Instance):  # `self.grow()`: what the method writes on `self`, and outside
+                self.forget_callee_writes(self.find_method(obj.cls, name), obj, seen)
 
-    def havoc_callee(self, function: Any, receiver: Any, seen: set) -> None:
-        """What a function called on a path not followed may write outside itself becomes unknown: a container
-        its free names (or its `self`) hold, changed in place (`layers.append(...)` on a module's list), the
-        globals it declares, and so on through the functions it calls (each once)."""
+    def forget_callee_writes(self, function: Any, receiver: Any, seen: set) -> None:
+        """What a function called by code not followed may write outside itself (on `receiver`, its `self`, for a
+        method) becomes unknown: what its free names hold, the globals it declares, and so on through the functions it
+        calls (each once)."""
         node = function.node if isinstance(function, Function) else None
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or id(node) in seen:
             return
         seen.add(id(node))
         facts = body_writes(node)
-        self.tick(len(facts.mutated) + len(facts.calls) + len(facts.declared))
+        self.tick(len(facts.attributes) + len(facts.mutated) + len(facts.calls) + len(facts.declared))
         parameters = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
         parameters += [a.arg for a in (node.args.vararg, node.args.kwarg) if a is not None]
         local = (facts.names | set(parameters)) - facts.declared
         me = parameters[0] if receiver is not None and parameters else None
 
-        def outside(value: Any) -> Any:  # what a name or attribute chain of the body holds, if not the body's own
+        def held_by(value: Any) -> Any:  # what a name or attribute chain of the body holds, if not the body's own
             if isinstance(value, ast.Name):
                 return receiver if value.id == me else UNKNOWN if value.id in local else resolved(
                     function.scope.lookup(value.id))
             if isinstance(value, ast.Attribute):
-                return self.get_attribute(outside(value.value), value.attr)
+                return self.get_attribute(held_by(value.value), value.attr)
             return UNKNOWN
 
-        for base in facts.mutated:
-            held = outside(base)
-            if isinstance(held, (ListV, DictV, Container)):
-                held.opaque = True
         for name in facts.declared & facts.names:
             scope = function.scope
             while scope is not None and name not in scope.vars:
@@ -444,16 +444,7 @@ class Statements:
             scope = scope or function.scope.root()
             scope.vars[name] = UNKNOWN
             scope.version += scope.parent is None  # a file's global names changed (evaluate/memo.py reads it)
-        for call_receiver, name, _ in facts.calls:
-            if call_receiver is None:
-                if name and name not in local:
-                    self.havoc_callee(resolved(function.scope.lookup(name)), None, seen)
-                continue
-            held = outside(call_receiver)
-            if name in MUTATING_METHODS and isinstance(held, (ListV, DictV, Container)):
-                held.opaque = True
-            elif isinstance(held, Instance):
-                self.havoc_callee(self.find_method(held.cls, name), held, seen)
+        self.forget_object_writes(facts, held_by, seen)
 
     def quiet_eval(self, node: Any, frame: Frame) -> Any:
         """Evaluate a plain name or attribute chain without calls (for havoc)."""

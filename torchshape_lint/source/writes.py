@@ -30,16 +30,6 @@ def writes_of(node: ast.AST) -> "WriteCollector":
     return _memoised(_FACTS, node, node)
 
 
-def self_writes(function: ast.AST) -> set:
-    """Attributes a method assigns on its first parameter (`self.inplanes = ...`)."""
-    params = function.args.args if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) else ()
-    if not params:
-        return set()
-    me = params[0].arg
-    return {attr for base, attr in body_writes(function).attributes
-            if isinstance(base, ast.Name) and base.id == me}
-
-
 def body_writes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> "WriteCollector":
     """What a function's body may write: its locals among them (its parameters, and what it assigns that
     `declared` does not name), which its caller tells apart from what it writes outside itself."""
