@@ -156,14 +156,14 @@ def joined(interp: Any, items: Any, axis: Any, where: Any, stack: bool) -> Any:
     return known[0].then("np.stack" if stack else "np.concatenate", where, shape)
 
 
-def concatenate(interp: Any, args: list, kwargs: dict, where: Any) -> Any:
-    axis = args[1] if len(args) > 1 else kwargs.get("axis", 0)
-    return joined(interp, arrays_of(args[0]) if args else UNKNOWN, axis, where, stack=False)
+def joining(stack: bool):
+    """np.concatenate(arrays, axis=0) and np.stack(arrays, axis=0): `joined`."""
 
+    def call(interp: Any, args: list, kwargs: dict, where: Any) -> Any:
+        axis = args[1] if len(args) > 1 else kwargs.get("axis", 0)
+        return joined(interp, arrays_of(args[0]) if args else UNKNOWN, axis, where, stack=stack)
 
-def stack(interp: Any, args: list, kwargs: dict, where: Any) -> Any:
-    axis = args[1] if len(args) > 1 else kwargs.get("axis", 0)
-    return joined(interp, arrays_of(args[0]) if args else UNKNOWN, axis, where, stack=True)
+    return call
 
 
 def stacked_along(axis: int, least_rank: int):
@@ -271,8 +271,8 @@ NUMPY_EXTERNALS = {
     "numpy.arange": arange,
     "numpy.array": to_array,
     "numpy.asarray": to_array,
-    "numpy.concatenate": concatenate,
-    "numpy.stack": stack,
+    "numpy.concatenate": joining(stack=False),
+    "numpy.stack": joining(stack=True),
     "numpy.vstack": stacked_along(0, 2),
     "numpy.hstack": stacked_along(1, 1),
     "numpy.expand_dims": expand_dims,
