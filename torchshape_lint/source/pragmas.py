@@ -13,7 +13,6 @@ import ast
 import io
 import re
 import tokenize
-import weakref
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -152,10 +151,8 @@ def pragma_lines(node: ast.stmt) -> set:
 class Pragmas:
     """A file's pragmas: the input each statement's pragma gives, and the pragmas that cannot be used."""
 
-    _cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
     def __init__(self, source: Any) -> None:
-        self.source = source
+        self.lines = source.lines  # not the file itself, which keeps this reading: no cycle to collect
         written = source.pragmas()
         near = "torchshape" in source.text and any(NEAR_MISS.search(line) for line in source.lines)
         self.comments = comments(source) if written or near else {}
@@ -165,11 +162,11 @@ class Pragmas:
 
     @classmethod
     def of(cls, source: Any) -> "Pragmas":
-        """One reading per file: a class's pragma is looked up by every build of it, from any file."""
-        found = cls._cache.get(source)
-        if found is None:
-            found = cls._cache[source] = cls(source)
-        return found
+        """One reading per file, kept by the file (a process-wide table keyed by the file would keep every file read
+        alive, as the reading holds its file): a class's pragma is looked up by every build of it, from any file."""
+        if source.pragma_reading is None:
+            source.pragma_reading = cls(source)
+        return source.pragma_reading
 
     def input_above(self, node: ast.stmt) -> PragmaInput | None:
         """What a well-placed, well-formed pragma above this top-level statement gives."""
@@ -201,7 +198,7 @@ class Pragmas:
 
     def why_nothing_below(self, line: int) -> str:
         below = line + 1
-        while below <= len(self.source.lines) and not self.source.line(below).strip():
+        while below <= len(self.lines) and not self.lines[below - 1].strip():
             below += 1
         if below > line + 1 and below - 1 in self.targets:
             return (f"a blank line separates it from line {below}; a pragma is about the statement on the very "

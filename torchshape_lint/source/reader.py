@@ -14,7 +14,7 @@ import re
 import tokenize
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 # What reading a source as Python raises: a syntax error or a bad encoding declaration (SyntaxError), bytes that
 # are not text in its encoding or NUL bytes (ValueError), nesting deeper than the parser holds (RecursionError,
@@ -82,6 +82,7 @@ class SourceFile:
                 tree = ast.parse(text)
         self.tree = tree
         self._generators: frozenset | None = None
+        self.pragma_reading: Any = None  # source.pragmas.Pragmas.of's reading of this file
 
     @classmethod
     def from_bytes(cls, data: bytes, path: str) -> "SourceFile":
