@@ -270,6 +270,7 @@ def _collect(source: SourceFile, input_shape: tuple | None, report: Report, proj
     report.reached_elsewhere = sorted({site_key(app.where) for build in report.builds if build.origin != "symbolic"
                                        for app in build.applications
                                        if app.where is not None and app.where[0].source is not source})
+    builds.interp.release()
 
 
 

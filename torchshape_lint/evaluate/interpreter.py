@@ -67,6 +67,13 @@ class Interpreter(Statements, Expressions, Calls, Objects):
         self.loops: list = []  # the share of the steps of each `for` loop running, innermost last (LoopShare)
         self.streams_run: set = set()  # (build, loop, its kinds) once run: every epoch's pass over a loader is alike
 
+    def release(self) -> None:
+        """Drop the file's names and memo once its builds are done: they hold the cycles (a function and the scope
+        it was defined in, a lazy import and its importer) that would leave the whole evaluation to the cyclic
+        collector rather than to reference counting."""
+        self.globals.vars.clear()
+        self.memo.built.clear()
+
     def collector(self) -> CallSiteCollector:
         """A fresh collector for the next build."""
         return CallSiteCollector(self.calls)
