@@ -10,7 +10,7 @@ from typing import Any, Iterator
 from torchshape_lint import __version__
 from torchshape_lint.options import OPTIONS, OptionError, Settings, parse_values
 from torchshape_lint.source.reader import (  # light: the standard library's ast, re, tokenize
-    may_build_models, rarer_full_collections,
+    may_build_models, rarer_full_collections, without_cyclic_gc,
 )
 
 # select, ignore and extend-select are flake8's own: flake8 applies them to the plugin's codes itself.
@@ -60,8 +60,6 @@ class TorchShapePlugin:
     def findings(self, text: str) -> list:
         """(line, column, text) of each finding, noqa not applied (flake8 applies it); from the result cache while
         the file and every project file its analysis read are unchanged (never with --confirm, which runs code)."""
-        from dataclasses import asdict
-
         from torchshape_lint.frontends import cache
 
         input_shape = self.settings.input_shape_for(self.filename)
@@ -71,6 +69,19 @@ class TorchShapePlugin:
         cached = cache.fresh(entry) if entry else None
         if cached is not None:
             return [tuple(finding) for finding in cached["findings"]]
+        # the collector waits until the analysis is done and its report dropped: it then walks only what outlives
+        # them (the modules the project read), not every object the analysis made
+        with without_cyclic_gc():
+            found, read = self.analysed(text, input_shape)
+        if entry:
+            cache.store(entry, {"findings": found, "read": read})
+        return found
+
+    def analysed(self, text: str, input_shape: tuple | None) -> tuple[list, list]:
+        """(line, column, text) of each finding, and the project files the analysis read (as the cache stores
+        them)."""
+        from dataclasses import asdict
+
         from torchshape_lint.checks.analyze import analyze_source
         from torchshape_lint.evaluate.project import Project
 
@@ -83,10 +94,7 @@ class TorchShapePlugin:
             from torchshape_lint.confirm.driver import confirm_in_flake8
 
             confirm_in_flake8(report, text, self.settings)
-        found = [(finding.line, finding.column, finding.text) for finding in report.findings]
-        if entry:
-            cache.store(entry, {"findings": found, "read": [asdict(file) for file in report.read]})
-        return found
+        return [(f.line, f.column, f.text) for f in report.findings], [asdict(file) for file in report.read]
 
 
 def source_of(key: str) -> str:

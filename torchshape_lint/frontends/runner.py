@@ -15,6 +15,7 @@ from torchshape_lint.evaluate.project import Project, ProjectFile
 from torchshape_lint.options import Settings
 from torchshape_lint.frontends import cache
 from torchshape_lint.source import notebook
+from torchshape_lint.source.reader import without_cyclic_gc
 
 
 @dataclass
@@ -143,10 +144,9 @@ def check_file(job: tuple) -> FileResult:
     cached = cache.fresh(entry) if entry else None
     if cached is not None:
         return FileResult.from_dict(path, cached)
-    if notebook.is_notebook(path):
-        result = check_notebook(data, path, input_shape, confirm)
-    else:
-        result = check_python(data, path, input_shape, confirm)
+    # the collector waits until the file is done: it then walks its result, not every object the analysis made
+    with without_cyclic_gc():
+        result = (check_notebook if notebook.is_notebook(path) else check_python)(data, path, input_shape, confirm)
     if entry:
         cache.store(entry, result.as_dict())
     return result
