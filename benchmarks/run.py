@@ -10,7 +10,9 @@ the next round), so a change in the machine's load touches all of them alike; ea
 flake8 "without the plugin" is a virtualenv, made once under the user's cache folder, that holds the same flake8,
 pyflakes, pycodestyle and mccabe versions as this environment and nothing else; flake8 "with the plugin" is a second
 one like it, to which this checkout's torchshape-lint is added as a user installs it. The two then differ by the
-plugin alone (this environment, with torch, the test tools and an editable install, starts flake8 slower).
+plugin alone (this environment, with torch, the test tools and an editable install, starts flake8 slower). The
+command line's rows run from that second virtualenv too, as installed; the runtime check runs in this environment,
+the one with torch.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ STDLIB_PACKAGES = ("asyncio", "concurrent", "email", "json")
 # What a user does today to learn whether the shapes fit: build the model and run it.
 RUNTIME_CHECK = "import torch, torchvision; torchvision.models.vgg16()(torch.zeros(1, 3, 224, 224))"
 FLAKE8_DISTRIBUTIONS = ("flake8", "pyflakes", "pycodestyle", "mccabe")
-CLI = [sys.executable, "-m", "torchshape_lint.frontends.cli"]
+CLI = ["-m", "torchshape_lint.frontends.cli"]  # after the interpreter
 FLAKE8 = ["-m", "flake8", "--isolated"]  # after the interpreter; --isolated: no project config changes the work
 # what a regular install of the checkout is made from (a copy of them: building in the checkout would leave build/ and
 # an *.egg-info there, which registers the plugin with any flake8 started in it)
@@ -247,9 +249,10 @@ class Command:
     no_bytecode: bool = False  # Python neither reads nor writes bytecode: every module it imports is compiled
 
     def measure(self, cwd: str, env: dict) -> Run:
-        if self.no_bytecode:  # -B writes none; an empty, fresh prefix means none is found
-            env = dict(env, PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=os.path.join(cwd, "no-bytecode"))
-        run = self.checked(self.argv, cwd, env)
+        argv = self.argv
+        if self.no_bytecode:  # -B writes none; an empty prefix means none is found (as options: -E ignores the env)
+            argv = [argv[0], "-B", "-X", f"pycache_prefix={os.path.join(cwd, 'no-bytecode')}", *argv[1:]]
+        run = self.checked(argv, cwd, env)
         self.runs.append(run)
         return run
 
@@ -329,14 +332,17 @@ def verdict(budget: Budget, ratio: float) -> str:
 
 def cache_flag() -> bool:
     """Whether the CLI has a result cache yet (it is switched off with --no-cache)."""
-    usage = subprocess.run([*CLI, "--help"], capture_output=True, text=True)
+    usage = subprocess.run([sys.executable, *CLI, "--help"], capture_output=True, text=True)
     if usage.returncode != 0:
         raise SystemExit(f"benchmark: torchshape-lint --help failed:\n{usage.stderr[-2000:]}")
     return "--no-cache" in usage.stdout
 
 
-def plan(trees: list, plain: list, with_plugin: list, cached: bool, torch_present: bool, default_jobs: bool,
-         scratch: str) -> list:
+def plan(trees: list, plain: list, with_plugin: list, cli: list, cached: bool, torch_present: bool,
+         default_jobs: bool, scratch: str) -> list:
+    """The commands to time; `cli`: torchshape-lint's command line, run as the flake8 rows run the plugin, from a
+    regular install (the editable one of a checkout imports pathlib and more at every start: a fifth of a start
+    without bytecode)."""
     commands = []
     for short, tree in trees:
         for jobs in (["-j", "1"], []) if default_jobs else (["-j", "1"],):
@@ -353,12 +359,12 @@ def plan(trees: list, plain: list, with_plugin: list, cached: bool, torch_presen
                 commands.append(Command(f"flake8-{short}-with-warm", f"flake8 {shown}, with plugin, warm cache, "
                                         f"{tree.name}", [*with_plugin, *jobs, *tree.paths], tree))
         commands.append(Command(f"cli-{short}-cold", f"torchshape-lint, cold{' (--no-cache)' if cached else ''}, "
-                                f"{tree.name}", [*CLI, *(["--no-cache"] if cached else []), *tree.paths], tree))
+                                f"{tree.name}", [*cli, *(["--no-cache"] if cached else []), *tree.paths], tree))
         if cached:
             commands.append(Command(f"cli-{short}-warm", f"torchshape-lint, warm cache, {tree.name}",
-                                    [*CLI, *tree.paths], tree))
+                                    [*cli, *tree.paths], tree))
     vgg = Tree("fixtures/vgg.py", (str(VGG_FILE),), 1, len(VGG_FILE.read_bytes().splitlines()))
-    static = [*CLI, *(["--no-cache"] if cached else []), str(VGG_FILE)]
+    static = [*cli, *(["--no-cache"] if cached else []), str(VGG_FILE)]
     shown = f"static check: torchshape-lint{' --no-cache' if cached else ''} fixtures/vgg.py"
     commands += [Command("vgg-static", shown, static, vgg),
                  Command("vgg-static-no-bytecode", f"{shown}, no bytecode caching", static, vgg, no_bytecode=True)]
@@ -368,7 +374,7 @@ def plan(trees: list, plain: list, with_plugin: list, cached: bool, torch_presen
         path.parent.mkdir(exist_ok=True)
         path.write_text(text)
         commands.append(Command(key, f"torchshape-lint --no-cache {name} ({key.replace('-', ' ')})",
-                                [*CLI, "--no-cache", str(path)], Tree(name, (str(path),), 1, text.count("\n"))))
+                                [*cli, "--no-cache", str(path)], Tree(name, (str(path),), 1, text.count("\n"))))
     if torch_present:
         shown = "runtime check: python -c 'import torch, torchvision; vgg16()(zeros(1, 3, 224, 224))' on the CPU"
         runtime = [sys.executable, "-c", RUNTIME_CHECK]
@@ -460,7 +466,8 @@ def main(argv: list | None = None) -> int:
     if models:
         trees.insert(0, ("tv", models))
     with tempfile.TemporaryDirectory(prefix="torchshape-bench-") as scratch:
-        commands = plan(trees, plain, with_plugin, cached, torch_present, args.default_jobs, scratch)
+        cli = [with_plugin[0], "-E", *CLI]  # the regular install's interpreter, as flake8 with the plugin runs
+        commands = plan(trees, plain, with_plugin, cli, cached, torch_present, args.default_jobs, scratch)
         # A neutral folder and a private cache home: no project config, and no cache left by an earlier run.
         env = dict(os.environ, XDG_CACHE_HOME=os.path.join(scratch, "cache"))
         # bytecode caching on, as Python has it by default, whatever this shell says (the no-bytecode rows turn it off)

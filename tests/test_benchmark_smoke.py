@@ -33,7 +33,7 @@ def measured(argv, cwd, env=None):
 @pytest.mark.skipif(not bench.has_torch(), reason="needs torch and torchvision")
 def test_static_vgg16_check_far_faster_than_running_the_model(tmp_path):
     cold_cache = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
-    static = measured([*bench.CLI, str(bench.VGG_FILE)], tmp_path, cold_cache)
+    static = measured([sys.executable, *bench.CLI, str(bench.VGG_FILE)], tmp_path, cold_cache)
     runtime = measured([sys.executable, "-c", bench.RUNTIME_CHECK], tmp_path)
     assert runtime / static >= MIN_STATIC_SPEEDUP, f"static {static:.2f} s, runtime {runtime:.2f} s"
 
