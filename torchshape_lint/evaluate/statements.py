@@ -10,7 +10,7 @@ from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope
 from torchshape_lint.evaluate.python_library import ArgumentParser
 from torchshape_lint.evaluate.torch_library import MODULE_PRESERVING
 from torchshape_lint.evaluate.tensor_methods import PendingSizes
-from torchshape_lint.evaluate.tensor_ops import CONVERSIONS
+from torchshape_lint.evaluate.tensor_op_table import CONVERSIONS
 from torchshape_lint.evaluate.torch_modules import container_method
 from torchshape_lint.evaluate.values import (
     AttrDict, ClassV, Container, DictV, Function, Instance, ListV, Stream, is_hashable, is_module_value,

@@ -59,6 +59,9 @@ class TensorOp:
     # (a merge, a product) records its own step, naming each operand
     steps: tuple = ()
     input_tensor: bool = True  # its first parameter is the tensor it reads: any other value is a call not followed
+    # a device or dtype move: a tensor of the receiver's shape whatever the arguments, so that a branch that may or
+    # may not make it (`if use_cuda: x = x.cuda()`) leaves the shape known (Statements.havoc)
+    conversion: bool = False
 
     def params_for(self, form: str) -> tuple | None:
         return self.functional_params if form == FUNCTIONAL and self.functional_params is not None else self.params
@@ -214,8 +217,8 @@ INPUT = (("input", REQUIRED),)
 BOTH = (METHOD, TORCH)
 
 
-def same_shape(names: str, forms: tuple) -> list:
-    return [TensorOp(name, None, keep_shape, forms=forms) for name in names.split()]
+def same_shape(names: str, forms: tuple, conversion: bool = False) -> list:
+    return [TensorOp(name, None, keep_shape, forms=forms, conversion=conversion) for name in names.split()]
 
 
 def reductions() -> list:
@@ -294,9 +297,10 @@ TENSOR_OPS = (
     # layer checks what these do not (F.batch_norm's channels); the layers' own spellings are the layer table's.
     same_shape("normalize", (FUNCTIONAL,))
     + same_shape("batch_norm group_norm layer_norm", (TORCH, FUNCTIONAL))
-    + same_shape("exp log abs sqrt rsqrt neg sign sin cos clamp clip detach clone exp_ zero_ fill_ clamp_ masked_fill",
-                 BOTH)
-    + same_shape("contiguous float double half bfloat16 long int bool cpu cuda to type_as requires_grad_", (METHOD,))
+    + same_shape("exp log abs sqrt rsqrt neg sign sin cos clamp clip exp_ zero_ fill_ clamp_ masked_fill", BOTH)
+    + same_shape("detach clone", BOTH, conversion=True)
+    + same_shape("contiguous float double half bfloat16 long int bool cpu cuda to", (METHOD,), conversion=True)
+    + same_shape("type_as requires_grad_", (METHOD,))
     # torch.zeros_like(x) and the others: a new tensor of x's shape
     + same_shape("zeros_like ones_like empty_like rand_like randn_like randint_like full_like", (TORCH,))
     + [TensorOp("flatten", INPUT + (("start_dim", 0), ("end_dim", -1)), flatten_op, steps=BOTH),
@@ -333,6 +337,7 @@ def _by_spelling() -> dict:
 
 
 BY_SPELLING = _by_spelling()  # form → the name as called → its op
+CONVERSIONS = frozenset(op.name for op in TENSOR_OPS if op.conversion)  # the methods' names (`x.cuda()`)
 
 
 def registered(form: str, name: str) -> TensorOp | None:

@@ -23,11 +23,6 @@ from torchshape_lint.shapes.violations import MatmulMismatch, MergeMismatch, Sug
 from torchshape_lint.unknown import UNKNOWN
 
 
-# tensor methods that give a tensor of the receiver's shape whatever their arguments: device and dtype moves
-# (`if use_cuda: x = x.cuda()` leaves x's shape known whichever way the branch goes)
-CONVERSIONS = frozenset("to cuda cpu float double half bfloat16 long int bool detach contiguous clone".split())
-
-
 def as_operand(x: Tensor) -> Tensor:
     """A tensor as an op that reads any rank takes it (a merge, an index, a split): a model's input of an exact shape
     (pragma, usage) is the shape as written, as the pragma says; any other pending input stays pending."""
