@@ -474,7 +474,9 @@ def main(argv: list | None = None) -> int:
     if models:
         trees.insert(0, ("tv", models))
     with tempfile.TemporaryDirectory(prefix="torchshape-bench-") as scratch:
-        cli = [with_plugin[0], "-E", *CLI]  # the regular install's interpreter, as flake8 with the plugin runs
+        # the command a user types, from the regular install flake8 with the plugin runs from: its console script
+        # (`python -m` would add runpy and importlib.util to every start, a twelfth of one without bytecode)
+        cli = [with_plugin[0], "-E", str(Path(with_plugin[0]).parent / "torchshape-lint")]
         commands = plan(trees, plain, with_plugin, cli, cached, torch_present, args.default_jobs, scratch)
         # A neutral folder and a private cache home: no project config, and no cache left by an earlier run.
         env = dict(os.environ, XDG_CACHE_HOME=os.path.join(scratch, "cache"))
