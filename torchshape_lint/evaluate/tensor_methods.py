@@ -39,7 +39,7 @@ class PendingSizes:
         UNKNOWN where they are not known."""
         if not self.family or count < 2:
             return UNKNOWN
-        return [self.batch] + [dims.size_from_end(self.family, count - i) for i in range(1, count)]
+        return list(dims.sizes_of_rank(self.family, count))  # its batch is N: that of symbolic sizes
 
 
 def pending_sizes(x: Tensor) -> Any:

@@ -144,6 +144,12 @@ def size_from_end(family: int, count: int) -> Sym:
     return Sym(1, (Factor(END_NAMES.get(count, f"S{-count}"), fresh=family),))
 
 
+def sizes_of_rank(family: int, rank: int) -> tuple:
+    """(N, ..., C, L): the sizes of the tensor of sizes `family` once its rank is known, its batch and each size the
+    symbol a read from the end gave (`size_from_end`)."""
+    return (symbol("N"),) + tuple(size_from_end(family, rank - i) for i in range(1, rank))
+
+
 def plus(dim: Dim, offset: int) -> Dim:
     """`size + n` for a positive int n: a symbolic size shifted as a padding shifts it (a step `L + n`, never 1 or
     below), so that `can_equal(c + 1, 1)` is False; ints add; anything else is unknown (a negative offset may give 0,

@@ -157,8 +157,7 @@ def of_rank(x: Tensor, rank: int) -> Tensor | None:
     for any other tensor."""
     if not symbolic_pending(x) or rank < 2:
         return None
-    shape = (dims.symbol("N"),) + tuple(dims.size_from_end(x.family, rank - i) for i in range(1, rank))
-    return _replayed(x, Tensor(shape=shape, origin=x.origin))
+    return _replayed(x, Tensor(shape=dims.sizes_of_rank(x.family, rank), origin=x.origin))
 
 
 def materialize(x: Tensor, spatial: int, channels: Dim) -> Tensor | None:
