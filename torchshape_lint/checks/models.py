@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any, Iterator
 
 from torchshape_lint.checks.finding import shown_path
-from torchshape_lint.evaluate.frames import Abort, positional_parameters
+from torchshape_lint.evaluate.frames import Abort
 from torchshape_lint.evaluate.interpreter import Interpreter
 from torchshape_lint.evaluate.project import Project
 from torchshape_lint.evaluate.values import ClassV, Function, Instance, is_module_value
@@ -191,7 +191,7 @@ class Builds:
         """The class built with each required parameter a symbolic size of its own name (`planes`): one used as
         anything else (a block class, a list, a branch's condition) makes what depends on it unknown."""
         init = self.interp.find_method(cls, "__init__")
-        required = [arg.arg for arg, default in positional_parameters(init.node)[1:] if default is None]
+        required = [arg.arg for arg, default in init.positional[1:] if default is None]
         keywords = [arg.arg for arg, default in zip(init.node.args.kwonlyargs, init.node.args.kw_defaults)
                     if default is None]
         self.on_parameters[name] = tuple(required + keywords)
@@ -206,7 +206,7 @@ class Builds:
         return init is None or self.callable_without_arguments(init)
 
     def callable_without_arguments(self, init: Function) -> bool:
-        return all(default is not None for _, default in positional_parameters(init.node)[1:]) and all(
+        return all(default is not None for _, default in init.positional[1:]) and all(
             default is not None for default in init.node.args.kw_defaults)
 
     def call_builder(self, function: Function) -> Any:

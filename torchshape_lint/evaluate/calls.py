@@ -8,7 +8,7 @@ from typing import Any
 
 from torchshape_lint.evaluate import library
 from torchshape_lint.evaluate.frames import (
-    MAX_DEPTH, OPAQUE_KWARGS, Abort, Flow, Frame, Scope, YieldReached, positional_parameters,
+    MAX_DEPTH, OPAQUE_KWARGS, Abort, Flow, Frame, Scope, YieldReached,
 )
 from torchshape_lint.evaluate.python_library import Builtin, Method, Partial
 from torchshape_lint.evaluate.torch_modules import container_from_base
@@ -92,7 +92,7 @@ class Calls:
 
     def bind_parameters(self, func: Function, scope: Scope, args: list, kwargs: dict) -> bool:
         params: ast.arguments = func.node.args
-        positional = positional_parameters(func.node)
+        positional = func.positional
         opaque = kwargs.pop(OPAQUE_KWARGS, False)
         kwargs = dict(kwargs)
         for i, (param, default) in enumerate(positional):
@@ -195,7 +195,7 @@ class Calls:
         if isinstance(model, Instance) and model.cls.is_module():
             forward = self.find_method(model.cls, "forward")
             if forward is not None and isinstance(forward.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                parameters = positional_parameters(forward.node)
+                parameters = forward.positional
                 required = [p for p, default in parameters if default is None]
                 given = [x, *others][:max(len(parameters) - 1, 1)]
                 extra = [UNKNOWN] * max(len(required) - 1 - len(given), 0)

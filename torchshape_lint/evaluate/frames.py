@@ -60,6 +60,7 @@ class Scope:
         self.parent = parent
         self.globals_: frozenset[str] = NO_NAMES  # those a `global` statement declared (a set of their own then)
         self.version = 0  # of a file's global names: bumped by each assignment (see evaluate/memo.py)
+        self.int_names: tuple | None = None  # (version, the names holding ints then): torch_modules.visible_ints
 
     def lookup(self, name: str) -> Any:
         scope = self
@@ -89,14 +90,6 @@ class Frame:
     def __init__(self, scope: Scope, source: Any, function: Function | None = None) -> None:
         self.scope, self.source, self.function = scope, source, function
         self.maybe_returned = False
-
-
-def positional_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list:
-    """[(ast.arg, its default expression or None)] of the parameters that can be passed by position."""
-    args = node.args
-    positional = args.posonlyargs + args.args
-    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-    return list(zip(positional, defaults))
 
 
 def dispatch(mixin: type, prefix: str) -> dict:

@@ -89,15 +89,15 @@ class Interpreter(Statements, Expressions, Calls, Objects):
         frame = Frame(self.globals, self.source)
         for node in self.source.tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.globals.vars[node.name] = Function(node, self.source, self.globals, node.name)
+                self.globals.assign(node.name, Function(node, self.source, self.globals, node.name))
             elif isinstance(node, ast.ClassDef):
-                self.globals.vars[node.name] = self.declare_class(node)
+                self.globals.assign(node.name, self.declare_class(node))
             else:
                 try:
                     self.exec_statement(node, frame)
                 except Abort:
-                    for name in assigned_names(node):
-                        self.globals.vars[name] = UNKNOWN
+                    for name in assigned_names(node):  # a new version: no memoised construction read them
+                        self.globals.assign(name, UNKNOWN)
                 if isinstance(node, (ast.Assign, ast.AnnAssign)):  # a later `model = model.cuda()` rebinds the name
                     self.assigned[id(node)] = {name: self.globals.vars.get(name) for name in target_names(node)}
 

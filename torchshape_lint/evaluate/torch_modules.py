@@ -28,13 +28,18 @@ def visible_ints(scope: Any) -> dict:
     """The names holding a plain int where a layer is built (inner scopes shadow outer ones), in the order they
     were bound: suggestions can then say `planes` rather than a number right for one build only. (By the value's
     exact type, as `int_like` decides for every value the evaluator makes: it runs for every layer over every name
-    of every enclosing scope, the file's globals included.)"""
+    of every enclosing scope; those of the file's globals are read once per version of them.)"""
     names: dict = {}
-    while scope is not None:
+    while scope.parent is not None:
         for name, value in scope.vars.items():
             if type(value) in INT_TYPES:
                 names.setdefault(name, value)
         scope = scope.parent
+    if scope.int_names is None or scope.int_names[0] != scope.version:
+        scope.int_names = (scope.version, {name: value for name, value in scope.vars.items()
+                                           if type(value) in INT_TYPES})
+    for name, value in scope.int_names[1].items():
+        names.setdefault(name, value)
     return names
 
 

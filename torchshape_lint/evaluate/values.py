@@ -139,6 +139,14 @@ class Function:
     owner: Any = field(default=None, repr=False)  # the ClassV it was defined in, for super()
     kind: str = "function"  # or, in a class body: method, static, class, property
 
+    @cached_property
+    def positional(self) -> tuple:
+        """((ast.arg, its default expression or None), ...) of the parameters that can be passed by position: read
+        once per definition, as every call of it binds them."""
+        args = self.node.args
+        positional = args.posonlyargs + args.args
+        return tuple(zip(positional, [None] * (len(positional) - len(args.defaults)) + list(args.defaults)))
+
 
 @dataclass(eq=False)
 class BoundMethod:
