@@ -319,7 +319,7 @@ class Expressions:
         new = new if isinstance(new, Tensor) else UNKNOWN
         for name, value in frame.scope.vars.items():
             if value is old:
-                frame.scope.vars[name] = new
+                frame.scope.assign(name, new)
         if isinstance(receiver, (ast.Name, ast.Attribute)):
             self.bind(receiver, new, frame)
 

@@ -59,7 +59,8 @@ class Scope:
         self.vars: dict[str, Any] = {}
         self.parent = parent
         self.globals_: frozenset[str] = NO_NAMES  # those a `global` statement declared (a set of their own then)
-        self.version = 0  # of a file's global names: bumped by each assignment (see evaluate/memo.py)
+        self.version = 0  # of a file's global names: bumped by each assignment (see evaluate/memo.py); every write of
+        # a file's globals goes through `assign`, so that the memo and visible_ints see each change
         self.int_names: tuple | None = None  # (version, the names holding ints then): torch_modules.visible_ints
 
     def lookup(self, name: str) -> Any:

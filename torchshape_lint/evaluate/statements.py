@@ -441,9 +441,7 @@ class Statements:
             scope = function.scope
             while scope is not None and name not in scope.vars:
                 scope = scope.parent
-            scope = scope or function.scope.root()
-            scope.vars[name] = UNKNOWN
-            scope.version += scope.parent is None  # a file's global names changed (evaluate/memo.py reads it)
+            (scope or function.scope.root()).assign(name, UNKNOWN)
         self.forget_object_writes(facts, held_by, seen)
 
     def quiet_eval(self, node: Any, frame: Frame) -> Any:
