@@ -2,7 +2,9 @@
 in less work; and never a result carried over to a module or a global that changed."""
 
 import ast
+import runpy
 
+import pytest
 from conftest import FIXTURES, cli, locate
 
 from torchshape_lint.checks.analyze import analyze_source
@@ -149,3 +151,45 @@ def test_a_module_that_holds_itself_is_kept_and_copied(tmp_path, monkeypatch):
     assert result.stdout.splitlines() == [
         f"holds_itself.py:{at[0]}:{at[1]}: TSL001 Linear(in_features=128) but 512 features arrive: input (1, 8, 8, 8); "
         "flattened 8*8*8 = 512; use 8 * 8 * 8"], result.stdout + result.stderr
+
+
+ABORTED_REBINDING = '''import torch
+import torch.nn as nn
+
+WIDTH = 8
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(WIDTH, 10)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def make_head():
+    return Head()
+
+
+make_head()
+for WIDTH in [16] * 60_000 + [16] * 60_000:
+    pass
+# torchshape: input=(1, 16)
+head = Head()
+
+if __name__ == "__main__":
+    head(torch.zeros(1, 16))
+'''
+
+
+def test_a_global_an_aborted_statement_leaves_unknown_is_not_replayed(tmp_path):
+    """The loop's list is longer than the evaluator holds, so the statement stops and WIDTH becomes unknown: the
+    Head built before it by make_head(), when WIDTH was 8, is no longer the one `head = Head()` builds (16 there,
+    which fits the (1, 16) input, as torch runs it). Replaying it would report Linear(in_features=8)."""
+    pytest.importorskip("torch")
+    path = tmp_path / "rebound.py"
+    path.write_text(ABORTED_REBINDING)
+    runpy.run_path(str(path), run_name="__main__")  # torch runs it: no shape mistake to report
+    result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
