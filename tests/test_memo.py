@@ -193,3 +193,90 @@ def test_a_global_an_aborted_statement_leaves_unknown_is_not_replayed(tmp_path):
     runpy.run_path(str(path), run_name="__main__")  # torch runs it: no shape mistake to report
     result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
     assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
+
+
+LIST_ARGUMENTS = '''import torch
+import torch.nn as nn
+
+
+class Stack(nn.Module):
+    def __init__(self, widths):
+        super().__init__()
+        self.widths = widths
+        self.layers = nn.ModuleList([nn.Linear(a, b) for a, b in zip(widths, widths[1:])])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x.view(-1, self.widths[-1])
+
+
+# torchshape: input=(1, 16)
+def build():
+    Stack([16, 32])
+    widths = [16, 32]
+    stack = Stack(widths)
+    widths.append(64)
+    return stack
+
+
+if __name__ == "__main__":
+    build()(torch.zeros(1, 16))
+'''
+
+
+def test_a_list_argument_is_keyed_by_content_and_the_copy_holds_the_callers_list(tmp_path, monkeypatch):
+    """The second Stack is the memo's copy of the first (an equal list, another object): it holds the caller's list,
+    as Python's would, so the width appended after it is built reaches its forward, where torch raises."""
+    from conftest import torch_error
+
+    path = tmp_path / "stack.py"
+    path.write_text(LIST_ARGUMENTS)
+    message, line = torch_error(path)
+    assert message == "shape '[-1, 64]' is invalid for input of size 32" and line == locate(path, "x.view(")[0]
+    fast, fast_work = analysed(path, monkeypatch, memoised=True)
+    plain, plain_work = analysed(path, monkeypatch, memoised=False)
+    assert fast == plain and fast_work < plain_work, (fast_work, plain_work)
+    result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
+    at = locate(path, "x.view(")
+    assert result.stdout.splitlines() == [
+        f"stack.py:{at[0]}:{at[1]}: TSL005 view(-1, 64) on (1, 32): one sample has 32 values, not 64; -1 "
+        "re-batches or fails [in 2 builds]"], result.stdout + result.stderr
+
+
+CHANGES_ITS_LIST = '''import torch
+import torch.nn as nn
+
+
+class Grow(nn.Module):
+    def __init__(self, widths):
+        super().__init__()
+        widths.append(32)
+        self.fc = nn.Linear(widths[0], widths[-1])
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+# torchshape: input=(1, 16)
+def build():
+    Grow([16])
+    widths = [16]
+    grow = Grow(widths)
+    return nn.Sequential(grow, nn.Linear(widths[-1], 10))
+
+
+if __name__ == "__main__":
+    build()(torch.zeros(1, 16))
+'''
+
+
+def test_a_construction_that_changes_its_argument_list_is_not_replayed(tmp_path, monkeypatch):
+    """Grow appends to the list it is given: a copy of the first Grow would leave the caller's list as it was, and
+    the Linear after it would read 16 where Python's list holds 32 (torch runs the model)."""
+    path = tmp_path / "grow.py"
+    path.write_text(CHANGES_ITS_LIST)
+    runpy.run_path(str(path), run_name="__main__")
+    assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
+    result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr

@@ -2,11 +2,13 @@
 
 torchvision's resnet.py builds ten networks of the same blocks; within one, ResNet-101's third stage builds 22
 identical Bottlenecks. The key is the class, its arguments (numbers, strings, None, classes, functions, imported
-names; never a list or a module, whose identity the instance could keep) and the version of the file's global names
-(any assignment to one, or to a class attribute, makes a new version). A later call gets a fresh copy of the
-instance as it was built, with layers of its own, and replays what the construction recorded: its violations,
-decided checks, layer applications and counts. A construction is kept only when the state it built is one a copy
-reproduces (see `duplicate`) and the globals did not change under it.
+names, partials of those; lists of them by content; never a module, whose state a caller could change) and the
+version of the file's global names (any assignment to one, or to a class attribute, makes a new version). A later
+call gets a fresh copy of the instance as it was built, with layers of its own, holding the caller's own lists where
+the first held its argument lists (`cfg`, `shift_size=[0, 3]`), and replays what the construction recorded: its
+violations, decided checks, layer applications and counts. A construction is kept only when the state it built is
+one a copy reproduces (see `duplicate`), it left its argument lists as they were, and the globals did not change
+under it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from torchshape_lint.evaluate.python_library import Builtin
+from torchshape_lint.evaluate.python_library import Builtin, Partial
 from torchshape_lint.evaluate.values import (
     PLAIN, ClassV, Container, DictV, External, Function, Instance, ListV, Sourced,
 )
@@ -31,15 +33,25 @@ class Unkeyable(Exception):
 BY_IDENTITY = (Unknown, External, Builtin, Function, ClassV)
 
 
-def immutable(value: Any) -> Any:
+def immutable(value: Any, lists: list | None = None) -> Any:
     """A hashable value equal for two arguments the evaluator cannot tell apart, of an argument no code can change
-    (else Unkeyable)."""
+    (else Unkeyable). `lists`: where lists are keyed too, by their content, each appended as it is met (one met
+    again is keyed by its place there: `f(a, a)` is not `f(a, b)`); None: a list is Unkeyable."""
     if isinstance(value, tuple):
-        return ("tuple",) + tuple(immutable(v) for v in value)
+        return ("tuple",) + tuple(immutable(v, lists) for v in value)
     if isinstance(value, PLAIN):
         return type(value), value  # True and 1 are not the same argument
     if isinstance(value, BY_IDENTITY):
         return value
+    if value.__class__ is Partial:  # `partial(nn.LayerNorm, eps=1e-6)`, one object passed to every block
+        immutable((value.func, value.args, tuple(value.kwargs.values())))
+        return value
+    if value.__class__ is ListV and not value.opaque and lists is not None:
+        for place, met in enumerate(lists):
+            if met is value:
+                return ("same list", place)
+        lists.append(value)
+        return ("list",) + tuple(immutable(v, lists) for v in value)
     raise Unkeyable()
 
 
@@ -50,7 +62,7 @@ def duplicate(value: Any, copies: dict, keeping: bool = False) -> Any:
     the value holds one a copy would not reproduce (a bound method, a partial, …)."""
     if type(value) in ATOMS or not isinstance(value, PARTS):
         if keeping and type(value) not in ATOMS and not isinstance(value, SHARED):
-            raise Unkeyable()
+            immutable(value)  # a partial of plain values is shared as it is, like they are
         return value
     if id(value) in copies:
         return copies[id(value)]
@@ -98,8 +110,21 @@ def shallow_copy(value: Any) -> Any:
 
 
 @dataclass
+class Key:
+    """A construction's key, and the argument lists it holds by content (in the order `immutable` met them)."""
+
+    value: tuple
+    lists: list
+
+    @property
+    def version(self) -> int:
+        return self.value[-1]
+
+
+@dataclass
 class Built:
     instance: Instance  # a copy of the instance as its constructor left it
+    lists: list  # for each argument list of its key, the copy of it the instance holds, or None
     violations: list
     checks: list
     applications: list
@@ -135,34 +160,42 @@ class Memo:
     def __init__(self) -> None:
         self.built: dict = {}
 
-    def construction_key(self, cls: ClassV, args: list, kwargs: dict, version: int) -> tuple | None:
+    def construction_key(self, cls: ClassV, args: list, kwargs: dict, version: int) -> Key | None:
+        lists: list = []
         try:
-            return cls, immutable(tuple(args)), tuple(sorted((k, immutable(v)) for k, v in kwargs.items())), version
+            return Key((cls, immutable(tuple(args), lists), tuple(sorted(
+                (k, immutable(v, lists)) for k, v in kwargs.items())), version), lists)
         except Unkeyable:
             return None
 
-    def rebuilt(self, key: tuple, where: Any, interp: Any) -> Instance | None:
-        found = self.built.get(key)
+    def rebuilt(self, key: Key, where: Any, interp: Any) -> Instance | None:
+        found = self.built.get(key.value)
         if found is None:
             return None
         replay_events(interp.check, found.violations, found.checks, found.applications, found.layers_checked,
                       found.layers_unknown)
-        instance = duplicate(found.instance, {})
+        # where the first instance held its argument lists, this one holds the caller's (same content, by the key)
+        copies = {id(kept): given for kept, given in zip(found.lists, key.lists) if kept is not None}
+        instance = duplicate(found.instance, copies)
         instance.where = where
         return instance
 
-    def construct(self, key: tuple, interp: Any, run: Any) -> Instance:
+    def construct(self, key: Key, interp: Any, run: Any) -> Instance:
         """`run()` constructs the instance; a copy of it is kept when the key captures the state it built."""
         marks = Marks(interp.check)
+        contents = [immutable(argument, []) for argument in key.lists]
         instance = run()
-        if marks.check is not interp.check or interp.globals.version != key[-1]:
+        if marks.check is not interp.check or interp.globals.version != key.version:
             return instance
         added = marks.added()
         if added[2]:  # it applied layers (a trial forward): their records name this instance's layers, not a copy's
             return instance
+        copies: dict = {}
         try:
-            kept = duplicate(instance, {}, keeping=True)
-        except Unkeyable:  # it holds something a copy could not reproduce (a bound method, a partial, …)
+            if any(immutable(argument, []) != before for argument, before in zip(key.lists, contents)):
+                return instance  # it changed an argument list: a later caller's would not be
+            kept = duplicate(instance, copies, keeping=True)
+        except Unkeyable:  # it holds something a copy could not reproduce (a bound method, …), or put it in a list
             return instance
-        self.built[key] = Built(kept, *added)
+        self.built[key.value] = Built(kept, [copies.get(id(given)) for given in key.lists], *added)
         return instance
