@@ -280,3 +280,48 @@ def test_a_construction_that_changes_its_argument_list_is_not_replayed(tmp_path,
     assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
     result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
     assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
+
+
+BUFFER_FROM_OPS = '''import torch
+import torch.nn as nn
+
+
+class PositionBias(nn.Module):
+    def __init__(self, size):
+        super().__init__()
+        coords = torch.arange(size)
+        self.register_buffer("table", torch.stack([coords, coords]).flatten())
+
+    def forward(self, x):
+        return x + self.table
+
+
+# torchshape: input=(1, 16)
+def build():
+    return nn.Sequential(PositionBias(8), nn.Linear(16, 12), PositionBias(8))
+
+
+if __name__ == "__main__":
+    build()(torch.zeros(1, 16))
+'''
+
+
+def test_a_construction_that_applies_ops_is_kept(tmp_path, monkeypatch):
+    """PositionBias makes its buffer with tensor ops in __init__ (as Swin's attention makes its position index): the
+    ops' records name no layer of the instance, so the second PositionBias(8) is the memo's copy, and the buffer it
+    holds meets the Linear's 12 features where torch raises."""
+    from conftest import torch_error
+
+    path = tmp_path / "bias.py"
+    path.write_text(BUFFER_FROM_OPS)
+    message, line = torch_error(path)
+    expected = "The size of tensor a (12) must match the size of tensor b (16) at non-singleton dimension 1"
+    assert message == expected and line == locate(path, "x + self.table")[0]
+    fast, fast_work = analysed(path, monkeypatch, memoised=True)
+    plain, plain_work = analysed(path, monkeypatch, memoised=False)
+    assert fast == plain and fast_work < plain_work, (fast_work, plain_work)
+    result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
+    at, linear, flatten = locate(path, "x + self.table"), locate(path, "nn.Linear("), locate(path, ".flatten()")
+    assert result.stdout.splitlines() == [
+        f"bias.py:{at[0]}:{at[1]}: TSL009 a + b: {expected}; a (1, 12) from Linear (line {linear[0]}), b (16) from "
+        f"flatten (line {flatten[0]}) [in 2 builds]"], result.stdout + result.stderr

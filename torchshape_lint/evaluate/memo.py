@@ -1,4 +1,4 @@
-"""Memoised construction, once per file: a class of the file called with the same immutable arguments is built once.
+"""Memoised construction, once per file: a class of the file called with the same arguments is built once.
 
 torchvision's resnet.py builds ten networks of the same blocks; within one, ResNet-101's third stage builds 22
 identical Bottlenecks. The key is the class, its arguments (numbers, strings, None, classes, functions, imported
@@ -7,8 +7,8 @@ version of the file's global names (any assignment to one, or to a class attribu
 call gets a fresh copy of the instance as it was built, with layers of its own, holding the caller's own lists where
 the first held its argument lists (`cfg`, `shift_size=[0, 3]`), and replays what the construction recorded: its
 violations, decided checks, layer applications and counts. A construction is kept only when the state it built is
-one a copy reproduces (see `duplicate`), it left its argument lists as they were, and the globals did not change
-under it.
+one a copy reproduces (see `duplicate`), it applied no layer (tensor ops, which name none, are replayed), it left its
+argument lists as they were, and the globals did not change under it.
 """
 
 from __future__ import annotations
@@ -188,8 +188,8 @@ class Memo:
         if marks.check is not interp.check or interp.globals.version != key.version:
             return instance
         added = marks.added()
-        if added[2]:  # it applied layers (a trial forward): their records name this instance's layers, not a copy's
-            return instance
+        if any(application.layer is not None for application in added[2]):
+            return instance  # it applied a layer (a trial forward): its record names this instance's, not a copy's
         copies: dict = {}
         try:
             if any(immutable(argument, []) != before for argument, before in zip(key.lists, contents)):
