@@ -31,7 +31,7 @@ from torchshape_lint.shapes.tensor import Tensor  # noqa: E402
 
 counts: collections.Counter = collections.Counter()
 by_file: collections.Counter = collections.Counter()
-construction_of: dict = {}  # id of a module the memo built or rebuilt → its construction key
+construction_of: dict = {}  # id of a module the memo built or rebuilt → its construction key (Key.value)
 kept_alive: list = []  # those modules, so that no id is reused
 
 
@@ -48,7 +48,7 @@ def recording(method):
     def wrapper(self, key, *rest):
         instance = method(self, key, *rest)
         if instance is not None:
-            construction_of[id(instance)] = key
+            construction_of[id(instance)] = key.value
             kept_alive.append(instance)
         return instance
     return wrapper
