@@ -5,6 +5,7 @@ The budget itself is measured by benchmarks/run.py (README, "Speed"); this reuse
 
 import importlib.util
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -51,3 +52,14 @@ def test_plugin_overhead_on_code_without_pytorch(tmp_path):
         with_plugin.append(measured([*plugin, "-j", "1", str(PLAIN_SAMPLE)], tmp_path))
     ratio = statistics.median(with_plugin) / statistics.median(without)
     assert ratio <= MAX_PLAIN_OVERHEAD, f"with {with_plugin}, without {without}"
+
+
+@pytest.mark.skipif(not bench.has_torch(), reason="needs torchvision's models")
+@pytest.mark.parametrize("script", ["plugin_cpu.py", "forward_repeats.py"])
+def test_the_in_process_benchmarks_run_the_plugin_without_an_internal_error(script):
+    """They wrap the evaluator's internals: a change there must not leave them counting internal errors (TSL900,
+    the plugin's answer to an exception) where torchvision's models have no finding."""
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *(["--passes", "1"] * (
+        script == "plugin_cpu.py"))], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert re.search(r"(^|\s)0 findings", run.stdout), run.stdout
