@@ -66,19 +66,22 @@ def duplicate(value: Any, copies: dict, keeping: bool = False) -> Any:
         return value
     if id(value) in copies:
         return copies[id(value)]
-    if isinstance(value, tuple):
-        return tuple(duplicate(v, copies, keeping) for v in value)
+    if isinstance(value, tuple):  # `kernel_size=(3, 3)`: a tuple of atoms is shared as they are
+        return value if all(type(v) in ATOMS for v in value) else tuple(duplicate(v, copies, keeping) for v in value)
+    # the copies are made by `shallow_copy` (a dataclass's __init__, or dataclasses.replace, costs far more), each
+    # mutable field made anew
     if isinstance(value, Layer):
-        copy = copies[id(value)] = shallow_copy(value)  # dataclasses.replace costs ten times as much
-        # most arguments are numbers, shared as they are: tested here rather than by a call each
-        copy.args = {k: v if type(v) in ATOMS else duplicate(v, copies, keeping) for k, v in value.args.items()}
+        copy = copies[id(value)] = shallow_copy(value)
+        # most arguments are numbers, shared as they are (no code changes a layer's arguments in place: they are
+        # shared when all are), tested here rather than by a call each
+        if not all(type(v) in ATOMS for v in value.args.values()):
+            copy.args = {k: v if type(v) in ATOMS else duplicate(v, copies, keeping) for k, v in value.args.items()}
     elif isinstance(value, Instance):
-        copy = copies[id(value)] = Instance(value.cls, opaque=value.opaque, where=value.where,
-                                            built_with=value.built_with, maybe_set=set(value.maybe_set),
-                                            handed_out=value.handed_out)
-        copy.attrs = {k: duplicate(v, copies, keeping) for k, v in value.attrs.items()}
+        copy = copies[id(value)] = shallow_copy(value)
+        copy.maybe_set = set(value.maybe_set)
+        copy.attrs = {k: v if type(v) in ATOMS else duplicate(v, copies, keeping) for k, v in value.attrs.items()}
     elif isinstance(value, Container):
-        copy = copies[id(value)] = Container(value.kind, [], value.where, value.opaque)
+        copy = copies[id(value)] = shallow_copy(value)
         copy.children = [(name, duplicate(child, copies, keeping)) for name, child in value.children]
     else:
         copy = copies[id(value)] = type(value)()
