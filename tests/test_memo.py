@@ -139,18 +139,27 @@ if __name__ == "__main__":
 def test_a_module_that_holds_itself_is_kept_and_copied(tmp_path, monkeypatch):
     """The second Block(8) is the memo's copy of the first, which holds itself (a cycle the copy reproduces): the
     file is analysed, and torch's own error is found, as when every Block is evaluated."""
-    from conftest import torch_error
-
     path = tmp_path / "holds_itself.py"
-    path.write_text(HOLDS_ITSELF)
-    message, line = torch_error(path)
-    assert "(1x512 and 128x10)" in message and line == locate(path, "self.fc(")[0]
-    assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
-    result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
+    result = raises_in_torch_and_memoised_alike(path, HOLDS_ITSELF, monkeypatch, "(1x512 and 128x10)", "self.fc(")
     at = locate(path, "nn.Linear(8 * 4 * 4, 10)")
     assert result.stdout.splitlines() == [
         f"holds_itself.py:{at[0]}:{at[1]}: TSL001 Linear(in_features=128) but 512 features arrive: input (1, 8, 8, 8); "
         "flattened 8*8*8 = 512; use 8 * 8 * 8"], result.stdout + result.stderr
+
+
+def raises_in_torch_and_memoised_alike(path, source, monkeypatch, message, raised_at, less_work=False):
+    """Torch raises `message` at the line holding `raised_at` when the file runs as a script; the memoised analysis
+    is the plain one (in less work, where `less_work`); the command line's run on the file."""
+    from conftest import torch_error
+
+    path.write_text(source)
+    found, line = torch_error(path)
+    assert message in found and line == locate(path, raised_at)[0], (found, line)
+    fast, fast_work = analysed(path, monkeypatch, memoised=True)
+    plain, plain_work = analysed(path, monkeypatch, memoised=False)
+    assert fast == plain, path
+    assert fast_work < plain_work or not less_work, (fast_work, plain_work)
+    return cli("--no-cache", "-q", path.name, cwd=path.parent)
 
 
 ABORTED_REBINDING = '''import torch
@@ -187,11 +196,15 @@ def test_a_global_an_aborted_statement_leaves_unknown_is_not_replayed(tmp_path):
     """The loop's list is longer than the evaluator holds, so the statement stops and WIDTH becomes unknown: the
     Head built before it by make_head(), when WIDTH was 8, is no longer the one `head = Head()` builds (16 there,
     which fits the (1, 16) input, as torch runs it). Replaying it would report Linear(in_features=8)."""
+    runs_and_lints_clean(tmp_path / "rebound.py", ABORTED_REBINDING)
+
+
+def runs_and_lints_clean(path, source):
+    """Torch runs the file as a script (no shape mistake to report), and the command line reports nothing."""
     pytest.importorskip("torch")
-    path = tmp_path / "rebound.py"
-    path.write_text(ABORTED_REBINDING)
-    runpy.run_path(str(path), run_name="__main__")  # torch runs it: no shape mistake to report
-    result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
+    path.write_text(source)
+    runpy.run_path(str(path), run_name="__main__")
+    result = cli("--no-cache", "-q", path.name, cwd=path.parent)
     assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
 
 
@@ -228,16 +241,9 @@ if __name__ == "__main__":
 def test_a_list_argument_is_keyed_by_content_and_the_copy_holds_the_callers_list(tmp_path, monkeypatch):
     """The second Stack is the memo's copy of the first (an equal list, another object): it holds the caller's list,
     as Python's would, so the width appended after it is built reaches its forward, where torch raises."""
-    from conftest import torch_error
-
     path = tmp_path / "stack.py"
-    path.write_text(LIST_ARGUMENTS)
-    message, line = torch_error(path)
-    assert message == "shape '[-1, 64]' is invalid for input of size 32" and line == locate(path, "x.view(")[0]
-    fast, fast_work = analysed(path, monkeypatch, memoised=True)
-    plain, plain_work = analysed(path, monkeypatch, memoised=False)
-    assert fast == plain and fast_work < plain_work, (fast_work, plain_work)
-    result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
+    result = raises_in_torch_and_memoised_alike(path, LIST_ARGUMENTS, monkeypatch,
+                                                "shape '[-1, 64]' is invalid for input of size 32", "x.view(", True)
     at = locate(path, "x.view(")
     assert result.stdout.splitlines() == [
         f"stack.py:{at[0]}:{at[1]}: TSL005 view(-1, 64) on (1, 32): one sample has 32 values, not 64; -1 "
@@ -275,11 +281,8 @@ def test_a_construction_that_changes_its_argument_list_is_not_replayed(tmp_path,
     """Grow appends to the list it is given: a copy of the first Grow would leave the caller's list as it was, and
     the Linear after it would read 16 where Python's list holds 32 (torch runs the model)."""
     path = tmp_path / "grow.py"
-    path.write_text(CHANGES_ITS_LIST)
-    runpy.run_path(str(path), run_name="__main__")
+    runs_and_lints_clean(path, CHANGES_ITS_LIST)
     assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
-    result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
-    assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
 
 
 BUFFER_FROM_OPS = '''import torch
@@ -310,17 +313,9 @@ def test_a_construction_that_applies_ops_is_kept(tmp_path, monkeypatch):
     """PositionBias makes its buffer with tensor ops in __init__ (as Swin's attention makes its position index): the
     ops' records name no layer of the instance, so the second PositionBias(8) is the memo's copy, and the buffer it
     holds meets the Linear's 12 features where torch raises."""
-    from conftest import torch_error
-
     path = tmp_path / "bias.py"
-    path.write_text(BUFFER_FROM_OPS)
-    message, line = torch_error(path)
     expected = "The size of tensor a (12) must match the size of tensor b (16) at non-singleton dimension 1"
-    assert message == expected and line == locate(path, "x + self.table")[0]
-    fast, fast_work = analysed(path, monkeypatch, memoised=True)
-    plain, plain_work = analysed(path, monkeypatch, memoised=False)
-    assert fast == plain and fast_work < plain_work, (fast_work, plain_work)
-    result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
+    result = raises_in_torch_and_memoised_alike(path, BUFFER_FROM_OPS, monkeypatch, expected, "x + self.table", True)
     at, linear, flatten = locate(path, "x + self.table"), locate(path, "nn.Linear("), locate(path, ".flatten()")
     assert result.stdout.splitlines() == [
         f"bias.py:{at[0]}:{at[1]}: TSL009 a + b: {expected}; a (1, 12) from Linear (line {linear[0]}), b (16) from "
