@@ -67,14 +67,14 @@ def duplicate(value: Any, copies: dict, keeping: bool = False) -> Any:
     if id(value) in copies:
         return copies[id(value)]
     if isinstance(value, tuple):  # `kernel_size=(3, 3)`: a tuple of atoms is shared as they are
-        return value if all(type(v) in ATOMS for v in value) else tuple(duplicate(v, copies, keeping) for v in value)
+        return value if ATOMS.issuperset(map(type, value)) else tuple(duplicate(v, copies, keeping) for v in value)
     # the copies are made by `shallow_copy` (a dataclass's __init__, or dataclasses.replace, costs far more), each
     # mutable field made anew
     if isinstance(value, Layer):
         copy = copies[id(value)] = shallow_copy(value)
         # most arguments are numbers, shared as they are (no code changes a layer's arguments in place: they are
         # shared when all are), tested here rather than by a call each
-        if not all(type(v) in ATOMS for v in value.args.values()):
+        if not ATOMS.issuperset(map(type, value.args.values())):
             copy.args = {k: v if type(v) in ATOMS else duplicate(v, copies, keeping) for k, v in value.args.items()}
     elif isinstance(value, Instance):
         copy = copies[id(value)] = shallow_copy(value)
