@@ -320,3 +320,58 @@ def test_a_construction_that_applies_ops_is_kept(tmp_path, monkeypatch):
     assert result.stdout.splitlines() == [
         f"bias.py:{at[0]}:{at[1]}: TSL009 a + b: {expected}; a (1, 12) from Linear (line {linear[0]}), b (16) from "
         f"flatten (line {flatten[0]}) [in 2 builds]"], result.stdout + result.stderr
+
+
+HEAD_OF_ANOTHER_FILE = '''import torch.nn as nn
+
+
+class Head(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.fc = nn.Linear(width / 2, 10)
+
+    def forward(self, x):
+        return self.fc(x)
+'''
+
+TWO_BUILDS_OF_IT = '''import torch.nn as nn
+
+from blocks import Head
+
+
+# torchshape: input=(1, 16)
+def first():
+    return nn.Sequential(
+        nn.Linear(16, 16),
+        Head(16),
+    )
+
+
+# torchshape: input=(1, 16)
+def second():
+    return nn.Sequential(
+        nn.Linear(16, 16),
+        nn.ReLU(),
+        Head(16),
+    )
+'''
+
+
+def test_a_replayed_construction_reports_its_mistake_at_this_call(tmp_path, monkeypatch):
+    """Head's Linear is built with a float (torch raises TypeError in Head's constructor). Each build of model.py
+    reaches it through its own `Head(16)`, where a layer of another file is reported: the second build's Head is the
+    memo's copy of the first, and its mistake is reported at the second call too."""
+    torch = pytest.importorskip("torch")
+    (tmp_path / "blocks.py").write_text(HEAD_OF_ANOTHER_FILE)
+    path = tmp_path / "model.py"
+    path.write_text(TWO_BUILDS_OF_IT)
+    with pytest.raises(TypeError):
+        runpy.run_path(str(tmp_path / "blocks.py"))["Head"](16)
+    assert torch.nn.Linear(16 // 2, 10)  # the same width as an int builds
+    assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
+    result = cli("--no-cache", "-q", "model.py", cwd=tmp_path)
+    message = ("TSL006 Linear: in_features=8.0 is a float: building the layer raises TypeError, PyTorch needs an int "
+               "here (write // rather than /, or int(...)) [layer at blocks.py:7]")
+    calls = [locate(path, "Head(16)", n) for n in (0, 1)]
+    assert result.stdout.splitlines() == [f"model.py:{line}:{column}: {message}" for line, column in calls], \
+        result.stdout + result.stderr

@@ -128,6 +128,9 @@ class Key:
 class Built:
     instance: Instance  # a copy of the instance as its constructor left it
     lists: list  # for each argument list of its key, the copy of it the instance holds, or None
+    # id of each violation it found → the calls it had made then (inside the constructor call): a layer of another
+    # file is reported at the innermost call of the checked file that led there (Collector.reached_from)
+    reached_within: dict
     violations: list
     checks: list
     applications: list
@@ -151,7 +154,12 @@ class Marks:
 
 
 def replay_events(check: Any, violations: list, checks: list, applications: list, layers_checked: int,
-                  layers_unknown: int) -> None:
+                  layers_unknown: int, reached: dict) -> None:
+    """Add what a construction recorded to `check`; `reached`: where each violation was found from, for this call."""
+    reached_from = getattr(check, "reached_from", None)
+    if reached_from is not None:
+        for violation in violations:  # the first place a build met it stays, as when each is evaluated
+            reached_from.setdefault(id(violation), reached[id(violation)])
     check.violations.extend(violations)
     check.checks.extend(checks)
     check.applications.extend(applications)
@@ -175,8 +183,10 @@ class Memo:
         found = self.built.get(key.value)
         if found is None:
             return None
+        calls = tuple(interp.calls)  # the constructor call's own included, as when it was built
+        reached = {key: calls + within for key, within in found.reached_within.items()}
         replay_events(interp.check, found.violations, found.checks, found.applications, found.layers_checked,
-                      found.layers_unknown)
+                      found.layers_unknown, reached)
         # where the first instance held its argument lists, this one holds the caller's (same content, by the key)
         copies = {id(kept): given for kept, given in zip(found.lists, key.lists) if kept is not None}
         instance = duplicate(found.instance, copies)
@@ -186,6 +196,7 @@ class Memo:
     def construct(self, key: Key, interp: Any, run: Any) -> Instance:
         """`run()` constructs the instance; a copy of it is kept when the key captures the state it built."""
         marks = Marks(interp.check)
+        depth = len(interp.calls)
         contents = [immutable(argument, []) for argument in key.lists]
         instance = run()
         if marks.check is not interp.check or interp.globals.version != key.version:
@@ -200,5 +211,7 @@ class Memo:
             kept = duplicate(instance, copies, keeping=True)
         except Unkeyable:  # it holds something a copy could not reproduce (a bound method, …), or put it in a list
             return instance
-        self.built[key.value] = Built(kept, [copies.get(id(given)) for given in key.lists], *added)
+        reached_from = getattr(interp.check, "reached_from", {})
+        reached_within = {id(violation): reached_from.get(id(violation), ())[depth:] for violation in added[0]}
+        self.built[key.value] = Built(kept, [copies.get(id(given)) for given in key.lists], reached_within, *added)
         return instance
