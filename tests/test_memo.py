@@ -55,6 +55,15 @@ def test_memoised_analysis_is_the_same_in_less_work(monkeypatch):
         assert fast_work < plain_work, (path, fast_work, plain_work)
 
 
+@pytest.mark.parametrize("input_shape", [None, (1, 3, 224, 224)])
+def test_every_fixture_is_analysed_alike_with_and_without_the_memo(monkeypatch, input_shape):
+    """Findings, checks, every build's steps, counts and skipped builds, as shown (symbolic sizes made afresh are
+    numbered apart, and show alike)."""
+    for path in sorted(FIXTURES.rglob("*.py")):
+        memoised = repr(analysed(path, monkeypatch, memoised=True, input_shape=input_shape)[0])
+        assert memoised == repr(analysed(path, monkeypatch, memoised=False, input_shape=input_shape)[0]), path
+
+
 CHANGED_AFTER_CONSTRUCTION = '''import torch.nn as nn
 
 WIDTH = 16
