@@ -384,3 +384,98 @@ def test_a_replayed_construction_reports_its_mistake_at_this_call(tmp_path, monk
     calls = [locate(path, "Head(16)", n) for n in (0, 1)]
     assert result.stdout.splitlines() == [f"model.py:{line}:{column}: {message}" for line, column in calls], \
         result.stdout + result.stderr
+
+
+# Each builds a Head, changes in place what Head's constructor reads from outside itself, and builds another: torch
+# runs it, as the second Head reads the new width.
+CHANGED_IN_PLACE = {
+    "a global instance's attribute": '''import torch
+import torch.nn as nn
+
+
+class Config:
+    def __init__(self):
+        self.width = 16
+
+
+cfg = Config()
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(cfg.width, 10)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+# torchshape: input=(1, 32)
+def build():
+    Head()
+    cfg.width = 32
+    return Head()
+
+
+if __name__ == "__main__":
+    build()(torch.zeros(1, 32))
+''',
+    "a list of the enclosing builder": '''import torch
+import torch.nn as nn
+
+
+# torchshape: input=(1, 32)
+def build():
+    widths = [16]
+
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(widths[-1], 10)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    Head()
+    widths.append(32)
+    return Head()
+
+
+if __name__ == "__main__":
+    build()(torch.zeros(1, 32))
+''',
+    "an item of a class attribute": '''import torch
+import torch.nn as nn
+
+
+class Head(nn.Module):
+    sizes = {"width": 16}
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(self.sizes["width"], 10)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+# torchshape: input=(1, 32)
+def build():
+    Head()
+    Head.sizes["width"] = 32
+    return Head()
+
+
+if __name__ == "__main__":
+    build()(torch.zeros(1, 32))
+''',
+}
+
+
+@pytest.mark.parametrize("changed", sorted(CHANGED_IN_PLACE))
+def test_a_construction_that_read_what_code_changes_in_place_is_not_replayed(tmp_path, monkeypatch, changed):
+    """No assignment to a global name happens between the two Heads, so the globals' version alone would let the
+    first be replayed, with the old width: a false TSL001."""
+    path = tmp_path / "head.py"
+    runs_and_lints_clean(path, CHANGED_IN_PLACE[changed])
+    assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]

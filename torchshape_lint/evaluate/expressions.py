@@ -11,7 +11,7 @@ from torchshape_lint.evaluate.frames import (
     MAX_INT_BITS, MAX_ITEMS, OPAQUE_KWARGS, Abort, Frame, Lazy, Scope, YieldReached, dispatch,
 )
 from torchshape_lint.evaluate.library import same_value
-from torchshape_lint.evaluate.python_library import Method
+from torchshape_lint.evaluate.python_library import Method, builtin
 from torchshape_lint.evaluate.tensor_methods import IN_PLACE_RESHAPES, tensor_index
 from torchshape_lint.evaluate.tensor_ops import tensor_binary
 from torchshape_lint.evaluate.values import (
@@ -47,7 +47,8 @@ class Expressions:
         kind = node.__class__
         # names, constants and attributes, two thirds of all evaluations, here rather than by a method of their own
         if kind is ast.Name:
-            value = frame.scope.lookup(node.id)
+            local = frame.scope.vars
+            value = local[node.id] if node.id in local else self.outside_name(node.id, frame.scope)
             return value.resolve() if isinstance(value, Lazy) else value
         if kind is ast.Attribute:
             return self.get_attribute(self.eval(node.value, frame), node.attr, node, frame)
@@ -55,6 +56,19 @@ class Expressions:
             return node.value if isinstance(node.value, CONSTANTS) else UNKNOWN
         method = EXPRESSIONS.get(kind)
         return UNKNOWN if method is None else method(self, node, frame)
+
+    def outside_name(self, name: str, scope: Scope) -> Any:
+        """A name of an enclosing scope, a module's or a builtin's; one bound in a scope made before the construction
+        being recorded is read from outside it (Memo.read)."""
+        holding = scope.parent  # not the running call's own: eval looked there
+        while holding is not None and name not in holding.vars:
+            holding = holding.parent
+        if holding is None:
+            return builtin(name)
+        value = holding.vars[name]
+        if self.memo.started and holding.made < self.memo.started[-1]:
+            self.memo.read(value.resolve() if isinstance(value, Lazy) else value)
+        return value
 
     def expr_JoinedStr(self, node: ast.JoinedStr, frame: Frame) -> Any:
         text = []

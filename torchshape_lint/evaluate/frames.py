@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from itertools import count
 from typing import Any
 
 from torchshape_lint.evaluate.python_library import builtin
@@ -52,6 +53,7 @@ def resolved(value: Any) -> Any:
 
 
 NO_NAMES: frozenset = frozenset()
+SCOPES_MADE = count()  # numbers the scopes in the order they are made: one made before a construction is outside it
 
 
 class Scope:
@@ -62,6 +64,7 @@ class Scope:
         self.version = 0  # of a file's global names: bumped by each assignment (see evaluate/memo.py); every write of
         # a file's globals goes through `assign`, so that the memo and visible_ints see each change
         self.int_names: tuple | None = None  # (version, the names holding ints then): torch_modules.visible_ints
+        self.made = next(SCOPES_MADE)
 
     def lookup(self, name: str) -> Any:
         scope = self

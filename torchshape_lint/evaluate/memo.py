@@ -8,7 +8,8 @@ call gets a fresh copy of the instance as it was built, with layers of its own, 
 the first held its argument lists (`cfg`, `shift_size=[0, 3]`), and replays what the construction recorded: its
 violations, decided checks, layer applications and counts. A construction is kept only when the state it built is
 one a copy reproduces (see `duplicate`), it applied no layer (tensor ops, which name none, are replayed), it left its
-argument lists as they were, and the globals did not change under it.
+argument lists as they were, it read no value from outside itself that other code may change later (a global
+instance, dict or list: `changeable`), and the globals did not change under it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from torchshape_lint.evaluate.python_library import Builtin, Partial
+from torchshape_lint.evaluate.frames import SCOPES_MADE
+from torchshape_lint.evaluate.python_library import Builtin, Method, Partial
 from torchshape_lint.evaluate.values import (
-    PLAIN, ClassV, Container, DictV, External, Function, Instance, ListV, Sourced,
+    PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, Sourced,
 )
 from torchshape_lint.shapes.layer_spec import Layer
 from torchshape_lint.shapes.tensor import Tensor
@@ -53,6 +55,19 @@ def immutable(value: Any, lists: list | None = None) -> Any:
         lists.append(value)
         return ("list",) + tuple(immutable(v, lists) for v in value)
     raise Unkeyable()
+
+
+# What a construction may read from outside itself that other code can change after it (`cfg.width = 32`): a
+# construction that read one is not kept.
+CHANGEABLE = (Instance, Container, Layer, ListV, DictV, set, BoundMethod, Method)
+
+
+def changeable(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return any(changeable(v) for v in value)
+    if value.__class__ is Partial:
+        return changeable((value.func, *value.args, *value.kwargs.values()))
+    return isinstance(value, CHANGEABLE)
 
 
 def duplicate(value: Any, copies: dict, keeping: bool = False) -> Any:
@@ -170,6 +185,14 @@ def replay_events(check: Any, violations: list, checks: list, applications: list
 class Memo:
     def __init__(self) -> None:
         self.built: dict = {}
+        self.started: list = []  # of each construction in progress whose copy may be kept, the next scope's number
+        self.outside_reads = 0  # changeable values they read from outside themselves (`read`)
+
+    def read(self, value: Any) -> None:
+        """A value read from a module's names, a class's attributes or an enclosing scope, while constructions are
+        recorded: one whose state other code may change makes them not kept."""
+        if changeable(value):
+            self.outside_reads += 1
 
     def construction_key(self, cls: ClassV, args: list, kwargs: dict, version: int) -> Key | None:
         lists: list = []
@@ -198,8 +221,13 @@ class Memo:
         marks = Marks(interp.check)
         depth = len(interp.calls)
         contents = [immutable(argument, []) for argument in key.lists]
-        instance = run()
-        if marks.check is not interp.check or interp.globals.version != key.version:
+        reads = self.outside_reads
+        self.started.append(next(SCOPES_MADE))
+        try:
+            instance = run()
+        finally:
+            self.started.pop()
+        if marks.check is not interp.check or interp.globals.version != key.version or self.outside_reads != reads:
             return instance
         added = marks.added()
         if any(application.layer is not None for application in added[2]):

@@ -70,7 +70,10 @@ class Objects:
             return method(obj, name) if not isinstance(obj, Namespace) and name in DICT_METHODS else UNKNOWN
         if isinstance(obj, ProjectModule):
             if name in obj.names.vars:
-                return resolved(obj.names.vars[name])
+                value = resolved(obj.names.vars[name])
+                if self.memo.started:
+                    self.memo.read(value)
+                return value
             return resolved(obj.importer.module_import(f"{obj.name}.{name}"))
         if isinstance(obj, ClassV):
             value = self.class_attribute(obj, name)
@@ -143,7 +146,10 @@ class Objects:
             if klass.ready or name in klass.member_names:
                 self.ready(klass)
                 if name in klass.attrs:
-                    return klass.attrs[name]
+                    value = klass.attrs[name]
+                    if self.memo.started:
+                        self.memo.read(value)
+                    return value
         return torch_modules.inherited_attribute(cls, name)
 
     def get_item(self, obj: Any, key: Any) -> Any:
