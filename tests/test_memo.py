@@ -22,7 +22,8 @@ def everything(report):
                              s.layer.where[1].col_offset)
         return dict(vars(s), layer=layer)
 
-    builds = [(b.name, b.origin, b.input, [step(s) for s in b.steps]) for b in report.builds]
+    builds = [(b.name, b.origin, b.input, b.stop, b.stop_line, b.loop_stop, [step(s) for s in b.steps])
+              for b in report.builds]
     return ([f.as_dict() for f in report.findings], checks, builds, report.layers_checked, report.layers_unknown,
             report.skipped)
 
@@ -331,7 +332,8 @@ def test_a_construction_that_applies_ops_is_kept(tmp_path, monkeypatch):
         f"flatten (line {flatten[0]}) [in 2 builds]"], result.stdout + result.stderr
 
 
-HEAD_OF_ANOTHER_FILE = '''import torch.nn as nn
+# Head's Linear is built with a float: torch raises TypeError in its constructor
+HEAD_WITH_A_FLOAT = '''import torch.nn as nn
 
 
 class Head(nn.Module):
@@ -371,7 +373,7 @@ def test_a_replayed_construction_reports_its_mistake_at_this_call(tmp_path, monk
     reaches it through its own `Head(16)`, where a layer of another file is reported: the second build's Head is the
     memo's copy of the first, and its mistake is reported at the second call too."""
     torch = pytest.importorskip("torch")
-    (tmp_path / "blocks.py").write_text(HEAD_OF_ANOTHER_FILE)
+    (tmp_path / "blocks.py").write_text(HEAD_WITH_A_FLOAT)
     path = tmp_path / "model.py"
     path.write_text(TWO_BUILDS_OF_IT)
     with pytest.raises(TypeError):
@@ -479,3 +481,60 @@ def test_a_construction_that_read_what_code_changes_in_place_is_not_replayed(tmp
     path = tmp_path / "head.py"
     runs_and_lints_clean(path, CHANGED_IN_PLACE[changed])
     assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
+
+
+BUILD_FAILS_IN_IT = HEAD_WITH_A_FLOAT + '''
+
+def first():
+    return nn.Sequential(Head(16))
+
+
+def second():
+    head = Head(16)
+    return nn.Sequential(head, nn.Linear(10 / 2, 3))
+'''
+
+
+def test_a_replayed_construction_that_fails_the_build_fails_it_again(tmp_path, monkeypatch):
+    """Head(16) cannot be built (torch raises TypeError at its Linear): in second(), PyTorch never reaches the
+    Linear(10 / 2, 3) after it, which the analysis then does not report, also where that Head is the memo's copy."""
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "heads.py"
+    path.write_text(BUILD_FAILS_IN_IT)
+    with pytest.raises(TypeError):
+        runpy.run_path(str(path))["second"]()
+    assert torch.nn.Linear(16 // 2, 10)
+    assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
+    result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
+    at = locate(path, "nn.Linear(width / 2, 10)")
+    assert result.stdout.splitlines() == [
+        f"heads.py:{at[0]}:{at[1]}: TSL006 Linear: in_features=8.0 is a float: building the layer raises TypeError, "
+        "PyTorch needs an int here (write // rather than /, or int(...)) [in 2 builds]"], result.stdout + result.stderr
+
+
+FAILED_BEFORE_IT = HEAD_WITH_A_FLOAT + '''
+
+def first():
+    stem = nn.Linear(10 / 2, 3)
+    return nn.Sequential(stem, Head(16))
+
+
+def second():
+    return nn.Sequential(Head(16))
+'''
+
+
+def test_a_construction_made_after_the_build_failed_is_not_replayed_where_it_has_not(tmp_path, monkeypatch):
+    """In first(), PyTorch stops at the stem, so Head(16)'s float is not reported there; second() builds Head(16)
+    first, where torch raises in it: its mistake is reported, as when every Head is evaluated."""
+    pytest.importorskip("torch")
+    path = tmp_path / "heads.py"
+    path.write_text(FAILED_BEFORE_IT)
+    for builder in ("first", "second"):
+        with pytest.raises(TypeError):
+            runpy.run_path(str(path))[builder]()
+    assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
+    result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
+    found = [line.split(" TSL006 Linear: ")[0] for line in result.stdout.splitlines()]
+    head, stem = locate(path, "nn.Linear(width / 2, 10)"), locate(path, "nn.Linear(10 / 2, 3)")
+    assert found == [f"heads.py:{head[0]}:{head[1]}:", f"heads.py:{stem[0]}:{stem[1]}:"], result.stdout + result.stderr

@@ -6,7 +6,8 @@ names, partials of those; lists of them by content; never a module, whose state 
 version of the file's global names (any assignment to one, or to a class attribute, makes a new version). A later
 call gets a fresh copy of the instance as it was built, with layers of its own, holding the caller's own lists where
 the first held its argument lists (`cfg`, `shift_size=[0, 3]`), and replays what the construction recorded: its
-violations, decided checks, layer applications and counts. A construction is kept only when the state it built is
+violations (each reported from this call), decided checks, layer applications and counts, and the build's flags it
+set (failed, tensors lost, a loop stopped; how they stood before is part of the key: `standing`). A construction is kept only when the state it built is
 one a copy reproduces (see `duplicate`), it applied no layer (tensor ops, which name none, are replayed), it left its
 argument lists as they were, it read no value from outside itself that other code may change later (a global
 instance, dict or list: `changeable`), and the globals did not change under it.
@@ -146,11 +147,19 @@ class Built:
     # id of each violation it found → the calls it had made then (inside the constructor call): a layer of another
     # file is reported at the innermost call of the checked file that led there (Collector.reached_from)
     reached_within: dict
+    outcome: tuple  # the build's flags after it (Marks.outcome)
     violations: list
     checks: list
     applications: list
     layers_checked: int
     layers_unknown: int
+
+
+def standing(check: Any) -> tuple:
+    """What an evaluation's record depends on in its build's collector: whether the build failed already (a layer
+    PyTorch cannot build is reported only until one is), and whether tensors were lost or a loop stopped already
+    (only the first place of each is kept)."""
+    return check.build_failed, check.lost is None, check.loop_stopped is None
 
 
 class Marks:
@@ -161,6 +170,10 @@ class Marks:
         self.violations, self.checks, self.applications = len(check.violations), len(check.checks), len(
             check.applications)
         self.layers_checked, self.layers_unknown = check.layers_checked, check.layers_unknown
+        self.standing = standing(check)
+
+    def outcome(self) -> tuple:
+        return self.check.build_failed, self.check.lost, self.check.loop_stopped
 
     def added(self) -> tuple:
         check = self.check
@@ -180,6 +193,17 @@ def replay_events(check: Any, violations: list, checks: list, applications: list
     check.applications.extend(applications)
     check.layers_checked += layers_checked
     check.layers_unknown += layers_unknown
+
+
+def replay_outcome(check: Any, outcome: tuple) -> None:
+    """Set the build's flags as the construction set them (its key holds how they stood before: `standing`); the
+    first place tensors were lost or a loop stopped stays where the build had one."""
+    failed, lost, loop_stopped = outcome
+    check.build_failed = check.build_failed or failed
+    if check.lost is None:
+        check.lost = lost
+    if check.loop_stopped is None:
+        check.loop_stopped = loop_stopped
 
 
 class Memo:
@@ -203,9 +227,10 @@ class Memo:
             return None
 
     def rebuilt(self, key: Key, where: Any, interp: Any) -> Instance | None:
-        found = self.built.get(key.value)
+        found = self.built.get((key.value, standing(interp.check)))
         if found is None:
             return None
+        replay_outcome(interp.check, found.outcome)
         calls = tuple(interp.calls)  # the constructor call's own included, as when it was built
         reached = {key: calls + within for key, within in found.reached_within.items()}
         replay_events(interp.check, found.violations, found.checks, found.applications, found.layers_checked,
@@ -241,5 +266,6 @@ class Memo:
             return instance
         reached_from = getattr(interp.check, "reached_from", {})
         reached_within = {id(violation): reached_from.get(id(violation), ())[depth:] for violation in added[0]}
-        self.built[key.value] = Built(kept, [copies.get(id(given)) for given in key.lists], reached_within, *added)
+        self.built[key.value, marks.standing] = Built(kept, [copies.get(id(given)) for given in key.lists],
+                                                      reached_within, marks.outcome(), *added)
         return instance
