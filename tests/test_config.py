@@ -89,6 +89,17 @@ def test_broken_toml_and_bad_flags_exit_2(tmp_path):
     assert bad.returncode == 2 and "--per-path-input-shape" in bad.stderr
 
 
+def test_a_pyproject_without_our_table_is_not_ours_to_judge(tmp_path):
+    """A pyproject.toml that never names torchshape-lint is not parsed: broken for other tools or not, the run goes on
+    with the defaults (and the quoted spelling of our table is still read)."""
+    (tmp_path / "pyproject.toml").write_text("[tool.black\nline-length = 88\n")
+    (tmp_path / "m.py").write_text(LINEAR_BAD)
+    result = cli("--no-cache", "-q", "m.py", cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout.count(" TSL001 ") == 1, result.stdout + result.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool."torchshape-lint"]\nignore = ["TSL001"]\n')
+    assert cli("--no-cache", "-q", "m.py", cwd=tmp_path).returncode == 0
+
+
 def test_flake8_reads_the_same_keys_from_its_config(tmp_path):
     (tmp_path / "setup.cfg").write_text("[flake8]\ntorchshape-input-shape = 1,3,224,224\n"
                                         "torchshape-per-path-input-shape =\n    small/*.py: 1,3,32,32\n")

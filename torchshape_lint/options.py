@@ -214,16 +214,22 @@ def load_pyproject(path: str | None) -> Settings:
     naming the file and the key."""
     if path is None:
         return Settings()
+    shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read()
+    except OSError as error:
+        raise OptionError(f"{shown}: {error}") from None
+    if b"torchshape-lint" not in text:  # no table of ours, however quoted: not worth the TOML parser and what it
+        return Settings(base=os.path.dirname(path))  # imports (a twentieth of a start without bytecode)
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10: tomli, the same parser before it joined the standard library
         import tomli as tomllib
 
-    shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
     try:
-        with open(path, "rb") as handle:
-            table = tomllib.load(handle).get("tool", {}).get("torchshape-lint", {})
-    except (OSError, tomllib.TOMLDecodeError) as error:
+        table = tomllib.loads(text.decode("utf-8")).get("tool", {}).get("torchshape-lint", {})
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise OptionError(f"{shown}: {error}") from None
     if not isinstance(table, dict):
         raise OptionError(f"{shown}: [{PYPROJECT_TABLE}] must be a table")
