@@ -3,6 +3,7 @@ in less work; and never a result carried over to a module or a global that chang
 
 import ast
 import runpy
+import sys
 
 import pytest
 from conftest import FIXTURES, cli, locate
@@ -172,20 +173,23 @@ def raises_in_torch_and_memoised_alike(path, source, monkeypatch, message, raise
     return cli("--no-cache", "-q", path.name, cwd=path.parent)
 
 
-ABORTED_REBINDING = '''import torch
-import torch.nn as nn
-
-WIDTH = 8
-
-
-class Head(nn.Module):
+# a Head of the width of a global
+HEAD_OF_WIDTH = '''class Head(nn.Module):
     def __init__(self):
         super().__init__()
         self.fc = nn.Linear(WIDTH, 10)
 
     def forward(self, x):
         return self.fc(x)
+'''
 
+ABORTED_REBINDING = '''import torch
+import torch.nn as nn
+
+WIDTH = 8
+
+
+''' + HEAD_OF_WIDTH + '''
 
 def make_head():
     return Head()
@@ -210,10 +214,19 @@ def test_a_global_an_aborted_statement_leaves_unknown_is_not_replayed(tmp_path):
 
 
 def runs_and_lints_clean(path, source):
-    """Torch runs the file as a script (no shape mistake to report), and the command line reports nothing."""
+    """Torch runs the file as a script (no shape mistake to report; its folder first on the path, as `python
+    file.py` has it), and the command line reports nothing."""
     pytest.importorskip("torch")
     path.write_text(source)
-    runpy.run_path(str(path), run_name="__main__")
+    before = set(sys.modules)
+    sys.path.insert(0, str(path.parent))
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    finally:
+        sys.path.remove(str(path.parent))
+        for name in set(sys.modules) - before:  # the folder's modules (`blocks`), which another test's may share
+            if str(path.parent) in str(getattr(sys.modules[name], "__file__", "")):
+                del sys.modules[name]
     result = cli("--no-cache", "-q", path.name, cwd=path.parent)
     assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
 
@@ -538,3 +551,67 @@ def test_a_construction_made_after_the_build_failed_is_not_replayed_where_it_has
     found = [line.split(" TSL006 Linear: ")[0] for line in result.stdout.splitlines()]
     head, stem = locate(path, "nn.Linear(width / 2, 10)"), locate(path, "nn.Linear(10 / 2, 3)")
     assert found == [f"heads.py:{head[0]}:{head[1]}:", f"heads.py:{stem[0]}:{stem[1]}:"], result.stdout + result.stderr
+
+
+BUILDER_LOCAL_REBOUND = '''import torch
+import torch.nn as nn
+
+
+# torchshape: input=(1, 32)
+def build():
+    width = 16
+
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(width, 10)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    Head()
+    width = 32
+    return Head()
+
+
+if __name__ == "__main__":
+    build()(torch.zeros(1, 32))
+'''
+
+MODULE_GLOBAL_REBOUND = {"blocks.py": '''import torch.nn as nn
+
+WIDTH = 16
+
+
+def widen():
+    global WIDTH
+    WIDTH = 32
+
+
+''' + HEAD_OF_WIDTH, "model.py": '''import torch
+
+from blocks import Head, widen
+
+
+# torchshape: input=(1, 32)
+def build():
+    Head()
+    widen()
+    return Head()
+
+
+if __name__ == "__main__":
+    build()(torch.zeros(1, 32))
+'''}
+
+
+@pytest.mark.parametrize("files", [{"model.py": BUILDER_LOCAL_REBOUND}, MODULE_GLOBAL_REBOUND],
+                         ids=["a local of the enclosing builder", "a global of another module"])
+def test_a_construction_that_read_a_name_bound_again_since_is_not_replayed(tmp_path, monkeypatch, files):
+    """Between the two Heads, `width = 32` binds the builder's local again, or widen() the other module's global:
+    neither is a global of the checked file, whose version the key holds; the second Head reads 32 (torch runs it)."""
+    for name, source in files.items():
+        (tmp_path / name).write_text(source)
+    path = tmp_path / "model.py"
+    runs_and_lints_clean(path, files["model.py"])
+    assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]

@@ -66,8 +66,9 @@ class Expressions:
         if holding is None:
             return builtin(name)
         value = holding.vars[name]
-        if self.memo.started and holding.made < self.memo.started[-1]:
-            self.memo.read(value.resolve() if isinstance(value, Lazy) else value)
+        if self.memo.started and holding.made < self.memo.started[-1][0]:
+            self.memo.read(value.resolve() if isinstance(value, Lazy) else value,
+                           None if holding is self.globals else holding)
         return value
 
     def expr_JoinedStr(self, node: ast.JoinedStr, frame: Frame) -> Any:

@@ -7,10 +7,12 @@ version of the file's global names (any assignment to one, or to a class attribu
 call gets a fresh copy of the instance as it was built, with layers of its own, holding the caller's own lists where
 the first held its argument lists (`cfg`, `shift_size=[0, 3]`), and replays what the construction recorded: its
 violations (each reported from this call), decided checks, layer applications and counts, and the build's flags it
-set (failed, tensors lost, a loop stopped; how they stood before is part of the key: `standing`). A construction is kept only when the state it built is
-one a copy reproduces (see `duplicate`), it applied no layer (tensor ops, which name none, are replayed), it left its
-argument lists as they were, it read no value from outside itself that other code may change later (a global
-instance, dict or list: `changeable`), and the globals did not change under it.
+set (failed, tensors lost, a loop stopped; how they stood before is part of the key: `standing`). A construction is
+kept only when the state it built is one a copy reproduces (see `duplicate`), it applied no layer (tensor ops, which
+name none, are replayed), it left its argument lists as they were, it read from outside itself no value code may
+change in place (a global instance, dict or list: `changeable`) and no name of an enclosing call (which it may bind
+again), and the globals did not change under it; the names it read of other modules are replayed only while their
+versions are as it read them.
 """
 
 from __future__ import annotations
@@ -148,6 +150,7 @@ class Built:
     # file is reported at the innermost call of the checked file that led there (Collector.reached_from)
     reached_within: dict
     outcome: tuple  # the build's flags after it (Marks.outcome)
+    modules: dict  # the global names of other modules it read (their Scope) → their version then
     violations: list
     checks: list
     applications: list
@@ -209,14 +212,23 @@ def replay_outcome(check: Any, outcome: tuple) -> None:
 class Memo:
     def __init__(self) -> None:
         self.built: dict = {}
-        self.started: list = []  # of each construction in progress whose copy may be kept, the next scope's number
-        self.outside_reads = 0  # changeable values they read from outside themselves (`read`)
+        # of each construction in progress whose copy may be kept: the next scope's number, and the global names of
+        # other modules it read (Scope → version)
+        self.started: list = []
+        self.outside_reads = 0  # what makes them not kept (`read`)
 
-    def read(self, value: Any) -> None:
-        """A value read from a module's names, a class's attributes or an enclosing scope, while constructions are
-        recorded: one whose state other code may change makes them not kept."""
-        if changeable(value):
+    def read(self, value: Any, scope: Any = None) -> None:
+        """A value read, while constructions are recorded, from outside them: a class's attributes, a module's names
+        (`scope`: their Scope) or an enclosing call's. One whose state code may change in place makes them not kept;
+        so does any name of an enclosing call, which it may bind again (no version says so); another module's names
+        are recorded with their version, which a replay must find unchanged."""
+        if changeable(value) or scope is not None and scope.parent is not None:
             self.outside_reads += 1
+        elif scope is not None:
+            self.started[-1][1].setdefault(scope, scope.version)
+
+    def current(self, modules: dict) -> bool:
+        return all(scope.version == version for scope, version in modules.items())
 
     def construction_key(self, cls: ClassV, args: list, kwargs: dict, version: int) -> Key | None:
         lists: list = []
@@ -228,8 +240,11 @@ class Memo:
 
     def rebuilt(self, key: Key, where: Any, interp: Any) -> Instance | None:
         found = self.built.get((key.value, standing(interp.check)))
-        if found is None:
+        if found is None or not self.current(found.modules):
             return None
+        if self.started:  # a construction in progress that replays this one read what it read
+            for scope, version in found.modules.items():
+                self.started[-1][1].setdefault(scope, version)
         replay_outcome(interp.check, found.outcome)
         calls = tuple(interp.calls)  # the constructor call's own included, as when it was built
         reached = {key: calls + within for key, within in found.reached_within.items()}
@@ -247,12 +262,16 @@ class Memo:
         depth = len(interp.calls)
         contents = [immutable(argument, []) for argument in key.lists]
         reads = self.outside_reads
-        self.started.append(next(SCOPES_MADE))
+        self.started.append((next(SCOPES_MADE), {}))
         try:
             instance = run()
         finally:
-            self.started.pop()
-        if marks.check is not interp.check or interp.globals.version != key.version or self.outside_reads != reads:
+            modules = self.started.pop()[1]
+            if self.started:  # what it read, the construction it is part of read too
+                for scope, version in modules.items():
+                    self.started[-1][1].setdefault(scope, version)
+        if marks.check is not interp.check or interp.globals.version != key.version or self.outside_reads != reads \
+                or not self.current(modules):
             return instance
         added = marks.added()
         if any(application.layer is not None for application in added[2]):
@@ -267,5 +286,5 @@ class Memo:
         reached_from = getattr(interp.check, "reached_from", {})
         reached_within = {id(violation): reached_from.get(id(violation), ())[depth:] for violation in added[0]}
         self.built[key.value, marks.standing] = Built(kept, [copies.get(id(given)) for given in key.lists],
-                                                      reached_within, marks.outcome(), *added)
+                                                      reached_within, marks.outcome(), modules, *added)
         return instance

@@ -72,7 +72,7 @@ class Objects:
             if name in obj.names.vars:
                 value = resolved(obj.names.vars[name])
                 if self.memo.started:
-                    self.memo.read(value)
+                    self.memo.read(value, obj.names)
                 return value
             return resolved(obj.importer.module_import(f"{obj.name}.{name}"))
         if isinstance(obj, ClassV):
