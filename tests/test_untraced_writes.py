@@ -60,3 +60,20 @@ def test_a_loop_the_analysis_counts_still_decides_the_classifier(tmp_path):
     pytest.importorskip("torch")
     with pytest.raises(RuntimeError, match="6272"):
         runpy.run_path(str(path))
+
+
+def test_a_class_attribute_set_on_a_branch_not_decided_is_unknown_after_it(monkeypatch):
+    """Head.width is 32 where CUDA is, 16 elsewhere: the Linear fits the (1, 32) input on a GPU only, so no finding
+    is a proof (before, the class kept 16 and TSL001 was reported)."""
+    torch = pytest.importorskip("torch")
+    path = WRITES / "widened_class_attribute.py"
+    for cuda, fits in ((True, True), (False, False)):
+        monkeypatch.setattr(torch.cuda, "is_available", lambda cuda=cuda: cuda)
+        model = runpy.run_path(str(path))["build"]()
+        if fits:
+            assert model(torch.zeros(1, 32)).shape == (1, 10)
+        else:
+            with pytest.raises(RuntimeError, match="cannot be multiplied"):
+                model(torch.zeros(1, 32))
+    assert cli("--no-cache", "-q", str(path)).stdout == ""
+    assert flake8(str(path)).stdout == ""

@@ -384,7 +384,7 @@ class Statements:
                 obj.maybe_set.add(attr)  # set there, or deleted: whether it exists is not known either
             elif isinstance(obj, AttrDict) and not obj.opaque:
                 obj[attr] = UNKNOWN
-            elif isinstance(obj, (Layer, Container)):
+            elif isinstance(obj, (Layer, Container, ClassV)):  # a class's: what its instances read (a new version)
                 self.set_attribute(obj, attr, UNKNOWN)
         for base in facts.mutated:
             obj = held_by(base)
