@@ -459,6 +459,31 @@ def build():
 if __name__ == "__main__":
     build()(torch.zeros(1, 32))
 ''',
+    "a global list a default names": '''import torch
+import torch.nn as nn
+
+WIDTHS = [16]
+
+
+class Head(nn.Module):
+    def __init__(self, widths=WIDTHS):
+        super().__init__()
+        self.fc = nn.Linear(widths[-1], 10)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+# torchshape: input=(1, 32)
+def build():
+    Head()
+    WIDTHS.append(32)
+    return Head()
+
+
+if __name__ == "__main__":
+    build()(torch.zeros(1, 32))
+''',
     "an item of a class attribute": '''import torch
 import torch.nn as nn
 

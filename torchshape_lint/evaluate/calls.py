@@ -134,7 +134,8 @@ class Calls:
         return True
 
     def default(self, default: ast.expr, func: Function) -> Any:
-        return self.eval(default, Frame(func.scope, func.source))
+        # in a scope of its own, as a call's: what it reads of the definition's scope is read from outside (Memo.read)
+        return self.eval(default, Frame(Scope(func.scope), func.source))
 
     def instantiate(self, cls: ClassV, args: list, kwargs: dict, where: Any) -> Any:
         self.ready(cls)
