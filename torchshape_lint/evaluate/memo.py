@@ -62,7 +62,7 @@ def immutable(value: Any, lists: list | None = None) -> Any:
 
 # What a construction may read from outside itself that other code can change after it (`cfg.width = 32`): a
 # construction that read one is not kept.
-CHANGEABLE = (Instance, Container, Layer, ListV, DictV, set, BoundMethod, Method)
+CHANGEABLE = (Instance, Container, Layer, list, dict, set, BoundMethod, Method)  # ListV and DictV among them
 
 
 def changeable(value: Any) -> bool:
