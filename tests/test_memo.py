@@ -401,6 +401,13 @@ def test_a_replayed_construction_reports_its_mistake_at_this_call(tmp_path, monk
         result.stdout + result.stderr
 
 
+# what torch runs each of these files on
+RUN_ON_32 = '''
+
+if __name__ == "__main__":
+    build()(torch.zeros(1, 32))
+'''
+
 # Each builds a Head, changes in place what Head's constructor reads from outside itself, and builds another: torch
 # runs it, as the second Head reads the new width.
 CHANGED_IN_PLACE = {
@@ -430,11 +437,7 @@ def build():
     Head()
     cfg.width = 32
     return Head()
-
-
-if __name__ == "__main__":
-    build()(torch.zeros(1, 32))
-''',
+''' + RUN_ON_32,
     "a list of the enclosing builder": '''import torch
 import torch.nn as nn
 
@@ -454,11 +457,7 @@ def build():
     Head()
     widths.append(32)
     return Head()
-
-
-if __name__ == "__main__":
-    build()(torch.zeros(1, 32))
-''',
+''' + RUN_ON_32,
     "a global list a default names": '''import torch
 import torch.nn as nn
 
@@ -479,11 +478,7 @@ def build():
     Head()
     WIDTHS.append(32)
     return Head()
-
-
-if __name__ == "__main__":
-    build()(torch.zeros(1, 32))
-''',
+''' + RUN_ON_32,
     "an item of a class attribute": '''import torch
 import torch.nn as nn
 
@@ -504,11 +499,7 @@ def build():
     Head()
     Head.sizes["width"] = 32
     return Head()
-
-
-if __name__ == "__main__":
-    build()(torch.zeros(1, 32))
-''',
+''' + RUN_ON_32,
 }
 
 
@@ -597,11 +588,7 @@ def build():
     Head()
     width = 32
     return Head()
-
-
-if __name__ == "__main__":
-    build()(torch.zeros(1, 32))
-'''
+''' + RUN_ON_32
 
 MODULE_GLOBAL_REBOUND = {"blocks.py": '''import torch.nn as nn
 
@@ -623,11 +610,7 @@ def build():
     Head()
     widen()
     return Head()
-
-
-if __name__ == "__main__":
-    build()(torch.zeros(1, 32))
-'''}
+''' + RUN_ON_32}
 
 
 @pytest.mark.parametrize("files", [{"model.py": BUILDER_LOCAL_REBOUND}, MODULE_GLOBAL_REBOUND],
