@@ -391,7 +391,7 @@ def test_a_replayed_construction_reports_its_mistake_at_this_call(tmp_path, monk
     path.write_text(TWO_BUILDS_OF_IT)
     with pytest.raises(TypeError):
         runpy.run_path(str(tmp_path / "blocks.py"))["Head"](16)
-    assert torch.nn.Linear(16 // 2, 10)  # the same width as an int builds
+    assert torch.nn.Linear(16 // 2, 10).in_features == 8  # the same width as an int builds
     assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
     result = cli("--no-cache", "-q", "model.py", cwd=tmp_path)
     message = ("TSL006 Linear: in_features=8.0 is a float: building the layer raises TypeError, PyTorch needs an int "
@@ -532,7 +532,7 @@ def test_a_replayed_construction_that_fails_the_build_fails_it_again(tmp_path, m
     path.write_text(BUILD_FAILS_IN_IT)
     with pytest.raises(TypeError):
         runpy.run_path(str(path))["second"]()
-    assert torch.nn.Linear(16 // 2, 10)
+    assert torch.nn.Linear(16 // 2, 10).in_features == 8  # the same width as an int builds
     assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
     result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
     at = locate(path, "nn.Linear(width / 2, 10)")

@@ -66,7 +66,7 @@ class Expressions:
         if holding is None:
             return builtin(name)
         value = holding.vars[name]
-        if self.memo.started and holding.made < self.memo.started[-1][0]:
+        if self.memo.started and holding.made < self.memo.started[-1].first_scope:
             self.memo.read(value.resolve() if isinstance(value, Lazy) else value,
                            None if holding is self.globals else holding)
         return value

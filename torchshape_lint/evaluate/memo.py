@@ -209,12 +209,24 @@ def replay_outcome(check: Any, outcome: tuple) -> None:
         check.loop_stopped = loop_stopped
 
 
+class Recording:
+    """A construction in progress whose copy may be kept."""
+
+    __slots__ = ("first_scope", "modules")
+
+    def __init__(self) -> None:
+        self.first_scope = next(SCOPES_MADE)  # the scopes it makes are numbered from here: those before are outside it
+        self.modules: dict = {}  # the global names of other modules it read (their Scope) → their version then
+
+    def read_modules(self, modules: dict) -> None:
+        for scope, version in modules.items():
+            self.modules.setdefault(scope, version)
+
+
 class Memo:
     def __init__(self) -> None:
         self.built: dict = {}
-        # of each construction in progress whose copy may be kept: the next scope's number, and the global names of
-        # other modules it read (Scope → version)
-        self.started: list = []
+        self.started: list[Recording] = []  # innermost last
         self.outside_reads = 0  # what makes them not kept (`read`)
 
     def read(self, value: Any, scope: Any = None) -> None:
@@ -225,7 +237,7 @@ class Memo:
         if changeable(value) or scope is not None and scope.parent is not None:
             self.outside_reads += 1
         elif scope is not None:
-            self.started[-1][1].setdefault(scope, scope.version)
+            self.started[-1].read_modules({scope: scope.version})
 
     def current(self, modules: dict) -> bool:
         return all(scope.version == version for scope, version in modules.items())
@@ -243,8 +255,7 @@ class Memo:
         if found is None or not self.current(found.modules):
             return None
         if self.started:  # a construction in progress that replays this one read what it read
-            for scope, version in found.modules.items():
-                self.started[-1][1].setdefault(scope, version)
+            self.started[-1].read_modules(found.modules)
         replay_outcome(interp.check, found.outcome)
         calls = tuple(interp.calls)  # the constructor call's own included, as when it was built
         reached = {key: calls + within for key, within in found.reached_within.items()}
@@ -262,14 +273,13 @@ class Memo:
         depth = len(interp.calls)
         contents = [immutable(argument, []) for argument in key.lists]
         reads = self.outside_reads
-        self.started.append((next(SCOPES_MADE), {}))
+        self.started.append(Recording())
         try:
             instance = run()
         finally:
-            modules = self.started.pop()[1]
+            modules = self.started.pop().modules
             if self.started:  # what it read, the construction it is part of read too
-                for scope, version in modules.items():
-                    self.started[-1][1].setdefault(scope, version)
+                self.started[-1].read_modules(modules)
         if marks.check is not interp.check or interp.globals.version != key.version or self.outside_reads != reads \
                 or not self.current(modules):
             return instance
