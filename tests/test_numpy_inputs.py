@@ -61,6 +61,31 @@ def test_a_wrong_layer_fed_by_numpy_noise_is_reported(tmp_path, front):
     assert result.returncode == 1
 
 
+@pytest.mark.parametrize("front", ["cli", "flake8"])
+def test_an_installed_numpy_beside_the_script_is_not_read_for_its_source(tmp_path, front):
+    # a script checked where NumPy's own package is found beside it (in site-packages, say): NumPy's source builds
+    # its names from compiled modules the evaluator cannot follow, so the overlay's np.random.normal holds, and the
+    # classifier, whose only input is the noise, is still checked on it
+    (tmp_path / "numpy").mkdir()
+    (tmp_path / "numpy" / "__init__.py").write_text("from ._core import *\nfrom . import random\n")
+    (tmp_path / "numpy" / "random.py").write_text("from ._mtrand import normal\n")
+    (tmp_path / "noise.py").write_text(textwrap.dedent("""
+        import numpy as np
+        import torch
+        import torch.nn as nn
+
+        noise = torch.from_numpy(np.random.normal(0, 1, (4, 10))).float()
+        classifier = nn.Linear(12, 3)
+        classifier(noise)
+    """))
+    result = lint(front, "noise.py", cwd=tmp_path)
+    line, column = locate(tmp_path / "noise.py", "nn.Linear(12, 3)")
+    (only,) = result.stdout.splitlines()
+    # by hand: (4, 10) noise, the Linear declares 12 (torch: mat1 and mat2 shapes cannot be multiplied (4x10 and 12x3))
+    assert only.removeprefix("./").startswith(f"noise.py:{line}:{column}: TSL001 Linear(in_features=12) but 10 "), \
+        result.stdout
+
+
 def test_a_tensor_cast_by_its_type_keeps_its_shape(tmp_path):
     (tmp_path / "gan.py").write_text(SCRIPT.replace(*WRONG_CRITIC))
     result = lint("cli", "gan.py", cwd=tmp_path)

@@ -22,7 +22,10 @@ from typing import Any, Callable
 MAX_LOADED = 64  # modules kept per run (a flake8 worker checks many files)
 MAX_MODULES_PER_FILE = 12  # modules one checked file may use: a file importing half a framework stays cheap
 SEARCH_UP = 3  # folders above the importing file searched for an absolute import's package
-OUTSIDE = frozenset({"torch", "torchvision", "typing", "collections", "functools", "math", "dataclasses", "os", "sys"})
+# packages never read from source, even when a folder of that name is found (a file checked inside site-packages
+# finds the installed ones): the library overlays know what they mean (NumPy: evaluate/numpy_library.py)
+OUTSIDE = frozenset({"torch", "torchvision", "numpy", "typing", "collections", "functools", "math", "dataclasses", "os",
+                     "sys"})
 MAX_DIGESTS = 10_000  # file versions whose digest a process keeps
 MAX_STAR_FILES = 256  # sources one star import's names may be read from (a package of packages re-exporting all)
 
