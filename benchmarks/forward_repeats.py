@@ -44,13 +44,14 @@ def abstract(value: object) -> object:
     return memo.immutable(value)
 
 
-def recording(method):
-    def wrapper(self, key, *rest):
-        instance = method(self, key, *rest)
-        if instance is not None:
-            construction_of[id(instance)] = key.value
-            kept_alive.append(instance)
-        return instance
+def recording(method, key_at: int):
+    """`method` of the memo, noting each instance it gives by its key (the argument at `key_at`)."""
+    def wrapper(self, *arguments):
+        value = method(self, *arguments)
+        if isinstance(value, Instance):
+            construction_of[id(value)] = arguments[key_at].value
+            kept_alive.append(value)
+        return value
     return wrapper
 
 
@@ -58,8 +59,8 @@ def main() -> None:
     spec = importlib.util.find_spec("torchvision")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("forward_repeats: torchvision is not installed")
-    memo.Memo.construct = recording(memo.Memo.construct)
-    memo.Memo.rebuilt = recording(memo.Memo.rebuilt)
+    memo.Memo.record = recording(memo.Memo.record, 0)  # (key, interp, run)
+    memo.Memo.replay = recording(memo.Memo.replay, 1)  # (found, key, interp)
     seen: set = set()
     inside_repeat = [0]
     current_file = [""]
@@ -86,7 +87,7 @@ def main() -> None:
         counts["repeats"] += 1
         outermost = not inside_repeat[0]
         inside_repeat[0] += 1
-        steps, cpu, marks = self.steps, time.process_time(), memo.Marks(self.check)
+        steps, cpu, marks = self.steps, time.process_time(), memo.Marks(self.check, self)
         try:
             return apply_module(self, module, args, kwargs, where)
         finally:

@@ -40,7 +40,7 @@ def analysed(path, monkeypatch, memoised, input_shape=None):
     with monkeypatch.context() as patch:
         patch.setattr(Interpreter, "eval", counted)
         if not memoised:
-            patch.setattr(memo.Memo, "construction_key", lambda *args: None)
+            patch.setattr(memo.Memo, "key", lambda *args: None)
         text = path.read_text()
         report = analyze_source(text, str(path), ast.parse(text), input_shape)
     return everything(report), len(evaluated)
@@ -171,6 +171,56 @@ def raises_in_torch_and_memoised_alike(path, source, monkeypatch, message, raise
     assert fast == plain, path
     assert fast_work < plain_work or not less_work, (fast_work, plain_work)
     return cli("--no-cache", "-q", path.name, cwd=path.parent)
+
+
+ROUNDED_TWICE = '''import torch
+import torch.nn as nn
+
+
+def make_divisible(value, divisor=8):
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * value:
+        rounded += divisor
+    return rounded
+
+
+class Net(nn.Module):
+    def __init__(self, width_mult=1.3):
+        super().__init__()
+        self.conv = nn.Conv2d(3, make_divisible(32 * width_mult), 3, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(make_divisible(32 * width_mult) * 2, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.conv(x)), 1))
+
+
+if __name__ == "__main__":
+    Net()(torch.zeros(1, 3, 16, 16))
+'''
+
+
+def test_a_function_called_again_with_the_same_arguments_is_replayed(tmp_path, monkeypatch):
+    """The second make_divisible(41.6) is the memo's: less work, the same analysis, and torch's own error found
+    (40 channels, the Linear declares 80)."""
+    from torchshape_lint.evaluate.calls import Calls
+
+    path = tmp_path / "rounded.py"
+    result = raises_in_torch_and_memoised_alike(path, ROUNDED_TWICE, monkeypatch, "(1x40 and 80x10)", "self.fc(")
+    evaluated = []
+    real_call_function = Calls.call_function
+
+    def counted(self, func, args, kwargs):
+        evaluated.append(func.name)
+        return real_call_function(self, func, args, kwargs)
+
+    monkeypatch.setattr(Calls, "call_function", counted)
+    analysed(path, monkeypatch, memoised=True)
+    assert evaluated.count("make_divisible") == 1, evaluated  # Net's later builds are copies of the first
+    at = locate(path, "nn.Linear(make_divisible")
+    (only,) = result.stdout.splitlines()
+    assert only.startswith(f"rounded.py:{at[0]}:{at[1]}: TSL001 Linear(in_features=80) but 40 features arrive"), \
+        result.stdout + result.stderr
 
 
 # a Head of the width of a global
@@ -468,6 +518,31 @@ class Head(nn.Module):
     def __init__(self, widths=WIDTHS):
         super().__init__()
         self.fc = nn.Linear(widths[-1], 10)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+# torchshape: input=(1, 32)
+def build():
+    Head()
+    WIDTHS.append(32)
+    return Head()
+''' + RUN_ON_32,
+    "a global list a function of the file reads": '''import torch
+import torch.nn as nn
+
+WIDTHS = [16]
+
+
+def width():
+    return WIDTHS[-1]
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(width(), 10)
 
     def forward(self, x):
         return self.fc(x)

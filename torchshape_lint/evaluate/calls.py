@@ -43,7 +43,7 @@ class Calls:
             if isinstance(func, ClassV):
                 return self.instantiate(func, args, kwargs, where)
             if isinstance(func, Function):
-                return self.call_function(func, args, kwargs)
+                return self.once(func, args, kwargs, lambda: self.call_function(func, args, kwargs))[0]
             if isinstance(func, BoundMethod):
                 return self.call_function(func.function, [func.receiver] + list(args), kwargs)
             return self.call_unknown(args, kwargs)
@@ -141,14 +141,10 @@ class Calls:
         self.ready(cls)
         init = self.find_method(cls, "__init__")
         if init is not None:
-            key = self.memo.construction_key(cls, args, kwargs, self.globals.version)
-            rebuilt = self.memo.rebuilt(key, where, self) if key is not None else None
-            if rebuilt is not None:
-                rebuilt.built_with = (tuple(args), dict(kwargs))
-                return rebuilt
-            if key is not None:
-                return self.memo.construct(key, self, lambda: self.construct(cls, init, args, kwargs, where))
-            return self.construct(cls, init, args, kwargs, where)
+            instance, replayed = self.once(cls, args, kwargs, lambda: self.construct(cls, init, args, kwargs, where))
+            if replayed:
+                instance.where, instance.built_with = where, (tuple(args), dict(kwargs))
+            return instance
         instance = Instance(cls, where=where, built_with=(tuple(args), dict(kwargs)))
         if cls.is_dataclass() and not cls.bases:
             self.init_dataclass(cls, instance, args, kwargs)
@@ -159,6 +155,15 @@ class Calls:
             if container is not None:
                 instance.attrs["__container__"] = container
         return instance
+
+    def once(self, callee: ClassV | Function, args: list, kwargs: dict, run: Any) -> tuple[Any, bool]:
+        """What `run()`, the call of a class or function of the project, gives; or, for one called before with the
+        same arguments, a copy of what it gave then (evaluate/memo.py); and whether it is that copy."""
+        key = self.memo.key(callee, args, kwargs, self.globals.version)
+        found = self.memo.find(key, self)
+        if found is not None:
+            return self.memo.replay(found, key, self), True
+        return (run() if key is None else self.memo.record(key, self, run)), False
 
     def construct(self, cls: ClassV, init: Function, args: list, kwargs: dict, where: Any) -> Instance:
         instance = Instance(cls, where=where, built_with=(tuple(args), dict(kwargs)))

@@ -1,18 +1,20 @@
-"""Memoised construction, once per file: a class of the file called with the same arguments is built once.
+"""Memoised calls, once per file: a class or function of the project called with the same arguments is evaluated
+once.
 
 torchvision's resnet.py builds ten networks of the same blocks; within one, ResNet-101's third stage builds 22
-identical Bottlenecks. The key is the class, its arguments (numbers, strings, None, classes, functions, imported
-names, partials of those; lists of them by content; never a module, whose state a caller could change) and the
-version of the file's global names (any assignment to one, or to a class attribute, makes a new version). A later
-call gets a fresh copy of the instance as it was built, with layers of its own, holding the caller's own lists where
-the first held its argument lists (`cfg`, `shift_size=[0, 3]`), and replays what the construction recorded: its
-violations (each reported from this call), decided checks, layer applications and counts, and the build's flags it
-set (failed, tensors lost, a loop stopped; how they stood before is part of the key: `standing`). A construction is
-kept only when the state it built is one a copy reproduces (see `duplicate`), it applied no layer (tensor ops, which
-name none, are replayed), it left its argument lists as they were, it read from outside itself no value code may
-change in place (a global instance, dict or list: `changeable`) and no name of an enclosing call (which it may bind
-again), and the globals did not change under it; the names it read of other modules are replayed only while their
-versions are as it read them.
+identical Bottlenecks; MobileNet's and EfficientNet's `_make_divisible(v, 8)` runs for every block's width. The key
+is the class or function, its arguments (numbers, strings, None, classes, functions, imported names, partials of
+those; lists of them by content; never a module, whose state a caller could change) and the version of the file's
+global names (any assignment to one, or to a class attribute, makes a new version). A later call gets a fresh copy
+of what the first gave (an instance as it was built, a function's result), with layers of its own, holding the
+caller's own lists where the first held its argument lists (`cfg`, `shift_size=[0, 3]`), and replays what the call
+recorded: its violations (each reported from this call), decided checks, layer applications and counts, and the
+build's flags it set (failed, tensors lost, a loop stopped; how they stood before is part of the key: `standing`).
+A call is kept only when the value it gave is one a copy reproduces (see `duplicate`), it applied no layer (tensor
+ops, which name none, are replayed) and ran no module on an input, it left its argument lists as they were, it read
+from outside itself no value code may change in place (a global instance, dict or list: `changeable`) and no name of
+an enclosing call (which it may bind again), and the globals did not change under it; the names it read of other
+modules are replayed only while their versions are as it read them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from torchshape_lint.unknown import Unknown
 
 
 class Unkeyable(Exception):
-    """A value whose state a copy cannot reproduce (a bound method, a partial, …): that construction is not kept."""
+    """A value whose state a copy cannot reproduce (a bound method, a partial, …): that call is not kept."""
 
 
 # The arguments a key holds as they are: one object each (an identity holds it alive in the key).
@@ -44,6 +46,8 @@ def immutable(value: Any, lists: list | None = None) -> Any:
     again is keyed by its place there: `f(a, a)` is not `f(a, b)`); None: a list is Unkeyable."""
     if isinstance(value, tuple):
         return ("tuple",) + tuple(immutable(v, lists) for v in value)
+    if value.__class__ is Sourced:  # a size the command line's defaults made: a finding names them
+        return Sourced, int(value), value.sources
     if isinstance(value, PLAIN):
         return type(value), value  # True and 1 are not the same argument
     if isinstance(value, BY_IDENTITY):
@@ -60,8 +64,8 @@ def immutable(value: Any, lists: list | None = None) -> Any:
     raise Unkeyable()
 
 
-# What a construction may read from outside itself that other code can change after it (`cfg.width = 32`): a
-# construction that read one is not kept.
+# What a call may read from outside itself that other code can change after it (`cfg.width = 32`): a call that read
+# one is not kept.
 CHANGEABLE = (Instance, Container, Layer, list, dict, set, BoundMethod, Method)  # ListV and DictV among them
 
 
@@ -132,7 +136,7 @@ def shallow_copy(value: Any) -> Any:
 
 @dataclass
 class Key:
-    """A construction's key, and the argument lists it holds by content (in the order `immutable` met them)."""
+    """A call's key, and the argument lists it holds by content (in the order `immutable` met them)."""
 
     value: tuple
     lists: list
@@ -144,8 +148,8 @@ class Key:
 
 @dataclass
 class Built:
-    instance: Instance  # a copy of the instance as its constructor left it
-    lists: list  # for each argument list of its key, the copy of it the instance holds, or None
+    value: Any  # a copy of what the call gave: the instance as its constructor left it, the function's result
+    lists: list  # for each argument list of its key, the copy of it the value holds, or None
     # id of each violation it found → the calls it had made then (inside the constructor call): a layer of another
     # file is reported at the innermost call of the checked file that led there (Collector.reached_from)
     reached_within: dict
@@ -166,14 +170,20 @@ def standing(check: Any) -> tuple:
 
 
 class Marks:
-    """Where a collector stood before an evaluation, to take what the evaluation added."""
+    """Where a collector stood before an evaluation, to take what the evaluation added, and how many modules the
+    file had run on an input and data loaders it had run (an evaluation that adds one is not kept: a replay would
+    not add it)."""
 
-    def __init__(self, check: Any) -> None:
+    def __init__(self, check: Any, interp: Any) -> None:
         self.check = check
+        self.runs = len(interp.used_with_input), len(interp.streams_run)
         self.violations, self.checks, self.applications = len(check.violations), len(check.checks), len(
             check.applications)
         self.layers_checked, self.layers_unknown = check.layers_checked, check.layers_unknown
         self.standing = standing(check)
+
+    def ran_more(self, interp: Any) -> bool:
+        return self.runs != (len(interp.used_with_input), len(interp.streams_run))
 
     def outcome(self) -> tuple:
         return self.check.build_failed, self.check.lost, self.check.loop_stopped
@@ -186,7 +196,7 @@ class Marks:
 
 def replay_events(check: Any, violations: list, checks: list, applications: list, layers_checked: int,
                   layers_unknown: int, reached: dict) -> None:
-    """Add what a construction recorded to `check`; `reached`: where each violation was found from, for this call."""
+    """Add what a call recorded to `check`; `reached`: where each violation was found from, for this call."""
     reached_from = getattr(check, "reached_from", None)
     if reached_from is not None:
         for violation in violations:  # the first place a build met it stays, as when each is evaluated
@@ -199,7 +209,7 @@ def replay_events(check: Any, violations: list, checks: list, applications: list
 
 
 def replay_outcome(check: Any, outcome: tuple) -> None:
-    """Set the build's flags as the construction set them (its key holds how they stood before: `standing`); the
+    """Set the build's flags as the call set them (its key holds how they stood before: `standing`); the
     first place tensors were lost or a loop stopped stays where the build had one."""
     failed, lost, loop_stopped = outcome
     check.build_failed = check.build_failed or failed
@@ -210,7 +220,7 @@ def replay_outcome(check: Any, outcome: tuple) -> None:
 
 
 class Recording:
-    """A construction in progress whose copy may be kept."""
+    """A call in progress whose value's copy may be kept."""
 
     __slots__ = ("first_scope", "modules")
 
@@ -230,7 +240,7 @@ class Memo:
         self.outside_reads = 0  # what makes them not kept (`read`)
 
     def read(self, value: Any, scope: Any = None) -> None:
-        """A value read, while constructions are recorded, from outside them: a class's attributes, a module's names
+        """A value read, while calls are recorded, from outside them: a class's attributes, a module's names
         (`scope`: their Scope) or an enclosing call's. One whose state code may change in place makes them not kept;
         so does any name of an enclosing call, which it may bind again (no version says so); another module's names
         are recorded with their version, which a replay must find unchanged."""
@@ -242,59 +252,60 @@ class Memo:
     def current(self, modules: dict) -> bool:
         return all(scope.version == version for scope, version in modules.items())
 
-    def construction_key(self, cls: ClassV, args: list, kwargs: dict, version: int) -> Key | None:
+    def key(self, callee: ClassV | Function, args: list, kwargs: dict, version: int) -> Key | None:
         lists: list = []
         try:
-            return Key((cls, immutable(tuple(args), lists), tuple(sorted(
+            return Key((callee, immutable(tuple(args), lists), tuple(sorted(
                 (k, immutable(v, lists)) for k, v in kwargs.items())), version), lists)
         except Unkeyable:
             return None
 
-    def rebuilt(self, key: Key, where: Any, interp: Any) -> Instance | None:
-        found = self.built.get((key.value, standing(interp.check)))
-        if found is None or not self.current(found.modules):
-            return None
-        if self.started:  # a construction in progress that replays this one read what it read
+    def find(self, key: Key | None, interp: Any) -> Built | None:
+        """The record of a call made before with this key, as the build stands now, while what it read is current."""
+        found = self.built.get((key.value, standing(interp.check))) if key is not None else None
+        return found if found is not None and self.current(found.modules) else None
+
+    def replay(self, found: Built, key: Key, interp: Any) -> Any:
+        """What the call gave, copied, with what it recorded added to the build."""
+        if self.started:  # a call in progress that replays this one read what it read
             self.started[-1].read_modules(found.modules)
         replay_outcome(interp.check, found.outcome)
-        calls = tuple(interp.calls)  # the constructor call's own included, as when it was built
+        calls = tuple(interp.calls)  # the call's own included, as when it was made
         reached = {key: calls + within for key, within in found.reached_within.items()}
         replay_events(interp.check, found.violations, found.checks, found.applications, found.layers_checked,
                       found.layers_unknown, reached)
-        # where the first instance held its argument lists, this one holds the caller's (same content, by the key)
+        # where the first call's value held its argument lists, this one holds the caller's (same content, by the key)
         copies = {id(kept): given for kept, given in zip(found.lists, key.lists) if kept is not None}
-        instance = duplicate(found.instance, copies)
-        instance.where = where
-        return instance
+        return duplicate(found.value, copies)
 
-    def construct(self, key: Key, interp: Any, run: Any) -> Instance:
-        """`run()` constructs the instance; a copy of it is kept when the key captures the state it built."""
-        marks = Marks(interp.check)
+    def record(self, key: Key, interp: Any, run: Any) -> Any:
+        """`run()` makes the call; a copy of what it gave is kept when the key captures the state it built."""
+        marks = Marks(interp.check, interp)
         depth = len(interp.calls)
         contents = [immutable(argument, []) for argument in key.lists]
         reads = self.outside_reads
         self.started.append(Recording())
         try:
-            instance = run()
+            value = run()
         finally:
             modules = self.started.pop().modules
-            if self.started:  # what it read, the construction it is part of read too
+            if self.started:  # what it read, the call it is part of read too
                 self.started[-1].read_modules(modules)
         if marks.check is not interp.check or interp.globals.version != key.version or self.outside_reads != reads \
-                or not self.current(modules):
-            return instance
+                or not self.current(modules) or marks.ran_more(interp):
+            return value
         added = marks.added()
         if any(application.layer is not None for application in added[2]):
-            return instance  # it applied a layer (a trial forward): its record names this instance's, not a copy's
+            return value  # it applied a layer (a trial forward): its record names this value's, not a copy's
         copies: dict = {}
         try:
             if any(immutable(argument, []) != before for argument, before in zip(key.lists, contents)):
-                return instance  # it changed an argument list: a later caller's would not be
-            kept = duplicate(instance, copies, keeping=True)
+                return value  # it changed an argument list: a later caller's would not be
+            kept = duplicate(value, copies, keeping=True)
         except Unkeyable:  # it holds something a copy could not reproduce (a bound method, …), or put it in a list
-            return instance
+            return value
         reached_from = getattr(interp.check, "reached_from", {})
         reached_within = {id(violation): reached_from.get(id(violation), ())[depth:] for violation in added[0]}
         self.built[key.value, marks.standing] = Built(kept, [copies.get(id(given)) for given in key.lists],
                                                       reached_within, marks.outcome(), modules, *added)
-        return instance
+        return value
