@@ -87,8 +87,13 @@ class SourceFile:
     @classmethod
     def from_bytes(cls, data: bytes, path: str) -> "SourceFile":
         """The file's text in its declared encoding, parsed; raises one of UNREADABLE when it is not Python."""
+        return cls(cls.decoded(data), path)
+
+    @staticmethod
+    def decoded(data: bytes) -> str:
+        """A file's text in its declared encoding; raises one of UNREADABLE when it is not text."""
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return cls(data.decode(encoding), path)
+        return data.decode(encoding)
 
     @property
     def source(self) -> "SourceFile":
