@@ -408,6 +408,16 @@ class Head(nn.Module):
         return self.fc(x)
 '''
 
+
+def head_with_floor_division(width):
+    """Head(width) as the TSL006 finding's fix writes it (`//` for `/`), built by torch."""
+    namespace: dict = {}
+    fixed = HEAD_WITH_A_FLOAT.replace("nn.Linear(width / 2, 10)", "nn.Linear(width // 2, 10)")
+    assert fixed != HEAD_WITH_A_FLOAT
+    exec(compile(fixed, "fixed.py", "exec"), namespace)
+    return namespace["Head"](width)
+
+
 TWO_BUILDS_OF_IT = '''import torch.nn as nn
 
 from blocks import Head
@@ -435,13 +445,13 @@ def test_a_replayed_construction_reports_its_mistake_at_this_call(tmp_path, monk
     """Head's Linear is built with a float (torch raises TypeError in Head's constructor). Each build of model.py
     reaches it through its own `Head(16)`, where a layer of another file is reported: the second build's Head is the
     memo's copy of the first, and its mistake is reported at the second call too."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     (tmp_path / "blocks.py").write_text(HEAD_WITH_A_FLOAT)
     path = tmp_path / "model.py"
     path.write_text(TWO_BUILDS_OF_IT)
     with pytest.raises(TypeError):
         runpy.run_path(str(tmp_path / "blocks.py"))["Head"](16)
-    assert torch.nn.Linear(16 // 2, 10).in_features == 8  # the same width as an int builds
+    assert head_with_floor_division(16).fc.in_features == 8  # the fix the finding names builds
     assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
     result = cli("--no-cache", "-q", "model.py", cwd=tmp_path)
     message = ("TSL006 Linear: in_features=8.0 is a float: building the layer raises TypeError, PyTorch needs an int "
@@ -602,12 +612,12 @@ def second():
 def test_a_replayed_construction_that_fails_the_build_fails_it_again(tmp_path, monkeypatch):
     """Head(16) cannot be built (torch raises TypeError at its Linear): in second(), PyTorch never reaches the
     Linear(10 / 2, 3) after it, which the analysis then does not report, also where that Head is the memo's copy."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     path = tmp_path / "heads.py"
     path.write_text(BUILD_FAILS_IN_IT)
     with pytest.raises(TypeError):
         runpy.run_path(str(path))["second"]()
-    assert torch.nn.Linear(16 // 2, 10).in_features == 8  # the same width as an int builds
+    assert head_with_floor_division(16).fc.in_features == 8  # the fix the finding names builds
     assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
     result = cli("--no-cache", "-q", path.name, cwd=tmp_path)
     at = locate(path, "nn.Linear(width / 2, 10)")
