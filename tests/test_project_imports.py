@@ -158,28 +158,3 @@ def test_a_module_two_checked_files_import_is_read_for_writes_once(tmp_path, mon
         path = tmp_path / f"{name}.py"
         alone = analyze_source(path.read_text(), str(path), ast.parse(path.read_text()), None, Project()).findings
         assert found[name] == [f.text for f in alone]
-
-
-def test_a_module_checked_before_is_read_from_its_tree_when_a_later_file_imports_it(tmp_path, monkeypatch):
-    """flake8 hands each file's tree to the plugin: blocks.py, checked first, is not parsed again for net.py, whose
-    finding is the one the first test above derives."""
-    import ast
-
-    from torchshape_lint.checks.analyze import analyze_source
-    from torchshape_lint.evaluate.project import Project
-
-    package = write_project(tmp_path)
-    project = Project()
-    for name in ("blocks.py", "net.py"):
-        text = (package / name).read_text()
-        tree = ast.parse(text)
-        parsed = []
-        real_parse = ast.parse
-        monkeypatch.setattr(ast, "parse", lambda *args, **kwargs: parsed.append(args) or real_parse(*args, **kwargs))
-        report = analyze_source(text, str(package / name), tree, None, project)
-        monkeypatch.setattr(ast, "parse", real_parse)
-    assert parsed == []
-    line, col = locate(package / "net.py", "nn.Linear(128 * 7 * 7")
-    (finding,) = report.findings
-    assert (finding.code, finding.line, finding.column + 1) == ("TSL001", line, col)
-    assert "but 8192 features arrive" in finding.text, finding.text

@@ -211,7 +211,7 @@ def _stars_name_torch(path: str, tree: ast.Module, project: Any) -> bool:
 
 
 def _analyze(source: SourceFile, input_shape: tuple | None, report: Report, project: Any) -> None:
-    project.begin_file(source)
+    project.begin_file()
     try:
         with without_cyclic_gc():
             _collect(source, input_shape, report, project)

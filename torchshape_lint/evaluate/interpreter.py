@@ -184,7 +184,8 @@ class LazyModule(Lazy):
 def run_imported_module(path: str, project: Project) -> Interpreter | None:
     """The interpreter that ran a module of the project (its globals are the module's names), or None."""
     try:
-        source = project.read_source(path)
+        with open(path, "rb") as handle:
+            source = SourceFile.from_bytes(handle.read(), path)
     except (OSError, *UNREADABLE):
         return None
     interpreter = Interpreter(source, project, os.path.splitext(os.path.basename(path))[0], MODULE_STEPS)

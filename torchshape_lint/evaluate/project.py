@@ -19,8 +19,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from torchshape_lint.source.reader import SourceFile
-
 MAX_LOADED = 64  # modules kept per run (a flake8 worker checks many files)
 MAX_MODULES_PER_FILE = 12  # modules one checked file may use: a file importing half a framework stays cheap
 SEARCH_UP = 3  # folders above the importing file searched for an absolute import's package
@@ -54,28 +52,10 @@ class Project:
         self.loading: set = set()
         self.used_by_file: set = set()  # the modules the file being checked has used so far
         self.exports: dict = {}  # (path, modification time) → the names `from it import *` binds (None: not known)
-        # the files checked before this one, by absolute path: a later file that imports one reads its tree, which
-        # flake8 (or the command line) parsed already, rather than parsing it again
-        self.checked: "OrderedDict[str, SourceFile]" = OrderedDict()
-        self.current: SourceFile | None = None
 
-    def begin_file(self, source: SourceFile) -> None:
-        """Start counting the modules the next checked file, `source`, uses."""
+    def begin_file(self) -> None:
+        """Start counting the modules the next checked file uses."""
         self.used_by_file = set()
-        if self.current is not None:
-            self.checked[os.path.abspath(self.current.path)] = self.current
-            if len(self.checked) > MAX_LOADED:
-                self.checked.popitem(last=False)
-        self.current = source
-
-    def read_source(self, path: str) -> SourceFile:
-        """The module at `path`, read and parsed, with the tree of an earlier checked file whose text it still is
-        (the file being checked is parsed anew: the nodes of a module it imports in a cycle are other nodes, as
-        they are when Python runs it). Raises OSError or one of reader.UNREADABLE."""
-        with open(path, "rb") as handle:
-            text = SourceFile.decoded(handle.read())
-        earlier = self.checked.get(os.path.abspath(path))
-        return SourceFile(text, path, earlier.tree if earlier is not None and earlier.text == text else None)
 
     def module_file(self, importer: str, module: str) -> str | None:
         """The file a module name refers to, seen from the importing file; None when it is not in the project."""

@@ -87,13 +87,8 @@ class SourceFile:
     @classmethod
     def from_bytes(cls, data: bytes, path: str) -> "SourceFile":
         """The file's text in its declared encoding, parsed; raises one of UNREADABLE when it is not Python."""
-        return cls(cls.decoded(data), path)
-
-    @staticmethod
-    def decoded(data: bytes) -> str:
-        """A file's text in its declared encoding; raises one of UNREADABLE when it is not text."""
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(encoding)
+        return cls(data.decode(encoding), path)
 
     @property
     def source(self) -> "SourceFile":
