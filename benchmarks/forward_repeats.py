@@ -38,7 +38,7 @@ kept_alive: list = []  # those modules, so that no id is reused
 def abstract(value: object) -> object:
     """A hashable value equal for two arguments a forward cannot tell apart (memo.Unkeyable otherwise)."""
     if isinstance(value, Tensor):
-        return "tensor", tuple(sorted((k, repr(v)) for k, v in value.__dict__.items() if k not in ("trace", "dropped")))
+        return "tensor", tuple(sorted((k, repr(v)) for k, v in value.__dict__.items() if k != "history"))
     if isinstance(value, tuple):
         return ("tuple",) + tuple(abstract(v) for v in value)
     return memo.immutable(value)

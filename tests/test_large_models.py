@@ -56,3 +56,15 @@ def test_a_loop_past_its_share_of_the_step_budget_is_named_with_its_bound_in_the
     assert result.stderr.splitlines()[-1] == (
         "1 build stopped at a bound of the analysis, so what it builds and runs past that point was not checked: "
         f"{stop}")
+
+
+def test_a_trace_past_its_bound_keeps_the_input_step_and_the_latest_and_counts_the_rest():
+    from torchshape_lint.shapes.tensor import MAX_TRACE, Tensor
+
+    x = Tensor(shape=(1, 4))
+    for number in range(MAX_TRACE + 10):
+        x = x.then(f"step {number}", None, (1, 4 + number))
+    labels = [step.label for step in x.trace]
+    assert len(labels) == MAX_TRACE and x.steps_made == MAX_TRACE + 10 and x.dropped == 10
+    assert labels[:2] == ["step 0", "step 11"] and labels[-1] == f"step {MAX_TRACE + 9}"
+    assert x.trace[1].before == (1, 4 + 10) and x.last_step.after == (1, 4 + MAX_TRACE + 9)

@@ -191,3 +191,18 @@ def test_confirms_verdict_is_rendered_by_the_json_and_sarif_formats():
     sarif = cli("--no-cache", "--confirm", "--device", "meta", "--format", "sarif", "fixtures/lenet_mnist.py")
     [result] = json.loads(sarif.stdout)["runs"][0]["results"]
     assert result["message"]["text"] == item["message"]
+
+
+def test_formulas_worked_out_per_arguments_tell_true_from_one_and_take_lists_each_time():
+    from torchshape_lint.shapes.layer_spec import per_arguments
+
+    calls = []
+
+    @per_arguments
+    def made(*arguments):
+        calls.append(arguments)
+        return len(calls)
+
+    assert made(3, (1, 1)) == made(3, (1, 1)) == 1
+    assert made(True, (1, 1)) == 2 and made(3, (True, 1)) == 3 and made(3.0, (1, 1)) == 4  # equal, not the same
+    assert made([3], (1, 1)) == 5 and made([3], (1, 1)) == 6  # a list: no key, worked out each time

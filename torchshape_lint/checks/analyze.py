@@ -317,8 +317,8 @@ def _build(model: str, collector: Any, is_model: bool, line: int = 0) -> Build:
     first = collector.applications[0] if collector.applications else None
     before = first.before if first is not None else None
     shape = _shape(before)
-    if shape is None and first is not None and isinstance(first.after, Tensor) and first.after.trace:
-        shape = first.after.trace[0].before  # a pending input takes its shape in the first layer that reads it
+    if shape is None and first is not None and isinstance(first.after, Tensor) and first.after.history:
+        shape = first.after.first_step.before  # a pending input takes its shape in the first layer that reads it
     # an op that joins its inputs (`torch.cat((z, labels), -1)`) records none before it: its output says the origin
     read = before if isinstance(before, Tensor) else getattr(first, "after", None)
     build = Build(model, getattr(read, "origin", "symbolic"), shape, collector.applications, is_model, line)
@@ -360,10 +360,9 @@ def _step(app: Any) -> Step:
     # A layer that returns a tuple (an RNN's output and hidden state) is shown by its first tensor, its output,
     # as torch's forward hooks and torchinfo show it.
     after = app.after[0] if isinstance(app.after, tuple) and app.after else app.after
-    made = len(app.before.trace) + app.before.dropped if isinstance(app.before, Tensor) else 0
-    # pass-through layers add no step; a trace past its length bound keeps its length, and counts what it dropped
-    added = isinstance(after, Tensor) and len(after.trace) + after.dropped > made
-    formulas = after.trace[-1].formulas if added else ()
+    made = app.before.steps_made if isinstance(app.before, Tensor) else 0
+    added = isinstance(after, Tensor) and after.steps_made > made  # pass-through layers add no step
+    formulas = after.last_step.formulas if added else ()
     call_path, call = "", None
     if app.call_site is not None:
         call_place, call_node = app.call_site

@@ -35,6 +35,7 @@ COMPARE = {
 }
 CONSTANTS = (int, float, str, bytes, bool, type(None), type(Ellipsis))  # complex numbers stay unknown
 NUMBERS = frozenset({int, float})  # exact types: not a bool, nor an int that says where it came from (Sourced)
+EXACT_PLAIN = frozenset({int, float, bool, str, type(None)})  # PLAIN's types exactly: no Sourced
 
 
 class Expressions:
@@ -189,6 +190,11 @@ class Expressions:
         return result
 
     def compare(self, op: ast.cmpop, left: Any, right: Any) -> Any:
+        if left.__class__ in EXACT_PLAIN and right.__class__ in EXACT_PLAIN and op.__class__ in COMPARE:
+            try:  # `v == "M"` in every pass of a cfg loop: what the general path below gives these, without its tests
+                return COMPARE[op.__class__](left, right)
+            except TypeError:
+                return UNKNOWN
         left, right = readable(left), readable(right)
         if isinstance(op, (ast.Is, ast.IsNot)):
             if left is UNKNOWN or right is UNKNOWN or isinstance(left, Method) or isinstance(right, Method):

@@ -42,7 +42,7 @@ def reshape(interp: Any, x: Tensor, args: list, where: Any, label: str) -> Any:
     if x.shape is None or not sizes or not all(
             isinstance(s, (int, dims.Sym)) and not isinstance(s, bool) for s in sizes):
         if sizes and all(int_like(s) for s in sizes) and sizes.count(-1) == 0:
-            return Tensor(shape=tuple(sizes), trace=x.trace, origin=x.origin)
+            return Tensor(shape=tuple(sizes), history=x.history, origin=x.origin)
         if len(sizes) > 1 and sizes[0] == -1 and all(int_like(s) and s > 0 for s in sizes[1:]):
             # x.view(-1, 1, 28, 28) on an input of unknown shape: whatever the batch, the rest is as written
             return x.then(label, where, (dims.symbol("N"),) + tuple(sizes[1:]))

@@ -103,9 +103,9 @@ class Layer:
 def as_read(x: Tensor, out: Any, where: Any) -> Tensor:
     """The input as the layer read it: a pending model input of an exact shape (pragma, usage) has the shape the layer
     gave it, in its own step. Other pending inputs take their channels from the layer: assumed, not read."""
-    if x.pending and x.exact and isinstance(out, Tensor) and out.trace and out.trace[-1].where == where \
-            and out.trace[-1].before is not None:
-        return replace(x, shape=out.trace[-1].before, pending=False, hint=None)
+    step = out.last_step if x.pending and x.exact and isinstance(out, Tensor) else None
+    if step is not None and step.where == where and step.before is not None:
+        return replace(x, shape=step.before, pending=False, hint=None)
     return x
 
 
@@ -176,6 +176,34 @@ def ntuple(value: Any, n: int) -> tuple:
     return (as_int(value),) * n
 
 
+def per_arguments(make: Callable) -> Callable:
+    """`make(*arguments)` worked out once per arguments, told apart by their exact types (True is not 1, a Sourced 3
+    not a 3), where all are hashable: the 20 000 Conv2d(8, 8, 3, padding=1) of a long cfg share their formulas.
+    What it gives must not be changed by its callers."""
+    made: dict = {}
+
+    def once(*arguments: Any) -> Any:
+        key = tuple(map(exact, arguments))
+        try:
+            return made[key]
+        except KeyError:
+            if len(made) >= MAX_ARGUMENT_SETS:  # an editor's server runs for days
+                made.clear()
+            found = made[key] = make(*arguments)
+            return found
+        except TypeError:  # an unhashable argument (a list): worked out each time
+            return make(*arguments)
+
+    return once
+
+
+MAX_ARGUMENT_SETS = 4096
+
+
+def exact(value: Any) -> tuple:
+    return (type(value), tuple(map(exact, value)) if type(value) is tuple else value)
+
+
 def known(*values: Any) -> bool:
     return UNKNOWN not in values  # Unknown's one instance, equal to no other value
 
@@ -210,9 +238,9 @@ def spatial_output(layer: Layer, x: Tensor, check: Collector, nd: int, channels:
             return UNKNOWN
         sizes.append(out)
     shape = lead + (channels,) + tuple(sizes)
-    shown = tuple(text.format(L=d) + f" = {o}" for d, o, text in zip(x.shape[-nd:], sizes, formula_text)
+    shown = tuple((text, d, o) for d, o, text in zip(x.shape[-nd:], sizes, formula_text)
                   if isinstance(d, int) and isinstance(o, int))
-    return x.then(layer.spec.name, layer.where, shape, formulas=shown)
+    return x.then(layer.spec.name, layer.where, shape, sized_formulas=shown)
 
 
 def channel_check(layer: Layer, x: Tensor, check: Collector, declared: Any) -> None:

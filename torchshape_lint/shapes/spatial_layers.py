@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from torchshape_lint.shapes import dims, formulas
 from torchshape_lint.shapes.layer_spec import (
-    Layer, as_int, as_size, channel_check, known, ntuple, spatial_input, spatial_output,
+    Layer, as_int, as_size, channel_check, known, ntuple, per_arguments, spatial_input, spatial_output,
 )
 from torchshape_lint.shapes.tensor import Tensor, defer
 from torchshape_lint.shapes.violations import Collector, LayerArguments, OutputTooSmall
@@ -23,28 +23,41 @@ def conv_shape(nd: int, transposed: bool):
         if x is None:
             return UNKNOWN
         channel_check(layer, x, check, in_channels)
-        kernel, stride, dilation = (ntuple(a[k], nd) for k in ("kernel_size", "stride", "dilation"))
-        padding = a["padding"]
-        fns, texts = [], []
-        for i in range(nd):
-            k, s, d = kernel[i], stride[i], dilation[i]
-            if transposed:
-                p, op = ntuple(padding, nd)[i], ntuple(a["output_padding"], nd)[i]
-                ok = known(k, s, d, p, op)
-                fns.append(partial(formulas.conv_transpose, kernel=k, stride=s, padding=p, dilation=d,
-                                   output_padding=op) if ok else None)
-                texts.append(f"({{L}} - 1)*{s} - 2*{p} + {d}*({k}-1) + {op} + 1")
-            elif padding == "same":
-                fns.append(lambda size: size)
-                texts.append("{L} (padding='same')")
-            else:
-                p = 0 if padding == "valid" else ntuple(padding, nd)[i]
-                ok = known(k, s, d, p) and s > 0  # torch rejects a stride of 0 itself
-                fns.append(partial(formulas.conv, kernel=k, stride=s, padding=p, dilation=d) if ok else None)
-                texts.append(f"floor(({{L}} + 2*{p} - {d}*({k}-1) - 1) / {s}) + 1")
-        return spatial_output(layer, x, check, nd, out_channels, fns, texts)
+        size_fns, texts = conv_formulas(nd, transposed, a["kernel_size"], a["stride"], a["dilation"], a["padding"],
+                                        a.get("output_padding"))
+        return spatial_output(layer, x, check, nd, out_channels, size_fns, texts)
 
     return shape
+
+
+@per_arguments
+def conv_formulas(nd: int, transposed: bool, kernel_size: Any, stride: Any, dilation: Any, padding: Any,
+                  output_padding: Any) -> tuple:
+    """A convolution's size function and formula text for each spatial dimension (None where an argument is not
+    known)."""
+    kernel, stride, dilation = (ntuple(v, nd) for v in (kernel_size, stride, dilation))
+    fns, texts = [], []
+    for i in range(nd):
+        k, s, d = kernel[i], stride[i], dilation[i]
+        if transposed:
+            p, op = ntuple(padding, nd)[i], ntuple(output_padding, nd)[i]
+            ok = known(k, s, d, p, op)
+            fns.append(partial(formulas.conv_transpose, kernel=k, stride=s, padding=p, dilation=d,
+                               output_padding=op) if ok else None)
+            texts.append(f"({{L}} - 1)*{s} - 2*{p} + {d}*({k}-1) + {op} + 1")
+        elif padding == "same":
+            fns.append(same_size)
+            texts.append("{L} (padding='same')")
+        else:
+            p = 0 if padding == "valid" else ntuple(padding, nd)[i]
+            ok = known(k, s, d, p) and s > 0  # torch rejects a stride of 0 itself
+            fns.append(partial(formulas.conv, kernel=k, stride=s, padding=p, dilation=d) if ok else None)
+            texts.append(f"floor(({{L}} + 2*{p} - {d}*({k}-1) - 1) / {s}) + 1")
+    return tuple(fns), tuple(texts)
+
+
+def same_size(size: int) -> int:
+    return size
 
 
 def conv_validate(layer: Layer, check: Collector) -> None:
@@ -66,27 +79,33 @@ def pool_shape(nd: int, dilated: bool):
         x = spatial_input(layer, x, check, nd, UNKNOWN)
         if x is None:
             return UNKNOWN
-        kernel = ntuple(a["kernel_size"], nd)
-        stride = kernel if a["stride"] is None or a["stride"] == [] or a["stride"] == () else ntuple(a["stride"], nd)
-        padding = ntuple(a["padding"], nd)
-        dilation = ntuple(a["dilation"], nd) if dilated else (1,) * nd
-        ceil_mode = a["ceil_mode"]
-        fns, texts = [], []
-        for k, s, p, d in zip(kernel, stride, padding, dilation):
-            ok = known(k, s, p, d, ceil_mode) and isinstance(ceil_mode, bool) and s > 0  # torch rejects stride 0
-            rounding = "ceil" if ceil_mode is True else "floor"
-            texts.append(f"{rounding}(({{L}} + 2*{p} - {d}*({k}-1) - 1) / {s}) + 1")
-            if nd == 3 and not dilated:  # avg_pool3d also needs an input at least as large as the kernel
-                fns.append(partial(formulas.avg_pool3d, kernel=k, stride=s, padding=p, ceil_mode=ceil_mode)
-                           if ok else None)
-                texts[-1] += f" if {{L}} >= {k} else 0"
-                continue
-            fns.append(partial(formulas.pool, kernel=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
-                       if ok else None)
+        size_fns, texts = pool_formulas(nd, dilated, a["kernel_size"], a["stride"], a["padding"],
+                                        a["dilation"] if dilated else 1, a["ceil_mode"])
         channels = x.shape[len(x.shape) - nd - 1]
-        return spatial_output(layer, x, check, nd, channels, fns, texts)
+        return spatial_output(layer, x, check, nd, channels, size_fns, texts)
 
     return shape
+
+
+@per_arguments
+def pool_formulas(nd: int, dilated: bool, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                  ceil_mode: Any) -> tuple:
+    """A pool's size function and formula text for each spatial dimension (None where an argument is not known)."""
+    kernel = ntuple(kernel_size, nd)
+    stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd)
+    fns, texts = [], []
+    for k, s, p, d in zip(kernel, stride, ntuple(padding, nd), ntuple(dilation, nd)):
+        ok = known(k, s, p, d, ceil_mode) and isinstance(ceil_mode, bool) and s > 0  # torch rejects stride 0
+        rounding = "ceil" if ceil_mode is True else "floor"
+        texts.append(f"{rounding}(({{L}} + 2*{p} - {d}*({k}-1) - 1) / {s}) + 1")
+        if nd == 3 and not dilated:  # avg_pool3d also needs an input at least as large as the kernel
+            fns.append(partial(formulas.avg_pool3d, kernel=k, stride=s, padding=p, ceil_mode=ceil_mode)
+                       if ok else None)
+            texts[-1] += f" if {{L}} >= {k} else 0"
+            continue
+        fns.append(partial(formulas.pool, kernel=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
+                   if ok else None)
+    return tuple(fns), tuple(texts)
 
 
 def with_indices(shape: Callable) -> Callable:

@@ -21,19 +21,47 @@ class TraceStep:
     where: Any = field(repr=False)  # an evaluator node reference (unit, node) or None
     before: tuple | None
     after: tuple | None
-    formulas: tuple = ()  # PyTorch's formula on each size it changed, with the numbers: `(32 - 2) // 2 + 1 = 16`
+    # PyTorch's formula on each size it changed, as (the formula with {L} for the size, the size, the size it gave):
+    # rendered only when a finding or an explanation shows it
+    sized_formulas: tuple = ()
+
+    @property
+    def formulas(self) -> tuple:
+        """Each formula with its numbers: `floor((32 + 2*0 - 1*(2-1) - 1) / 2) + 1 = 16`."""
+        return tuple(text.format(L=size) + f" = {out}" for text, size, out in self.sized_formulas)
 
     @property
     def formula(self) -> str:
         return "; ".join(self.formulas)
 
 
+class History:
+    """The steps a tensor went through, as a chain each new tensor adds one link to: a step costs the same however
+    long the chain (a 40 000-layer model), and the tensors it passed through share it."""
+
+    __slots__ = ("step", "previous", "length", "first")
+
+    def __init__(self, step: TraceStep, previous: "History | None") -> None:
+        self.step, self.previous = step, previous
+        self.length = 1 if previous is None else previous.length + 1
+        self.first = step if previous is None else previous.first
+
+    def kept(self) -> tuple:
+        """The steps an explanation shows: all of them, or past MAX_TRACE the first (the input's) and the latest."""
+        latest, link = [], self
+        for _ in range(min(self.length, MAX_TRACE - 1)):
+            latest.append(link.step)
+            link = link.previous
+        if link is not None:  # the first step, after the middle left out, or as the 256th
+            latest.append(self.first)
+        return tuple(reversed(latest))
+
+
 @dataclass(frozen=True)
 class Tensor:
     shape: tuple | None  # None: the rank is not known
     last: Dim = UNKNOWN  # the last dimension when only it is known
-    trace: tuple = ()
-    dropped: int = 0  # steps left out of `trace` (the middle of a very long one)
+    history: History | None = None  # the steps that produced it
     flat_parts: tuple | None = None  # the dimensions a flatten multiplied into the last one
     pending: bool = False  # the model's input, before a layer fixed its rank
     hint: tuple | None = None  # the shape a pending input takes once its rank is known (see model_input)
@@ -45,6 +73,29 @@ class Tensor:
     family: int = 0  # of a pending input of symbolic sizes: what its sizes read before its rank is known are (`of_rank`)
 
     @property
+    def trace(self) -> tuple:
+        """The steps that produced it, the middle of a very long chain left out (`dropped`)."""
+        return () if self.history is None else self.history.kept()
+
+    @property
+    def dropped(self) -> int:
+        """How many steps `trace` leaves out."""
+        return 0 if self.history is None else max(self.history.length - MAX_TRACE, 0)
+
+    @property
+    def steps_made(self) -> int:
+        """How many steps produced it, those `trace` leaves out included."""
+        return 0 if self.history is None else self.history.length
+
+    @property
+    def last_step(self) -> TraceStep | None:
+        return None if self.history is None else self.history.step
+
+    @property
+    def first_step(self) -> TraceStep | None:
+        return None if self.history is None else self.history.first
+
+    @property
     def rank(self) -> int | None:
         return None if self.shape is None else len(self.shape)
 
@@ -54,12 +105,9 @@ class Tensor:
         return self.shape[-1] if self.shape else UNKNOWN
 
     def then(self, label: str, where: Any, shape: tuple | None, *, last: Dim = UNKNOWN,
-             flat_parts: tuple | None = None, formulas: tuple = ()) -> "Tensor":
-        step = TraceStep(label, where, self.shape, shape, formulas)
-        trace, dropped = self.trace + (step,), self.dropped
-        if len(trace) > MAX_TRACE:  # the input's step and the latest ones are what explanations show
-            trace, dropped = trace[:1] + trace[-(MAX_TRACE - 1):], dropped + len(trace) - MAX_TRACE
-        return changed(self, shape=shape, last=last if shape is None else UNKNOWN, trace=trace, dropped=dropped,
+             flat_parts: tuple | None = None, sized_formulas: tuple = ()) -> "Tensor":
+        history = History(TraceStep(label, where, self.shape, shape, sized_formulas), self.history)
+        return changed(self, shape=shape, last=last if shape is None else UNKNOWN, history=history,
                        flat_parts=flat_parts, pending=False, hint=None, deferred=())
 
 

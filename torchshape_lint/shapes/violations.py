@@ -36,7 +36,8 @@ class Suggestion:
 @dataclass
 class Problem:
     """Something a rule reports. Each kind is a subclass with its own fields; `kind` is the kebab-case name of the
-    rule that formats it (checks/rules/)."""
+    rule that formats it (checks/rules/). A kind that adds no field is a plain subclass, a dataclass by inheritance:
+    @dataclass on it would only make the same methods again at every start."""
 
     kind: ClassVar[str] = ""
 
@@ -77,12 +78,10 @@ class Violation(Problem):
     reading: Reading | None = field(default=None, kw_only=True)
 
 
-@dataclass
 class LinearInFeatures(Violation):
     kind: ClassVar[str] = "linear-in-features"
 
 
-@dataclass
 class ChannelMismatch(Violation):
     kind: ClassVar[str] = "channel-mismatch"
 
@@ -135,22 +134,18 @@ class StatedProblem(Violation):
     problem: str = ""
 
 
-@dataclass
 class LayerArguments(StatedProblem):
     kind: ClassVar[str] = "layer-arguments"
 
 
-@dataclass
 class DimOutOfRange(StatedProblem):
     kind: ClassVar[str] = "dim-out-of-range"
 
 
-@dataclass
 class TooFewValues(StatedProblem):
     kind: ClassVar[str] = "too-few-values"
 
 
-@dataclass
 class RecurrentState(StatedProblem):
     kind: ClassVar[str] = "recurrent-state"
 
@@ -162,12 +157,10 @@ class OperandsProblem(StatedProblem):
     operands: tuple = ()
 
 
-@dataclass
 class MergeMismatch(OperandsProblem):
     kind: ClassVar[str] = "merge-mismatch"
 
 
-@dataclass
 class MatmulMismatch(OperandsProblem):
     kind: ClassVar[str] = "matmul-mismatch"
 
@@ -178,12 +171,10 @@ class PragmaProblem(Violation):
     problem: str = ""
 
 
-@dataclass
 class BadPragma(PragmaProblem):
     kind: ClassVar[str] = "bad-pragma"
 
 
-@dataclass
 class MisplacedPragma(PragmaProblem):
     kind: ClassVar[str] = "misplaced-pragma"
 
@@ -226,12 +217,10 @@ class ConfirmFailure(Problem):
     raised: bool = False  # PyTorch raised (else the model could not be tried: no torch, a missing file)
 
 
-@dataclass
 class ConfirmRuntimeError(ConfirmFailure):
     kind: ClassVar[str] = "confirm-runtime-error"
 
 
-@dataclass
 class ConfirmFailed(ConfirmFailure):
     kind: ClassVar[str] = "confirm-failed"
 
