@@ -23,18 +23,19 @@ def conv_shape(nd: int, transposed: bool):
         if x is None:
             return UNKNOWN
         channel_check(layer, x, check, in_channels)
-        size_fns, texts = conv_formulas(nd, transposed, a["kernel_size"], a["stride"], a["dilation"], a["padding"],
-                                        a.get("output_padding"))
+        formula = formulas.conv_transpose if transposed else formulas.conv  # looked up here: a test may replace it
+        size_fns, texts = conv_formulas(nd, transposed, formula, a["kernel_size"], a["stride"], a["dilation"],
+                                        a["padding"], a.get("output_padding"))
         return spatial_output(layer, x, check, nd, out_channels, size_fns, texts)
 
     return shape
 
 
 @per_arguments
-def conv_formulas(nd: int, transposed: bool, kernel_size: Any, stride: Any, dilation: Any, padding: Any,
-                  output_padding: Any) -> tuple:
-    """A convolution's size function and formula text for each spatial dimension (None where an argument is not
-    known)."""
+def conv_formulas(nd: int, transposed: bool, formula: Callable, kernel_size: Any, stride: Any, dilation: Any,
+                  padding: Any, output_padding: Any) -> tuple:
+    """A convolution's size function (`formula` with its arguments) and formula text for each spatial dimension
+    (None where an argument is not known)."""
     kernel, stride, dilation = (ntuple(v, nd) for v in (kernel_size, stride, dilation))
     fns, texts = [], []
     for i in range(nd):
@@ -42,8 +43,7 @@ def conv_formulas(nd: int, transposed: bool, kernel_size: Any, stride: Any, dila
         if transposed:
             p, op = ntuple(padding, nd)[i], ntuple(output_padding, nd)[i]
             ok = known(k, s, d, p, op)
-            fns.append(partial(formulas.conv_transpose, kernel=k, stride=s, padding=p, dilation=d,
-                               output_padding=op) if ok else None)
+            fns.append(partial(formula, kernel=k, stride=s, padding=p, dilation=d, output_padding=op) if ok else None)
             texts.append(f"({{L}} - 1)*{s} - 2*{p} + {d}*({k}-1) + {op} + 1")
         elif padding == "same":
             fns.append(same_size)
@@ -51,7 +51,7 @@ def conv_formulas(nd: int, transposed: bool, kernel_size: Any, stride: Any, dila
         else:
             p = 0 if padding == "valid" else ntuple(padding, nd)[i]
             ok = known(k, s, d, p) and s > 0  # torch rejects a stride of 0 itself
-            fns.append(partial(formulas.conv, kernel=k, stride=s, padding=p, dilation=d) if ok else None)
+            fns.append(partial(formula, kernel=k, stride=s, padding=p, dilation=d) if ok else None)
             texts.append(f"floor(({{L}} + 2*{p} - {d}*({k}-1) - 1) / {s}) + 1")
     return tuple(fns), tuple(texts)
 
@@ -79,7 +79,8 @@ def pool_shape(nd: int, dilated: bool):
         x = spatial_input(layer, x, check, nd, UNKNOWN)
         if x is None:
             return UNKNOWN
-        size_fns, texts = pool_formulas(nd, dilated, a["kernel_size"], a["stride"], a["padding"],
+        formula = formulas.avg_pool3d if nd == 3 and not dilated else formulas.pool  # looked up here, as for convs
+        size_fns, texts = pool_formulas(nd, dilated, formula, a["kernel_size"], a["stride"], a["padding"],
                                         a["dilation"] if dilated else 1, a["ceil_mode"])
         channels = x.shape[len(x.shape) - nd - 1]
         return spatial_output(layer, x, check, nd, channels, size_fns, texts)
@@ -88,9 +89,10 @@ def pool_shape(nd: int, dilated: bool):
 
 
 @per_arguments
-def pool_formulas(nd: int, dilated: bool, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
-                  ceil_mode: Any) -> tuple:
-    """A pool's size function and formula text for each spatial dimension (None where an argument is not known)."""
+def pool_formulas(nd: int, dilated: bool, formula: Callable, kernel_size: Any, stride: Any, padding: Any,
+                  dilation: Any, ceil_mode: Any) -> tuple:
+    """A pool's size function (`formula` with its arguments) and formula text for each spatial dimension (None where
+    an argument is not known)."""
     kernel = ntuple(kernel_size, nd)
     stride = kernel if stride is None or stride == [] or stride == () else ntuple(stride, nd)
     fns, texts = [], []
@@ -99,12 +101,10 @@ def pool_formulas(nd: int, dilated: bool, kernel_size: Any, stride: Any, padding
         rounding = "ceil" if ceil_mode is True else "floor"
         texts.append(f"{rounding}(({{L}} + 2*{p} - {d}*({k}-1) - 1) / {s}) + 1")
         if nd == 3 and not dilated:  # avg_pool3d also needs an input at least as large as the kernel
-            fns.append(partial(formulas.avg_pool3d, kernel=k, stride=s, padding=p, ceil_mode=ceil_mode)
-                       if ok else None)
+            fns.append(partial(formula, kernel=k, stride=s, padding=p, ceil_mode=ceil_mode) if ok else None)
             texts[-1] += f" if {{L}} >= {k} else 0"
             continue
-        fns.append(partial(formulas.pool, kernel=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
-                   if ok else None)
+        fns.append(partial(formula, kernel=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode) if ok else None)
     return tuple(fns), tuple(texts)
 
 

@@ -13,7 +13,7 @@ from torchshape_lint.unknown import UNKNOWN
 MAX_TRACE = 256
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TraceStep:
     """One operation a tensor went through: what it was, where, and the shapes before and after."""
 

@@ -225,7 +225,7 @@ class ConfirmFailed(ConfirmFailure):
     kind: ClassVar[str] = "confirm-failed"
 
 
-@dataclass
+@dataclass(slots=True)  # one per layer applied, or check decided: 40 000 in a long cfg
 class SizeCheck:
     """A declared size compared with a decided arriving one (for --verbose)."""
 
@@ -237,7 +237,7 @@ class SizeCheck:
     names: tuple = ()  # the names visible at the layer's constructor call that hold the arriving size
 
 
-@dataclass
+@dataclass(slots=True)  # one per layer applied, or check decided: 40 000 in a long cfg
 class Application:
     """One layer or functional op applied to a tensor, with the static shapes before and after."""
 
