@@ -218,6 +218,11 @@ class Calls:
 
     def apply_module(self, module: Any, args: list, kwargs: dict, where: Any) -> Any:
         """`module(x)`: a layer's shape function, a container's children in turn, or an instance's forward."""
+        if module.__class__ is Layer and len(args) == 1 and not kwargs and args[0].__class__ is Tensor:
+            # what the general path below does for a layer on one tensor, the most common call, without its tests
+            if not args[0].pending:
+                self.used_with_input.add(id(module))
+            return UNKNOWN if module.changed else module(args[0], self.check, where)
         if args and isinstance(args[0], Tensor) and not args[0].pending:
             self.used_with_input.add(id(module.cls) if isinstance(module, Instance) else id(module))
         if isinstance(module, Instance):

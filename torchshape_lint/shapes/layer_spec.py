@@ -112,7 +112,9 @@ def as_read(x: Tensor, out: Any, where: Any) -> Tensor:
 def validate(layer: Layer, check: Collector) -> None:
     """What PyTorch rejects in a layer's arguments whatever the input: a float where it needs an int, then the
     layer's own rules."""
-    floats = [(name, layer.args[name]) for name in layer.spec.integers if is_float(layer.args[name])]
+    args = layer.args
+    floats = [(name, args[name]) for name in layer.spec.integers if args[name].__class__ is not int and is_float(
+        args[name])]
     if floats and has_channel_state(layer) and not check.build_failed:
         # PyTorch stops at this layer: those built after it (often from the same computed size) are never reached
         check.build_failed = True
