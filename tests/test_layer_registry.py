@@ -206,3 +206,19 @@ def test_formulas_worked_out_per_arguments_tell_true_from_one_and_take_lists_eac
     assert made(3, (1, 1)) == made(3, (1, 1)) == 1
     assert made(True, (1, 1)) == 2 and made(3, (True, 1)) == 3 and made(3.0, (1, 1)) == 4  # equal, not the same
     assert made([3], (1, 1)) == 5 and made([3], (1, 1)) == 6  # a list: no key, worked out each time
+
+
+def test_layers_built_alike_at_two_calls_each_report_their_own_arguments_problem(tmp_path):
+    """make_layer works out a constructor's bound arguments and their problems once per plain arguments: two calls
+    with the same ones are still two problems, each at its own call, as torch raises at each."""
+    from conftest import lint, locate
+
+    path = tmp_path / "twice.py"
+    path.write_text("import torch.nn as nn\n\n\ndef stem():\n    return nn.Conv2d(6, 8, 3, groups=4)\n\n\n"
+                    "def head():\n    return nn.Conv2d(6, 8, 3, groups=4)\n")
+    result = lint("cli", str(path))
+    lines = [line.split(": ")[0] for line in result.stdout.splitlines()]
+    first, second = locate(path, "nn.Conv2d"), locate(path, "nn.Conv2d", 1)
+    assert lines == [f"{path}:{first[0]}:{first[1]}", f"{path}:{second[0]}:{second[1]}"], result.stdout
+    assert all("TSL006" in line and "in_channels=6 is not divisible by groups=4" in line
+               for line in result.stdout.splitlines()), result.stdout

@@ -113,8 +113,8 @@ def project_output(name: str, args: tuple, kwargs: dict, shape: tuple):
         return None, UNKNOWN, []
     check = Collector()
     layer = Layer(spec, bound)
-    if spec.validate is not None:
-        spec.validate(layer, check)
+    for problem in spec.validate(layer) if spec.validate is not None else ():
+        check.report(problem)
     out = layer(Tensor(shape=tuple(shape)), check)
     return bound, out, check.violations
 

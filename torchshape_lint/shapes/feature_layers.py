@@ -86,11 +86,12 @@ def group_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:
     return x.then(layer.spec.name, layer.where, x.shape)
 
 
-def group_norm_validate(layer: Layer, check: Collector) -> None:
+def group_norm_validate(layer: Layer) -> list:
     groups, channels = as_int(layer.args["num_groups"]), as_int(layer.args["num_channels"])
     if known(groups, channels) and groups > 0 and channels % groups:
-        check.report(LayerArguments(layer.where, layer.spec.name, None, groups, channels,
-                                    problem=f"num_channels={channels} is not divisible by num_groups={groups}"))
+        return [LayerArguments(layer.where, layer.spec.name, None, groups, channels,
+                               problem=f"num_channels={channels} is not divisible by num_groups={groups}")]
+    return []
 
 
 def layer_norm_shape(layer: Layer, x: Tensor, check: Collector) -> Any:

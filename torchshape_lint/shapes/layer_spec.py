@@ -30,7 +30,9 @@ class LayerSpec:
     name: str
     params: tuple  # ((name, default), ...) in PyTorch's order; None: any arguments (shape-preserving layers)
     shape: Callable[["Layer", Tensor, Collector], Any]
-    validate: Callable[["Layer", Collector], None] | None = None
+    # what PyTorch rejects in the arguments whatever the input, by the layer's own rules: a function of the spec and
+    # the arguments alone (make_layer reuses what it gives for the same arguments)
+    validate: Callable[["Layer"], list] | None = None
     declares: str | None = None  # the argument that states the size of the input it expects
     spatial: int = 0  # N for layers that read (N, C, *N sizes) and so fix a pending input's rank themselves
     integers: tuple = ()  # the arguments PyTorch needs as ints (or tuples of ints) to build the layer's tensors
@@ -110,20 +112,33 @@ def as_read(x: Tensor, out: Any, where: Any) -> Tensor:
 
 
 def validate(layer: Layer, check: Collector) -> None:
-    """What PyTorch rejects in a layer's arguments whatever the input: a float where it needs an int, then the
-    layer's own rules."""
+    """Report what PyTorch rejects in a layer's arguments whatever the input."""
+    report_problems(layer, argument_problems(layer), check)
+
+
+def argument_problems(layer: Layer) -> tuple:
+    """What PyTorch rejects in a layer's arguments whatever the input, from its spec and arguments alone: (the first
+    argument it needs as an int that is a float, as (name, value), where the layer holds tensors sized by its
+    arguments, else None; the problems of the layer's own rules)."""
     args = layer.args
     floats = [(name, args[name]) for name in layer.spec.integers if args[name].__class__ is not int and is_float(
         args[name])]
-    if floats and has_channel_state(layer) and not check.build_failed:
+    stated = tuple(layer.spec.validate(layer)) if layer.spec.validate is not None else ()
+    return (floats[0] if floats and has_channel_state(layer) else None), stated
+
+
+def report_problems(layer: Layer, problems: tuple, check: Collector) -> None:
+    """Report a layer's argument_problems (those found for another layer of the same arguments too) at its call."""
+    float_argument, stated = problems
+    if float_argument is not None and not check.build_failed:
         # PyTorch stops at this layer: those built after it (often from the same computed size) are never reached
         check.build_failed = True
-        name, value = floats[0]
+        name, value = float_argument
         check.report(LayerArguments(layer.where, layer.spec.name, None, None, value, problem=(
             f"{name}={value!r} is a float: building the layer raises TypeError, PyTorch needs an "
             "int here (write // rather than /, or int(...))")))
-    if layer.spec.validate is not None:
-        layer.spec.validate(layer, check)
+    for problem in stated:
+        check.report(problem if problem.where is layer.where else replace(problem, where=layer.where))
 
 
 def is_float(value: Any) -> bool:
@@ -231,18 +246,18 @@ def spatial_output(layer: Layer, x: Tensor, check: Collector, nd: int, channels:
                    size_fns: list, formula_text: list) -> Any:
     """Apply one size function per spatial dimension; report sizes that PyTorch rejects."""
     lead = x.shape[: len(x.shape) - nd - 1]
-    sizes = []
+    sizes, shown = [], []
     for dim, fn, text in zip(x.shape[-nd:], size_fns, formula_text):
         out = dims.apply_formula(dim, fn, layer.spec.name) if fn is not None else UNKNOWN
-        if isinstance(out, int) and out < 1:
-            check.report(OutputTooSmall(layer.where, layer.spec.name, x, None, out, size=dim,
-                                        formula=text.format(L=dim)))
-            return UNKNOWN
+        if isinstance(out, int):
+            if out < 1:
+                check.report(OutputTooSmall(layer.where, layer.spec.name, x, None, out, size=dim,
+                                            formula=text.format(L=dim)))
+                return UNKNOWN
+            if isinstance(dim, int):
+                shown.append((text, dim, out))
         sizes.append(out)
-    shape = lead + (channels,) + tuple(sizes)
-    shown = tuple((text, d, o) for d, o, text in zip(x.shape[-nd:], sizes, formula_text)
-                  if isinstance(d, int) and isinstance(o, int))
-    return x.then(layer.spec.name, layer.where, shape, sized_formulas=shown)
+    return x.then(layer.spec.name, layer.where, lead + (channels,) + tuple(sizes), sized_formulas=tuple(shown))
 
 
 def channel_check(layer: Layer, x: Tensor, check: Collector, declared: Any) -> None:

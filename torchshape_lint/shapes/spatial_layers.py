@@ -60,17 +60,19 @@ def same_size(size: int) -> int:
     return size
 
 
-def conv_validate(layer: Layer, check: Collector) -> None:
+def conv_validate(layer: Layer) -> list:
     a = layer.args
+    problems = []
     groups, cin, cout = as_int(a["groups"]), as_int(a.get("in_channels")), as_int(a["out_channels"])
     for name, value in (("in_channels", cin), ("out_channels", cout)):
         if known(groups, value) and groups > 0 and value % groups:
-            check.report(LayerArguments(layer.where, layer.spec.name, None, groups, value,
-                                        problem=f"{name}={value} is not divisible by groups={groups}"))
+            problems.append(LayerArguments(layer.where, layer.spec.name, None, groups, value,
+                                           problem=f"{name}={value} is not divisible by groups={groups}"))
     strides = a["stride"] if isinstance(a["stride"], (tuple, list)) else (a["stride"],)
     if a["padding"] == "same" and any(known(s) and s != 1 for s in strides):
-        check.report(LayerArguments(layer.where, layer.spec.name,
-                                    problem="padding='same' is not supported for strided convolutions"))
+        problems.append(LayerArguments(layer.where, layer.spec.name,
+                                       problem="padding='same' is not supported for strided convolutions"))
+    return problems
 
 
 def pool_shape(nd: int, dilated: bool):
@@ -150,13 +152,13 @@ def unpool_shape(nd: int):
 
 
 def pool_validate(nd: int):
-    def validate(layer: Layer, check: Collector) -> None:
+    def validate(layer: Layer) -> list:
         kernel, padding = ntuple(layer.args["kernel_size"], nd), ntuple(layer.args["padding"], nd)
         for k, p in zip(kernel, padding):
             if known(k, p) and p > k // 2:
-                check.report(LayerArguments(layer.where, layer.spec.name,
-                                            problem=f"padding={p} is more than half of kernel_size={k}"))
-                return
+                return [LayerArguments(layer.where, layer.spec.name,
+                                       problem=f"padding={p} is more than half of kernel_size={k}")]
+        return []
 
     return validate
 
