@@ -218,13 +218,18 @@ class Calls:
 
     def apply_module(self, module: Any, args: list, kwargs: dict, where: Any) -> Any:
         """`module(x)`: a layer's shape function, a container's children in turn, or an instance's forward."""
-        if module.__class__ is Layer and len(args) == 1 and not kwargs and args[0].__class__ is Tensor:
-            # what the general path below does for a layer on one tensor, the most common call, without its tests
-            if not args[0].pending:
-                self.used_with_input.add(id(module))
-            return UNKNOWN if module.changed else module(args[0], self.check, where)
         if args and isinstance(args[0], Tensor) and not args[0].pending:
             self.used_with_input.add(id(module.cls) if isinstance(module, Instance) else id(module))
+        if isinstance(module, Layer):  # first: the most common call, a layer on one tensor
+            if module.changed:
+                return UNKNOWN
+            if len(args) > 1 or kwargs:
+                return self.apply_layer_with_more(module, args, kwargs, where)
+            if args and isinstance(args[0], Tensor):
+                return module(args[0], self.check, where)
+            if args:
+                self.check.layers_unknown += 1  # reached, but what arrives is unknown: counted for coverage
+            return UNKNOWN
         if isinstance(module, Instance):
             if module.opaque:
                 return UNKNOWN
@@ -234,18 +239,9 @@ class Calls:
                 return self.call_function(forward, [module] + list(args), kwargs)
             container = module.attrs.get("__container__")
             return self.apply_module(container, args, kwargs, where) if container is not None else UNKNOWN
-        if isinstance(module, Layer) and module.changed:
-            return UNKNOWN
-        if isinstance(module, Layer) and (len(args) > 1 or kwargs):
-            return self.apply_layer_with_more(module, args, kwargs, where)
         if len(args) != 1 or kwargs:
             return UNKNOWN
         x = args[0]
-        if isinstance(module, Layer):
-            if isinstance(x, Tensor):
-                return module(x, self.check, where)
-            self.check.layers_unknown += 1  # reached, but what arrives is unknown: counted for coverage
-            return UNKNOWN
         if isinstance(module, Container):
             if module.kind != "Sequential" or module.opaque:
                 return UNKNOWN

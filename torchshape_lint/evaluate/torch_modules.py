@@ -8,13 +8,15 @@ from typing import Any
 
 from torchshape_lint.evaluate.python_library import Builtin, int_like
 from torchshape_lint.evaluate.values import ClassV, Container, External, Instance, Sourced, Super, readable
-from torchshape_lint.shapes.layer_spec import Layer, LayerSpec, argument_problems, bind, report_problems
+from torchshape_lint.shapes.layer_spec import (
+    Layer, LayerSpec, argument_problems, bind, per_arguments, report_problems,
+)
 from torchshape_lint.source.writes import MUTATING_METHODS
 from torchshape_lint.unknown import UNKNOWN
 
 
 def make_layer(interp: Any, spec: LayerSpec, args: list, kwargs: dict, where: Any) -> Any:
-    made = constructed(spec, args, kwargs)
+    made = constructed(spec, tuple(args), tuple(kwargs.items()))
     if made is None:
         return UNKNOWN
     arguments, problems = made
@@ -23,53 +25,12 @@ def make_layer(interp: Any, spec: LayerSpec, args: list, kwargs: dict, where: An
     return layer
 
 
-def constructed(spec: LayerSpec, args: list, kwargs: dict) -> tuple | None:
+@per_arguments
+def constructed(spec: LayerSpec, args: tuple, keywords: tuple) -> tuple | None:
     """A constructor call's bound arguments and what PyTorch rejects in them (layer_spec.argument_problems); None
-    where they do not bind. Worked out once per spec and arguments where these are all plain values, told apart by
-    their exact types (the 20 000 `nn.Conv2d(in_channels, v, kernel_size=3, padding=1)` of a long cfg): the
-    arguments dict is then shared by the layers, as no code changes a layer's arguments in place."""
-    key = plain_key(args, kwargs)
-    if key is None:
-        return bind_and_check(spec, args, kwargs)
-    held = CONSTRUCTED.get(id(spec))
-    if held is None or held[0] is not spec:  # the spec itself is held: its id is not reused while it is
-        held = CONSTRUCTED[id(spec)] = (spec, {})
-    made = held[1]
-    if key not in made:
-        if len(made) >= MAX_CONSTRUCTED:
-            made.clear()
-        made[key] = bind_and_check(spec, args, kwargs)
-    return made[key]
-
-
-CONSTRUCTED: dict = {}  # id of a spec → (the spec, {plain_key: constructed(...)})
-MAX_CONSTRUCTED = 4096  # argument sets kept per spec (an editor's server runs for days)
-PLAIN_ARGUMENTS = frozenset({int, float, bool, str, type(None)})  # immutable, and never opaque
-
-
-def plain_key(args: list, kwargs: dict) -> tuple | None:
-    """The arguments by exact type and value, where each is a plain value or a tuple of them; else None."""
-    try:
-        return (tuple(map(plain_part, args)), tuple((name, plain_part(value)) for name, value in kwargs.items()))
-    except NotPlain:
-        return None
-
-
-class NotPlain(Exception):
-    pass
-
-
-def plain_part(value: Any) -> tuple:
-    kind = value.__class__
-    if kind in PLAIN_ARGUMENTS:
-        return kind, value
-    if kind is tuple:
-        return kind, tuple(map(plain_part, value))
-    raise NotPlain()
-
-
-def bind_and_check(spec: LayerSpec, args: list, kwargs: dict) -> tuple | None:
-    bound = bind(spec, tuple(args), kwargs)
+    where they do not bind. Layers built with the same plain arguments share the arguments dict, as no code changes a
+    layer's arguments in place."""
+    bound = bind(spec, args, dict(keywords))
     if bound is None:
         return None
     # readable(v) of each argument, without a call each: every layer built passes here, with ten arguments or so

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from types import FunctionType
 from typing import Any, Callable
 
 from torchshape_lint.shapes import dims
@@ -14,7 +15,7 @@ from torchshape_lint.shapes.tensor import Tensor, materialize, settle
 from torchshape_lint.shapes.violations import (
     ChannelMismatch, Collector, InputRank, LayerArguments, OutputTooSmall, Suggestion,
 )
-from torchshape_lint.unknown import UNKNOWN
+from torchshape_lint.unknown import UNKNOWN, Unknown
 
 
 REQUIRED = object()
@@ -25,7 +26,7 @@ def no_parameters(args: dict) -> int:
     return 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one registration per op: compared and hashed as one object (per_arguments keys)
 class LayerSpec:
     name: str
     params: tuple  # ((name, default), ...) in PyTorch's order; None: any arguments (shape-preserving layers)
@@ -120,9 +121,7 @@ def argument_problems(layer: Layer) -> tuple:
     """What PyTorch rejects in a layer's arguments whatever the input, from its spec and arguments alone: (the first
     argument it needs as an int that is a float, as (name, value), where the layer holds tensors sized by its
     arguments, else None; the problems of the layer's own rules)."""
-    args = layer.args
-    floats = [(name, args[name]) for name in layer.spec.integers if args[name].__class__ is not int and is_float(
-        args[name])]
+    floats = [(name, layer.args[name]) for name in layer.spec.integers if is_float(layer.args[name])]
     stated = tuple(layer.spec.validate(layer)) if layer.spec.validate is not None else ()
     return (floats[0] if floats and has_channel_state(layer) else None), stated
 
@@ -138,7 +137,7 @@ def report_problems(layer: Layer, problems: tuple, check: Collector) -> None:
             f"{name}={value!r} is a float: building the layer raises TypeError, PyTorch needs an "
             "int here (write // rather than /, or int(...))")))
     for problem in stated:
-        check.report(problem if problem.where is layer.where else replace(problem, where=layer.where))
+        check.report(replace(problem, where=layer.where))
 
 
 def is_float(value: Any) -> bool:
@@ -194,22 +193,23 @@ def ntuple(value: Any, n: int) -> tuple:
 
 
 def per_arguments(make: Callable) -> Callable:
-    """`make(*arguments)` worked out once per arguments, told apart by their exact types (True is not 1, a Sourced 3
-    not a 3), where all are hashable: the 20 000 Conv2d(8, 8, 3, padding=1) of a long cfg share their formulas.
-    What it gives must not be changed by its callers."""
+    """`make(*arguments)` worked out once per arguments where all are plain values (`plain_part`), told apart by their
+    exact types (True is not 1, nor 3.0 3); worked out each time otherwise. The 20 000 `nn.Conv2d(in_channels,
+    v, kernel_size=3, padding=1)` of a long cfg share their bound arguments and their formulas. What it gives must not
+    be changed by its callers."""
     made: dict = {}
 
     def once(*arguments: Any) -> Any:
-        key = tuple(map(exact, arguments))
         try:
-            return made[key]
-        except KeyError:
+            key = tuple(map(plain_part, arguments))
+        except NotPlain:
+            return make(*arguments)
+        found = made.get(key, made)  # the dict itself: no value made, hashing the key once
+        if found is made:
             if len(made) >= MAX_ARGUMENT_SETS:  # an editor's server runs for days
                 made.clear()
             found = made[key] = make(*arguments)
-            return found
-        except TypeError:  # an unhashable argument (a list): worked out each time
-            return make(*arguments)
+        return found
 
     return once
 
@@ -217,8 +217,23 @@ def per_arguments(make: Callable) -> Callable:
 MAX_ARGUMENT_SETS = 4096
 
 
-def exact(value: Any) -> tuple:
-    return (type(value), tuple(map(exact, value)) if type(value) is tuple else value)
+class NotPlain(Exception):
+    """A value per_arguments does not key on: one code may change (a list, an instance), or that holds the user's
+    code alive (a class of theirs)."""
+
+
+def plain_part(value: Any) -> tuple:
+    kind = value.__class__
+    if kind in PLAIN_PARTS:
+        return kind, value
+    if kind is tuple:
+        return kind, tuple(map(plain_part, value))
+    raise NotPlain()
+
+
+# immutable, never opaque, and holding none of the code under analysis: numbers, strings, None, the unknown value,
+# the project's own functions (PyTorch's formulas) and layer registrations
+PLAIN_PARTS = frozenset({int, float, bool, str, type(None), Unknown, FunctionType, LayerSpec})
 
 
 def known(*values: Any) -> bool:
