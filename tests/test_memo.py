@@ -708,3 +708,46 @@ def test_a_construction_that_read_a_name_bound_again_since_is_not_replayed(tmp_p
     path = tmp_path / "model.py"
     runs_and_lints_clean(path, files["model.py"])
     assert analysed(path, monkeypatch, memoised=True)[0] == analysed(path, monkeypatch, memoised=False)[0]
+
+
+LARGE_VALUES = '''import torch.nn as nn
+
+
+def stack(depth):
+    return nn.Sequential(*[nn.Linear(4, 4) for _ in range(depth)])
+
+
+def total(widths):
+    return sum(widths)
+
+
+def build():
+    first, second = stack({depth}), stack({depth})
+    width = total([1] * {items}) + total([1] * {items})
+    return nn.Sequential(first, second, nn.Linear(4, width))
+'''
+
+
+@pytest.mark.parametrize("depth, items, evaluations", [
+    (10, 10, {"stack": 1, "total": 1}),  # small: the second call of each is the first's copy
+    (memo.MAX_KEPT_PARTS, 10, {"stack": 2, "total": 1}),  # a value of more parts is not kept
+    (10, memo.MAX_KEYED_ITEMS + 1, {"stack": 1, "total": 2}),  # a longer list argument keys no call
+])
+def test_a_large_value_or_a_long_list_argument_is_not_kept(tmp_path, monkeypatch, depth, items, evaluations):
+    """A call is not kept whose value holds MAX_KEPT_PARTS parts or more (a Sequential and its layers), nor one
+    with a list argument of more than MAX_KEYED_ITEMS items: both are evaluated again, with the same analysis."""
+    from torchshape_lint.evaluate.calls import Calls
+
+    path = tmp_path / "large.py"
+    path.write_text(LARGE_VALUES.format(depth=depth, items=items))
+    evaluated = []
+    real_call_function = Calls.call_function
+
+    def counted(self, func, args, kwargs):
+        evaluated.append(func.name)
+        return real_call_function(self, func, args, kwargs)
+
+    monkeypatch.setattr(Calls, "call_function", counted)
+    fast, _ = analysed(path, monkeypatch, memoised=True)
+    assert {name: evaluated.count(name) for name in evaluations} == evaluations, evaluated
+    assert fast == analysed(path, monkeypatch, memoised=False)[0]

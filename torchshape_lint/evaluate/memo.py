@@ -10,7 +10,8 @@ of what the first gave (an instance as it was built, a function's result), with 
 caller's own lists where the first held its argument lists (`cfg`, `shift_size=[0, 3]`), and replays what the call
 recorded: its violations (each reported from this call), decided checks, layer applications and counts, and the
 build's flags it set (failed, tensors lost, a loop stopped; how they stood before is part of the key: `standing`).
-A call is kept only when the value it gave is one a copy reproduces (see `duplicate`), it applied no layer (tensor
+A call is kept only when the value it gave is one a copy reproduces (see `duplicate`) and is not a network of
+thousands of parts (MAX_KEPT_PARTS; nor is a list of thousands of items part of a key), it applied no layer (tensor
 ops, which name none, are replayed) and ran no module on an input, it left its argument lists as they were, it read
 from outside itself no value code may change in place (a global instance, dict or list: `changeable`) and no name of
 an enclosing call (which it may bind again), and the globals did not change under it; the names it read of other
@@ -33,7 +34,17 @@ from torchshape_lint.unknown import Unknown
 
 
 class Unkeyable(Exception):
-    """A value whose state a copy cannot reproduce (a bound method, a partial, …): that call is not kept."""
+    """A value whose state a copy cannot reproduce (a bound method, a partial, …), or one too large to be worth
+    keeping (MAX_KEPT_PARTS, MAX_KEYED_ITEMS): that call is not kept."""
+
+
+# The calls worth keeping build blocks a network repeats (torchvision's repeated ones hold under 200 parts); a value
+# of more parts is a network itself, which a file builds once per configuration (none of torchvision's was met
+# twice), and copying it to keep costs time and memory in proportion (a 20 000-entry cfg: two copies of 40 000
+# layers). Likewise a list argument longer than MAX_KEYED_ITEMS is keyed by no call: it is data, keyed three times
+# per call for nothing.
+MAX_KEPT_PARTS = 1000
+MAX_KEYED_ITEMS = 1000
 
 
 # The arguments a key holds as they are: one object each (an identity holds it alive in the key).
@@ -55,7 +66,7 @@ def immutable(value: Any, lists: list | None = None) -> Any:
     if value.__class__ is Partial:  # `partial(nn.LayerNorm, eps=1e-6)`, one object passed to every block
         immutable((value.func, value.args, tuple(value.kwargs.values())))
         return value
-    if value.__class__ is ListV and not value.opaque and lists is not None:
+    if value.__class__ is ListV and not value.opaque and lists is not None and len(value) <= MAX_KEYED_ITEMS:
         for place, met in enumerate(lists):
             if met is value:
                 return ("same list", place)
@@ -88,6 +99,8 @@ def duplicate(value: Any, copies: dict, keeping: bool = False) -> Any:
         return value
     if id(value) in copies:
         return copies[id(value)]
+    if keeping and len(copies) >= MAX_KEPT_PARTS:
+        raise Unkeyable()
     if isinstance(value, tuple):  # `kernel_size=(3, 3)`: a tuple of atoms is shared as they are
         return value if ATOMS.issuperset(map(type, value)) else tuple(duplicate(v, copies, keeping) for v in value)
     # the copies are made by `shallow_copy` (a dataclass's __init__, or dataclasses.replace, costs far more), each

@@ -193,7 +193,7 @@ def ntuple(value: Any, n: int) -> tuple:
 
 
 def per_arguments(make: Callable) -> Callable:
-    """`make(*arguments)` worked out once per arguments where all are plain values (`plain_part`), told apart by their
+    """`make(*arguments)` worked out once per arguments where all are plain values (`plain_kinds`), told apart by their
     exact types (True is not 1, nor 3.0 3); worked out each time otherwise. The 20 000 `nn.Conv2d(in_channels,
     v, kernel_size=3, padding=1)` of a long cfg share their bound arguments and their formulas. What it gives must not
     be changed by its callers."""
@@ -201,7 +201,7 @@ def per_arguments(make: Callable) -> Callable:
 
     def once(*arguments: Any) -> Any:
         try:
-            key = tuple(map(plain_part, arguments))
+            key = arguments, plain_kinds(arguments)  # the values, and their exact types: True == 1, yet not here
         except NotPlain:
             return make(*arguments)
         found = made.get(key, made)  # the dict itself: no value made, hashing the key once
@@ -222,13 +222,18 @@ class NotPlain(Exception):
     code alive (a class of theirs)."""
 
 
-def plain_part(value: Any) -> tuple:
-    kind = value.__class__
-    if kind in PLAIN_PARTS:
-        return kind, value
-    if kind is tuple:
-        return kind, tuple(map(plain_part, value))
-    raise NotPlain()
+def plain_kinds(values: tuple) -> tuple:
+    """The exact type of each of `values`, a tuple's as the types of its parts; NotPlain where one is not plain."""
+    kinds = []
+    for value in values:
+        kind = value.__class__
+        if kind in PLAIN_PARTS:
+            kinds.append(kind)
+        elif kind is tuple:
+            kinds.append(plain_kinds(value))
+        else:
+            raise NotPlain()
+    return tuple(kinds)
 
 
 # immutable, never opaque, and holding none of the code under analysis: numbers, strings, None, the unknown value,
