@@ -200,13 +200,10 @@ if __name__ == "__main__":
 '''
 
 
-def test_a_function_called_again_with_the_same_arguments_is_replayed(tmp_path, monkeypatch):
-    """The second make_divisible(41.6) is the memo's: less work, the same analysis, and torch's own error found
-    (40 channels, the Linear declares 80)."""
+def functions_evaluated(monkeypatch):
+    """The names of the project's functions evaluated from now on, one per call evaluated (not replayed)."""
     from torchshape_lint.evaluate.calls import Calls
 
-    path = tmp_path / "rounded.py"
-    result = raises_in_torch_and_memoised_alike(path, ROUNDED_TWICE, monkeypatch, "(1x40 and 80x10)", "self.fc(")
     evaluated = []
     real_call_function = Calls.call_function
 
@@ -215,6 +212,15 @@ def test_a_function_called_again_with_the_same_arguments_is_replayed(tmp_path, m
         return real_call_function(self, func, args, kwargs)
 
     monkeypatch.setattr(Calls, "call_function", counted)
+    return evaluated
+
+
+def test_a_function_called_again_with_the_same_arguments_is_replayed(tmp_path, monkeypatch):
+    """The second make_divisible(41.6) is the memo's: less work, the same analysis, and torch's own error found
+    (40 channels, the Linear declares 80)."""
+    path = tmp_path / "rounded.py"
+    result = raises_in_torch_and_memoised_alike(path, ROUNDED_TWICE, monkeypatch, "(1x40 and 80x10)", "self.fc(")
+    evaluated = functions_evaluated(monkeypatch)
     analysed(path, monkeypatch, memoised=True)
     assert evaluated.count("make_divisible") == 1, evaluated  # Net's later builds are copies of the first
     at = locate(path, "nn.Linear(make_divisible")
@@ -736,18 +742,9 @@ def build():
 def test_a_large_value_or_a_long_list_argument_is_not_kept(tmp_path, monkeypatch, depth, items, evaluations):
     """A call is not kept whose value holds MAX_KEPT_PARTS parts or more (a Sequential and its layers), nor one
     with a list argument of more than MAX_KEYED_ITEMS items: both are evaluated again, with the same analysis."""
-    from torchshape_lint.evaluate.calls import Calls
-
     path = tmp_path / "large.py"
     path.write_text(LARGE_VALUES.format(depth=depth, items=items))
-    evaluated = []
-    real_call_function = Calls.call_function
-
-    def counted(self, func, args, kwargs):
-        evaluated.append(func.name)
-        return real_call_function(self, func, args, kwargs)
-
-    monkeypatch.setattr(Calls, "call_function", counted)
+    evaluated = functions_evaluated(monkeypatch)
     fast, _ = analysed(path, monkeypatch, memoised=True)
     assert {name: evaluated.count(name) for name in evaluations} == evaluations, evaluated
     assert fast == analysed(path, monkeypatch, memoised=False)[0]
