@@ -176,3 +176,60 @@ def test_functional_pad_shapes_agree_with_torch():
         tuple(torch.nn.functional.pad(torch.zeros(1, 3, 4, 4), (2, 2, 1, 1)).shape)]
     with pytest.raises(RuntimeError):
         torch.nn.functional.pad(torch.zeros(1, 3, 6, 8), (0, 0, -3, -4))
+
+
+def test_standard_abstract_classes_decide_plain_values_only():
+    """`isinstance(v, collections.abc.Sequence)` or `numbers.Integral` has Python's answer for a number, a string, a
+    tuple, a list or a dict; for an instance of the user's own class (which may define `__iter__`) it stays unknown."""
+    model = HEAD + """
+import collections.abc
+import numbers
+
+
+class Widths:
+    def __iter__(self):
+        return iter([8, 8])
+
+
+def first_width(widths):
+    if isinstance(widths, collections.abc.Sequence):
+        return widths[0]
+    if isinstance(widths, numbers.Integral):
+        return widths
+    return 16
+
+
+# torchshape: input=(1, 3, 32, 32)
+class Net(nn.Module):
+    def __init__(self, widths={widths}):
+        super().__init__()
+        width = first_width(widths)
+        self.conv = nn.Conv2d(3, width, 3, padding=1)
+        self.fc = nn.Linear(16 * 32 * 32, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.conv(x), 1))
+"""
+    assert codes(model.replace("{widths}", "(8, 8)")) == ["TSL001"]  # a tuple is a Sequence: width 8, 8 * 32 * 32 arrive
+    assert codes(model.replace("{widths}", "8")) == ["TSL001"]  # an int is Integral
+    assert codes(model.replace("{widths}", "{'a': 8}")) == []  # a dict is no Sequence, nor Integral: 16, as declared
+    assert codes(model.replace("{widths}", "Widths()")) == []  # not known: silent
+
+
+def test_itertools_repeat_of_a_known_count():
+    model = HEAD + """
+from itertools import repeat
+
+# torchshape: input=(1, 3, 32, 32)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.Sequential(*[nn.Conv2d(3, 3, 3, stride=s, padding=1) for s in {strides}])
+        self.fc = nn.Linear(3 * 8 * 8, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.blocks(x), 1))
+"""
+    assert codes(model.replace("{strides}", "repeat(2, 2)")) == []  # 32 -> 16 -> 8, as declared
+    assert codes(model.replace("{strides}", "repeat(2, times=3)")) == ["TSL001"]  # 32 -> 4: 3 * 4 * 4 arrive
+    assert codes(model.replace("{strides}", "repeat(2)")) == []  # endless: not known

@@ -17,6 +17,8 @@ CASES = {
     "residual_symbolic.py": (["TSL001"], (2, 3, 32, 32), 256),  # 128 * 2 after the last block, any input
     "method_decorators.py": (["TSL001"], None, 16 * 4 * 4),  # @staticmethod, @classmethod, @property
     "view_raw_input.py": (["TSL001"], (3, 784), 10 * 12 * 12),  # x.view(-1, 1, 28, 28) on the raw input
+    # timm's to_2tuple: isinstance(x, collections.abc.Iterable), tuple(itertools.repeat(x, 2))
+    "ntuple_patch_embed.py": (["TSL001"], (1, 3, 32, 32), 8 * 8 * 48),
 }
 
 

@@ -8,15 +8,15 @@ from functools import partial
 from typing import Any
 
 from torchshape_lint.evaluate.frames import (
-    MAX_INT_BITS, MAX_ITEMS, OPAQUE_KWARGS, Abort, Frame, Lazy, Scope, YieldReached, dispatch,
+    MAX_INT_BITS, OPAQUE_KWARGS, Abort, Frame, Lazy, Scope, YieldReached, dispatch,
 )
 from torchshape_lint.evaluate.library import same_value
 from torchshape_lint.evaluate.python_library import Method, builtin
 from torchshape_lint.evaluate.tensor_methods import IN_PLACE_RESHAPES, tensor_index
 from torchshape_lint.evaluate.tensor_ops import tensor_binary
 from torchshape_lint.evaluate.values import (
-    PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, carry, is_hashable, is_plain,
-    readable,
+    MAX_ITEMS, PLAIN, BoundMethod, ClassV, Container, DictV, External, Function, Instance, ListV, carry, is_hashable,
+    is_plain, readable,
 )
 from torchshape_lint.shapes import dims, formulas
 from torchshape_lint.shapes.layer_spec import Layer

@@ -11,7 +11,7 @@ from torchshape_lint.evaluate.values import Function
 
 MAX_STEPS = 500_000  # a build; a 20 000-entry cfg through make_layers takes 400 000
 MAX_DEPTH = 40
-MAX_ITEMS = 100_000
+# MAX_ITEMS, the items of a list or tuple, is values.py's: the library's builtins are bounded by it too
 MAX_INT_BITS = 4096
 
 # What an Abort says when one of the bounds above ended an evaluation, not the code (a `raise` on a known path);

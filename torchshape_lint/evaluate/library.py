@@ -1,17 +1,17 @@
 """What the evaluator knows of code outside the file, dispatched: Python's builtins and a few standard names
-(python_library), PyTorch (torch_modules: nn modules and containers; torch_functions: torch.* and F.*;
-tensor_methods: a tensor's attributes and methods; torch_library: wrappers and the table of PyTorch's names), the
-data it is fed (torchvision_library). Anything not there is UNKNOWN.
+(python_library; argparse_library: a script's command line), PyTorch (torch_modules: nn modules and containers;
+torch_functions: torch.* and F.*; tensor_methods: a tensor's attributes and methods; torch_library: wrappers and the
+table of PyTorch's names), the data it is fed (torchvision_library). Anything not there is UNKNOWN.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+from torchshape_lint.evaluate.argparse_library import ARGPARSE_EXTERNALS, ArgumentParser, parser_method
 from torchshape_lint.evaluate.numpy_library import ARRAY_METHODS, NUMPY_EXTERNALS, array_method
 from torchshape_lint.evaluate.python_library import (
-    BUILTINS as PYTHON_BUILTINS, PYTHON_EXTERNALS, ArgumentParser, Builtin, Method, Partial, dict_method, list_method,
-    parser_method, string_method,
+    BUILTINS as PYTHON_BUILTINS, PYTHON_EXTERNALS, Builtin, Method, Partial, dict_method, list_method, string_method,
 )
 from torchshape_lint.evaluate.tensor_methods import tensor_method
 from torchshape_lint.evaluate.torch_functions import canonical_name, functional, torch_function
@@ -27,7 +27,7 @@ from torchshape_lint.shapes.tensor import Tensor
 from torchshape_lint.unknown import Unknown
 
 BUILTINS = {**PYTHON_BUILTINS, **TORCH_BUILTINS}
-EXTERNALS = {**PYTHON_EXTERNALS, **TORCH_EXTERNALS, **TORCHVISION_EXTERNALS, **NUMPY_EXTERNALS}
+EXTERNALS = {**PYTHON_EXTERNALS, **ARGPARSE_EXTERNALS, **TORCH_EXTERNALS, **TORCHVISION_EXTERNALS, **NUMPY_EXTERNALS}
 
 
 def call(interp: Any, func: Any, args: list, kwargs: dict, where: Any) -> Any:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from torchshape_lint.evaluate import tensor_methods, torch_modules
-from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Frame, Scope, resolved
+from torchshape_lint.evaluate.frames import Abort, Frame, Scope, resolved
 from torchshape_lint.evaluate.layer_attributes import layer_attribute
 from torchshape_lint.evaluate.numpy_library import NUMPY_CONSTANTS
 from torchshape_lint.evaluate.python_library import DICT_METHODS, MATH_CONSTANTS, Partial, method
 from torchshape_lint.evaluate.values import (
-    AttrDict, BoundMethod, ClassV, Container, External, Function, Instance, ListV, Namespace, ProjectModule, Super,
-    external_attribute, is_hashable, is_plain, readable,
+    MAX_ITEMS, AttrDict, BoundMethod, ClassV, Container, External, Function, Instance, ListV, Namespace, ProjectModule,
+    Super, external_attribute, is_hashable, is_plain, readable,
 )
 from torchshape_lint.shapes.layer_spec import Layer
 from torchshape_lint.shapes.tensor import Tensor

@@ -6,14 +6,14 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from torchshape_lint.evaluate.frames import MAX_ITEMS, Abort, Flow, Frame, Scope, dispatch, resolved
-from torchshape_lint.evaluate.python_library import ArgumentParser
+from torchshape_lint.evaluate.frames import Abort, Flow, Frame, Scope, dispatch, resolved
+from torchshape_lint.evaluate.argparse_library import ArgumentParser
 from torchshape_lint.evaluate.torch_library import MODULE_PRESERVING
 from torchshape_lint.evaluate.tensor_methods import PendingSizes
 from torchshape_lint.evaluate.tensor_op_table import CONVERSIONS
 from torchshape_lint.evaluate.torch_modules import container_method
 from torchshape_lint.evaluate.values import (
-    AttrDict, ClassV, Container, DictV, Function, Instance, ListV, Stream, is_hashable, is_module_value,
+    MAX_ITEMS, AttrDict, ClassV, Container, DictV, Function, Instance, ListV, Stream, is_hashable, is_module_value,
     readable,
 )
 from torchshape_lint.shapes.layer_spec import SHAPE_NEUTRAL_ATTRIBUTES, Layer

@@ -244,6 +244,7 @@ class Super:
     receiver: Any
 
 
+MAX_ITEMS = 100_000  # of a list, tuple or string the evaluator makes: past it, the value is not known
 PLAIN = (int, float, bool, str, type(None))
 
 
