@@ -92,6 +92,24 @@ def test_a_model_on_symbolic_sizes_only_is_said_so_with_how_to_give_an_input(tmp
     assert summary(given)[0].startswith("Checked 1 file (1 with models), 1 model (1 on a concrete input, 0 symbolic")
 
 
+def test_tensor_ops_of_a_constructor_are_not_the_models_input(tmp_path):
+    """Swin's relative position index, a positional encoding: ops its constructor runs on tensors of its own
+    (`torch.arange(7)`) say nothing of the input the model ran on. Without a pragma the model is still on symbolic
+    sizes only (it counted as run on a concrete input, that arange's), and explain's input is the pragma's."""
+    source = LENET.replace("        self.conv1 = ", """        coords = torch.stack(torch.meshgrid(torch.arange(7), torch.arange(7), indexing="ij"))
+        self.register_buffer("index", torch.flatten(coords, 1).sum(0))
+        self.conv1 = """)
+    (tmp_path / "net.py").write_text(source.format(pragma="", in_features="16 * 5 * 5"))
+    result = cli("--no-cache", "net.py", cwd=tmp_path)
+    assert summary(result) == [
+        "Checked 1 file (1 with models), 1 model (0 on a concrete input, 1 symbolic only): 5 layer checks decided, "
+        "0 unknown; no findings", f"1 model had no concrete input, only symbolic sizes: {HINT}"]
+    (tmp_path / "given.py").write_text(source.format(pragma=PRAGMA, in_features="16 * 5 * 5"))
+    explained = cli("explain", "given.py", cwd=tmp_path).stdout.splitlines()
+    assert explained[0] == "given.py::Net: input (4, 3, 32, 32) from its `# torchshape: input=` pragma"
+    assert [row.split()[1] for row in explained[2:4]] == ["torch.stack", "torch.flatten"]  # the constructor's, shown
+
+
 def test_verbose_names_the_model_with_no_input_and_the_input_its_linear_implies(tmp_path):
     """fc1 wants 16*h*w = 400, so h*w = 25. With conv 5, pool 2, conv 5, pool 2: h = floor((floor((H-4)/2)-4)/2).
     h = 5 needs floor((H-4)/2) in 14..15, H in 32..35; h = 1 needs it in 6..7, H in 16..19; h = 25, in 54..55,

@@ -162,6 +162,8 @@ BOUND_AS_TORCH = [
     "torch.mm(x[0], mat2=m)", "torch.narrow(x, 2, 1, 2)", "torch.split(x, 2, dim=2)[1]", "x.chunk(2, 1)[1]",
     "torch.unbind(x, dim=1)[0]", "torch.cat([x, x], dim=2)", "torch.stack((x, x), 1)", "x.view_as(torch.zeros(4, 6))",
     "torch.where(x.bool(), x, x[0, 0])", "torch.einsum('bij,jk->bik', x, m)",
+    "torch.meshgrid(x[0, 0], m[0], indexing='xy')[1]", "torch.meshgrid((x[0, :, 0], m[:, 0]), indexing='ij')[0]",
+    "torch.stack(torch.meshgrid(x[0, 0], x[0, :, 0], indexing='ij'))", "torch.meshgrid(x[0, 0, 0], m[0], indexing='xy')[0]",
 ]
 
 
@@ -182,3 +184,11 @@ def test_arguments_torch_would_refuse_leave_the_result_unknown(expression):
     assert evaluated(expression) is None
     source = f"import torch\nx = torch.zeros(2, 3, 4)\nvalue = {expression}\ntorch.nn.Linear(7, 2)(value)\n"
     assert analyze_source(source, "f.py").findings == []
+
+
+@pytest.mark.parametrize("expression", ["torch.meshgrid(x, m[0], indexing='ij')[0]",
+                                        "torch.meshgrid(x[0, 0], m[0], indexing='ji')[0]"])
+def test_a_meshgrid_torch_refuses_is_not_followed(expression):
+    with pytest.raises(RuntimeError):  # a 2-d input; an indexing that is neither 'ij' nor 'xy'
+        torch_shape(expression)
+    assert evaluated(expression) is None

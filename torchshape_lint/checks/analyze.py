@@ -314,13 +314,16 @@ def _symbolic_only(models: list, builds: list) -> list:
 def _build(model: str, collector: Any, is_model: bool, line: int = 0) -> Build:
     from torchshape_lint.shapes.tensor import Tensor
 
-    first = collector.applications[0] if collector.applications else None
+    # the first application on the model's input (one its constructor made before, on a tensor of its own, says
+    # nothing of the input): the build's input is the shape that reached it
+    ran = collector.applications[collector.input_at:]
+    first = ran[0] if ran else None
     before = first.before if first is not None else None
     shape = _shape(before)
     if shape is None and first is not None and isinstance(first.after, Tensor) and first.after.history:
         shape = first.after.first_step.before  # a pending input takes its shape in the first layer that reads it
     # an op that joins its inputs (`torch.cat((z, labels), -1)`) records none before it: its output says the origin
-    read = before if isinstance(before, Tensor) else getattr(first, "after", None)
+    read = before if isinstance(before, Tensor) else first.after if first is not None else collector.model_input
     build = Build(model, getattr(read, "origin", "symbolic"), shape, collector.applications, is_model, line)
     if collector.loop_stopped is not None:
         place, node = collector.loop_stopped

@@ -99,6 +99,7 @@ class Builds:
         sample with the batch left out (the first layer that reads a rank tells which; a Flatten, an add, a view
         do not), also on each reading, for what holds under both (`common_to_readings`)."""
         interp = self.interp
+        interp.check.model_input, interp.check.input_at = inputs[0], len(interp.check.applications)
         interp.apply_model(model, *inputs)
         either = readings(inputs[0]) if len(inputs) == 1 else ()
         if not either:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from torchshape_lint.evaluate.tensor_ops import (
-    concatenate, einsum, elementwise, instance_norm, matrix_product, pad, pieces, reduce, reorder, reshape, shaped_as,
-    values_and_indices,
+    concatenate, einsum, elementwise, instance_norm, matrix_product, meshgrid, pad, pieces, reduce, reorder, reshape,
+    shaped_as, values_and_indices,
 )
 from torchshape_lint.shapes import layers, products
 from torchshape_lint.shapes.feature_layers import flatten, softmax
@@ -53,7 +53,7 @@ class TensorOp:
     forms: tuple = (METHOD, TORCH)  # the spellings it has
     aliases: tuple = ()  # other names of the same op, with the same signature and spellings (torch.subtract)
     in_place: bool = False  # also the method `x.name_()` (and `x.alias_()`), which changes x
-    keywords: tuple = ()  # keyword-only parameters, none of which changes the shape (dtype, alpha)
+    keywords: tuple = ()  # keyword-only parameters (dtype, alpha; meshgrid's indexing, which its shape function reads)
     functional_params: tuple | None = None  # F.name's signature where it differs from torch.name's
     # the spellings whose call is a step of its own (explain's rows, confirm's sites); an op over several tensors
     # (a merge, a product) records its own step, naming each operand
@@ -199,6 +199,10 @@ def concatenate_op(interp: Any, bound: dict, call: OpCall) -> Any:
     return concatenate(interp, bound["tensors"], bound["dim"], call.where, stack=call.op.name == "stack")
 
 
+def meshgrid_op(interp: Any, bound: dict, call: OpCall) -> Any:
+    return meshgrid(interp, bound["tensors"], bound.get("indexing"), call.where)
+
+
 def einsum_op(interp: Any, bound: dict, call: OpCall) -> Any:
     return einsum(interp, bound["args"], call.where)
 
@@ -315,6 +319,8 @@ TENSOR_OPS = (
     + reorderings() + pieces_ops() + elementwise_ops() + product_ops()
     + [TensorOp(name, (("tensors", REQUIRED), ("dim", 0)), concatenate_op, forms=(TORCH,), steps=(TORCH,),
                 input_tensor=False) for name in ("cat", "concat", "concatenate", "stack")]
+    + [TensorOp("meshgrid", (("tensors", VARIADIC),), meshgrid_op, forms=(TORCH,), keywords=("indexing",),
+                input_tensor=False)]
     + [TensorOp("einsum", (("args", VARIADIC),), einsum_op, forms=(TORCH,), input_tensor=False),
        # F.pad records its own step: a pending input's is recorded once a layer fixes its rank
        TensorOp("pad", INPUT + (("pad", REQUIRED), ("mode", "constant"), ("value", None)), pad_op,

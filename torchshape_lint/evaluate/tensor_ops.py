@@ -287,6 +287,23 @@ def concatenate(interp: Any, tensors: Any, dim: Any, where: Any, stack: bool = F
     return first.then(label, where, shape)
 
 
+def meshgrid(interp: Any, tensors: list, indexing: Any, where: Any) -> Any:
+    """torch.meshgrid(a, b, ...) or of one list of them: each 0-d or 1-d (a 0-d one a size of 1), one grid per input
+    of their sizes in order ('ij', the default), the first two swapped for 'xy'. What torch would refuse (a 2-d input,
+    another indexing) is not followed."""
+    items = interp.iterate(tensors[0]) if len(tensors) == 1 and not isinstance(tensors[0], Tensor) else tensors
+    if items is UNKNOWN or not items or not all(isinstance(t, Tensor) for t in items) or indexing not in (
+            None, "ij", "xy"):
+        return UNKNOWN
+    items = [as_operand(t) for t in items]
+    if any(t.shape is None or len(t.shape) > 1 for t in items):
+        return UNKNOWN
+    sizes = [t.shape[0] if t.shape else 1 for t in items]
+    if indexing == "xy" and len(sizes) > 1:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    return tuple(t.then("torch.meshgrid", where, tuple(sizes)) for t in items)
+
+
 OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
              ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}
 

@@ -275,6 +275,10 @@ class Collector:
         # for a pragma's shape of rank 3 or less that the first layer did not settle: a ReadingRun per reading, the
         # batch as written first (checks/models.py); explain shows them in place of this run
         self.readings: list[ReadingRun] = []
+        # the model's input, and how many applications its constructor had made by then (checks/models.py): the
+        # build's input is what the model ran on, not the first tensor an op of its constructor read
+        self.model_input: Any = None
+        self.input_at = 0
 
     def report(self, violation: Violation) -> None:
         self.violations.append(violation)
