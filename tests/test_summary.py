@@ -108,6 +108,11 @@ def test_tensor_ops_of_a_constructor_are_not_the_models_input(tmp_path):
     explained = cli("explain", "given.py", cwd=tmp_path).stdout.splitlines()
     assert explained[0] == "given.py::Net: input (4, 3, 32, 32) from its `# torchshape: input=` pragma"
     assert [row.split()[1] for row in explained[2:4]] == ["torch.stack", "torch.flatten"]  # the constructor's, shown
+    # a script's own run: its input is what the script gives the model
+    (tmp_path / "script.py").write_text(source.format(pragma="", in_features="16 * 5 * 5")
+                                        + "\n\nNet()(torch.zeros(2, 3, 32, 32))\n")
+    explained = cli("explain", "script.py", cwd=tmp_path).stdout.splitlines()
+    assert explained[0] == "script.py::<module>: input (2, 3, 32, 32) from its use in the file"
 
 
 def test_verbose_names_the_model_with_no_input_and_the_input_its_linear_implies(tmp_path):

@@ -39,6 +39,8 @@ class Calls:
                 if not self.frames and args and not kwargs and all(
                         isinstance(x, Tensor) and not x.pending for x in args):
                     self.usages.append((func, tuple(args), where))  # confirm builds it again, never running the script
+                    if self.check.model_input is None:  # the script's build ran on what its first model is given
+                        self.check.model_input, self.check.input_at = args[0], len(self.check.applications)
                 return self.apply_module(func, args, kwargs, where)
             if isinstance(func, ClassV):
                 return self.instantiate(func, args, kwargs, where)
